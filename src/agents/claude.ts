@@ -1,0 +1,22 @@
+import { defineAgent } from './types.js';
+
+export const claude = defineAgent({
+  name: 'claude',
+  displayName: 'Claude Code',
+  provider: 'Anthropic',
+  aliases: ['c'],
+  install: { kind: 'npm', package: '@anthropic-ai/claude-code', version: '2.1.330' },
+  command: ['claude'],
+  versionCommand: ['claude', '--version'],
+  yoloArgs: ['--dangerously-skip-permissions'],
+  statePaths: ['.claude', '.claude.json'],
+  authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'],
+  apiDomains: ['api.anthropic.com', 'console.anthropic.com', 'claude.ai', 'statsig.anthropic.com'],
+  instructionsFile: 'CLAUDE.md',
+  env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
+  endpoint: {
+    wire: 'anthropic',
+    env: { ANTHROPIC_BASE_URL: '{baseUrl}', ANTHROPIC_API_KEY: '{apiKey}' },
+    promptArgs: ['-p', '{prompt}'],
+  },
+});

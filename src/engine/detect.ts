@@ -1,0 +1,156 @@
+/**
+ * Finding an engine is a list of small strategies tried in order; the first that answers wins.
+ * Strategies take env and a probe function as parameters so unit tests can swap them.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { CorralError } from '../errors.js';
+import type { Transport } from './hijack.js';
+import type { EngineKind } from './types.js';
+
+export interface Candidate {
+  /** Where it came from, for messages: "--engine", "DOCKER_HOST", "rootless podman"... */
+  source: string;
+  endpoint: string;
+  transport: Transport;
+  /** Known kind, or undefined to ask the engine (DOCKER_HOST may point at either). */
+  kind?: EngineKind;
+  /** How to start the service if the socket is missing (Podman only). */
+  start?: { command: string; args: string[]; socketPath: string };
+}
+
+export interface DetectEnv {
+  env: NodeJS.ProcessEnv;
+  uid: number;
+  /** Is a program on PATH? */
+  which: (cmd: string) => boolean;
+}
+
+export function defaultDetectEnv(): DetectEnv {
+  return {
+    env: process.env,
+    uid: process.getuid?.() ?? 0,
+    which: (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0,
+  };
+}
+
+export function transportFromUrl(url: string): Transport {
+  if (url.startsWith('unix://')) return { socketPath: url.slice('unix://'.length) };
+  if (url.startsWith('/')) return { socketPath: url };
+  const u = new URL(url.replace(/^tcp:/, 'http:'));
+  return { host: u.hostname, port: Number(u.port || 2375) };
+}
+
+function podmanCandidates(d: DetectEnv): Candidate[] {
+  const out: Candidate[] = [];
+  const runtimeDir = d.env.XDG_RUNTIME_DIR ?? (d.uid !== 0 ? `/run/user/${d.uid}` : undefined);
+  const rootless = d.uid !== 0 && runtimeDir ? join(runtimeDir, 'podman', 'podman.sock') : undefined;
+  const start = (socketPath: string) =>
+    d.which('podman')
+      ? { command: 'podman', args: ['system', 'service', '--time=0', `unix://${socketPath}`], socketPath }
+      : undefined;
+  if (rootless) {
+    out.push({
+      source: 'rootless podman',
+      endpoint: `unix://${rootless}`,
+      transport: { socketPath: rootless },
+      kind: 'podman',
+      start: start(rootless),
+    });
+  }
+  const rootful = '/run/podman/podman.sock';
+  out.push({
+    source: 'rootful podman',
+    endpoint: `unix://${rootful}`,
+    transport: { socketPath: rootful },
+    kind: 'podman',
+    start: d.uid === 0 ? start(rootful) : undefined,
+  });
+  return out;
+}
+
+function dockerCandidate(): Candidate {
+  const sock = '/var/run/docker.sock';
+  return { source: 'docker', endpoint: `unix://${sock}`, transport: { socketPath: sock }, kind: 'docker' };
+}
+
+/** The ordered list of places to look, per the documented detection order. */
+export function candidates(d: DetectEnv, requested?: string): Candidate[] {
+  const choice = requested ?? d.env.CORRAL_ENGINE;
+  if (choice) {
+    if (choice === 'podman') return podmanCandidates(d);
+    if (choice === 'docker') {
+      return d.env.DOCKER_HOST
+        ? [
+            {
+              source: 'DOCKER_HOST',
+              endpoint: d.env.DOCKER_HOST,
+              transport: transportFromUrl(d.env.DOCKER_HOST),
+              kind: 'docker',
+            },
+          ]
+        : [dockerCandidate()];
+    }
+    if (/^(unix|tcp):\/\/|^\//.test(choice)) {
+      return [{ source: '--engine', endpoint: choice, transport: transportFromUrl(choice) }];
+    }
+    throw new CorralError(
+      'BAD_INPUT',
+      `Unknown engine "${choice}".`,
+      'Use --engine podman, --engine docker, or a socket such as unix:///run/podman/podman.sock.',
+    );
+  }
+  const list: Candidate[] = [];
+  if (d.env.DOCKER_HOST) {
+    list.push({
+      source: 'DOCKER_HOST',
+      endpoint: d.env.DOCKER_HOST,
+      transport: transportFromUrl(d.env.DOCKER_HOST),
+    });
+  }
+  list.push(...podmanCandidates(d), dockerCandidate());
+  return list;
+}
+
+/** GET /version; resolves the engine kind, or undefined when nothing answers. */
+export function probe(transport: Transport, timeoutMs = 3000): Promise<EngineKind | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ ...transport, path: '/version', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return resolve(undefined);
+        resolve(/podman/i.test(body) ? 'podman' : 'docker');
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+/** Start `podman system service` in the background and wait for its socket to answer. */
+export async function startPodmanService(start: NonNullable<Candidate['start']>): Promise<boolean> {
+  if (start.socketPath.startsWith('/run/podman')) mkdirSync('/run/podman', { recursive: true });
+  const child = spawn(start.command, start.args, { detached: true, stdio: 'ignore' });
+  child.on('error', () => undefined);
+  child.unref();
+  for (let i = 0; i < 50; i++) {
+    if (existsSync(start.socketPath) && (await probe({ socketPath: start.socketPath }, 500))) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+export function noEngineError(tried: Candidate[]): CorralError {
+  return new CorralError(
+    'ENGINE_NOT_FOUND',
+    `No container engine answered (tried: ${tried.map((c) => `${c.source} at ${c.endpoint}`).join(', ')}).`,
+    'Install Podman (recommended: `sudo apt-get install -y podman runc aardvark-dns`) or Docker ' +
+      '(`sudo apt-get install -y docker.io`), or run ./scripts/setup; point corral at a running engine with --engine or DOCKER_HOST.',
+  );
+}

@@ -1,0 +1,329 @@
+/**
+ * ContainerEngine over the Docker Engine API, through dockerode. Serves Docker, and Podman's
+ * Docker-compatible socket (PodmanEngine overrides the few calls the compat API can't express).
+ */
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { CorralError } from '../errors.js';
+import { hijack, type Transport } from './hijack.js';
+import { collectExec, followJsonStream } from './streams.js';
+import type {
+  AttachOptions,
+  BuildOptions,
+  ContainerDetails,
+  ContainerEngine,
+  ContainerSpec,
+  ContainerSummary,
+  EngineKind,
+  ExecOptions,
+  ExecResult,
+  ImageSummary,
+} from './types.js';
+
+export class DockerApiEngine implements ContainerEngine {
+  protected readonly docker: Docker;
+
+  constructor(
+    readonly kind: EngineKind,
+    readonly endpoint: string,
+    protected readonly transport: Transport,
+  ) {
+    this.docker = new Docker(transport);
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
+  async version(): Promise<string> {
+    return (await this.docker.version()).Version;
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    return exists(() => this.docker.getImage(ref).inspect());
+  }
+
+  async listImages(labelFilter: string[]): Promise<ImageSummary[]> {
+    const images = await this.docker.listImages({ filters: { label: labelFilter } });
+    return images.map((i) => ({
+      id: i.Id,
+      tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      labels: i.Labels ?? {},
+      size: i.Size,
+      created: i.Created,
+    }));
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await ignoreMissing(() => this.docker.getImage(ref).remove());
+  }
+
+  async buildImage(opts: BuildOptions): Promise<void> {
+    const stream = await this.docker.buildImage(opts.context, {
+      t: opts.tag,
+      dockerfile: opts.dockerfile,
+      labels: opts.labels,
+      nocache: opts.noCache ?? false,
+      rm: true,
+      forcerm: true,
+    });
+    await followJsonStream(stream, opts.onOutput, (message) => {
+      throw new CorralError('IMAGE_BUILD_FAILED', `Building ${opts.tag} failed: ${message}`);
+    });
+    // Podman reports some build failures only by not creating the tag.
+    if (!(await this.imageExists(opts.tag))) {
+      throw new CorralError(
+        'IMAGE_BUILD_FAILED',
+        `Building ${opts.tag} finished without producing the image.`,
+      );
+    }
+  }
+
+  async importImage(rootfs: Readable, tag: string, changes: string[]): Promise<void> {
+    const [repo, imageTag] = splitTag(tag);
+    const stream = (await this.docker.importImage(rootfs, {
+      repo,
+      tag: imageTag,
+      changes,
+    } as never)) as unknown as NodeJS.ReadableStream;
+    await followJsonStream(stream, undefined, (message) => {
+      throw new CorralError('IMAGE_BUILD_FAILED', `Importing ${tag} failed: ${message}`);
+    });
+  }
+
+  async pullImage(ref: string, onOutput?: (line: string) => void): Promise<void> {
+    const stream = await this.docker.pull(ref);
+    await followJsonStream(stream, onOutput, (message) => {
+      throw new CorralError('IMAGE_NOT_FOUND', `Pulling ${ref} failed: ${message}`);
+    });
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Entrypoint: spec.entrypoint,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Labels: spec.labels,
+      User: spec.user,
+      WorkingDir: spec.workdir,
+      Tty: spec.tty,
+      OpenStdin: spec.openStdin,
+      StdinOnce: spec.openStdin,
+      AttachStdin: spec.openStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: {
+        Mounts: spec.mounts.map((m) => ({
+          Type: m.type,
+          Source: m.source,
+          Target: m.target,
+          ReadOnly: m.readOnly ?? false,
+        })),
+        CapDrop: spec.capDrop,
+        SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
+        PidsLimit: spec.pidsLimit,
+        Memory: spec.memoryBytes,
+        NetworkMode: spec.network,
+        ExtraHosts: spec.extraHosts,
+        AutoRemove: spec.autoRemove ?? false,
+        Init: true,
+      },
+    });
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async attach(id: string, opts: AttachOptions) {
+    const q = `stream=1&stdout=1&stderr=1&stdin=${opts.stdin ? 1 : 0}`;
+    return hijack(this.transport, `/containers/${encodeURIComponent(id)}/attach?${q}`);
+  }
+
+  demux(stream: Readable, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+  }
+
+  async resize(id: string, rows: number, cols: number): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .resize({ h: rows, w: cols })
+      .catch(() => undefined);
+  }
+
+  async wait(id: string): Promise<number> {
+    const result = await this.docker.getContainer(id).wait();
+    return result.StatusCode as number;
+  }
+
+  async stop(id: string, timeoutSeconds = 10): Promise<void> {
+    await ignoreMissing(() => this.docker.getContainer(id).stop({ t: timeoutSeconds }), [304, 404]);
+  }
+
+  async kill(id: string, signal = 'SIGKILL'): Promise<void> {
+    await ignoreMissing(() => this.docker.getContainer(id).kill({ signal }), [404, 409]);
+  }
+
+  async remove(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await ignoreMissing(
+      () => this.docker.getContainer(id).remove({ force: opts.force ?? false }),
+      [404, 409],
+    );
+  }
+
+  async inspect(id: string): Promise<ContainerDetails | undefined> {
+    try {
+      const c = await this.docker.getContainer(id).inspect();
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ''),
+        image: c.Config.Image,
+        state: c.State.Status,
+        status: c.State.Status,
+        labels: c.Config.Labels ?? {},
+        created: Date.parse(c.Created) / 1000,
+        running: c.State.Running,
+        exitCode: c.State.ExitCode,
+        user: c.Config.User,
+        tty: c.Config.Tty,
+      };
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async list(opts: { labels: string[]; all?: boolean }): Promise<ContainerSummary[]> {
+    const cs = await this.docker.listContainers({ all: opts.all ?? true, filters: { label: opts.labels } });
+    return cs.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
+      state: c.State,
+      status: c.Status,
+      labels: c.Labels ?? {},
+      created: c.Created,
+    }));
+  }
+
+  async logs(id: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {
+    const c = this.docker.getContainer(id);
+    const base = { stdout: true, stderr: true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
+    if (opts.follow) return (await c.logs({ ...base, follow: true })) as unknown as Readable;
+    const { Readable: R } = await import('node:stream');
+    return R.from([await c.logs({ ...base, follow: false as never })]);
+  }
+
+  async exec(id: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const exec = await this.docker
+      .getContainer(id)
+      .exec(this.execBody(cmd, { ...opts, tty: false, stdin: false }));
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const { stdout, stderr } = await collectExec(stream, (s, o, e) => this.demux(s, o, e));
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, stdout, stderr };
+  }
+
+  async execStream(id: string, cmd: string[], opts: ExecOptions = {}) {
+    const exec = await this.docker.getContainer(id).exec(this.execBody(cmd, opts));
+    const stream = await hijack(this.transport, `/exec/${exec.id}/start`, {
+      Detach: false,
+      Tty: opts.tty ?? false,
+    });
+    const exitCode = async () => {
+      await new Promise<void>((resolve) => {
+        if (stream.destroyed || stream.readableEnded) resolve();
+        else stream.once('close', () => resolve());
+      });
+      return (await exec.inspect()).ExitCode ?? -1;
+    };
+    const resize = async (rows: number, cols: number) => {
+      await exec.resize({ h: rows, w: cols }).catch(() => undefined);
+    };
+    return { stream, exitCode, resize };
+  }
+
+  private execBody(cmd: string[], opts: ExecOptions) {
+    return {
+      Cmd: cmd,
+      AttachStdin: opts.stdin ?? false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: opts.tty ?? false,
+      User: opts.user,
+      WorkingDir: opts.workdir,
+      Env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
+    };
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    return exists(() => this.docker.getVolume(name).inspect());
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await ignoreMissing(() => this.docker.getVolume(name).remove());
+  }
+
+  async listVolumes(labelFilter: string[]) {
+    const res = await this.docker.listVolumes({ filters: { label: labelFilter } });
+    return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async networkExists(name: string): Promise<boolean> {
+    return exists(() => this.docker.getNetwork(name).inspect());
+  }
+
+  async createNetwork(
+    name: string,
+    opts: { internal?: boolean; labels: Record<string, string> },
+  ): Promise<void> {
+    await this.docker.createNetwork({ Name: name, Internal: opts.internal ?? false, Labels: opts.labels });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await ignoreMissing(() => this.docker.getNetwork(name).remove());
+  }
+
+  async listNetworks(labelFilter: string[]) {
+    const nets = await this.docker.listNetworks({ filters: { label: labelFilter } });
+    return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+  }
+}
+
+export function statusOf(e: unknown): number | undefined {
+  return typeof e === 'object' && e !== null && 'statusCode' in e
+    ? (e as { statusCode: number }).statusCode
+    : undefined;
+}
+
+async function exists(probe: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await probe();
+    return true;
+  } catch (e) {
+    if (statusOf(e) === 404) return false;
+    throw e;
+  }
+}
+
+async function ignoreMissing(action: () => Promise<unknown>, codes: number[] = [404]): Promise<void> {
+  try {
+    await action();
+  } catch (e) {
+    const code = statusOf(e);
+    if (code !== undefined && codes.includes(code)) return;
+    throw e;
+  }
+}
+
+function splitTag(ref: string): [string, string] {
+  const i = ref.lastIndexOf(':');
+  return i > ref.lastIndexOf('/') ? [ref.slice(0, i), ref.slice(i + 1)] : [ref, 'latest'];
+}

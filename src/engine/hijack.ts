@@ -1,0 +1,47 @@
+/**
+ * Attach to a container with a bare HTTP upgrade. dockerode's attach sends its options as a JSON
+ * body, which Podman 4.3's compat API delivers to the container's stdin before the user's input
+ * (verified: `got:{"stream":true,...}hello`). Sending the options in the query string and no body
+ * works on both engines.
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface Transport {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+}
+
+export function hijack(transport: Transport, path: string, body?: unknown): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({
+      ...transport,
+      path,
+      method: 'POST',
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'tcp',
+        ...(payload
+          ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }
+          : {}),
+      },
+    });
+    req.on('upgrade', (_res, socket, head) => {
+      if (head.length > 0) socket.unshift(head);
+      resolve(socket);
+    });
+    req.on('response', (res) => {
+      // A non-upgrade answer is an error (404 no such container, 409 not running...).
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => reject(new Error(`attach failed (${res.statusCode}): ${text.trim()}`)));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

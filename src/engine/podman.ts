@@ -1,0 +1,102 @@
+/**
+ * Podman serves the Docker API on its socket, but that compat layer cannot express per-container
+ * uid/gid mappings and creates containers slower (0.60 s vs 0.43 s for create+start+wait measured
+ * here). Container creation therefore goes through Podman's native libpod API on the same socket;
+ * everything else stays on the compat API shared with Docker.
+ */
+import { CorralError } from '../errors.js';
+import { DockerApiEngine } from './docker-api.js';
+import type { ContainerSpec } from './types.js';
+
+const LIBPOD = '/v4.0.0/libpod';
+
+export class PodmanEngine extends DockerApiEngine {
+  override async createContainer(spec: ContainerSpec): Promise<string> {
+    const body = {
+      name: spec.name,
+      image: spec.image,
+      command: spec.cmd,
+      entrypoint: spec.entrypoint,
+      env: spec.env,
+      labels: spec.labels,
+      user: spec.user,
+      work_dir: spec.workdir,
+      terminal: spec.tty,
+      stdin: spec.openStdin,
+      mounts: spec.mounts
+        .filter((m) => m.type === 'bind')
+        .map((m) => ({
+          destination: m.target,
+          source: m.source,
+          type: 'bind',
+          options: ['rbind', m.readOnly ? 'ro' : 'rw'],
+        })),
+      volumes: spec.mounts
+        .filter((m) => m.type === 'volume')
+        .map((m) => ({ Name: m.source, Dest: m.target, Options: m.readOnly ? ['ro'] : [] })),
+      cap_drop: spec.capDrop,
+      no_new_privileges: spec.noNewPrivileges,
+      resource_limits: {
+        ...(spec.pidsLimit ? { pids: { limit: spec.pidsLimit } } : {}),
+        ...(spec.memoryBytes ? { memory: { limit: spec.memoryBytes } } : {}),
+      },
+      ...(spec.idMappings
+        ? {
+            userns: { nsmode: 'private' },
+            idmappings: {
+              UIDMap: spec.idMappings.uid.map(toLibpod),
+              GIDMap: spec.idMappings.gid.map(toLibpod),
+            },
+          }
+        : {}),
+      ...(spec.network ? { netns: { nsmode: 'bridge' }, networks: { [spec.network]: {} } } : {}),
+      hostadd: spec.extraHosts,
+      remove: spec.autoRemove ?? false,
+      init: true,
+    };
+    const res = await this.libpod<{ Id: string }>('POST', '/containers/create', body, { 201: true });
+    return res.Id;
+  }
+
+  private libpod<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    statusCodes: Record<number, boolean>,
+  ): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `${LIBPOD}${path}`,
+          method,
+          options: { _body: body },
+          statusCodes: {
+            ...statusCodes,
+            400: 'bad parameter',
+            404: 'no such image',
+            409: 'conflict',
+            500: 'server error',
+          },
+        },
+        (err: unknown, data: unknown) => {
+          if (err) {
+            const json = (err as { json?: { message?: string } }).json;
+            const message = json?.message ?? (err as Error).message;
+            reject(
+              new CorralError(
+                'ENGINE_ERROR',
+                `Podman refused to create the container: ${message}`,
+                undefined,
+                { cause: err },
+              ),
+            );
+          } else resolve(data as T);
+        },
+      );
+    });
+  }
+}
+
+function toLibpod(m: { containerId: number; hostId: number; size: number }) {
+  return { container_id: m.containerId, host_id: m.hostId, size: m.size };
+}

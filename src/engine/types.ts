@@ -1,0 +1,153 @@
+/**
+ * The one seam between corral and a container engine. Everything above this folder speaks these
+ * types; only src/engine/ knows about dockerode, the Docker Engine API or Podman's libpod API.
+ */
+import type { Duplex, Readable } from 'node:stream';
+
+export type EngineKind = 'podman' | 'docker';
+
+export interface IdMapping {
+  containerId: number;
+  hostId: number;
+  size: number;
+}
+
+export interface Mount {
+  type: 'bind' | 'volume';
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+/** Engine-neutral description of one container. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  cmd: string[];
+  entrypoint?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** "uid:gid" inside the container. */
+  user: string;
+  workdir: string;
+  tty: boolean;
+  openStdin: boolean;
+  mounts: Mount[];
+  capDrop: string[];
+  noNewPrivileges: boolean;
+  pidsLimit?: number;
+  memoryBytes?: number;
+  /** Per-container user namespace (Podman only; see PodmanEngine). */
+  idMappings?: { uid: IdMapping[]; gid: IdMapping[] };
+  network?: string;
+  extraHosts?: string[];
+  autoRemove?: boolean;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  status: string;
+  labels: Record<string, string>;
+  created: number;
+}
+
+export interface ContainerDetails extends ContainerSummary {
+  running: boolean;
+  exitCode: number;
+  user: string;
+  tty: boolean;
+}
+
+export interface ImageSummary {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  size: number;
+  created: number;
+}
+
+export interface BuildOptions {
+  /** A tar stream of the build context (Containerfile included). */
+  context: Readable;
+  dockerfile: string;
+  tag: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  /** Called with each line of build output. */
+  onOutput?: (line: string) => void;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  user?: string;
+  env?: Record<string, string>;
+  workdir?: string;
+  tty?: boolean;
+  stdin?: boolean;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  tty: boolean;
+}
+
+export interface ContainerEngine {
+  readonly kind: EngineKind;
+  /** Where the engine API was found, for messages and `corral doctor`. */
+  readonly endpoint: string;
+  ping(): Promise<void>;
+  version(): Promise<string>;
+
+  imageExists(ref: string): Promise<boolean>;
+  listImages(labelFilter: string[]): Promise<ImageSummary[]>;
+  removeImage(ref: string): Promise<void>;
+  buildImage(opts: BuildOptions): Promise<void>;
+  /** Import a root filesystem tarball as an image (the offline base bootstrap). */
+  importImage(rootfs: Readable, tag: string, changes: string[]): Promise<void>;
+  pullImage(ref: string, onOutput?: (line: string) => void): Promise<void>;
+
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Attach before start to see all output; returns a raw (tty) or multiplexed stream. */
+  attach(id: string, opts: AttachOptions): Promise<Duplex>;
+  /** Split a multiplexed (non-tty) attach/exec/logs stream into stdout and stderr. */
+  demux(stream: Readable, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void;
+  resize(id: string, rows: number, cols: number): Promise<void>;
+  wait(id: string): Promise<number>;
+  stop(id: string, timeoutSeconds?: number): Promise<void>;
+  kill(id: string, signal?: string): Promise<void>;
+  remove(id: string, opts?: { force?: boolean }): Promise<void>;
+  inspect(id: string): Promise<ContainerDetails | undefined>;
+  list(opts: { labels: string[]; all?: boolean }): Promise<ContainerSummary[]>;
+  logs(id: string, opts: { follow?: boolean; tail?: number }): Promise<Readable>;
+  /** Run a command to completion and collect its output. */
+  exec(id: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Start an interactive exec; returns the stream and a function resolving to its exit code. */
+  execStream(
+    id: string,
+    cmd: string[],
+    opts?: ExecOptions,
+  ): Promise<{
+    stream: Duplex;
+    exitCode: () => Promise<number>;
+    resize: (rows: number, cols: number) => Promise<void>;
+  }>;
+
+  volumeExists(name: string): Promise<boolean>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  listVolumes(labelFilter: string[]): Promise<{ name: string; labels: Record<string, string> }[]>;
+
+  networkExists(name: string): Promise<boolean>;
+  createNetwork(name: string, opts: { internal?: boolean; labels: Record<string, string> }): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  listNetworks(labelFilter: string[]): Promise<{ name: string; labels: Record<string, string> }[]>;
+}
