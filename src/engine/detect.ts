@@ -114,18 +114,19 @@ export function candidates(d: DetectEnv, requested?: string): Candidate[] {
   return list;
 }
 
-/** GET /version; resolves the engine kind, or undefined when nothing answers. */
+/**
+ * GET /_ping; resolves the engine kind from its headers, or undefined when nothing answers.
+ * (/version would tell too, but costs ~0.5 s on Podman 4.3 against ~10 ms for /_ping.)
+ */
 export function probe(transport: Transport, timeoutMs = 3000): Promise<EngineKind | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ ...transport, path: '/version', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => {
-        body += c;
-      });
+    const req = http.get({ ...transport, path: '/_ping', timeout: timeoutMs }, (res) => {
+      res.resume();
       res.on('end', () => {
         if (res.statusCode !== 200) return resolve(undefined);
-        resolve(/podman/i.test(body) ? 'podman' : 'docker');
+        const libpod =
+          res.headers['libpod-api-version'] !== undefined || /libpod/i.test(String(res.headers.server));
+        resolve(libpod ? 'podman' : 'docker');
       });
     });
     req.on('timeout', () => req.destroy());

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { CorralError } from '../errors.js';
 import { hijack, type Transport } from './hijack.js';
-import { collectExec, followJsonStream } from './streams.js';
+import { collectExec, demuxFrames, followJsonStream } from './streams.js';
 import type {
   AttachOptions,
   BuildOptions,
@@ -22,6 +22,7 @@ import type {
 
 export class DockerApiEngine implements ContainerEngine {
   protected readonly docker: Docker;
+  readonly rootless: boolean;
 
   constructor(
     readonly kind: EngineKind,
@@ -29,6 +30,8 @@ export class DockerApiEngine implements ContainerEngine {
     protected readonly transport: Transport,
   ) {
     this.docker = new Docker(transport);
+    // Rootless engines listen in the user's runtime dir; rootful ones under /run or /var/run.
+    this.rootless = /\/run\/user\/\d+\//.test(endpoint);
   }
 
   async ping(): Promise<void> {
@@ -110,7 +113,7 @@ export class DockerApiEngine implements ContainerEngine {
       WorkingDir: spec.workdir,
       Tty: spec.tty,
       OpenStdin: spec.openStdin,
-      StdinOnce: spec.openStdin,
+      StdinOnce: spec.openStdin && (spec.stdinOnce ?? true),
       AttachStdin: spec.openStdin,
       AttachStdout: true,
       AttachStderr: true,
@@ -144,7 +147,7 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   demux(stream: Readable, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
-    this.docker.modem.demuxStream(stream, stdout, stderr);
+    demuxFrames(stream, stdout, stderr);
   }
 
   async resize(id: string, rows: number, cols: number): Promise<void> {

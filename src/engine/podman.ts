@@ -4,6 +4,7 @@
  * here). Container creation therefore goes through Podman's native libpod API on the same socket;
  * everything else stays on the compat API shared with Docker.
  */
+import type { Readable } from 'node:stream';
 import { CorralError } from '../errors.js';
 import { DockerApiEngine } from './docker-api.js';
 import type { ContainerSpec } from './types.js';
@@ -49,6 +50,9 @@ export class PodmanEngine extends DockerApiEngine {
             },
           }
         : {}),
+      ...(spec.keepId
+        ? { userns: { nsmode: 'keep-id', value: `uid=${spec.keepId.uid},gid=${spec.keepId.gid}` } }
+        : {}),
       ...(spec.network ? { netns: { nsmode: 'bridge' }, networks: { [spec.network]: {} } } : {}),
       hostadd: spec.extraHosts,
       remove: spec.autoRemove ?? false,
@@ -58,18 +62,31 @@ export class PodmanEngine extends DockerApiEngine {
     return res.Id;
   }
 
+  /** The compat import ignores `tag` on Podman 4.3 (the image lands as :latest); libpod's doesn't. */
+  override async importImage(rootfs: Readable, tag: string, changes: string[]): Promise<void> {
+    await this.libpod(
+      'POST',
+      '/images/import?',
+      { _query: { reference: tag, changes } },
+      { 200: true },
+      rootfs,
+    );
+  }
+
   private libpod<T>(
     method: string,
     path: string,
     body: unknown,
     statusCodes: Record<number, boolean>,
+    file?: Readable,
   ): Promise<T> {
     return new Promise((resolve, reject) => {
       this.docker.modem.dial(
         {
           path: `${LIBPOD}${path}`,
           method,
-          options: { _body: body },
+          options: (file ? body : { _body: body }) as Record<string, unknown>,
+          ...(file ? { file } : {}),
           statusCodes: {
             ...statusCodes,
             400: 'bad parameter',
@@ -85,7 +102,7 @@ export class PodmanEngine extends DockerApiEngine {
             reject(
               new CorralError(
                 'ENGINE_ERROR',
-                `Podman refused to create the container: ${message}`,
+                `Podman refused (${path.replace('?', '')}): ${message}`,
                 undefined,
                 { cause: err },
               ),

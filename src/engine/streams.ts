@@ -76,3 +76,29 @@ export function collectExec(
     stream.on('error', reject);
   });
 }
+
+/**
+ * Split Docker's multiplexed stream (8-byte header: type, 3 zero bytes, big-endian length) into
+ * stdout and stderr. Iterative: docker-modem's recursive parser overflows the stack on large
+ * `logs` responses with thousands of frames in one chunk.
+ */
+export function demuxFrames(
+  stream: Readable,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): void {
+  let buf: Buffer = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    let off = 0;
+    while (buf.length - off >= 8) {
+      const type = buf[off]!;
+      const len = buf.readUInt32BE(off + 4);
+      if (buf.length - off - 8 < len) break;
+      const payload = buf.subarray(off + 8, off + 8 + len);
+      (type === 2 ? stderr : stdout).write(payload);
+      off += 8 + len;
+    }
+    buf = off ? Buffer.from(buf.subarray(off)) : buf;
+  });
+}

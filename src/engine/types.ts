@@ -32,6 +32,8 @@ export interface ContainerSpec {
   workdir: string;
   tty: boolean;
   openStdin: boolean;
+  /** Close stdin when the first attached client detaches (attached runs); false keeps it for re-attach. */
+  stdinOnce?: boolean;
   mounts: Mount[];
   capDrop: string[];
   noNewPrivileges: boolean;
@@ -39,6 +41,8 @@ export interface ContainerSpec {
   memoryBytes?: number;
   /** Per-container user namespace (Podman only; see PodmanEngine). */
   idMappings?: { uid: IdMapping[]; gid: IdMapping[] };
+  /** Rootless Podman: map the invoking user onto this container uid:gid (`--userns=keep-id:uid=,gid=`). */
+  keepId?: { uid: number; gid: number };
   network?: string;
   extraHosts?: string[];
   autoRemove?: boolean;
@@ -103,6 +107,8 @@ export interface ContainerEngine {
   readonly kind: EngineKind;
   /** Where the engine API was found, for messages and `corral doctor`. */
   readonly endpoint: string;
+  /** The engine runs as the invoking user (rootless Podman or Docker): uid mapping differs. */
+  readonly rootless: boolean;
   ping(): Promise<void>;
   version(): Promise<string>;
 

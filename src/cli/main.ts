@@ -1,0 +1,111 @@
+/**
+ * The CLI edge: builds the command tree, turns `corral c` into `corral run claude`, and is the one
+ * place errors are caught and printed (no stack trace unless --debug).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { findAgent } from '../agents/index.js';
+import { CorralError, isCorralError } from '../errors.js';
+import { agentsCommand } from './commands/agents.js';
+import { imageCommand, updateCommand } from './commands/image.js';
+import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
+import { runCommand, shellCommand } from './commands/run.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('corral')
+    .description('Run AI coding agents in hardened, isolated sandboxes on Podman or Docker.')
+    .version(pkg.version, '-V, --version')
+    .option('--engine <engine>', 'podman, docker, or a socket URL (default: detect; env CORRAL_ENGINE)')
+    .option('--config <file>', 'config file (default: ~/.config/corral/config.yaml; env CORRAL_CONFIG)')
+    .option('--debug', 'print stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nShortcuts: `corral <agent> [options]` is `corral run <agent>`, e.g. `corral c` for Claude Code.\nFirst time? `corral demo` runs Claude Code against a built-in scripted model.',
+    );
+  for (const c of [
+    runCommand(),
+    shellCommand(),
+    listCommand(),
+    stopCommand(),
+    attachCommand(),
+    execCommand(),
+    logsCommand(),
+    agentsCommand(),
+    imageCommand(),
+    updateCommand(),
+  ]) {
+    program.addCommand(c);
+  }
+  return program;
+}
+
+/** `corral c …` → `corral run c …` when the first word is an agent, not a command. */
+export function expandShortcut(program: Command, args: string[]): string[] {
+  const first = args.findIndex((a) => !a.startsWith('-'));
+  if (first === -1) return args;
+  const word = args[first]!;
+  const isCommand =
+    program.commands.some((c) => c.name() === word || c.aliases().includes(word)) || word === 'help';
+  // Global options that take a value must not be mistaken for the first word.
+  const prev = args[first - 1];
+  if (isCommand || prev === '--engine' || prev === '--config' || !findAgent(word)) return args;
+  return [...args.slice(0, first), 'run', ...args.slice(first)];
+}
+
+function printError(e: unknown, debug: boolean): number {
+  const err = process.stderr;
+  if (isCorralError(e)) {
+    err.write(`corral: ${e.message}\n`);
+    if (e.hint) err.write(`hint: ${e.hint}\n`);
+    if (debug && e.cause) err.write(`${(e.cause as Error).stack ?? e.cause}\n`);
+    return e.code === 'INTERRUPTED' ? 130 : 1;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  err.write(`corral: unexpected error: ${message}\n`);
+  if (debug && e instanceof Error) err.write(`${e.stack}\n`);
+  else err.write('hint: run again with --debug for details, and report it if it persists.\n');
+  return 1;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const c of program.commands) c.exitOverride();
+  const args = expandShortcut(program, argv.slice(2));
+  const debug = args.includes('--debug');
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (isEngineGone(e)) {
+      return printError(
+        new CorralError(
+          'ENGINE_UNREACHABLE',
+          `The container engine stopped answering: ${(e as Error).message}`,
+          'Check that Podman or Docker is running (`corral doctor` later).',
+        ),
+        debug,
+      );
+    }
+    const status = (e as { statusCode?: number })?.statusCode;
+    if (status) {
+      const detail = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
+      return printError(
+        new CorralError('ENGINE_ERROR', `The container engine refused: ${detail}`, undefined, { cause: e }),
+        debug,
+      );
+    }
+    return printError(e, debug);
+  }
+}
+
+function isEngineGone(e: unknown): boolean {
+  const { code, syscall } = (e ?? {}) as NodeJS.ErrnoException;
+  return syscall === 'connect' || code === 'EPIPE' || code === 'ECONNRESET';
+}

@@ -1,0 +1,141 @@
+/**
+ * Config layers, lowest first: built-in defaults < global file < CORRAL_* env < flags.
+ * (The trusted project file joins between global and env with workspace trust.)
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import envPaths from 'env-paths';
+import { parseDocument } from 'yaml';
+import { CorralError } from '../errors.js';
+import { configError } from './errors.js';
+import { type Config, type ConfigInput, ConfigSchema } from './schema.js';
+
+export const corralPaths = envPaths('corral', { suffix: '' });
+
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CORRAL_CONFIG ?? join(corralPaths.config, 'config.yaml');
+}
+
+/** Env vars corral reads, each mapped to one config key; anything else named CORRAL_* is not config. */
+const ENV_KEYS: Record<string, { key: string[]; type: 'string' | 'boolean' | 'int' }> = {
+  CORRAL_ENGINE: { key: ['engine'], type: 'string' },
+  CORRAL_AUTO_PULL: { key: ['auto_pull'], type: 'boolean' },
+  CORRAL_AUTO_REMOVE: { key: ['auto_remove'], type: 'boolean' },
+  CORRAL_HOST_CA: { key: ['host_ca'], type: 'string' },
+  CORRAL_BASE_IMAGE: { key: ['base_image'], type: 'string' },
+  CORRAL_PIDS_LIMIT: { key: ['limits', 'pids'], type: 'int' },
+  CORRAL_MEMORY: { key: ['limits', 'memory'], type: 'string' },
+};
+
+function envValue(name: string, raw: string, type: 'string' | 'boolean' | 'int'): unknown {
+  if (type === 'string') return raw;
+  if (type === 'int') {
+    if (!/^\d+$/.test(raw)) throw badEnv(name, raw, 'a whole number');
+    return Number(raw);
+  }
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw badEnv(name, raw, 'true or false');
+}
+
+function badEnv(name: string, raw: string, expected: string): CorralError {
+  return new CorralError('CONFIG_INVALID', `Invalid value "${raw}" in env ${name}: expected ${expected}.`);
+}
+
+export function envLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    let node = out;
+    for (const k of spec.key.slice(0, -1)) {
+      node[k] ??= {};
+      node = node[k] as Record<string, unknown>;
+    }
+    node[spec.key.at(-1)!] = envValue(name, raw, spec.type);
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; arrays and scalars from the higher layer replace the lower. */
+export function mergeLayers(...layers: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      out[k] = isObject(v) && isObject(out[k]) ? mergeLayers(out[k], v) : v;
+    }
+  }
+  return out;
+}
+
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CorralError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(e as Error).message}`);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    throw new CorralError(
+      'CONFIG_INVALID',
+      `Invalid YAML in ${path}: ${doc.errors[0]!.message}`,
+      'Check indentation and quoting at the line named above.',
+    );
+  }
+  const value = doc.toJS() ?? {};
+  if (!isObject(value)) {
+    throw new CorralError(
+      'CONFIG_INVALID',
+      `Invalid config in ${path}: expected a mapping of keys at the top level.`,
+    );
+  }
+  return value;
+}
+
+/** Validate one layer on its own so an error names the layer it came from. */
+function checkLayer(source: string, layer: Record<string, unknown>): void {
+  const result = ConfigSchema.safeParse(layer);
+  if (!result.success) throw configError(source, ConfigSchema, result.error);
+}
+
+export interface LoadOptions {
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values; undefined entries are ignored. */
+  overrides?: ConfigInput;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  path: string;
+}
+
+export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const env = opts.env ?? process.env;
+  const path = opts.path ?? defaultConfigPath(env);
+  const file = await readConfigFile(path);
+  checkLayer(path, file);
+  const fromEnv = envLayer(env);
+  checkLayer('environment (CORRAL_*)', fromEnv);
+  const merged = mergeLayers(file, fromEnv, (opts.overrides ?? {}) as Record<string, unknown>);
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) throw configError('command-line flags', ConfigSchema, result.error);
+  return { config: result.data, path };
+}
+
+/** Bytes from a size like `8g`. */
+export function parseSize(size: number | string): number {
+  if (typeof size === 'number') return size;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(size.trim());
+  if (!m) throw new CorralError('CONFIG_INVALID', `Invalid size "${size}": expected a size like 512m or 8g.`);
+  const exp = ['', 'k', 'm', 'g', 't'].indexOf(m[2]!.toLowerCase());
+  return Math.round(Number(m[1]) * 1024 ** exp);
+}

@@ -1,0 +1,57 @@
+/**
+ * The config file's shape, as data. Keys are snake_case (YAML convention, like VibePod's config);
+ * objects are strict so a typo is an error naming the key, never a silently ignored setting.
+ */
+import { z } from 'zod';
+
+const envMap = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+  z.string(),
+);
+
+/** `env:` accepts a map of values, or a list of names whose values come from the host environment. */
+export const EnvSchema = z.union([envMap, z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/))]);
+
+/** Sizes like `8g`, `512m`, or a byte count. */
+export const SizeSchema = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+(\.\d+)?\s*[kmgt]?b?$/i, 'a size like 512m or 8g'),
+]);
+
+export const AgentConfigSchema = z.strictObject({
+  /** Pin another version of the agent's CLI, or `latest`. */
+  version: z.string().min(1).optional(),
+  /** Use this image instead of building one. */
+  image: z.string().min(1).optional(),
+  auto_pull: z.boolean().optional(),
+  env: EnvSchema.optional(),
+  /** Shell commands run in the sandbox (as the agent user) before the agent starts. */
+  init: z.array(z.string()).optional(),
+  /** Always add the agent's autonomy flag. */
+  yolo: z.boolean().optional(),
+  /** Extra args always passed to the agent. */
+  args: z.array(z.string()).optional(),
+});
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export const ConfigSchema = z.strictObject({
+  engine: z.enum(['podman', 'docker']).optional(),
+  /** Pull user-given agent images before each run (agents.<name>.auto_pull wins, --pull/--no-pull over both). */
+  auto_pull: z.boolean().default(false),
+  /** Remove sandbox containers when the agent exits. Login state lives in volumes, so nothing is lost. */
+  auto_remove: z.boolean().default(true),
+  /** Extra CAs to trust in builds and sandboxes: auto (detected from the host), off, or a PEM file. */
+  host_ca: z.string().default('auto'),
+  /** Registry image to start from when one is reachable; `{suite}` is the Debian release. */
+  base_image: z.string().optional(),
+  limits: z
+    .strictObject({
+      pids: z.number().int().positive().default(4096),
+      memory: SizeSchema.default('8g'),
+    })
+    .prefault({}),
+  env: EnvSchema.default({}),
+  agents: z.record(z.string(), AgentConfigSchema).default({}),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -1,0 +1,32 @@
+/** A build context as a tar stream: the Containerfile plus the layer's files. */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import type { LayerRecipe } from './recipes.js';
+
+export const CONTAINERFILE = 'Containerfile';
+
+export function buildContext(recipe: Pick<LayerRecipe, 'containerfile' | 'files'>): Readable {
+  const pack = tar.pack();
+  void (async () => {
+    try {
+      pack.entry({ name: CONTAINERFILE, mtime: new Date(0) }, recipe.containerfile);
+      for (const [name, src] of Object.entries(recipe.files)) {
+        if (typeof src === 'string' || Buffer.isBuffer(src)) {
+          pack.entry({ name, mtime: new Date(0) }, src);
+        } else {
+          const size = (await stat(src.path)).size;
+          const entry = pack.entry({ name, size, mtime: new Date(0) });
+          await pipeline(createReadStream(src.path), entry);
+        }
+      }
+      pack.finalize();
+    } catch (e) {
+      pack.destroy(e as Error);
+    }
+  })();
+  // tar-stream v3 streams are streamx, not node streams; engines want a node Readable.
+  return Readable.from(pack as AsyncIterable<Buffer>);
+}

@@ -1,0 +1,80 @@
+/**
+ * Connecting a terminal or a pair of pipes to a sandbox. With a TTY the terminal goes raw and every
+ * key (Ctrl-C included) goes to the agent; without one, stdout and stderr are demultiplexed and
+ * stdin's end is passed on, so editors can speak ACP/JSON-RPC through corral byte for byte.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+import type { ContainerEngine } from '../engine/index.js';
+
+export interface Stdio {
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: Writable & { isTTY?: boolean; rows?: number; columns?: number };
+  stderr: Writable;
+}
+
+export const processStdio = (): Stdio => ({
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+});
+
+/** Wire `stream` to stdio; returns a function that undoes it (restores the terminal). */
+export function connect(
+  engine: ContainerEngine,
+  stream: Duplex,
+  io: Stdio,
+  opts: { tty: boolean; stdin: boolean; resize?: (rows: number, cols: number) => Promise<void> },
+): () => void {
+  const undo: (() => void)[] = [];
+  if (opts.tty) {
+    stream.pipe(io.stdout, { end: false });
+    if (io.stdin.isTTY && io.stdin.setRawMode) {
+      io.stdin.setRawMode(true);
+      undo.push(() => io.stdin.setRawMode?.(false));
+    }
+    if (opts.resize && io.stdout.isTTY) {
+      const resize = () => void opts.resize?.(io.stdout.rows ?? 24, io.stdout.columns ?? 80);
+      resize();
+      process.on('SIGWINCH', resize);
+      undo.push(() => process.off('SIGWINCH', resize));
+    }
+  } else {
+    engine.demux(stream, io.stdout, io.stderr);
+  }
+  if (opts.stdin) {
+    const onData = (chunk: Buffer) => {
+      if (!stream.destroyed) stream.write(chunk);
+    };
+    // Without a TTY, end of input is passed on as a half-close so the process inside sees EOF.
+    // A TTY has no EOF (Ctrl-D is a keystroke), and some engines drop a TTY session on
+    // half-close before its last output arrives, so the connection stays open.
+    const onEnd = () => {
+      if (!opts.tty && !stream.destroyed) stream.end();
+    };
+    io.stdin.on('data', onData);
+    io.stdin.once('end', onEnd);
+    io.stdin.resume();
+    undo.push(() => {
+      io.stdin.off('data', onData);
+      io.stdin.off('end', onEnd);
+      io.stdin.pause();
+    });
+  }
+  return () => {
+    for (const u of undo.reverse()) u();
+  };
+}
+
+/** Resolves when the stream has delivered everything (or after `ms`, if given, whichever first). */
+export function drained(stream: Duplex, ms?: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.readableEnded || stream.destroyed) return resolve();
+    const t = ms === undefined ? undefined : setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    stream.once('end', done);
+    stream.once('close', done);
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The names and labels the engine sees (DESIGN.md "Names the engine sees"). `list`, `stop` and
+ * cleanup find things by label only, so every object corral creates carries them.
+ */
+import { createHash } from 'node:crypto';
+import { realpath, stat } from 'node:fs/promises';
+import { CorralError } from '../errors.js';
+
+export const LABELS = {
+  managed: 'io.corral.managed',
+  workspace: 'io.corral.workspace',
+  workspacePath: 'io.corral.workspace-path',
+  agent: 'io.corral.agent',
+  profile: 'io.corral.profile',
+  session: 'io.corral.session',
+  role: 'io.corral.role',
+  detached: 'io.corral.detached',
+  autoRemove: 'io.corral.auto-remove',
+} as const;
+
+export const DEFAULT_PROFILE = 'default';
+
+export interface Workspace {
+  id: string;
+  path: string;
+}
+
+/** First 12 hex of sha256 of the real path: the same folder through a symlink is the same workspace. */
+export function workspaceIdOf(realPath: string): string {
+  return createHash('sha256').update(realPath).digest('hex').slice(0, 12);
+}
+
+export async function resolveWorkspace(dir: string): Promise<Workspace> {
+  let path: string;
+  try {
+    path = await realpath(dir);
+  } catch {
+    throw new CorralError(
+      'WORKSPACE_INVALID',
+      `Workspace folder ${dir} does not exist.`,
+      'Pass an existing folder with --workdir.',
+    );
+  }
+  if (!(await stat(path)).isDirectory()) {
+    throw new CorralError(
+      'WORKSPACE_INVALID',
+      `Workspace ${dir} is not a folder.`,
+      'Pass a folder with --workdir.',
+    );
+  }
+  if (path === '/') {
+    throw new CorralError(
+      'WORKSPACE_INVALID',
+      'Refusing to use / as a workspace.',
+      'Run corral inside a project folder.',
+    );
+  }
+  return { id: workspaceIdOf(path), path };
+}
+
+export function containerName(ws: Workspace, agent: string): string {
+  return `corral-${ws.id}-${agent}`;
+}
+
+export function homeVolumeName(agent: string, profile = DEFAULT_PROFILE): string {
+  return `corral-${agent}-${profile}-home`;
+}
+
+export function sessionId(): string {
+  return createHash('sha256')
+    .update(`${process.pid}:${Date.now()}:${Math.random()}`)
+    .digest('hex')
+    .slice(0, 12);
+}
+
+export function agentLabels(
+  ws: Workspace,
+  agent: string,
+  profile: string,
+  session: string,
+): Record<string, string> {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.workspace]: ws.id,
+    [LABELS.workspacePath]: ws.path,
+    [LABELS.agent]: agent,
+    [LABELS.profile]: profile,
+    [LABELS.session]: session,
+    [LABELS.role]: 'agent',
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Starting a sandbox: make its state volume, create the container, attach, start, wait, clean up.
+ * Every exit path (normal end, Ctrl-C, closed terminal, engine error) removes what this run made,
+ * except the state volume once it holds a login.
+ */
+import type { ContainerEngine } from '../engine/index.js';
+import { CorralError } from '../errors.js';
+import { connect, drained, type Stdio } from './attach.js';
+import { homeVolumeName, LABELS } from './identity.js';
+import { grantWorkspace, reclaimOwnership } from './ownership.js';
+import { type SandboxSpec, toContainerSpec } from './spec.js';
+
+interface Prepared {
+  id: string;
+  /** Undo what prepare made (container, and the volume if this run created it and it stayed empty). */
+  discard: () => Promise<void>;
+}
+
+async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared> {
+  const existing = await engine.inspect(spec.name);
+  if (existing) {
+    if (existing.labels[LABELS.managed] !== 'true') {
+      throw new CorralError(
+        'BAD_INPUT',
+        `A container named ${spec.name} exists and was not made by corral.`,
+        'Pick another --name.',
+      );
+    }
+    if (existing.running) {
+      throw new CorralError(
+        'BAD_INPUT',
+        `${spec.agent} is already running in this workspace (${spec.name}).`,
+        `Attach with \`corral attach ${spec.agent}\`, stop it with \`corral stop ${spec.agent}\`, or start another with --name.`,
+      );
+    }
+    await engine.remove(existing.id, { force: true });
+  }
+  const volume = homeVolumeName(spec.agent, spec.profile);
+  let createdVolume = false;
+  if (!(await engine.volumeExists(volume))) {
+    await engine.createVolume(volume, {
+      [LABELS.managed]: 'true',
+      [LABELS.agent]: spec.agent,
+      [LABELS.profile]: spec.profile,
+      [LABELS.role]: 'state',
+    });
+    createdVolume = true;
+  }
+  let id: string;
+  try {
+    id = await engine.createContainer(toContainerSpec(spec));
+  } catch (e) {
+    if (createdVolume) await engine.removeVolume(volume).catch(() => undefined);
+    throw e;
+  }
+  return {
+    id,
+    discard: async () => {
+      await engine.remove(id, { force: true }).catch(() => undefined);
+    },
+  };
+}
+
+export async function startDetached(engine: ContainerEngine, spec: SandboxSpec): Promise<string> {
+  // Detached Docker-as-root sessions are handed back by `corral stop`.
+  if (spec.user.reclaimTo) await grantWorkspace(spec.workspace.path);
+  const p = await prepare(engine, spec);
+  try {
+    await engine.startContainer(p.id);
+  } catch (e) {
+    await p.discard();
+    throw e;
+  }
+  return p.id;
+}
+
+export interface AttachedResult {
+  exitCode: number;
+  /** Set when the session ended because of a signal to corral rather than the agent exiting. */
+  signal?: NodeJS.Signals;
+}
+
+/**
+ * Run attached. Ctrl-C without a TTY, SIGTERM and a closed terminal (SIGHUP) stop the sandbox;
+ * with a TTY, Ctrl-C is a keystroke for the agent.
+ */
+export async function runAttached(
+  engine: ContainerEngine,
+  spec: SandboxSpec,
+  io: Stdio,
+): Promise<AttachedResult> {
+  const startedAt = Date.now();
+  const hadAcls = spec.user.reclaimTo ? await grantWorkspace(spec.workspace.path) : false;
+  const p = await prepare(engine, spec);
+  let signal: NodeJS.Signals | undefined;
+  let disconnect = () => {};
+  const onSignal = (s: NodeJS.Signals) => {
+    signal ??= s;
+    void engine.stop(p.id, 2).catch(() => engine.kill(p.id));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  let failed = true;
+  try {
+    const stream = await engine.attach(p.id, { stdin: spec.stdin, tty: spec.tty });
+    await engine.startContainer(p.id);
+    // Waiting after start is safe: attached sessions never use engine auto-remove, so an early
+    // exit is still there to be waited on.
+    const waiting = engine.wait(p.id);
+    disconnect = connect(engine, stream, io, {
+      tty: spec.tty,
+      stdin: spec.stdin,
+      resize: (rows, cols) => engine.resize(p.id, rows, cols),
+    });
+    const exitCode = await waiting;
+    await drained(stream, 2000);
+    disconnect();
+    stream.destroy();
+    failed = false;
+    return signal ? { exitCode: signalExit(signal), signal } : { exitCode };
+  } finally {
+    disconnect();
+    for (const s of signals) process.off(s, onSignal);
+    if (spec.autoRemove || failed) await p.discard();
+    if (spec.user.reclaimTo)
+      await reclaimOwnership(spec.workspace.path, spec.user.reclaimTo, startedAt - 2000, hadAcls);
+  }
+}
+
+export function signalExit(s: NodeJS.Signals): number {
+  return 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as Record<string, number>)[s]!;
+}

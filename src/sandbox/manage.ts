@@ -1,0 +1,167 @@
+/**
+ * Finding and operating on existing sandboxes: list, stop, logs, exec, attach. Everything is found
+ * by label, so containers from other tools are never touched.
+ */
+import type { ContainerEngine, ContainerSummary } from '../engine/index.js';
+import { CorralError } from '../errors.js';
+import { WORKSPACE_DIR } from '../images/recipes.js';
+import { connect, drained, type Stdio } from './attach.js';
+import { LABELS, type Workspace } from './identity.js';
+import { reclaimOwnership } from './ownership.js';
+import type { HostUser } from './userns.js';
+
+export interface SandboxInfo {
+  id: string;
+  name: string;
+  agent: string;
+  workspace: string;
+  workspacePath: string;
+  profile: string;
+  state: string;
+  status: string;
+  running: boolean;
+  detached: boolean;
+  image: string;
+  created: number;
+}
+
+function toInfo(c: ContainerSummary): SandboxInfo {
+  return {
+    id: c.id.slice(0, 12),
+    name: c.name,
+    agent: c.labels[LABELS.agent] ?? '?',
+    workspace: c.labels[LABELS.workspace] ?? '?',
+    workspacePath: c.labels[LABELS.workspacePath] ?? '?',
+    profile: c.labels[LABELS.profile] ?? '?',
+    state: c.state,
+    status: c.status,
+    running: c.state === 'running',
+    detached: c.labels[LABELS.detached] === 'true',
+    image: c.image,
+    created: c.created,
+  };
+}
+
+export async function listSandboxes(
+  engine: ContainerEngine,
+  opts: { running?: boolean; workspace?: string; agent?: string } = {},
+): Promise<SandboxInfo[]> {
+  const labels = [`${LABELS.managed}=true`, `${LABELS.role}=agent`];
+  if (opts.workspace) labels.push(`${LABELS.workspace}=${opts.workspace}`);
+  if (opts.agent) labels.push(`${LABELS.agent}=${opts.agent}`);
+  const all = (await engine.list({ labels, all: !opts.running })).map(toInfo);
+  return all.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * A target is a container name or id prefix, or an agent name meaning "that agent's sandbox in this
+ * workspace" (the most recent one if --name made several).
+ */
+export async function findSandbox(
+  engine: ContainerEngine,
+  target: string,
+  ws: Workspace | undefined,
+  agentName: string | undefined,
+): Promise<SandboxInfo> {
+  const all = await listSandboxes(engine);
+  const byName = all.find((s) => s.name === target || s.id.startsWith(target));
+  if (byName) return byName;
+  if (agentName) {
+    const mine = all
+      .filter((s) => s.agent === agentName && (!ws || s.workspace === ws.id))
+      .sort((a, b) => Number(b.running) - Number(a.running) || b.created - a.created);
+    if (mine[0]) return mine[0];
+  }
+  throw new CorralError(
+    'CONTAINER_NOT_FOUND',
+    agentName && ws
+      ? `No ${agentName} sandbox in this workspace (${ws.path}).`
+      : `No corral sandbox named "${target}".`,
+    'See `corral list` for the sandboxes that exist.',
+  );
+}
+
+export async function stopSandbox(
+  engine: ContainerEngine,
+  s: SandboxInfo,
+  opts: { force?: boolean; reclaimTo?: HostUser },
+): Promise<void> {
+  if (opts.force) await engine.kill(s.id);
+  else await engine.stop(s.id, 10);
+  const details = await engine.inspect(s.id);
+  if (details && details.labels[LABELS.autoRemove] !== 'false') await engine.remove(s.id, { force: true });
+  if (opts.reclaimTo && s.workspacePath !== '?') {
+    await reclaimOwnership(s.workspacePath, opts.reclaimTo, s.created * 1000 - 2000);
+  }
+}
+
+export async function execIn(
+  engine: ContainerEngine,
+  s: SandboxInfo,
+  cmd: string[],
+  io: Stdio,
+  opts: { tty: boolean; env?: Record<string, string> },
+): Promise<number> {
+  const details = await engine.inspect(s.id);
+  if (!details?.running) {
+    throw new CorralError(
+      'CONTAINER_NOT_FOUND',
+      `${s.name} is not running.`,
+      `Start it with \`corral run ${s.agent} -d\`.`,
+    );
+  }
+  const ex = await engine.execStream(s.id, cmd, {
+    user: details.user,
+    workdir: WORKSPACE_DIR,
+    tty: opts.tty,
+    stdin: true,
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  const disconnect = connect(engine, ex.stream, io, { tty: opts.tty, stdin: true, resize: ex.resize });
+  try {
+    return await ex.exitCode();
+  } finally {
+    disconnect();
+  }
+}
+
+/** Attach to a running sandbox; returns when it exits or the user detaches (Ctrl-P Ctrl-Q). */
+export async function attachTo(
+  engine: ContainerEngine,
+  s: SandboxInfo,
+  io: Stdio,
+): Promise<number | undefined> {
+  const details = await engine.inspect(s.id);
+  if (!details?.running) {
+    throw new CorralError('CONTAINER_NOT_FOUND', `${s.name} is not running.`, 'See `corral list`.');
+  }
+  const stream = await engine.attach(s.id, { stdin: true, tty: details.tty });
+  const disconnect = connect(engine, stream, io, {
+    tty: details.tty,
+    stdin: true,
+    resize: (r, c) => engine.resize(s.id, r, c),
+  });
+  try {
+    await drained(stream);
+  } finally {
+    disconnect();
+  }
+  const after = await engine.inspect(s.id);
+  return after && !after.running ? after.exitCode : undefined;
+}
+
+export async function streamLogs(
+  engine: ContainerEngine,
+  s: SandboxInfo,
+  io: Stdio,
+  opts: { follow?: boolean; tail?: number },
+): Promise<void> {
+  const details = await engine.inspect(s.id);
+  const stream = await engine.logs(s.id, opts);
+  if (details?.tty) stream.pipe(io.stdout, { end: false });
+  else engine.demux(stream, io.stdout, io.stderr);
+  await new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * From what the user asked (agent, flags, config) to a SandboxSpec. Pure apart from reading env
+ * files, so the merging rules are unit-testable.
+ */
+import type { AgentSpec } from '../agents/types.js';
+import { parseSize } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { EngineKind } from '../engine/index.js';
+import { buildEnv } from './env.js';
+import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
+import type { SandboxSpec } from './spec.js';
+import type { UserPlan } from './userns.js';
+
+export interface RunRequest {
+  agent: AgentSpec;
+  workspace: Workspace;
+  image: string;
+  engine: EngineKind;
+  user: UserPlan;
+  session: string;
+  /** agent: start the agent CLI; shell: a shell, or `command` instead of the agent. */
+  mode: 'agent' | 'shell';
+  /** Extra args after `--` (agent mode), or the command to run (shell mode). */
+  args: string[];
+  name?: string;
+  profile?: string;
+  env: string[];
+  envFiles: string[];
+  yolo?: boolean;
+  /** undefined: config auto_remove decides. */
+  rm?: boolean;
+  detach: boolean;
+  /** Terminal facts from the caller, so tests can pass their own. */
+  stdinIsTTY: boolean;
+  /** Point the agent at a model endpoint (corral demo, tests). */
+  endpoint?: { env: Record<string, string>; files: Record<string, string>; args: string[] };
+  host: NodeJS.ProcessEnv;
+}
+
+export async function planSandbox(req: RunRequest, config: Config): Promise<SandboxSpec> {
+  const agentConfig = config.agents[req.agent.name] ?? {};
+  const yolo = req.yolo ?? agentConfig.yolo ?? false;
+  const argv =
+    req.mode === 'shell'
+      ? req.args.length
+        ? req.args
+        : ['/bin/bash', '-l']
+      : [
+          ...req.agent.command,
+          ...(yolo ? req.agent.yoloArgs : []),
+          ...(agentConfig.args ?? []),
+          ...(req.endpoint?.args ?? []),
+          ...req.args,
+        ];
+  const env = await buildEnv({
+    agentDefaults: { ...req.agent.env, ...(req.endpoint?.env ?? {}) },
+    global: config.env,
+    perAgent: agentConfig.env,
+    envFiles: req.envFiles,
+    flags: req.env,
+    host: req.host,
+  });
+  // A detached sandbox keeps a TTY so `corral attach` gets a real terminal later.
+  const tty = req.detach ? true : req.stdinIsTTY;
+  return {
+    agent: req.agent.name,
+    image: req.image,
+    workspace: req.workspace,
+    profile: req.profile ?? DEFAULT_PROFILE,
+    session: req.session,
+    // A shell beside a running agent is a second container, not a clash with the first.
+    name:
+      req.name ??
+      (req.mode === 'shell'
+        ? `${containerName(req.workspace, req.agent.name)}-sh-${req.session.slice(0, 6)}`
+        : containerName(req.workspace, req.agent.name)),
+    argv,
+    env,
+    tty,
+    stdin: true,
+    user: req.user,
+    limits: { pids: config.limits.pids, memoryBytes: parseSize(config.limits.memory) },
+    engine: req.engine,
+    detached: req.detach,
+    autoRemove: req.rm ?? config.auto_remove,
+    init: req.mode === 'agent' ? (agentConfig.init ?? []) : [],
+    files: req.endpoint?.files ?? {},
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * SandboxSpec → ContainerSpec, as a pure function: what a sandbox is (mounts, user, hardening,
+ * labels, the start command) is decided here and nowhere else, so it can be unit-tested.
+ */
+import type { ContainerSpec, EngineKind } from '../engine/index.js';
+import { SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
+import { agentLabels, homeVolumeName, LABELS, type Workspace } from './identity.js';
+import type { UserPlan } from './userns.js';
+
+export interface SandboxSpec {
+  agent: string;
+  image: string;
+  workspace: Workspace;
+  profile: string;
+  session: string;
+  name: string;
+  /** argv run inside (agent command + args, or a shell command). */
+  argv: string[];
+  env: Record<string, string>;
+  tty: boolean;
+  /** Keep stdin open (interactive or piped sessions; false for detached runs without -i). */
+  stdin: boolean;
+  user: UserPlan;
+  limits: { pids: number; memoryBytes: number };
+  engine: EngineKind;
+  detached: boolean;
+  autoRemove: boolean;
+  /** Shell commands run before argv, as the sandbox user, in the workspace. */
+  init: string[];
+  /** Files written under $HOME before start (endpoint config), path relative to $HOME → content. */
+  files: Record<string, string>;
+}
+
+/** The host as the sandbox sees it (for a model server or other host service it is told about). */
+export function hostAlias(engine: EngineKind): string {
+  return engine === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
+}
+
+/**
+ * Files and init commands run in a tiny sh prologue, then `exec` the real command so it is the
+ * container's main process (signals and exit status pass straight through). File contents travel
+ * base64-encoded in env vars, so nothing needs shell quoting, and are unset before exec.
+ */
+export function wrapCommand(argv: string[], init: string[], files: Record<string, string>) {
+  if (init.length === 0 && Object.keys(files).length === 0) return { cmd: argv, env: {} };
+  const env: Record<string, string> = {};
+  const lines: string[] = ['set -e'];
+  Object.entries(files).forEach(([rel, content], i) => {
+    const name = `CORRAL_FILE_${i}`;
+    env[name] = Buffer.from(content).toString('base64');
+    const path = `"$HOME"/${shellQuote(rel)}`;
+    lines.push(
+      `mkdir -p "$(dirname ${path})"`,
+      `printf %s "$${name}" | base64 -d > ${path}`,
+      `unset ${name}`,
+    );
+  });
+  lines.push(...init);
+  lines.push('exec "$@"');
+  return { cmd: ['/bin/sh', '-c', lines.join('\n'), 'corral-init', ...argv], env };
+}
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./=:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function toContainerSpec(s: SandboxSpec): ContainerSpec {
+  const wrapped = wrapCommand(s.argv, s.init, s.files);
+  return {
+    name: s.name,
+    image: s.image,
+    cmd: wrapped.cmd,
+    env: { ...s.env, ...wrapped.env, HOME: SANDBOX_HOME, CORRAL_SANDBOX: '1', CORRAL_AGENT: s.agent },
+    labels: {
+      ...agentLabels(s.workspace, s.agent, s.profile, s.session),
+      [LABELS.detached]: String(s.detached),
+      [LABELS.autoRemove]: String(s.autoRemove),
+    },
+    user: s.user.user,
+    workdir: WORKSPACE_DIR,
+    tty: s.tty,
+    openStdin: s.stdin,
+    stdinOnce: !s.detached,
+    mounts: [
+      { type: 'bind', source: s.workspace.path, target: WORKSPACE_DIR },
+      { type: 'volume', source: homeVolumeName(s.agent, s.profile), target: SANDBOX_HOME },
+    ],
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+    pidsLimit: s.limits.pids,
+    memoryBytes: s.limits.memoryBytes,
+    ...(s.user.idMappings ? { idMappings: s.user.idMappings } : {}),
+    ...(s.user.keepId ? { keepId: s.user.keepId } : {}),
+    // Docker needs the host alias spelled out; Podman adds host.containers.internal itself.
+    ...(s.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
+    // Detached auto-remove is the engine's job; attached sessions remove after reading the exit code.
+    autoRemove: s.autoRemove && s.detached,
+  };
+}
