@@ -7,8 +7,10 @@ import { Command, CommanderError } from 'commander';
 import { findAgent } from '../agents/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
+import { demoCommand } from './commands/demo.js';
 import { imageCommand, updateCommand } from './commands/image.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
+import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
     agentsCommand(),
     imageCommand(),
     updateCommand(),
+    modelCommand(),
+    demoCommand(),
   ]) {
     program.addCommand(c);
   }

@@ -1,0 +1,168 @@
+/**
+ * The scripted model server: one node:http server that answers the Anthropic, OpenAI (Responses
+ * and Chat Completions) and Gemini wire formats from one script. Sandboxes reach it over the
+ * engine's bridge, so it may listen beyond loopback; `allow` limits who gets an answer.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as anthropic from './anthropic.js';
+import * as gemini from './gemini.js';
+import * as chat from './openai-chat.js';
+import * as responses from './openai-responses.js';
+import { DEFAULT_SCRIPT_PATH, loadScript, type Script } from './script.js';
+import { json } from './sse.js';
+import { decide } from './tools.js';
+
+export type Wire = 'anthropic' | 'openai-responses' | 'openai-chat' | 'gemini';
+
+export interface RecordedRequest {
+  wire: Wire;
+  path: string;
+  stream: boolean;
+  /** Script step answered, or null for a side request (no tools offered). */
+  step: number | null;
+  toolNames: string[];
+}
+
+export interface ModelServer {
+  url: string;
+  host: string;
+  port: number;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export interface ModelServerOptions {
+  port?: number;
+  host?: string;
+  script?: Script;
+  scriptPath?: string;
+  allow?: (remoteAddress: string) => boolean;
+  onRequest?: (r: RecordedRequest) => void;
+}
+
+/** Loopback and the private ranges container bridges use; everything else is refused. */
+export function isLocalOrContainerAddress(addr: string): boolean {
+  const a = addr.replace(/^::ffff:/, '');
+  if (a === '::1' || /^127\./.test(a)) return true;
+  if (/^10\./.test(a) || /^192\.168\./.test(a)) return true;
+  const m = /^172\.(\d+)\./.exec(a);
+  if (m && Number(m[1]) >= 16 && Number(m[1]) <= 31) return true;
+  return /^f[cd][0-9a-f]{2}:/i.test(a);
+}
+
+async function body(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString();
+  return text ? JSON.parse(text) : {};
+}
+
+const MODELS = {
+  object: 'list',
+  data: [
+    {
+      id: 'corral-scripted',
+      object: 'model',
+      type: 'model',
+      display_name: 'corral scripted model',
+      created_at: '2026-01-01T00:00:00Z',
+    },
+  ],
+};
+
+export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
+  const script = opts.script ?? (await loadScript(opts.scriptPath ?? DEFAULT_SCRIPT_PATH));
+  const requests: RecordedRequest[] = [];
+  const record = (r: RecordedRequest) => {
+    requests.push(r);
+    opts.onRequest?.(r);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (opts.allow && !opts.allow(req.socket.remoteAddress ?? ''))
+      return json(res, 403, { error: { message: 'forbidden' } });
+    const url = new URL(req.url ?? '/', 'http://model');
+    const path = url.pathname.replace(/\/+$/, '');
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (path === '/health' || path === '') return json(res, 200, { ok: true });
+      if (/\/models$/.test(path)) return json(res, 200, MODELS);
+      return json(res, 404, { error: { message: `no route ${path}` } });
+    }
+    const payload = (await body(req)) as Record<string, unknown>;
+    if (path.endsWith('/messages/count_tokens')) return json(res, 200, { input_tokens: 10 });
+    if (path.endsWith('/messages')) {
+      const r = payload as anthropic.MessagesRequest;
+      const info = anthropic.inspect(r);
+      const reply = decide(script, info.tools, info.toolResults);
+      record({
+        wire: 'anthropic',
+        path,
+        stream: info.stream,
+        step: reply.step,
+        toolNames: info.tools.map((t) => t.name),
+      });
+      return anthropic.respond(res, r, reply, info.stream);
+    }
+    if (path.endsWith('/responses')) {
+      const r = payload as responses.ResponsesRequest;
+      const info = responses.inspect(r);
+      const reply = decide(script, info.tools, info.toolResults);
+      record({
+        wire: 'openai-responses',
+        path,
+        stream: info.stream,
+        step: reply.step,
+        toolNames: info.tools.map((t) => t.name),
+      });
+      return responses.respond(res, r, reply, info.stream);
+    }
+    if (path.endsWith('/chat/completions')) {
+      const r = payload as chat.ChatRequest;
+      const info = chat.inspect(r);
+      const reply = decide(script, info.tools, info.toolResults);
+      record({
+        wire: 'openai-chat',
+        path,
+        stream: info.stream,
+        step: reply.step,
+        toolNames: info.tools.map((t) => t.name),
+      });
+      return chat.respond(res, r, reply, info.stream);
+    }
+    const g = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
+    if (g) {
+      const info = gemini.inspect(payload as gemini.GeminiRequest);
+      const stream = g[2] === 'streamGenerateContent';
+      const reply = decide(script, info.tools, info.toolResults);
+      record({ wire: 'gemini', path, stream, step: reply.step, toolNames: info.tools.map((t) => t.name) });
+      return gemini.respond(res, reply, stream, g[1]!);
+    }
+    if (path.endsWith(':countTokens')) return json(res, 200, { totalTokens: 10 });
+    return json(res, 404, { error: { message: `no route ${path}` } });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) json(res, 400, { error: { message: (e as Error).message } });
+      else res.end();
+    });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
+    host,
+    port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
