@@ -50,7 +50,10 @@ export function respond(res: ServerResponse, req: MessagesRequest, reply: Reply,
     stop_sequence: null,
     usage: { input_tokens: USAGE.input, output_tokens: USAGE.output },
   };
-  if (!stream) return json(res, 200, message);
+  if (!stream) {
+    json(res, 200, message);
+    return;
+  }
   sseStart(res);
   sse(
     res,

@@ -37,7 +37,10 @@ export function respond(res: ServerResponse, reply: Reply, stream: boolean, mode
     },
     modelVersion: model,
   };
-  if (!stream) return json(res, 200, body);
+  if (!stream) {
+    json(res, 200, body);
+    return;
+  }
   sseStart(res);
   sse(res, body);
   res.end();

@@ -39,7 +39,7 @@ export function respond(res: ServerResponse, req: ChatRequest, reply: Reply, str
   const text = reply.kind === 'text' ? reply.text : (reply.say ?? null);
   const finish_reason = toolCall ? 'tool_calls' : 'stop';
   if (!stream) {
-    return json(res, 200, {
+    json(res, 200, {
       id,
       object: 'chat.completion',
       created,
@@ -53,6 +53,7 @@ export function respond(res: ServerResponse, req: ChatRequest, reply: Reply, str
       ],
       usage,
     });
+    return;
   }
   const chunk = (
     delta: Record<string, unknown>,

@@ -86,7 +86,10 @@ export function respond(res: ServerResponse, req: ResponsesRequest, reply: Reply
       total_tokens: USAGE.input + USAGE.output,
     },
   };
-  if (!stream) return json(res, 200, response);
+  if (!stream) {
+    json(res, 200, response);
+    return;
+  }
   sseStart(res);
   let seq = 0;
   const ev = (type: string, body: Record<string, unknown>) =>
