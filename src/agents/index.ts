@@ -1,11 +1,18 @@
 /** The agent registry: every spec, lookup by name or alias, and endpoint rendering. */
 import { CorralError } from '../errors.js';
+import { auggie } from './auggie.js';
 import { claude } from './claude.js';
+import { codex } from './codex.js';
+import { copilot } from './copilot.js';
+import { devstral } from './devstral.js';
+import { gemini } from './gemini.js';
+import { opencode } from './opencode.js';
+import { pi } from './pi.js';
 import type { AgentSpec } from './types.js';
 
 export type { AgentSpec } from './types.js';
 
-export const AGENTS: readonly AgentSpec[] = [claude];
+export const AGENTS: readonly AgentSpec[] = [claude, gemini, opencode, devstral, auggie, copilot, codex, pi];
 
 export function findAgent(nameOrAlias: string): AgentSpec | undefined {
   const key = nameOrAlias.toLowerCase();

@@ -138,7 +138,11 @@ export function agentRecipe(parentTag: string, agent: AgentSpec, install: Instal
   const containerfile = [
     `FROM ${parentTag}`,
     `RUN ${installCommand(install)}`,
-    `RUN ${agent.versionCommand.join(' ')}`,
+    // Smoke-test the CLI as the sandbox user with a throwaway HOME: whatever it writes on first
+    // start must not land in /home/agent, which seeds every new state volume.
+    `USER ${SANDBOX_UID}:${SANDBOX_UID}`,
+    `RUN HOME=$(mktemp -d) ${agent.versionCommand.join(' ')}`,
+    'USER root',
     '',
   ].join('\n');
   return layer(

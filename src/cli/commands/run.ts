@@ -42,7 +42,10 @@ function sandboxOptions(cmd: Command): Command {
     )
     .option('--env-file <file>', 'read KEY=VALUE lines into the sandbox env', collect, [])
     .option('--name <name>', 'container name (default: corral-<workspace>-<agent>)')
-    .option('--profile <name>', 'login/state profile (separate state volume)', 'default')
+    .option(
+      '--profile <name>',
+      'login/state profile: a separate state volume (default: default; custom-model with --model-url)',
+    )
     .option('--rm', 'remove the container when it exits (default: config auto_remove)')
     .option('--no-rm', 'keep the container after it exits')
     .option('--pull', "pull the agent's configured image before starting")
@@ -151,7 +154,11 @@ export async function launch(
       mode,
       args: [...promptArgs, ...args],
       ...(opts.name ? { name: opts.name } : {}),
-      ...(opts.profile ? { profile: opts.profile } : {}),
+      // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
+      profile:
+        opts.modelUrl && (opts.profile ?? 'default') === 'default'
+          ? 'custom-model'
+          : (opts.profile ?? 'default'),
       env: opts.env,
       envFiles: opts.envFile,
       ...(opts.yolo !== undefined ? { yolo: opts.yolo } : {}),

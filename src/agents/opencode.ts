@@ -1,0 +1,42 @@
+import { defineAgent } from './types.js';
+
+// OpenCode reads providers from opencode.json; an openai-compatible provider reaches any Chat
+// Completions endpoint.
+const CONFIG = JSON.stringify(
+  {
+    $schema: 'https://opencode.ai/config.json',
+    provider: {
+      corral: {
+        npm: '@ai-sdk/openai-compatible',
+        name: 'corral',
+        options: { baseURL: '{baseUrl}/v1', apiKey: '{apiKey}' },
+        models: { 'corral-scripted': { name: 'corral scripted model' } },
+      },
+    },
+    model: 'corral/corral-scripted',
+  },
+  null,
+  2,
+);
+
+export const opencode = defineAgent({
+  name: 'opencode',
+  displayName: 'OpenCode',
+  provider: 'SST (any model provider)',
+  aliases: ['o'],
+  install: { kind: 'npm', package: 'opencode-ai', version: '1.18.33' },
+  command: ['opencode'],
+  versionCommand: ['opencode', '--version'],
+  yoloArgs: [],
+  statePaths: ['.local/share/opencode', '.config/opencode', '.cache/opencode'],
+  authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
+  apiDomains: ['opencode.ai', 'models.dev', 'api.anthropic.com', 'api.openai.com'],
+  instructionsFile: 'AGENTS.md',
+  env: { OPENCODE_DISABLE_AUTOUPDATE: 'true' },
+  endpoint: {
+    wire: 'openai-chat',
+    files: { '.config/opencode/opencode.json': CONFIG },
+    promptArgs: ['run', '-m', 'corral/corral-scripted', '{prompt}'],
+  },
+  notes: ['no autonomy flag: OpenCode asks through its permission config (opencode.json "permission")'],
+});

@@ -1,0 +1,38 @@
+import { defineAgent } from './types.js';
+
+const MODELS = JSON.stringify(
+  {
+    providers: {
+      corral: {
+        baseUrl: '{baseUrl}/v1',
+        api: 'openai-completions',
+        apiKey: '{apiKey}',
+        models: [{ id: 'corral-scripted' }],
+        compat: { supportsDeveloperRole: false },
+      },
+    },
+  },
+  null,
+  2,
+);
+
+export const pi = defineAgent({
+  name: 'pi',
+  displayName: 'pi coding agent',
+  provider: 'Mario Zechner (any model provider)',
+  aliases: ['pi'],
+  install: { kind: 'npm', package: '@mariozechner/pi-coding-agent', version: '0.73.1' },
+  command: ['pi'],
+  versionCommand: ['pi', '--version'],
+  yoloArgs: [],
+  statePaths: ['.pi'],
+  authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
+  apiDomains: ['api.anthropic.com', 'api.openai.com', 'generativelanguage.googleapis.com'],
+  instructionsFile: 'AGENTS.md',
+  endpoint: {
+    wire: 'openai-chat',
+    files: { '.pi/agent/models.json': MODELS },
+    promptArgs: ['--provider', 'corral', '--model', 'corral-scripted', '-p', '{prompt}'],
+  },
+  notes: ['no autonomy flag: pi runs tools without asking'],
+});
