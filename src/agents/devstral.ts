@@ -1,12 +1,30 @@
 import { defineAgent } from './types.js';
 
+// Vibe reads custom providers and models from ~/.vibe/config.toml; a generic OpenAI-style
+// provider reaches any Chat Completions endpoint.
+const CONFIG = `active_model = "corral"
+
+[[providers]]
+name = "corral"
+api_base = "{baseUrl}/v1"
+api_key_env_var = "CORRAL_MODEL_API_KEY"
+api_style = "openai"
+backend = "generic"
+
+[[models]]
+name = "corral-scripted"
+provider = "corral"
+alias = "corral"
+`;
+
 export const devstral = defineAgent({
   name: 'devstral',
   displayName: 'Mistral Vibe (Devstral)',
   provider: 'Mistral AI',
   aliases: ['vibe', 'd'],
   // Vibe needs Python ≥ 3.12, so its image starts from Debian trixie (bookworm ships 3.11).
-  install: { kind: 'pip', package: 'mistral-vibe', version: '3.0.3', python: '3.12' },
+  // 3.0.3 pins certifi==2026.10.19, which the PyPI mirror here does not carry yet.
+  install: { kind: 'pip', package: 'mistral-vibe', version: '3.0.2', python: '3.12' },
   command: ['vibe'],
   versionCommand: ['vibe', '--version'],
   yoloArgs: ['--auto-approve'],
@@ -14,4 +32,10 @@ export const devstral = defineAgent({
   authEnv: ['MISTRAL_API_KEY'],
   apiDomains: ['api.mistral.ai', 'console.mistral.ai'],
   instructionsFile: 'AGENTS.md',
+  endpoint: {
+    wire: 'openai-chat',
+    env: { CORRAL_MODEL_API_KEY: '{apiKey}' },
+    files: { '.vibe/config.toml': CONFIG },
+    promptArgs: ['-p', '{prompt}'],
+  },
 });

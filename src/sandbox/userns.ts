@@ -32,21 +32,42 @@ export function hostUser(): HostUser {
   return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 }
 
-/** Container ids 0..65535 → host: sandbox uid → the host id; the rest to a range nobody owns. */
-function mapping(hostId: number): IdMapping[] {
-  if (hostId === 0) {
-    return [
-      { containerId: 0, hostId: 1, size: SANDBOX_UID },
-      { containerId: SANDBOX_UID, hostId: 0, size: 1 },
-      { containerId: SANDBOX_UID + 1, hostId: SANDBOX_UID + 1, size: 64000 },
-    ];
-  }
-  const base = 200_000;
-  return [
-    { containerId: 0, hostId: base, size: SANDBOX_UID },
-    { containerId: SANDBOX_UID, hostId, size: 1 },
-    { containerId: SANDBOX_UID + 1, hostId: base + SANDBOX_UID + 1, size: 64000 },
+const MAPPED = 65001;
+
+type Segment = [start: number, end: number];
+
+/**
+ * Container ids 0..65000 → host ids: the sandbox uid onto the host user, every other id onto host
+ * ids 1..65001 in order, skipping the host user's. Host 0 is only ever the sandbox user's (when the
+ * host user is root). This is the mapping DESIGN.md verified for root, generalised; Podman refuses
+ * to mount image storage for mappings into unrelated high ranges.
+ */
+export function mapping(hostId: number): IdMapping[] {
+  const containers: Segment[] = [
+    [0, SANDBOX_UID],
+    [SANDBOX_UID + 1, MAPPED],
   ];
+  const hosts: Segment[] =
+    hostId === 0 || hostId > MAPPED
+      ? [[1, MAPPED]]
+      : [
+          [1, hostId],
+          [hostId + 1, MAPPED + 1],
+        ];
+  const out: IdMapping[] = [{ containerId: SANDBOX_UID, hostId, size: 1 }];
+  let ci = 0;
+  let hi = 0;
+  let c = containers[0]![0];
+  let h = hosts[0]![0];
+  while (ci < containers.length && hi < hosts.length) {
+    const size = Math.min(containers[ci]![1] - c, hosts[hi]![1] - h);
+    if (size > 0) out.push({ containerId: c, hostId: h, size });
+    c += size;
+    h += size;
+    if (c >= containers[ci]![1] && ++ci < containers.length) c = containers[ci]![0];
+    if (h >= hosts[hi]![1] && ++hi < hosts.length) h = hosts[hi]![0];
+  }
+  return out.sort((a, b) => a.containerId - b.containerId);
 }
 
 export function planUser(engine: Pick<ContainerEngine, 'kind' | 'rootless'>, host: HostUser): UserPlan {

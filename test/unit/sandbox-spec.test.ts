@@ -11,7 +11,7 @@ import { containerName, homeVolumeName, workspaceIdOf } from '../../src/sandbox/
 import { shouldPull } from '../../src/sandbox/image.js';
 import { planSandbox, type RunRequest } from '../../src/sandbox/plan.js';
 import { toContainerSpec, wrapCommand } from '../../src/sandbox/spec.js';
-import { planUser } from '../../src/sandbox/userns.js';
+import { mapping, planUser } from '../../src/sandbox/userns.js';
 
 const ws = { id: workspaceIdOf('/home/me/project'), path: '/home/me/project' };
 
@@ -144,6 +144,27 @@ describe('uid plans', () => {
     const hostIds = user.idMappings!.uid.flatMap((m) => [m.hostId, m.hostId + m.size - 1]);
     expect(hostIds.filter((h) => h === 1234)).toHaveLength(2); // only the one-wide mapping touches 1234
   });
+
+  it.each([0, 1, 999, 1000, 1001, 2345, 65001, 70000])(
+    'maps ids one-to-one for host uid %i, host root only to the sandbox user',
+    (h) => {
+      const m = mapping(h);
+      const container = new Set<number>();
+      const host = new Set<number>();
+      for (const r of m) {
+        for (let i = 0; i < r.size; i++) {
+          container.add(r.containerId + i);
+          host.add(r.hostId + i);
+        }
+      }
+      const total = m.reduce((n, r) => n + r.size, 0);
+      expect(container.size).toBe(total);
+      expect(host.size).toBe(total);
+      expect(m).toContainEqual({ containerId: 1000, hostId: h, size: 1 });
+      if (h !== 0) expect(host.has(0)).toBe(false);
+      expect(m.find((r) => r.containerId === 0)!.hostId).not.toBe(0);
+    },
+  );
 
   it('uses keep-id rootless, the host uid with Docker, and reclaims for Docker as root', () => {
     expect(planUser({ kind: 'podman', rootless: true }, { uid: 1234, gid: 1234 }).keepId).toEqual({
