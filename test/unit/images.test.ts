@@ -128,7 +128,7 @@ describe('build context', () => {
     const done = new Promise<void>((resolve) => extract.on('finish', resolve));
     extract.on('entry', (header, s, next) => {
       const chunks: Buffer[] = [];
-      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('data', (c: unknown) => chunks.push(c as Buffer));
       s.on('end', () => {
         entries[header.name] = Buffer.concat(chunks).toString();
         next();
