@@ -13,5 +13,8 @@ export const auggie = defineAgent({
   authEnv: ['AUGMENT_SESSION_AUTH', 'AUGMENT_API_TOKEN'],
   apiDomains: ['api.augmentcode.com', 'auth.augmentcode.com', 'augmentcode.com'],
   instructionsFile: 'AGENTS.md',
-  notes: ['no custom model endpoint: Auggie talks only to Augment'],
+  notes: [
+    'no autonomy flag: grant tools with --permission tool:policy rules (pass after --)',
+    'no custom model endpoint: Auggie talks only to Augment',
+  ],
 });

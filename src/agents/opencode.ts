@@ -27,7 +27,7 @@ export const opencode = defineAgent({
   install: { kind: 'npm', package: 'opencode-ai', version: '1.18.33' },
   command: ['opencode'],
   versionCommand: ['opencode', '--version'],
-  yoloArgs: [],
+  yoloArgs: ['--auto'],
   statePaths: ['.local/share/opencode', '.config/opencode', '.cache/opencode'],
   authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
   apiDomains: ['opencode.ai', 'models.dev', 'api.anthropic.com', 'api.openai.com'],
@@ -38,5 +38,4 @@ export const opencode = defineAgent({
     files: { '.config/opencode/opencode.json': CONFIG },
     promptArgs: ['run', '-m', 'corral/corral-scripted', '{prompt}'],
   },
-  notes: ['no autonomy flag: OpenCode asks through its permission config (opencode.json "permission")'],
 });

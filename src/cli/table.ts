@@ -1,7 +1,6 @@
-import Table from 'cli-table3';
-
 /** A borderless table like `docker ps`, for list commands' text output. */
-export function table(head: string[], rows: string[][]): string {
+export async function table(head: string[], rows: string[][]): Promise<string> {
+  const { default: Table } = await import('cli-table3');
   const t = new Table({
     head,
     chars: {

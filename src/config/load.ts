@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
-import { parseDocument } from 'yaml';
 import { CorralError } from '../errors.js';
 import { configError } from './errors.js';
 import { type Config, type ConfigInput, ConfigSchema } from './schema.js';
@@ -82,6 +81,8 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new CorralError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(e as Error).message}`);
   }
+  // Loaded only when there is a file to parse: every command starts faster without it.
+  const { parseDocument } = await import('yaml');
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     throw new CorralError(

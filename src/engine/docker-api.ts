@@ -3,9 +3,10 @@
  * Docker-compatible socket (PodmanEngine overrides the few calls the compat API can't express).
  */
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { CorralError } from '../errors.js';
 import { hijack, type Transport } from './hijack.js';
+import { apiRequest, query } from './http.js';
 import { collectExec, demuxFrames, followJsonStream } from './streams.js';
 import type {
   AttachOptions,
@@ -21,7 +22,7 @@ import type {
 } from './types.js';
 
 export class DockerApiEngine implements ContainerEngine {
-  protected readonly docker: Docker;
+  private client?: Promise<Docker>;
   readonly rootless: boolean;
 
   constructor(
@@ -29,25 +30,39 @@ export class DockerApiEngine implements ContainerEngine {
     readonly endpoint: string,
     protected readonly transport: Transport,
   ) {
-    this.docker = new Docker(transport);
     // Rootless engines listen in the user's runtime dir; rootful ones under /run or /var/run.
     this.rootless = /\/run\/user\/\d+\//.test(endpoint);
   }
 
+  /** dockerode, loaded on first use (see http.ts for why the start path avoids it). */
+  protected docker(): Promise<Docker> {
+    this.client ??= import('dockerode').then((m) => new m.default(this.transport));
+    return this.client;
+  }
+
+  protected request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    upload?: Readable,
+  ): Promise<T> {
+    return apiRequest<T>(this.transport, method, path, body, upload);
+  }
+
   async ping(): Promise<void> {
-    await this.docker.ping();
+    await this.request('GET', '/_ping');
   }
 
   async version(): Promise<string> {
-    return (await this.docker.version()).Version;
+    return (await this.request<{ Version: string }>('GET', '/version')).Version;
   }
 
   async imageExists(ref: string): Promise<boolean> {
-    return exists(() => this.docker.getImage(ref).inspect());
+    return exists(() => this.request('GET', `/images/${encodeURIComponent(ref)}/json`));
   }
 
   async listImages(labelFilter: string[]): Promise<ImageSummary[]> {
-    const images = await this.docker.listImages({ filters: { label: labelFilter } });
+    const images = await (await this.docker()).listImages({ filters: { label: labelFilter } });
     return images.map((i) => ({
       id: i.Id,
       tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
@@ -58,11 +73,11 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async removeImage(ref: string): Promise<void> {
-    await ignoreMissing(() => this.docker.getImage(ref).remove());
+    await ignoreMissing(() => this.request('DELETE', `/images/${encodeURIComponent(ref)}`));
   }
 
   async buildImage(opts: BuildOptions): Promise<void> {
-    const stream = await this.docker.buildImage(opts.context, {
+    const stream = await (await this.docker()).buildImage(opts.context, {
       t: opts.tag,
       dockerfile: opts.dockerfile,
       labels: opts.labels,
@@ -84,7 +99,9 @@ export class DockerApiEngine implements ContainerEngine {
 
   async importImage(rootfs: Readable, tag: string, changes: string[]): Promise<void> {
     const [repo, imageTag] = splitTag(tag);
-    const stream = (await this.docker.importImage(rootfs, {
+    const stream = (await (
+      await this.docker()
+    ).importImage(rootfs, {
       repo,
       tag: imageTag,
       changes,
@@ -95,50 +112,53 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async pullImage(ref: string, onOutput?: (line: string) => void): Promise<void> {
-    const stream = await this.docker.pull(ref);
+    const stream = await (await this.docker()).pull(ref);
     await followJsonStream(stream, onOutput, (message) => {
       throw new CorralError('IMAGE_NOT_FOUND', `Pulling ${ref} failed: ${message}`);
     });
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const container = await this.docker.createContainer({
-      name: spec.name,
-      Image: spec.image,
-      Cmd: spec.cmd,
-      Entrypoint: spec.entrypoint,
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-      Labels: spec.labels,
-      User: spec.user,
-      WorkingDir: spec.workdir,
-      Tty: spec.tty,
-      OpenStdin: spec.openStdin,
-      StdinOnce: spec.openStdin && (spec.stdinOnce ?? true),
-      AttachStdin: spec.openStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      HostConfig: {
-        Mounts: spec.mounts.map((m) => ({
-          Type: m.type,
-          Source: m.source,
-          Target: m.target,
-          ReadOnly: m.readOnly ?? false,
-        })),
-        CapDrop: spec.capDrop,
-        SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
-        PidsLimit: spec.pidsLimit,
-        Memory: spec.memoryBytes,
-        NetworkMode: spec.network,
-        ExtraHosts: spec.extraHosts,
-        AutoRemove: spec.autoRemove ?? false,
-        Init: true,
+    const container = await this.request<{ Id: string }>(
+      'POST',
+      `/containers/create${query({ name: spec.name })}`,
+      {
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Entrypoint: spec.entrypoint,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: spec.labels,
+        User: spec.user,
+        WorkingDir: spec.workdir,
+        Tty: spec.tty,
+        OpenStdin: spec.openStdin,
+        StdinOnce: spec.openStdin && (spec.stdinOnce ?? true),
+        AttachStdin: spec.openStdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        HostConfig: {
+          Mounts: spec.mounts.map((m) => ({
+            Type: m.type,
+            Source: m.source,
+            Target: m.target,
+            ReadOnly: m.readOnly ?? false,
+          })),
+          CapDrop: spec.capDrop,
+          SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
+          PidsLimit: spec.pidsLimit,
+          Memory: spec.memoryBytes,
+          NetworkMode: spec.network,
+          ExtraHosts: spec.extraHosts,
+          AutoRemove: spec.autoRemove ?? false,
+          Init: true,
+        },
       },
-    });
-    return container.id;
+    );
+    return container.Id;
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.docker.getContainer(id).start();
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/start`);
   }
 
   async attach(id: string, opts: AttachOptions) {
@@ -151,35 +171,51 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async resize(id: string, rows: number, cols: number): Promise<void> {
-    await this.docker
-      .getContainer(id)
-      .resize({ h: rows, w: cols })
-      .catch(() => undefined);
+    await this.request(
+      'POST',
+      `/containers/${encodeURIComponent(id)}/resize${query({ h: rows, w: cols })}`,
+    ).catch(() => undefined);
   }
 
   async wait(id: string): Promise<number> {
-    const result = await this.docker.getContainer(id).wait();
-    return result.StatusCode as number;
+    const result = await this.request<{ StatusCode: number }>(
+      'POST',
+      `/containers/${encodeURIComponent(id)}/wait`,
+    );
+    return result.StatusCode;
   }
 
   async stop(id: string, timeoutSeconds = 10): Promise<void> {
-    await ignoreMissing(() => this.docker.getContainer(id).stop({ t: timeoutSeconds }), [304, 404]);
+    await ignoreMissing(
+      () => this.request('POST', `/containers/${encodeURIComponent(id)}/stop${query({ t: timeoutSeconds })}`),
+      [304, 404],
+    );
   }
 
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {
-    await ignoreMissing(() => this.docker.getContainer(id).kill({ signal }), [404, 409]);
+    await ignoreMissing(
+      () => this.request('POST', `/containers/${encodeURIComponent(id)}/kill${query({ signal })}`),
+      [404, 409],
+    );
   }
 
   async remove(id: string, opts: { force?: boolean } = {}): Promise<void> {
     await ignoreMissing(
-      () => this.docker.getContainer(id).remove({ force: opts.force ?? false }),
+      () =>
+        this.request(
+          'DELETE',
+          `/containers/${encodeURIComponent(id)}${query({ force: opts.force ?? false, v: false })}`,
+        ),
       [404, 409],
     );
   }
 
   async inspect(id: string): Promise<ContainerDetails | undefined> {
     try {
-      const c = await this.docker.getContainer(id).inspect();
+      const c = await this.request<Docker.ContainerInspectInfo>(
+        'GET',
+        `/containers/${encodeURIComponent(id)}/json`,
+      );
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
@@ -200,7 +236,10 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async list(opts: { labels: string[]; all?: boolean }): Promise<ContainerSummary[]> {
-    const cs = await this.docker.listContainers({ all: opts.all ?? true, filters: { label: opts.labels } });
+    const cs = await (await this.docker()).listContainers({
+      all: opts.all ?? true,
+      filters: { label: opts.labels },
+    });
     return cs.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -213,7 +252,7 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async logs(id: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {
-    const c = this.docker.getContainer(id);
+    const c = (await this.docker()).getContainer(id);
     const base = { stdout: true, stderr: true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) };
     if (opts.follow) return (await c.logs({ ...base, follow: true })) as unknown as Readable;
     const { Readable: R } = await import('node:stream');
@@ -221,7 +260,7 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async exec(id: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const exec = await this.docker
+    const exec = await (await this.docker())
       .getContainer(id)
       .exec(this.execBody(cmd, { ...opts, tty: false, stdin: false }));
     const stream = await exec.start({ hijack: true, stdin: false });
@@ -231,7 +270,7 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async execStream(id: string, cmd: string[], opts: ExecOptions = {}) {
-    const exec = await this.docker.getContainer(id).exec(this.execBody(cmd, opts));
+    const exec = await (await this.docker()).getContainer(id).exec(this.execBody(cmd, opts));
     const stream = await hijack(this.transport, `/exec/${exec.id}/start`, {
       Detach: false,
       Tty: opts.tty ?? false,
@@ -263,39 +302,43 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async volumeExists(name: string): Promise<boolean> {
-    return exists(() => this.docker.getVolume(name).inspect());
+    return exists(() => this.request('GET', `/volumes/${encodeURIComponent(name)}`));
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    await this.docker.createVolume({ Name: name, Labels: labels });
+    await this.request('POST', '/volumes/create', { Name: name, Labels: labels });
   }
 
   async removeVolume(name: string): Promise<void> {
-    await ignoreMissing(() => this.docker.getVolume(name).remove());
+    await ignoreMissing(() => this.request('DELETE', `/volumes/${encodeURIComponent(name)}`));
   }
 
   async listVolumes(labelFilter: string[]) {
-    const res = await this.docker.listVolumes({ filters: { label: labelFilter } });
+    const res = await (await this.docker()).listVolumes({ filters: { label: labelFilter } });
     return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
   }
 
   async networkExists(name: string): Promise<boolean> {
-    return exists(() => this.docker.getNetwork(name).inspect());
+    return exists(() => this.request('GET', `/networks/${encodeURIComponent(name)}`));
   }
 
   async createNetwork(
     name: string,
     opts: { internal?: boolean; labels: Record<string, string> },
   ): Promise<void> {
-    await this.docker.createNetwork({ Name: name, Internal: opts.internal ?? false, Labels: opts.labels });
+    await (await this.docker()).createNetwork({
+      Name: name,
+      Internal: opts.internal ?? false,
+      Labels: opts.labels,
+    });
   }
 
   async removeNetwork(name: string): Promise<void> {
-    await ignoreMissing(() => this.docker.getNetwork(name).remove());
+    await ignoreMissing(() => this.request('DELETE', `/networks/${encodeURIComponent(name)}`));
   }
 
   async listNetworks(labelFilter: string[]) {
-    const nets = await this.docker.listNetworks({ filters: { label: labelFilter } });
+    const nets = await (await this.docker()).listNetworks({ filters: { label: labelFilter } });
     return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
   }
 }

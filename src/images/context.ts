@@ -1,16 +1,18 @@
 /** A build context as a tar stream: the Containerfile plus the layer's files. */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import type { LayerRecipe } from './recipes.js';
 
 export const CONTAINERFILE = 'Containerfile';
 
 export function buildContext(recipe: Pick<LayerRecipe, 'containerfile' | 'files'>): Readable {
-  const pack = tar.pack();
+  const out = new PassThrough();
   void (async () => {
+    const { default: tar } = await import('tar-stream');
+    const pack = tar.pack();
+    Readable.from(pack as AsyncIterable<Buffer>).pipe(out);
     try {
       pack.entry({ name: CONTAINERFILE, mtime: new Date(0) }, recipe.containerfile);
       for (const [name, src] of Object.entries(recipe.files)) {
@@ -24,9 +26,9 @@ export function buildContext(recipe: Pick<LayerRecipe, 'containerfile' | 'files'
       }
       pack.finalize();
     } catch (e) {
-      pack.destroy(e as Error);
+      out.destroy(e as Error);
     }
   })();
   // tar-stream v3 streams are streamx, not node streams; engines want a node Readable.
-  return Readable.from(pack as AsyncIterable<Buffer>);
+  return out;
 }

@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { describeIssues } from '../config/errors.js';
 import { CorralError } from '../errors.js';
@@ -33,7 +32,8 @@ export const ScriptSchema = z.strictObject({
 });
 export type Script = z.infer<typeof ScriptSchema>;
 
-export function parseScript(text: string, source: string): Script {
+export async function parseScript(text: string, source: string): Promise<Script> {
+  const { parse } = await import('yaml');
   let raw: unknown;
   try {
     raw = parse(text);

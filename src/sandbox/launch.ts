@@ -5,6 +5,7 @@
  */
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
+import { trace } from '../trace.js';
 import { connect, drained, type Stdio } from './attach.js';
 import { homeVolumeName, LABELS } from './identity.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
@@ -92,6 +93,7 @@ export async function runAttached(
   const startedAt = Date.now();
   const hadAcls = spec.user.reclaimTo ? await grantWorkspace(spec.workspace.path) : false;
   const p = await prepare(engine, spec);
+  trace('create');
   let signal: NodeJS.Signals | undefined;
   let disconnect = () => {};
   const onSignal = (s: NodeJS.Signals) => {
@@ -103,7 +105,9 @@ export async function runAttached(
   let failed = true;
   try {
     const stream = await engine.attach(p.id, { stdin: spec.stdin, tty: spec.tty });
+    trace('attach');
     await engine.startContainer(p.id);
+    trace('start');
     // Waiting after start is safe: attached sessions never use engine auto-remove, so an early
     // exit is still there to be waited on.
     const waiting = engine.wait(p.id);
@@ -113,6 +117,7 @@ export async function runAttached(
       resize: (rows, cols) => engine.resize(p.id, rows, cols),
     });
     const exitCode = await waiting;
+    trace('wait');
     await drained(stream, 2000);
     disconnect();
     stream.destroy();
@@ -122,6 +127,7 @@ export async function runAttached(
     disconnect();
     for (const s of signals) process.off(s, onSignal);
     if (spec.autoRemove || failed) await p.discard();
+    trace('remove');
     if (spec.user.reclaimTo)
       await reclaimOwnership(spec.workspace.path, spec.user.reclaimTo, startedAt - 2000, hadAcls);
   }

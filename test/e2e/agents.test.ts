@@ -24,7 +24,7 @@ for (const kind of TEST_ENGINES) {
     beforeAll(async () => {
       const engine = await engineFor(kind);
       for (const a of AGENTS) await agentImage(engine, a);
-      const script = parseScript(
+      const script = await parseScript(
         `turns:\n  - say: Writing the result file.\n    run: echo "${marker} from $(id -u)" > result.txt\n  - text: Wrote result.txt.\n`,
         'e2e script',
       );

@@ -11,7 +11,7 @@ import {
   startModelServer,
 } from '../../src/model/index.js';
 
-const SCRIPT = parseScript(
+const SCRIPT = await parseScript(
   'turns:\n  - run: echo hi > a.txt\n    say: Writing.\n  - text: All done.\n',
   'test',
 );
@@ -163,18 +163,14 @@ describe('Gemini generateContent', () => {
 });
 
 describe('scripts and access', () => {
-  it('names the file and the bad key in script errors', () => {
-    const err = (() => {
-      try {
-        parseScript('turns:\n  - rnu: ls\n', 'my-script.yaml');
-      } catch (e) {
-        return e as CorralError;
-      }
-    })();
+  it('names the file and the bad key in script errors', async () => {
+    const err = (await parseScript('turns:\n  - rnu: ls\n', 'my-script.yaml').catch(
+      (e: unknown) => e,
+    )) as CorralError;
     expect(err).toBeInstanceOf(CorralError);
-    expect(err!.code).toBe('MODEL_SCRIPT_INVALID');
-    expect(err!.message).toContain('my-script.yaml');
-    expect(err!.message).toMatch(/turns\[0\]/);
+    expect(err.code).toBe('MODEL_SCRIPT_INVALID');
+    expect(err.message).toContain('my-script.yaml');
+    expect(err.message).toMatch(/turns\[0\]/);
   });
 
   it('answers only loopback and container-network addresses', () => {

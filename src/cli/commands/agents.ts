@@ -16,7 +16,7 @@ export function agentsCommand(): Command {
         return ctx.json(AGENTS.map((a) => ({ ...a, configuredVersion: version(a.name, a.install.version) })));
       }
       ctx.print(
-        table(
+        await table(
           ['AGENT', 'ALIASES', 'NAME', 'VERSION', 'YOLO FLAG', 'API KEYS'],
           AGENTS.map((a) => [
             a.name,

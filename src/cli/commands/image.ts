@@ -72,7 +72,7 @@ export function imageCommand(): Command {
       if (opts.json) return ctx.json(images);
       if (!images.length) return ctx.note('no corral images yet; `corral image build claude` builds one');
       ctx.print(
-        table(
+        await table(
           ['IMAGE', 'KIND', 'AGENT', 'VERSION', 'SIZE', 'CURRENT'],
           images.map((i) => [
             i.tag,

@@ -44,7 +44,7 @@ export function listCommand(): Command {
       if (opts.json) return ctx.json(all);
       if (!all.length) return ctx.note(opts.running ? 'no running sandboxes' : 'no sandboxes');
       ctx.print(
-        table(
+        await table(
           ['NAME', 'AGENT', 'STATE', 'CREATED', 'WORKSPACE'],
           all.map((s) => [
             s.name,

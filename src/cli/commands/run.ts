@@ -10,6 +10,7 @@ import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { hostAlias } from '../../sandbox/spec.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
+import { trace } from '../../trace.js';
 import { Context } from '../context.js';
 
 export interface RunOptions {
@@ -115,9 +116,12 @@ export async function launch(
   args: string[],
   opts: RunOptions,
 ): Promise<number> {
+  trace('cli parsed');
   const config = await ctx.config();
+  trace('config');
   const workspace = await resolveWorkspace(opts.workdir ?? process.cwd());
   const engine = await ctx.engine();
+  trace('engine');
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
   if (opts.modelUrl || opts.prompt) {
@@ -143,6 +147,7 @@ export async function launch(
     ...(opts.cache === false ? { noCache: true } : {}),
     progress,
   });
+  trace('image');
   const spec = await planSandbox(
     {
       agent,
