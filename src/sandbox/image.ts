@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { type BuildSettings, ensureAgentImage, type Progress } from '../images/build.js';
+import { chosenVersion, readPins } from '../images/pins.js';
 
 export interface ImageChoice {
   /** --pull / --no-pull; undefined lets config decide. */
@@ -60,8 +61,9 @@ export async function resolveRunImage(
     }
     return own.image;
   }
+  const version = chosenVersion(own?.version, await readPins(), agent.name);
   const { tag } = await ensureAgentImage(engine, agent, {
-    ...(own?.version ? { version: own.version } : {}),
+    ...(version ? { version } : {}),
     ...(choice.rebuild ? { rebuild: true } : {}),
     ...(choice.noCache ? { noCache: true } : {}),
     settings: buildSettings(config),

@@ -135,6 +135,38 @@ for (const kind of TEST_ENGINES) {
       await engine.removeVolume(`corral-claude-t${wsId.slice(0, 6)}-home`);
     });
 
+    it('keeps login state across an image rebuild', async () => {
+      const profile = `r${wsId.slice(0, 6)}`;
+      const token = `rebuild-${Date.now()}`;
+      let r = await run([
+        'shell',
+        'claude',
+        '--profile',
+        profile,
+        '--',
+        'sh',
+        '-c',
+        `mkdir -p ~/.claude && echo ${token} > ~/.claude/credentials`,
+      ]);
+      expect(r.code).toBe(0);
+      const before = (await engine.listImages(['io.corral.agent=claude'])).map((i) => i.id);
+      r = await run(['image', 'build', 'claude', '--rebuild', '--no-cache']);
+      expect(r.code).toBe(0);
+      const after = (await engine.listImages(['io.corral.agent=claude'])).map((i) => i.id);
+      expect(after.some((id) => !before.includes(id))).toBe(true); // a new image really was built
+      r = await run([
+        'shell',
+        'claude',
+        '--profile',
+        profile,
+        '--',
+        'cat',
+        '/home/agent/.claude/credentials',
+      ]);
+      expect(r.stdout.trim()).toBe(token);
+      await engine.removeVolume(`corral-claude-${profile}-home`);
+    });
+
     it('detaches, lists, execs, logs, attaches and stops', async () => {
       let r = await run([
         'shell',

@@ -2,15 +2,19 @@
 import { Command } from 'commander';
 import { AGENTS, resolveAgent } from '../../agents/index.js';
 import { CorralError } from '../../errors.js';
-import { consoleProgress, ensureAgentImage } from '../../images/build.js';
+import { consoleProgress, ensureAgentImage, resolveAgentVersion } from '../../images/build.js';
 import { currentTags, listCorralImages, pruneImages } from '../../images/inventory.js';
+import { chosenVersion, readPins, writePin } from '../../images/pins.js';
 import { buildSettings } from '../../sandbox/image.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 
 async function current(ctx: Context): Promise<Set<string>> {
   const config = await ctx.config();
-  const versions = Object.fromEntries(Object.entries(config.agents).map(([k, v]) => [k, v.version]));
+  const pins = await readPins();
+  const versions = Object.fromEntries(
+    AGENTS.map((a) => [a.name, chosenVersion(config.agents[a.name]?.version, pins, a.name)]),
+  );
   return currentTags(AGENTS, versions, buildSettings(config));
 }
 
@@ -21,7 +25,7 @@ function mb(bytes: number): string {
 async function build(
   ctx: Context,
   names: string[],
-  opts: { all?: boolean; rebuild?: boolean; cache?: boolean; version?: string },
+  opts: { all?: boolean; rebuild?: boolean; cache?: boolean; version?: string; pin?: boolean },
 ) {
   if (!opts.all && names.length === 0) {
     throw new CorralError(
@@ -34,8 +38,11 @@ async function build(
   const config = await ctx.config();
   const engine = await ctx.engine();
   const progress = consoleProgress(process.stderr);
+  const pins = await readPins();
   for (const agent of agents) {
-    const version = opts.version ?? config.agents[agent.name]?.version;
+    const requested = opts.version ?? chosenVersion(config.agents[agent.name]?.version, pins, agent.name);
+    // Resolve `latest` once, so the pin and the build agree.
+    const version = requested ? (await resolveAgentVersion(agent, requested)).version : undefined;
     const { tag, built } = await ensureAgentImage(engine, agent, {
       ...(version ? { version } : {}),
       ...(opts.rebuild ? { rebuild: true } : {}),
@@ -43,7 +50,10 @@ async function build(
       settings: buildSettings(config),
       progress,
     });
-    ctx.print(built.length ? `${agent.name}: built ${tag}` : `${agent.name}: ${tag} is up to date`);
+    if (opts.pin && version) await writePin(agent.name, version);
+    ctx.print(
+      `${agent.name}${version ? ` ${version}` : ''}: ${built.length ? `built ${tag}` : `${tag} is up to date`}`,
+    );
   }
 }
 
@@ -120,6 +130,14 @@ export function updateCommand(): Command {
             'Name an agent: `corral update claude`.',
           );
       }
-      await build(ctx, targets, { version: 'latest' });
+      const config = await ctx.config();
+      for (const a of targets.map(resolveAgent)) {
+        const pinned = config.agents[a.name]?.version;
+        if (pinned)
+          ctx.note(
+            `${a.name}: config pins ${pinned}, so runs keep using it (remove agents.${a.name}.version to follow updates)`,
+          );
+      }
+      await build(ctx, targets, { version: 'latest', pin: true });
     });
 }
