@@ -1,2 +1,3 @@
+export * from './defaults.js';
 export * from './load.js';
-export * from './schema.js';
+export type * from './schema.js';

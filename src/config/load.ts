@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import { CorralError } from '../errors.js';
+import { DEFAULT_CONFIG } from './defaults.js';
 import { configError } from './errors.js';
-import { type Config, type ConfigInput, ConfigSchema } from './schema.js';
+import type { Config, ConfigInput } from './schema.js';
 
 export const corralPaths = envPaths('corral', { suffix: '' });
 
@@ -102,7 +103,8 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
 }
 
 /** Validate one layer on its own so an error names the layer it came from. */
-function checkLayer(source: string, layer: Record<string, unknown>): void {
+async function checkLayer(source: string, layer: Record<string, unknown>): Promise<void> {
+  const { ConfigSchema } = await import('./schema.js');
   const result = ConfigSchema.safeParse(layer);
   if (!result.success) throw configError(source, ConfigSchema, result.error);
 }
@@ -123,10 +125,15 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   const env = opts.env ?? process.env;
   const path = opts.path ?? defaultConfigPath(env);
   const file = await readConfigFile(path);
-  checkLayer(path, file);
   const fromEnv = envLayer(env);
-  checkLayer('environment (CORRAL_*)', fromEnv);
-  const merged = mergeLayers(file, fromEnv, (opts.overrides ?? {}) as Record<string, unknown>);
+  const overrides = (opts.overrides ?? {}) as Record<string, unknown>;
+  if (![file, fromEnv, overrides].some((l) => Object.keys(l).length)) {
+    return { config: structuredClone(DEFAULT_CONFIG) as Config, path };
+  }
+  await checkLayer(path, file);
+  await checkLayer('environment (CORRAL_*)', fromEnv);
+  const merged = mergeLayers(file, fromEnv, overrides);
+  const { ConfigSchema } = await import('./schema.js');
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) throw configError('command-line flags', ConfigSchema, result.error);
   return { config: result.data, path };

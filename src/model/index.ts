@@ -1,4 +1,5 @@
-export { DEFAULT_SCRIPT_PATH, loadScript, parseScript, type Script } from './script.js';
+export { DEFAULT_SCRIPT_PATH } from './paths.js';
+export { loadScript, parseScript, type Script } from './script.js';
 export {
   isLocalOrContainerAddress,
   type ModelServer,

@@ -4,13 +4,9 @@
  * no session state and any number of agents can replay the same script at once.
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { describeIssues } from '../config/errors.js';
 import { CorralError } from '../errors.js';
-
-/** src/model/ and dist/model/ both sit two levels below the package root. */
-export const DEFAULT_SCRIPT_PATH = fileURLToPath(new URL('../../assets/model/default.yaml', import.meta.url));
 
 const TurnSchema = z.union([
   z.strictObject({ run: z.string().min(1), say: z.string().optional() }),

@@ -9,9 +9,11 @@ import * as anthropic from './anthropic.js';
 import * as gemini from './gemini.js';
 import * as chat from './openai-chat.js';
 import * as responses from './openai-responses.js';
-import { DEFAULT_SCRIPT_PATH, loadScript, type Script } from './script.js';
+import { DEFAULT_SCRIPT_PATH } from './paths.js';
+import type { Reply } from './script.js';
+import { loadScript, type Script } from './script.js';
 import { json } from './sse.js';
-import { decide } from './tools.js';
+import { decide, type OfferedTool } from './tools.js';
 
 export type Wire = 'anthropic' | 'openai-responses' | 'openai-chat' | 'gemini';
 
@@ -49,6 +51,27 @@ export function isLocalOrContainerAddress(addr: string): boolean {
   const m = /^172\.(\d+)\./.exec(a);
   if (m && Number(m[1]) >= 16 && Number(m[1]) <= 31) return true;
   return /^f[cd][0-9a-f]{2}:/i.test(a);
+}
+
+interface Route {
+  wire: Wire;
+  inspect(payload: never): { tools: OfferedTool[]; toolResults: number; stream: boolean };
+  respond(res: ServerResponse, payload: never, reply: Reply, stream: boolean): void;
+}
+
+/** Which wire format a POST speaks, by its path. */
+function routeFor(path: string): Route | undefined {
+  if (path.endsWith('/messages')) return { wire: 'anthropic', ...anthropic };
+  if (path.endsWith('/responses')) return { wire: 'openai-responses', ...responses };
+  if (path.endsWith('/chat/completions')) return { wire: 'openai-chat', ...chat };
+  const g = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
+  if (!g) return undefined;
+  const stream = g[2] === 'streamGenerateContent';
+  return {
+    wire: 'gemini',
+    inspect: (p: gemini.GeminiRequest) => ({ ...gemini.inspect(p), stream }),
+    respond: (res, _p, reply) => gemini.respond(res, reply, stream, g[1]!),
+  };
 }
 
 async function body(req: IncomingMessage): Promise<unknown> {
@@ -91,52 +114,13 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     }
     const payload = (await body(req)) as Record<string, unknown>;
     if (path.endsWith('/messages/count_tokens')) return json(res, 200, { input_tokens: 10 });
-    if (path.endsWith('/messages')) {
-      const r = payload as anthropic.MessagesRequest;
-      const info = anthropic.inspect(r);
+    const route = routeFor(path);
+    if (route) {
+      const info = route.inspect(payload as never);
       const reply = decide(script, info.tools, info.toolResults);
-      record({
-        wire: 'anthropic',
-        path,
-        stream: info.stream,
-        step: reply.step,
-        toolNames: info.tools.map((t) => t.name),
-      });
-      return anthropic.respond(res, r, reply, info.stream);
-    }
-    if (path.endsWith('/responses')) {
-      const r = payload as responses.ResponsesRequest;
-      const info = responses.inspect(r);
-      const reply = decide(script, info.tools, info.toolResults);
-      record({
-        wire: 'openai-responses',
-        path,
-        stream: info.stream,
-        step: reply.step,
-        toolNames: info.tools.map((t) => t.name),
-      });
-      return responses.respond(res, r, reply, info.stream);
-    }
-    if (path.endsWith('/chat/completions')) {
-      const r = payload as chat.ChatRequest;
-      const info = chat.inspect(r);
-      const reply = decide(script, info.tools, info.toolResults);
-      record({
-        wire: 'openai-chat',
-        path,
-        stream: info.stream,
-        step: reply.step,
-        toolNames: info.tools.map((t) => t.name),
-      });
-      return chat.respond(res, r, reply, info.stream);
-    }
-    const g = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(path);
-    if (g) {
-      const info = gemini.inspect(payload as gemini.GeminiRequest);
-      const stream = g[2] === 'streamGenerateContent';
-      const reply = decide(script, info.tools, info.toolResults);
-      record({ wire: 'gemini', path, stream, step: reply.step, toolNames: info.tools.map((t) => t.name) });
-      return gemini.respond(res, reply, stream, g[1]!);
+      const toolNames = info.tools.map((t) => t.name);
+      record({ wire: route.wire, path, stream: info.stream, step: reply.step, toolNames });
+      return route.respond(res, payload as never, reply, info.stream);
     }
     if (path.endsWith(':countTokens')) return json(res, 200, { totalTokens: 10 });
     return json(res, 404, { error: { message: `no route ${path}` } });

@@ -203,20 +203,32 @@ for (const kind of TEST_ENGINES) {
       expect((await leftovers()).filter((c) => c.state === 'running')).toEqual([]);
     });
 
-    it('stops the sandbox and removes it when corral is interrupted', async () => {
-      let child: import('node:child_process').ChildProcess | undefined;
-      const pending = run(['shell', 'claude', '--', 'sh', '-c', 'echo ready; sleep 120'], {
-        onSpawn: (c) => {
-          child = c;
-          c.stdout?.on('data', (d: Buffer) => {
-            if (d.toString().includes('ready')) c.kill('SIGINT');
-          });
-        },
+    for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) {
+      it(`stops the sandbox and removes it on ${signal} (Ctrl-C, closed terminal, kill)`, async () => {
+        const r = await run(['shell', 'claude', '--', 'sh', '-c', 'echo ready; sleep 120'], {
+          onSpawn: (c) => {
+            c.stdout?.on('data', (d: Buffer) => {
+              if (d.toString().includes('ready')) c.kill(signal);
+            });
+          },
+        });
+        expect(r.code).toBe(128 + { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal]);
+        expect(await leftovers()).toEqual([]);
       });
-      const r = await pending;
-      expect(child).toBeDefined();
-      expect(r.code).toBe(130);
-      expect(await leftovers()).toEqual([]);
+    }
+
+    it('runs config init commands before the agent itself', async () => {
+      const cfgDir = await mkdtemp(join(tmpdir(), 'corral-cfg-'));
+      await writeFile(
+        join(cfgDir, 'c.yaml'),
+        'agents:\n  claude:\n    init:\n      - echo "init as $(id -u)" > init.txt\n',
+      );
+      const r = await run(['run', 'claude', '--', '--version'], {
+        env: { CORRAL_CONFIG: join(cfgDir, 'c.yaml') },
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/\d+\.\d+\.\d+/);
+      expect(await readFile(join(ws, 'init.txt'), 'utf8')).toBe('init as 1000\n');
     });
 
     it('fails clearly, leaving nothing behind, for a missing image', async () => {
@@ -225,13 +237,15 @@ for (const kind of TEST_ENGINES) {
         join(cfgDir, 'c.yaml'),
         'agents:\n  claude:\n    image: localhost/corral-test-missing:nope\n',
       );
-      const r = await run(['shell', 'claude', '--no-pull', '--', 'true'], {
+      const profile = `m${wsId.slice(0, 6)}`;
+      const r = await run(['shell', 'claude', '--no-pull', '--profile', profile, '--', 'true'], {
         env: { CORRAL_CONFIG: join(cfgDir, 'c.yaml') },
       });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/corral-test-missing/);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(await leftovers()).toEqual([]);
+      expect(await engine.volumeExists(`corral-claude-${profile}-home`)).toBe(false);
     });
 
     it('rejects bad input with a clear message', async () => {
@@ -245,6 +259,12 @@ for (const kind of TEST_ENGINES) {
       r = await run(['shell', 'claude', '-w', '/nonexistent/dir', '--', 'true']);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/does not exist/);
+      const cfgDir = await mkdtemp(join(tmpdir(), 'corral-cfg-'));
+      await writeFile(join(cfgDir, 'bad.yaml'), 'limits:\n  pids: many\n');
+      r = await run(['shell', 'claude', '--', 'true'], { env: { CORRAL_CONFIG: join(cfgDir, 'bad.yaml') } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(join(cfgDir, 'bad.yaml'));
+      expect(r.stderr).toMatch(/limits\.pids/);
       expect(await leftovers()).toEqual([]);
     });
   });

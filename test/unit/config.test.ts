@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config/defaults.js';
 import { keysAt } from '../../src/config/errors.js';
 import { envLayer, loadConfig, mergeLayers, parseSize } from '../../src/config/load.js';
 import { ConfigSchema } from '../../src/config/schema.js';
@@ -22,6 +23,10 @@ async function loadError(text: string, env: NodeJS.ProcessEnv = {}): Promise<Cor
 }
 
 describe('config', () => {
+  it('spells out the schema defaults exactly', () => {
+    expect(DEFAULT_CONFIG).toEqual(ConfigSchema.parse({}));
+  });
+
   it('has defaults when no file exists', async () => {
     const { config } = await loadConfig({ path: '/nonexistent/corral.yaml', env: {} });
     expect(config.auto_remove).toBe(true);

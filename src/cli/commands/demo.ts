@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
-import { DEFAULT_SCRIPT_PATH, isLocalOrContainerAddress, startModelServer } from '../../model/index.js';
+import { DEFAULT_SCRIPT_PATH } from '../../model/paths.js';
 import { Context } from '../context.js';
 import { launch } from './run.js';
 
@@ -24,6 +24,7 @@ export function demoCommand(): Command {
       const workdir = resolve(dir);
       await mkdir(workdir, { recursive: true });
       const agent = resolveAgent(opts.agent);
+      const { isLocalOrContainerAddress, startModelServer } = await import('../../model/index.js');
       // Sandboxes reach the host over the engine's bridge, so listen beyond loopback but answer
       // only loopback and container-network addresses.
       const server = await startModelServer({

@@ -1,7 +1,7 @@
 /** `corral model serve`: the scripted model server, for demos, tests, and pointing agents at. */
 import { Command } from 'commander';
 import { CorralError } from '../../errors.js';
-import { DEFAULT_SCRIPT_PATH, isLocalOrContainerAddress, startModelServer } from '../../model/index.js';
+import { DEFAULT_SCRIPT_PATH } from '../../model/paths.js';
 import { Context } from '../context.js';
 
 export function modelCommand(): Command {
@@ -21,6 +21,7 @@ export function modelCommand(): Command {
       const ctx = Context.of(cmd);
       if (!/^\d+$/.test(opts.port))
         throw new CorralError('BAD_INPUT', `--port expects a number, not "${opts.port}".`);
+      const { isLocalOrContainerAddress, startModelServer } = await import('../../model/index.js');
       const server = await startModelServer({
         port: Number(opts.port),
         host: opts.host,

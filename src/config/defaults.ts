@@ -1,0 +1,14 @@
+import type { Config } from './schema.js';
+
+/**
+ * What ConfigSchema.parse({}) yields, spelled out so a run with no config file and no CORRAL_*
+ * variables never loads zod (~70 ms). A unit test keeps the two equal.
+ */
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
+  auto_pull: false,
+  auto_remove: true,
+  host_ca: 'auto',
+  limits: { pids: 4096, memory: '8g' },
+  env: {},
+  agents: {},
+});
