@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * Startup overhead of `corral shell <agent> -- true` against a raw `podman run` / `docker run` of the
- * same image, interleaved in one run so machine noise hits both equally. Prints medians, the
- * ratio and the absolute overhead per engine.
+ * same image, interleaved in one run so machine noise hits both equally. Two corral paths:
+ *   cold  a new sandbox per command (`--no-join`)
+ *   warm  the agent's sandbox is already running here (`corral shell -d`), so the command joins it
+ * Prints medians, the ratio and the absolute overhead per engine and path.
  *
  *   node bench/startup.mjs [--runs 10] [--engines podman,docker] [--agent claude]
  */
@@ -55,26 +57,48 @@ for (const engine of values.engines.split(',')) {
   );
   const image = images.find((i) => i.agent === values.agent && i.current)?.tag;
   if (!image) throw new Error(`no current ${values.agent} image on ${engine}`);
-  const corral = [];
+  const cold = [];
+  const warm = [];
   const raw = [];
+  const shell = (...extra) =>
+    time(process.execPath, [bin, 'shell', values.agent, ...extra, '--', 'true'], env);
+  const corral = (...args) =>
+    execFileSync(process.execPath, [bin, ...args], {
+      cwd: ws,
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    });
   // One warm-up each, not counted.
-  time(process.execPath, [bin, 'shell', values.agent, '--', 'true'], env);
+  shell('--no-join');
   time(engine, ['run', '--rm', image, 'true']);
-  for (let i = 0; i < runs; i++) {
-    corral.push(time(process.execPath, [bin, 'shell', values.agent, '--', 'true'], env));
-    raw.push(time(engine, ['run', '--rm', image, 'true']));
+  corral('shell', values.agent, '-d', '--', 'sleep', 'infinity');
+  try {
+    shell();
+    for (let i = 0; i < runs; i++) {
+      cold.push(shell('--no-join'));
+      warm.push(shell());
+      raw.push(time(engine, ['run', '--rm', image, 'true']));
+    }
+  } finally {
+    corral('stop', values.agent);
   }
-  const c = median(corral);
   const r = median(raw);
-  rows.push({
-    engine,
-    corral_ms: Math.round(c),
-    raw_ms: Math.round(r),
-    overhead_ms: Math.round(c - r),
-    ratio: +(c / r).toFixed(2),
-  });
+  for (const [path, xs] of [
+    ['cold', cold],
+    ['warm', warm],
+  ]) {
+    const c = median(xs);
+    rows.push({
+      engine,
+      path,
+      corral_ms: Math.round(c),
+      raw_ms: Math.round(r),
+      overhead_ms: Math.round(c - r),
+      ratio: +(c / r).toFixed(2),
+    });
+  }
 }
 console.log(
-  `startup: corral shell ${values.agent} -- true vs raw <engine> run --rm IMAGE true (median of ${runs}, interleaved)`,
+  `startup: corral shell ${values.agent} -- true (cold: a new sandbox; warm: joins the running one) vs raw <engine> run --rm IMAGE true (median of ${runs}, interleaved)`,
 );
 console.table(rows);

@@ -48,16 +48,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+const VALUE_OPTIONS = new Set(['--engine', '--config']);
+
 /** `corral c …` → `corral run c …` when the first word is an agent, not a command. */
 export function expandShortcut(program: Command, args: string[]): string[] {
-  const first = args.findIndex((a) => !a.startsWith('-'));
-  if (first === -1) return args;
-  const word = args[first]!;
+  let first = 0;
+  // Skip global options, and the values of those that take one.
+  while (first < args.length && args[first]!.startsWith('-'))
+    first += VALUE_OPTIONS.has(args[first]!) ? 2 : 1;
+  const word = args[first];
+  if (word === undefined) return args;
   const isCommand =
-    program.commands.some((c) => c.name() === word || c.aliases().includes(word)) || word === 'help';
-  // Global options that take a value must not be mistaken for the first word.
-  const prev = args[first - 1];
-  if (isCommand || prev === '--engine' || prev === '--config' || !findAgent(word)) return args;
+    word === 'help' || program.commands.some((c) => c.name() === word || c.aliases().includes(word));
+  if (isCommand || !findAgent(word)) return args;
   return [...args.slice(0, first), 'run', ...args.slice(first)];
 }
 

@@ -270,8 +270,12 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async execStream(id: string, cmd: string[], opts: ExecOptions = {}) {
-    const exec = await (await this.docker()).getContainer(id).exec(this.execBody(cmd, opts));
-    const stream = await hijack(this.transport, `/exec/${exec.id}/start`, {
+    const { Id: execId } = await this.request<{ Id: string }>(
+      'POST',
+      `/containers/${encodeURIComponent(id)}/exec`,
+      this.execBody(cmd, opts),
+    );
+    const stream = await hijack(this.transport, `/exec/${execId}/start`, {
       Detach: false,
       Tty: opts.tty ?? false,
     });
@@ -280,10 +284,12 @@ export class DockerApiEngine implements ContainerEngine {
         if (stream.destroyed || stream.readableEnded) resolve();
         else stream.once('close', () => resolve());
       });
-      return (await exec.inspect()).ExitCode ?? -1;
+      return (await this.request<{ ExitCode: number | null }>('GET', `/exec/${execId}/json`)).ExitCode ?? -1;
     };
     const resize = async (rows: number, cols: number) => {
-      await exec.resize({ h: rows, w: cols }).catch(() => undefined);
+      await this.request('POST', `/exec/${execId}/resize${query({ h: rows, w: cols })}`).catch(
+        () => undefined,
+      );
     };
     return { stream, exitCode, resize };
   }

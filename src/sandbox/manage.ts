@@ -25,7 +25,7 @@ export interface SandboxInfo {
   created: number;
 }
 
-function toInfo(c: ContainerSummary): SandboxInfo {
+export function toInfo(c: ContainerSummary): SandboxInfo {
   return {
     id: c.id.slice(0, 12),
     name: c.name,

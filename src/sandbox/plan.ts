@@ -71,7 +71,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     // A shell beside a running agent is a second container, not a clash with the first.
     name:
       req.name ??
-      (req.mode === 'shell'
+      (req.mode === 'shell' && !req.detach
         ? `${containerName(req.workspace, req.agent.name)}-sh-${req.session.slice(0, 6)}`
         : containerName(req.workspace, req.agent.name)),
     argv,

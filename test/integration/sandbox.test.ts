@@ -189,6 +189,22 @@ for (const kind of TEST_ENGINES) {
       expect(r.code).toBe(3);
       expect(r.stdout.trim()).toBe('1000');
 
+      // A shell beside a running sandbox joins it; --no-join gets a fresh container.
+      r = await run(['shell', 'claude', '--', 'sh', '-c', 'echo joined > /tmp/marker']);
+      expect(r.code).toBe(0);
+      r = await run(['exec', 'claude', '--', 'cat', '/tmp/marker']);
+      expect(r.stdout.trim()).toBe('joined');
+      r = await run([
+        'shell',
+        'claude',
+        '--no-join',
+        '--',
+        'sh',
+        '-c',
+        'cat /tmp/marker 2>/dev/null || echo fresh',
+      ]);
+      expect(r.stdout.trim()).toBe('fresh');
+
       r = await run(['logs', 'claude']);
       expect(r.stdout).toContain('started');
 

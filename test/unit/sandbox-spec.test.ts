@@ -94,6 +94,9 @@ describe('sandbox spec', () => {
     const s = await planSandbox(request({ mode: 'shell' }), ConfigSchema.parse({}));
     expect(s.argv).toEqual(['/bin/bash', '-l']);
     expect(s.name).toMatch(new RegExp(`^corral-${ws.id}-claude-sh-[0-9a-f]{6}$`));
+    // A detached shell is the workspace's sandbox for that agent, which later shells join.
+    const d = await planSandbox(request({ mode: 'shell', detach: true }), ConfigSchema.parse({}));
+    expect(d.name).toBe(`corral-${ws.id}-claude`);
   });
 
   it('auto-removes attached runs itself and detached runs via the engine', async () => {

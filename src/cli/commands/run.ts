@@ -2,11 +2,20 @@
 import { Command, Option } from 'commander';
 import { renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
+import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import { consoleProgress } from '../../images/build.js';
-import { resolveWorkspace, sessionId } from '../../sandbox/identity.js';
+import { buildEnv } from '../../sandbox/env.js';
+import {
+  containerName,
+  LABELS,
+  resolveWorkspace,
+  sessionId,
+  type Workspace,
+} from '../../sandbox/identity.js';
 import { resolveRunImage } from '../../sandbox/image.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
+import { execIn, toInfo } from '../../sandbox/manage.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { hostAlias } from '../../sandbox/spec.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
@@ -28,6 +37,8 @@ export interface RunOptions {
   modelUrl?: string;
   modelKey?: string;
   prompt?: string;
+  /** shell: false = always a new container, even if the agent's sandbox is running. */
+  join?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -87,9 +98,35 @@ export function shellCommand(): Command {
       .description("open a shell (or run a command) in an agent's sandbox instead of the agent")
       .argument('<agent>', 'agent name or alias')
       .argument('[command...]', 'command to run instead of a shell, after --'),
-  ).action(async (agentName: string, command: string[], opts: RunOptions, cmd: Command) => {
-    const ctx = Context.of(cmd);
-    process.exitCode = await launch(ctx, resolveAgent(agentName), 'shell', command, opts);
+  )
+    .option('--no-join', "start a new container even if the agent's sandbox is already running here")
+    .action(async (agentName: string, command: string[], opts: RunOptions, cmd: Command) => {
+      const ctx = Context.of(cmd);
+      process.exitCode = await launch(ctx, resolveAgent(agentName), 'shell', command, opts);
+    });
+}
+
+/**
+ * `corral shell` beside a running sandbox joins it (an exec, ~0.1 s) instead of starting a second
+ * container: the same sandbox, and the warm path for scripts that run many short commands.
+ */
+async function joinRunning(
+  ctx: Context,
+  engine: ContainerEngine,
+  agent: AgentSpec,
+  workspace: Workspace,
+  args: string[],
+  opts: RunOptions,
+): Promise<number | undefined> {
+  // One inspect by the sandbox's well-known name: listing containers costs ~0.1 s on Podman.
+  const details = await engine.inspect(containerName(workspace, agent.name));
+  if (!details?.running || details.labels[LABELS.managed] !== 'true') return undefined;
+  const target = toInfo(details);
+  trace('found running');
+  const env = await buildEnv({ agentDefaults: {}, envFiles: opts.envFile, flags: opts.env, host: ctx.env });
+  return execIn(engine, target, args.length ? args : ['/bin/bash', '-l'], ctx.io, {
+    tty: Boolean(process.stdin.isTTY),
+    ...(Object.keys(env).length ? { env } : {}),
   });
 }
 
@@ -122,6 +159,10 @@ export async function launch(
   const workspace = await resolveWorkspace(opts.workdir ?? process.cwd());
   const engine = await ctx.engine();
   trace('engine');
+  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name) {
+    const joined = await joinRunning(ctx, engine, agent, workspace, args, opts);
+    if (joined !== undefined) return joined;
+  }
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
   if (opts.modelUrl || opts.prompt) {

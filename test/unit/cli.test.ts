@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { sandboxModelUrl } from '../../src/cli/commands/run.js';
+import { buildProgram, expandShortcut } from '../../src/cli/main.js';
+import { candidates, noEngineError, transportFromUrl } from '../../src/engine/detect.js';
+import { CorralError } from '../../src/errors.js';
+
+describe('shortcuts', () => {
+  const program = buildProgram();
+  it.each([
+    [['c'], ['run', 'c']],
+    [
+      ['c', '--yolo', '--', '-p', 'hi'],
+      ['run', 'c', '--yolo', '--', '-p', 'hi'],
+    ],
+    [
+      ['--engine', 'docker', 'x'],
+      ['--engine', 'docker', 'run', 'x'],
+    ],
+    [['vibe'], ['run', 'vibe']],
+    [['list'], ['list']],
+    [
+      ['shell', 'c'],
+      ['shell', 'c'],
+    ],
+    [
+      ['--engine', 'podman', 'list'],
+      ['--engine', 'podman', 'list'],
+    ],
+    [['nonsense'], ['nonsense']],
+  ])('%j → %j', (args, expected) => {
+    expect(expandShortcut(program, args)).toEqual(expected);
+  });
+});
+
+describe('model URL inside the sandbox', () => {
+  it('rewrites loopback to the engine’s host alias and leaves other hosts alone', () => {
+    expect(sandboxModelUrl('http://127.0.0.1:8080/', 'host.containers.internal')).toBe(
+      'http://host.containers.internal:8080',
+    );
+    expect(sandboxModelUrl('http://localhost:9/v1', 'host.docker.internal')).toBe(
+      'http://host.docker.internal:9/v1',
+    );
+    expect(sandboxModelUrl('https://api.example.com', 'h')).toBe('https://api.example.com');
+    expect(() => sandboxModelUrl('not a url', 'h')).toThrow(CorralError);
+  });
+});
+
+describe('engine detection order', () => {
+  const which = () => true;
+  it('tries DOCKER_HOST, rootless Podman, rootful Podman, then Docker', () => {
+    const list = candidates({
+      env: { DOCKER_HOST: 'unix:///x.sock', XDG_RUNTIME_DIR: '/run/user/1000' },
+      uid: 1000,
+      which,
+    });
+    expect(list.map((c) => c.source)).toEqual(['DOCKER_HOST', 'rootless podman', 'rootful podman', 'docker']);
+    expect(list[1]!.endpoint).toBe('unix:///run/user/1000/podman/podman.sock');
+  });
+
+  it('honours --engine / CORRAL_ENGINE first', () => {
+    expect(candidates({ env: { CORRAL_ENGINE: 'docker' }, uid: 0, which }).map((c) => c.source)).toEqual([
+      'docker',
+    ]);
+    expect(candidates({ env: {}, uid: 0, which }, 'podman').map((c) => c.source)).toEqual(['rootful podman']);
+    expect(candidates({ env: {}, uid: 0, which }, 'unix:///tmp/e.sock')[0]!.transport).toEqual({
+      socketPath: '/tmp/e.sock',
+    });
+    expect(() => candidates({ env: {}, uid: 0, which }, 'lxc')).toThrow(/Unknown engine "lxc"/);
+  });
+
+  it('offers to start Podman only where it may (root for the rootful socket)', () => {
+    const user = candidates({ env: { XDG_RUNTIME_DIR: '/run/user/1000' }, uid: 1000, which });
+    expect(user.find((c) => c.source === 'rootless podman')!.start).toBeDefined();
+    expect(user.find((c) => c.source === 'rootful podman')!.start).toBeUndefined();
+    const none = candidates({ env: {}, uid: 0, which: () => false });
+    expect(none.every((c) => !c.start)).toBe(true);
+  });
+
+  it('says how to install an engine when none answers', () => {
+    const err = noEngineError(candidates({ env: {}, uid: 0, which }));
+    expect(err.code).toBe('ENGINE_NOT_FOUND');
+    expect(err.message).toContain('/run/podman/podman.sock');
+    expect(err.hint).toMatch(/apt-get install -y podman/);
+    expect(err.hint).toMatch(/docker\.io/);
+  });
+
+  it('parses engine URLs', () => {
+    expect(transportFromUrl('tcp://10.0.0.2:2375')).toEqual({ host: '10.0.0.2', port: 2375 });
+    expect(transportFromUrl('/var/run/docker.sock')).toEqual({ socketPath: '/var/run/docker.sock' });
+  });
+});
