@@ -32,12 +32,18 @@ export class Context {
     return new Context(root.opts<GlobalOptions>());
   }
 
-  async config(): Promise<Config> {
+  /** The merged config; the first call fixes the workspace whose `.corral.yaml` joins in. */
+  async config(workspace?: string): Promise<Config> {
+    return (await this.loadedConfig(workspace)).config;
+  }
+
+  loadedConfig(workspace?: string): Promise<LoadedConfig> {
     this.loaded ??= loadConfig({
       ...(this.globals.config ? { path: this.globals.config } : {}),
+      ...(workspace ? { workspace } : {}),
       env: this.env,
     });
-    return (await this.loaded).config;
+    return this.loaded;
   }
 
   async configPath(): Promise<string> {

@@ -12,6 +12,7 @@ import { imageCommand, updateCommand } from './commands/image.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
+import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -42,6 +43,9 @@ export function buildProgram(): Command {
     updateCommand(),
     modelCommand(),
     demoCommand(),
+    trustCommand(),
+    untrustCommand(),
+    configCommand(),
   ]) {
     program.addCommand(c);
   }

@@ -4,13 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import envPaths from 'env-paths';
 import { CorralError } from '../errors.js';
 import { DEFAULT_CONFIG } from './defaults.js';
 import { configError } from './errors.js';
+import { corralPaths } from './paths.js';
 import type { Config, ConfigInput } from './schema.js';
+import { isTrusted, PROJECT_FILE, restrictUntrusted } from './trust.js';
 
-export const corralPaths = envPaths('corral', { suffix: '' });
+export { corralPaths };
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.CORRAL_CONFIG ?? join(corralPaths.config, 'config.yaml');
@@ -111,32 +112,85 @@ async function checkLayer(source: string, layer: Record<string, unknown>): Promi
 
 export interface LoadOptions {
   path?: string;
+  /** The workspace (real path) whose `.corral.yaml` joins the layers. */
+  workspace?: string;
   env?: NodeJS.ProcessEnv;
   /** Flag values; undefined entries are ignored. */
   overrides?: ConfigInput;
 }
 
+export interface ProjectInfo {
+  path: string;
+  trusted: boolean;
+  /** What an untrusted project config asked for and did not get. */
+  skipped: string[];
+}
+
+export interface Layer {
+  name: string;
+  data: Record<string, unknown>;
+}
+
 export interface LoadedConfig {
   config: Config;
   path: string;
+  project?: ProjectInfo;
+  /** The layers that were merged, lowest first, for `corral config show --origin`. */
+  layers: Layer[];
+}
+
+async function projectLayer(
+  workspace: string,
+): Promise<{ info: ProjectInfo; data: Record<string, unknown> } | undefined> {
+  const path = join(workspace, PROJECT_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const data = await readConfigFile(path);
+  await checkLayer(path, data);
+  if (await isTrusted(workspace, text)) return { info: { path, trusted: true, skipped: [] }, data };
+  const { safe, skipped } = restrictUntrusted(data);
+  return { info: { path, trusted: false, skipped }, data: safe };
 }
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
   const env = opts.env ?? process.env;
   const path = opts.path ?? defaultConfigPath(env);
   const file = await readConfigFile(path);
+  const project = opts.workspace ? await projectLayer(opts.workspace) : undefined;
   const fromEnv = envLayer(env);
   const overrides = (opts.overrides ?? {}) as Record<string, unknown>;
-  if (![file, fromEnv, overrides].some((l) => Object.keys(l).length)) {
-    return { config: structuredClone(DEFAULT_CONFIG) as Config, path };
-  }
+  const layers: Layer[] = [
+    { name: path, data: file },
+    ...(project ? [{ name: project.info.path, data: project.data }] : []),
+    { name: 'environment (CORRAL_*)', data: fromEnv },
+    { name: 'command-line flags', data: overrides },
+  ].filter((l) => Object.keys(l.data).length);
+  const base = { path, layers, ...(project ? { project: project.info } : {}) };
+  if (!layers.length) return { config: structuredClone(DEFAULT_CONFIG) as Config, ...base };
   await checkLayer(path, file);
   await checkLayer('environment (CORRAL_*)', fromEnv);
-  const merged = mergeLayers(file, fromEnv, overrides);
+  const merged = mergeLayers(...layers.map((l) => l.data));
   const { ConfigSchema } = await import('./schema.js');
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) throw configError('command-line flags', ConfigSchema, result.error);
-  return { config: result.data, path };
+  return { config: result.data, ...base };
+}
+
+/** For each leaf key of the merged config, the layer that set it last (or "default"). */
+export function origins(layers: Layer[], config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (node: unknown, prefix: string, from: string, into: Record<string, string>) => {
+    if (isObject(node) && Object.keys(node).length) {
+      for (const [k, v] of Object.entries(node)) walk(v, prefix ? `${prefix}.${k}` : k, from, into);
+    } else if (prefix) into[prefix] = from;
+  };
+  walk(config, '', 'default', out);
+  for (const l of layers) walk(l.data, '', l.name, out);
+  return out;
 }
 
 /** Bytes from a size like `8g`. */

@@ -36,6 +36,13 @@ export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
 export const ConfigSchema = z.strictObject({
   engine: z.enum(['podman', 'docker']).optional(),
+  /** The agent `corral run` starts when none is named. */
+  default_agent: z.string().optional(),
+  /**
+   * Extra host paths: `HOST[:SANDBOX][:rw]`, read-only unless `:rw`. A project's mounts need
+   * `corral trust`; sensitive paths (~/.ssh, ~/.aws, …) need --allow-sensitive-mounts.
+   */
+  mounts: z.array(z.string().min(1)).optional(),
   /** Pull user-given agent images before each run (agents.<name>.auto_pull wins, --pull/--no-pull over both). */
   auto_pull: z.boolean().default(false),
   /** Remove sandbox containers when the agent exits. Login state lives in volumes, so nothing is lost. */

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
 import { buildEnv } from './env.js';
 import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
+import { parseMount } from './mounts.js';
 import type { SandboxSpec } from './spec.js';
 import type { UserPlan } from './userns.js';
 
@@ -35,6 +36,9 @@ export interface RunRequest {
   /** Point the agent at a model endpoint (corral demo, tests). */
   endpoint?: { env: Record<string, string>; files: Record<string, string>; args: string[] };
   host: NodeJS.ProcessEnv;
+  /** Extra mounts from flags (config `mounts` are added here). */
+  mounts?: string[];
+  allowSensitiveMounts?: boolean;
 }
 
 export async function planSandbox(req: RunRequest, config: Config): Promise<SandboxSpec> {
@@ -85,5 +89,8 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     autoRemove: req.rm ?? config.auto_remove,
     init: req.mode === 'agent' ? (agentConfig.init ?? []) : [],
     files: req.endpoint?.files ?? {},
+    mounts: [...(config.mounts ?? []), ...(req.mounts ?? [])].map((m) =>
+      parseMount(m, { workspace: req.workspace.path, allowSensitive: req.allowSensitiveMounts ?? false }),
+    ),
   };
 }

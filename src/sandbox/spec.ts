@@ -2,7 +2,7 @@
  * SandboxSpec → ContainerSpec, as a pure function: what a sandbox is (mounts, user, hardening,
  * labels, the start command) is decided here and nowhere else, so it can be unit-tested.
  */
-import type { ContainerSpec, EngineKind } from '../engine/index.js';
+import type { ContainerSpec, EngineKind, Mount } from '../engine/index.js';
 import { SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
 import { agentLabels, homeVolumeName, LABELS, type Workspace } from './identity.js';
 import type { UserPlan } from './userns.js';
@@ -29,6 +29,8 @@ export interface SandboxSpec {
   init: string[];
   /** Files written under $HOME before start (endpoint config), path relative to $HOME → content. */
   files: Record<string, string>;
+  /** Extra host paths, already validated (mounts.ts). */
+  mounts: Mount[];
 }
 
 /** The host as the sandbox sees it (for a model server or other host service it is told about). */
@@ -84,6 +86,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
     mounts: [
       { type: 'bind', source: s.workspace.path, target: WORKSPACE_DIR },
       { type: 'volume', source: homeVolumeName(s.agent, s.profile), target: SANDBOX_HOME },
+      ...s.mounts,
     ],
     capDrop: ['ALL'],
     noNewPrivileges: true,

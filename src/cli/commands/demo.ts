@@ -40,6 +40,7 @@ export function demoCommand(): Command {
           workdir,
           env: [],
           envFile: [],
+          mount: [],
           yolo: true,
           rm: true,
           modelUrl: `http://127.0.0.1:${server.port}`,

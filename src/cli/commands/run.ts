@@ -39,6 +39,8 @@ export interface RunOptions {
   prompt?: string;
   /** shell: false = always a new container, even if the agent's sandbox is running. */
   join?: boolean;
+  mount: string[];
+  allowSensitiveMounts?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -54,6 +56,11 @@ function sandboxOptions(cmd: Command): Command {
     )
     .option('--env-file <file>', 'read KEY=VALUE lines into the sandbox env', collect, [])
     .option('--name <name>', 'container name (default: corral-<workspace>-<agent>)')
+    .option('--mount <HOST[:SANDBOX][:rw]>', 'mount a host path (read-only unless :rw)', collect, [])
+    .option(
+      '--allow-sensitive-mounts',
+      'allow mounts of credential stores such as ~/.ssh or ~/.aws (exposes them to the agent)',
+    )
     .option(
       '--profile <name>',
       'login/state profile: a separate state volume (default: default; custom-model with --model-url)',
@@ -75,16 +82,22 @@ export function runCommand(): Command {
   return sandboxOptions(
     new Command('run')
       .description('run an agent in a sandbox on the current folder')
-      .argument('<agent>', 'agent name or alias (see `corral agents`)')
+      .argument('[agent]', 'agent name or alias (see `corral agents`); default: config default_agent')
       .argument('[args...]', 'arguments for the agent, after --'),
   )
     .option('--yolo', "turn on the agent's own autonomy mode (e.g. --dangerously-skip-permissions)")
     .addOption(new Option('--ikwid', 'alias of --yolo').hideHelp())
     .option('-p, --prompt <text>', 'run one headless prompt and exit (agents with a headless mode)')
     .action(
-      async (agentName: string, args: string[], opts: RunOptions & { ikwid?: boolean }, cmd: Command) => {
+      async (
+        agentName: string | undefined,
+        args: string[],
+        opts: RunOptions & { ikwid?: boolean },
+        cmd: Command,
+      ) => {
         const ctx = Context.of(cmd);
-        process.exitCode = await launch(ctx, resolveAgent(agentName), 'agent', args, {
+        const agent = resolveAgent(agentName ?? (await defaultAgent(ctx, opts.workdir)));
+        process.exitCode = await launch(ctx, agent, 'agent', args, {
           ...opts,
           yolo: opts.yolo || opts.ikwid ? true : undefined,
         });
@@ -104,6 +117,19 @@ export function shellCommand(): Command {
       const ctx = Context.of(cmd);
       process.exitCode = await launch(ctx, resolveAgent(agentName), 'shell', command, opts);
     });
+}
+
+async function defaultAgent(ctx: Context, workdir: string | undefined): Promise<string> {
+  const workspace = await resolveWorkspace(workdir ?? process.cwd());
+  const name = (await ctx.config(workspace.path)).default_agent;
+  if (!name) {
+    throw new CorralError(
+      'BAD_INPUT',
+      'Which agent?',
+      'Name one (`corral run claude`; see `corral agents`) or set default_agent in config or .corral.yaml.',
+    );
+  }
+  return name;
 }
 
 /**
@@ -154,9 +180,15 @@ export async function launch(
   opts: RunOptions,
 ): Promise<number> {
   trace('cli parsed');
-  const config = await ctx.config();
-  trace('config');
   const workspace = await resolveWorkspace(opts.workdir ?? process.cwd());
+  const loaded = await ctx.loadedConfig(workspace.path);
+  const config = loaded.config;
+  if (loaded.project && !loaded.project.trusted && loaded.project.skipped.length) {
+    ctx.note(
+      `corral: ignoring from untrusted ${loaded.project.path}: ${loaded.project.skipped.join('; ')}. Run \`corral trust\` here to allow them.`,
+    );
+  }
+  trace('config');
   const engine = await ctx.engine();
   trace('engine');
   if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name) {
@@ -213,6 +245,8 @@ export async function launch(
       stdinIsTTY: Boolean(process.stdin.isTTY) && !opts.prompt,
       ...(endpoint ? { endpoint } : {}),
       host: ctx.env,
+      mounts: opts.mount ?? [],
+      ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
     },
     config,
   );

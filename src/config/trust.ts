@@ -1,0 +1,94 @@
+/**
+ * A cloned repository is untrusted input. Its `.corral.yaml` may shape the sandbox, but anything
+ * that widens what the sandbox can reach (host paths, host environment, custom images, host files)
+ * is honoured only after `corral trust`, which records the file's hash; an edited file needs
+ * trusting again.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { corralPaths } from './paths.js';
+
+export const PROJECT_FILE = '.corral.yaml';
+
+export const trustPath = (): string => join(process.env.CORRAL_DATA_DIR ?? corralPaths.data, 'trust.json');
+
+export interface TrustEntry {
+  hash: string;
+  trustedAt: string;
+}
+
+export function hashProjectConfig(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export async function readTrust(path = trustPath()): Promise<Record<string, TrustEntry>> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, TrustEntry>;
+  } catch {
+    return {};
+  }
+}
+
+async function writeTrust(entries: Record<string, TrustEntry>, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+export async function trustWorkspace(workspace: string, text: string, path = trustPath()): Promise<void> {
+  const entries = await readTrust(path);
+  entries[workspace] = { hash: hashProjectConfig(text), trustedAt: new Date().toISOString() };
+  await writeTrust(entries, path);
+}
+
+export async function untrustWorkspace(workspace: string, path = trustPath()): Promise<boolean> {
+  const entries = await readTrust(path);
+  if (!entries[workspace]) return false;
+  delete entries[workspace];
+  await writeTrust(entries, path);
+  return true;
+}
+
+export async function isTrusted(workspace: string, text: string, path = trustPath()): Promise<boolean> {
+  return (await readTrust(path))[workspace]?.hash === hashProjectConfig(text);
+}
+
+const HOST_COPY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Split an untrusted project layer into what is safe to honour and a list of what was skipped.
+ * Widening: mounts, host-environment copies (bare names in an env list), custom images, the
+ * base image and host CA file.
+ */
+export function restrictUntrusted(layer: Record<string, unknown>): {
+  safe: Record<string, unknown>;
+  skipped: string[];
+} {
+  const skipped: string[] = [];
+  const safe: Record<string, unknown> = {};
+  const env = (value: unknown, key: string) => {
+    if (!Array.isArray(value)) return value;
+    const copies = value.filter((v) => typeof v === 'string' && HOST_COPY.test(v));
+    if (copies.length) skipped.push(`${key} (copies host ${copies.join(', ')})`);
+    return value.filter((v) => !copies.includes(v));
+  };
+  for (const [k, v] of Object.entries(layer)) {
+    if (k === 'mounts' || k === 'base_image' || k === 'host_ca') skipped.push(k);
+    else if (k === 'env') safe.env = env(v, 'env');
+    else if (k === 'agents' && typeof v === 'object' && v !== null) {
+      const agents: Record<string, unknown> = {};
+      for (const [name, a] of Object.entries(v as Record<string, Record<string, unknown>>)) {
+        const { image, env: agentEnv, ...rest } = a ?? {};
+        if (image !== undefined) skipped.push(`agents.${name}.image`);
+        agents[name] = {
+          ...rest,
+          ...(agentEnv !== undefined ? { env: env(agentEnv, `agents.${name}.env`) } : {}),
+        };
+      }
+      safe.agents = agents;
+    } else safe[k] = v;
+  }
+  return { safe, skipped };
+}
