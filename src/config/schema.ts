@@ -43,6 +43,15 @@ export const ConfigSchema = z.strictObject({
    * `corral trust`; sensitive paths (~/.ssh, ~/.aws, …) need --allow-sensitive-mounts.
    */
   mounts: z.array(z.string().min(1)).optional(),
+  /** Sandbox ports published on the host's 127.0.0.1: `3000` or `HOST:SANDBOX`. */
+  ports: z
+    .array(
+      z.union([
+        z.number().int().min(1).max(65535),
+        z.string().regex(/^\d{1,5}(:\d{1,5})?$/, 'a port like 3000 or 8080:3000'),
+      ]),
+    )
+    .optional(),
   /** Pull user-given agent images before each run (agents.<name>.auto_pull wins, --pull/--no-pull over both). */
   auto_pull: z.boolean().default(false),
   /** Remove sandbox containers when the agent exits. Login state lives in volumes, so nothing is lost. */

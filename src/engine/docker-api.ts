@@ -132,6 +132,7 @@ export class DockerApiEngine implements ContainerEngine {
         WorkingDir: spec.workdir,
         Tty: spec.tty,
         OpenStdin: spec.openStdin,
+        ExposedPorts: Object.fromEntries((spec.ports ?? []).map((p) => [`${p.containerPort}/tcp`, {}])),
         StdinOnce: spec.openStdin && (spec.stdinOnce ?? true),
         AttachStdin: spec.openStdin,
         AttachStdout: true,
@@ -148,6 +149,12 @@ export class DockerApiEngine implements ContainerEngine {
           PidsLimit: spec.pidsLimit,
           Memory: spec.memoryBytes,
           NetworkMode: spec.network,
+          PortBindings: Object.fromEntries(
+            (spec.ports ?? []).map((p) => [
+              `${p.containerPort}/tcp`,
+              [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }],
+            ]),
+          ),
           ExtraHosts: spec.extraHosts,
           AutoRemove: spec.autoRemove ?? false,
           Init: true,
@@ -224,6 +231,13 @@ export class DockerApiEngine implements ContainerEngine {
         status: c.State.Status,
         labels: c.Config.Labels ?? {},
         created: Date.parse(c.Created) / 1000,
+        ports: Object.entries(c.HostConfig.PortBindings ?? {}).flatMap(([k, v]) =>
+          ((v as { HostIp: string; HostPort: string }[] | null) ?? []).map((b) => ({
+            hostIp: b.HostIp,
+            hostPort: Number(b.HostPort),
+            containerPort: Number.parseInt(k, 10),
+          })),
+        ),
         running: c.State.Running,
         exitCode: c.State.ExitCode,
         user: c.Config.User,
@@ -248,6 +262,9 @@ export class DockerApiEngine implements ContainerEngine {
       status: c.Status,
       labels: c.Labels ?? {},
       created: c.Created,
+      ports: (c.Ports ?? [])
+        .filter((p) => p.PublicPort)
+        .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort })),
     }));
   }
 

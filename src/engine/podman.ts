@@ -56,6 +56,12 @@ export class PodmanEngine extends DockerApiEngine {
         : {}),
       ...(spec.network ? { netns: { nsmode: 'bridge' }, networks: { [spec.network]: {} } } : {}),
       hostadd: spec.extraHosts,
+      portmappings: (spec.ports ?? []).map((p) => ({
+        host_ip: p.hostIp,
+        host_port: p.hostPort,
+        container_port: p.containerPort,
+        protocol: 'tcp',
+      })),
       remove: spec.autoRemove ?? false,
       init: true,
     };

@@ -44,8 +44,16 @@ export interface ContainerSpec {
   /** Rootless Podman: map the invoking user onto this container uid:gid (`--userns=keep-id:uid=,gid=`). */
   keepId?: { uid: number; gid: number };
   network?: string;
+  /** Published ports (tcp). */
+  ports?: PortBinding[];
   extraHosts?: string[];
   autoRemove?: boolean;
+}
+
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
 }
 
 export interface ContainerSummary {
@@ -56,6 +64,7 @@ export interface ContainerSummary {
   status: string;
   labels: Record<string, string>;
   created: number;
+  ports: PortBinding[];
 }
 
 export interface ContainerDetails extends ContainerSummary {

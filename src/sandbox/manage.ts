@@ -2,7 +2,7 @@
  * Finding and operating on existing sandboxes: list, stop, logs, exec, attach. Everything is found
  * by label, so containers from other tools are never touched.
  */
-import type { ContainerEngine, ContainerSummary } from '../engine/index.js';
+import type { ContainerEngine, ContainerSummary, PortBinding } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { WORKSPACE_DIR } from '../images/recipes.js';
 import { connect, drained, type Stdio } from './attach.js';
@@ -23,6 +23,7 @@ export interface SandboxInfo {
   detached: boolean;
   image: string;
   created: number;
+  ports: PortBinding[];
 }
 
 export function toInfo(c: ContainerSummary): SandboxInfo {
@@ -39,6 +40,7 @@ export function toInfo(c: ContainerSummary): SandboxInfo {
     detached: c.labels[LABELS.detached] === 'true',
     image: c.image,
     created: c.created,
+    ports: c.ports,
   };
 }
 

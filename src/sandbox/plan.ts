@@ -9,6 +9,7 @@ import type { EngineKind } from '../engine/index.js';
 import { buildEnv } from './env.js';
 import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
 import { parseMount } from './mounts.js';
+import { parsePort } from './ports.js';
 import type { SandboxSpec } from './spec.js';
 import type { UserPlan } from './userns.js';
 
@@ -39,6 +40,9 @@ export interface RunRequest {
   /** Extra mounts from flags (config `mounts` are added here). */
   mounts?: string[];
   allowSensitiveMounts?: boolean;
+  ports?: string[];
+  /** Publish ports on all host addresses instead of 127.0.0.1. */
+  publicPorts?: boolean;
 }
 
 export async function planSandbox(req: RunRequest, config: Config): Promise<SandboxSpec> {
@@ -89,6 +93,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     autoRemove: req.rm ?? config.auto_remove,
     init: req.mode === 'agent' ? (agentConfig.init ?? []) : [],
     files: req.endpoint?.files ?? {},
+    ports: [...(config.ports ?? []), ...(req.ports ?? [])].map((p) => parsePort(p, req.publicPorts ?? false)),
     mounts: [...(config.mounts ?? []), ...(req.mounts ?? [])].map((m) =>
       parseMount(m, { workspace: req.workspace.path, allowSensitive: req.allowSensitiveMounts ?? false }),
     ),

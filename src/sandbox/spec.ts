@@ -2,7 +2,7 @@
  * SandboxSpec → ContainerSpec, as a pure function: what a sandbox is (mounts, user, hardening,
  * labels, the start command) is decided here and nowhere else, so it can be unit-tested.
  */
-import type { ContainerSpec, EngineKind, Mount } from '../engine/index.js';
+import type { ContainerSpec, EngineKind, Mount, PortBinding } from '../engine/index.js';
 import { SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
 import { agentLabels, homeVolumeName, LABELS, type Workspace } from './identity.js';
 import type { UserPlan } from './userns.js';
@@ -31,6 +31,7 @@ export interface SandboxSpec {
   files: Record<string, string>;
   /** Extra host paths, already validated (mounts.ts). */
   mounts: Mount[];
+  ports: PortBinding[];
 }
 
 /** The host as the sandbox sees it (for a model server or other host service it is told about). */
@@ -94,6 +95,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
     memoryBytes: s.limits.memoryBytes,
     ...(s.user.idMappings ? { idMappings: s.user.idMappings } : {}),
     ...(s.user.keepId ? { keepId: s.user.keepId } : {}),
+    ...(s.ports.length ? { ports: s.ports } : {}),
     // Docker needs the host alias spelled out; Podman adds host.containers.internal itself.
     ...(s.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
     // Detached auto-remove is the engine's job; attached sessions remove after reading the exit code.

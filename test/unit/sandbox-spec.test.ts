@@ -208,6 +208,23 @@ describe('env sources', () => {
   });
 });
 
+describe('ports', () => {
+  it('publishes on 127.0.0.1 unless public, and rejects nonsense', async () => {
+    const { parsePort } = await import('../../src/sandbox/ports.js');
+    expect(parsePort('3000', false)).toEqual({ hostIp: '127.0.0.1', hostPort: 3000, containerPort: 3000 });
+    expect(parsePort('8080:3000', true)).toEqual({ hostIp: '0.0.0.0', hostPort: 8080, containerPort: 3000 });
+    expect(() => parsePort('70000', false)).toThrow(/Invalid port/);
+    expect(() => parsePort('a:b', false)).toThrow(/Invalid port/);
+    const spec = toContainerSpec(
+      await planSandbox(request({ ports: ['5173'] }), ConfigSchema.parse({ ports: [3000] })),
+    );
+    expect(spec.ports).toEqual([
+      { hostIp: '127.0.0.1', hostPort: 3000, containerPort: 3000 },
+      { hostIp: '127.0.0.1', hostPort: 5173, containerPort: 5173 },
+    ]);
+  });
+});
+
 describe('pull policy', () => {
   it('prefers the flag, then the agent setting, then the global one', () => {
     expect(shouldPull(undefined, undefined, true)).toBe(true);

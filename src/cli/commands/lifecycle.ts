@@ -12,6 +12,7 @@ import {
   stopSandbox,
   streamLogs,
 } from '../../sandbox/manage.js';
+import { formatPorts } from '../../sandbox/ports.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
@@ -45,12 +46,13 @@ export function listCommand(): Command {
       if (!all.length) return ctx.note(opts.running ? 'no running sandboxes' : 'no sandboxes');
       ctx.print(
         await table(
-          ['NAME', 'AGENT', 'STATE', 'CREATED', 'WORKSPACE'],
+          ['NAME', 'AGENT', 'STATE', 'CREATED', 'PORTS', 'WORKSPACE'],
           all.map((s) => [
             s.name,
             s.agent,
             s.detached && s.running ? `${s.state} (detached)` : s.state,
             age(s.created),
+            formatPorts(s.ports),
             s.workspacePath,
           ]),
         ),

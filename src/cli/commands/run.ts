@@ -41,6 +41,8 @@ export interface RunOptions {
   join?: boolean;
   mount: string[];
   allowSensitiveMounts?: boolean;
+  port?: string[];
+  public?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -57,6 +59,8 @@ function sandboxOptions(cmd: Command): Command {
     .option('--env-file <file>', 'read KEY=VALUE lines into the sandbox env', collect, [])
     .option('--name <name>', 'container name (default: corral-<workspace>-<agent>)')
     .option('--mount <HOST[:SANDBOX][:rw]>', 'mount a host path (read-only unless :rw)', collect, [])
+    .option('--port <[HOST:]SANDBOX>', 'publish a sandbox port on 127.0.0.1', collect, [])
+    .option('--public', 'publish --port on all host addresses, not just 127.0.0.1')
     .option(
       '--allow-sensitive-mounts',
       'allow mounts of credential stores such as ~/.ssh or ~/.aws (exposes them to the agent)',
@@ -246,6 +250,8 @@ export async function launch(
       ...(endpoint ? { endpoint } : {}),
       host: ctx.env,
       mounts: opts.mount ?? [],
+      ports: opts.port ?? [],
+      ...(opts.public ? { publicPorts: true } : {}),
       ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
     },
     config,
