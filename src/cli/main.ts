@@ -13,6 +13,7 @@ import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } fro
 import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
+import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -46,6 +47,9 @@ export function buildProgram(): Command {
     trustCommand(),
     untrustCommand(),
     configCommand(),
+    maskCommand(),
+    unmaskCommand(),
+    cleanCommand(),
   ]) {
     program.addCommand(c);
   }

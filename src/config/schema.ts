@@ -43,6 +43,8 @@ export const ConfigSchema = z.strictObject({
    * `corral trust`; sensitive paths (~/.ssh, ~/.aws, …) need --allow-sensitive-mounts.
    */
   mounts: z.array(z.string().min(1)).optional(),
+  /** Workspace folders shadowed by a per-workspace volume in the sandbox (node_modules, target). */
+  masks: z.array(z.string().min(1)).optional(),
   /** Sandbox ports published on the host's 127.0.0.1: `3000` or `HOST:SANDBOX`. */
   ports: z
     .array(

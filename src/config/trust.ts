@@ -5,13 +5,11 @@
  * trusting again.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { corralPaths } from './paths.js';
+import { dataFile, readJson, writeJson } from './json-store.js';
 
 export const PROJECT_FILE = '.corral.yaml';
 
-export const trustPath = (): string => join(process.env.CORRAL_DATA_DIR ?? corralPaths.data, 'trust.json');
+export const trustPath = (): string => dataFile('trust.json');
 
 export interface TrustEntry {
   hash: string;
@@ -23,19 +21,10 @@ export function hashProjectConfig(text: string): string {
 }
 
 export async function readTrust(path = trustPath()): Promise<Record<string, TrustEntry>> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, TrustEntry>;
-  } catch {
-    return {};
-  }
+  return (await readJson<Record<string, TrustEntry>>(path)) as Record<string, TrustEntry>;
 }
 
-async function writeTrust(entries: Record<string, TrustEntry>, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(entries, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, path);
-}
+const writeTrust = (entries: Record<string, TrustEntry>, path: string) => writeJson(path, entries);
 
 export async function trustWorkspace(workspace: string, text: string, path = trustPath()): Promise<void> {
   const entries = await readTrust(path);

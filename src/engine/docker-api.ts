@@ -145,6 +145,7 @@ export class DockerApiEngine implements ContainerEngine {
             ReadOnly: m.readOnly ?? false,
           })),
           CapDrop: spec.capDrop,
+          CapAdd: spec.capAdd,
           SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
           PidsLimit: spec.pidsLimit,
           Memory: spec.memoryBytes,

@@ -37,6 +37,7 @@ export class PodmanEngine extends DockerApiEngine {
         .filter((m) => m.type === 'volume')
         .map((m) => ({ Name: m.source, Dest: m.target, Options: m.readOnly ? ['ro'] : [] })),
       cap_drop: spec.capDrop,
+      cap_add: spec.capAdd,
       no_new_privileges: spec.noNewPrivileges,
       resource_limits: {
         ...(spec.pidsLimit ? { pids: { limit: spec.pidsLimit } } : {}),

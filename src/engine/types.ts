@@ -36,6 +36,7 @@ export interface ContainerSpec {
   stdinOnce?: boolean;
   mounts: Mount[];
   capDrop: string[];
+  capAdd?: string[];
   noNewPrivileges: boolean;
   pidsLimit?: number;
   memoryBytes?: number;

@@ -8,6 +8,7 @@ import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
 import { connect, drained, type Stdio } from './attach.js';
 import { homeVolumeName, LABELS } from './identity.js';
+import { ensureMaskVolumes } from './masks.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { type SandboxSpec, toContainerSpec } from './spec.js';
 
@@ -36,6 +37,7 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
     }
     await engine.remove(existing.id, { force: true });
   }
+  await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
   const volume = homeVolumeName(spec.agent, spec.profile);
   let createdVolume = false;
   if (!(await engine.volumeExists(volume))) {

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
 import { buildEnv } from './env.js';
 import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
+import { validateMaskDir } from './masks.js';
 import { parseMount } from './mounts.js';
 import { parsePort } from './ports.js';
 import type { SandboxSpec } from './spec.js';
@@ -41,6 +42,8 @@ export interface RunRequest {
   mounts?: string[];
   allowSensitiveMounts?: boolean;
   ports?: string[];
+  /** Masks recorded with `corral mask` (config `masks` are added here). */
+  masks?: string[];
   /** Publish ports on all host addresses instead of 127.0.0.1. */
   publicPorts?: boolean;
 }
@@ -93,6 +96,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     autoRemove: req.rm ?? config.auto_remove,
     init: req.mode === 'agent' ? (agentConfig.init ?? []) : [],
     files: req.endpoint?.files ?? {},
+    masks: [...new Set([...(config.masks ?? []), ...(req.masks ?? [])].map(validateMaskDir))],
     ports: [...(config.ports ?? []), ...(req.ports ?? [])].map((p) => parsePort(p, req.publicPorts ?? false)),
     mounts: [...(config.mounts ?? []), ...(req.mounts ?? [])].map((m) =>
       parseMount(m, { workspace: req.workspace.path, allowSensitive: req.allowSensitiveMounts ?? false }),

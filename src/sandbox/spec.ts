@@ -5,6 +5,7 @@
 import type { ContainerSpec, EngineKind, Mount, PortBinding } from '../engine/index.js';
 import { SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
 import { agentLabels, homeVolumeName, LABELS, type Workspace } from './identity.js';
+import { maskMounts } from './masks.js';
 import type { UserPlan } from './userns.js';
 
 export interface SandboxSpec {
@@ -32,6 +33,8 @@ export interface SandboxSpec {
   /** Extra host paths, already validated (mounts.ts). */
   mounts: Mount[];
   ports: PortBinding[];
+  /** Validated workspace-relative folders shadowed by mask volumes. */
+  masks: string[];
 }
 
 /** The host as the sandbox sees it (for a model server or other host service it is told about). */
@@ -88,6 +91,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       { type: 'bind', source: s.workspace.path, target: WORKSPACE_DIR },
       { type: 'volume', source: homeVolumeName(s.agent, s.profile), target: SANDBOX_HOME },
       ...s.mounts,
+      ...maskMounts(s.workspace, s.masks),
     ],
     capDrop: ['ALL'],
     noNewPrivileges: true,

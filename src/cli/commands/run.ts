@@ -16,6 +16,7 @@ import {
 import { resolveRunImage } from '../../sandbox/image.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
+import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { hostAlias } from '../../sandbox/spec.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
@@ -251,6 +252,7 @@ export async function launch(
       host: ctx.env,
       mounts: opts.mount ?? [],
       ports: opts.port ?? [],
+      masks: await readMasks(workspace),
       ...(opts.public ? { publicPorts: true } : {}),
       ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
     },

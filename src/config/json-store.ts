@@ -1,0 +1,25 @@
+/** Small JSON state files (trust, update pins, masks): read leniently, written atomically. */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { corralPaths } from './paths.js';
+
+/** A file in corral's data folder (CORRAL_DATA_DIR overrides, for tests and portable setups). */
+export const dataFile = (name: string): string => join(process.env.CORRAL_DATA_DIR ?? corralPaths.data, name);
+
+/** A missing or corrupt file reads as empty: state must never stop corral from starting. */
+export async function readJson<T extends object>(path: string): Promise<Partial<T>> {
+  try {
+    const value = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    return typeof value === 'object' && value !== null ? (value as T) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Write then rename: an interrupted write never leaves a half-written file. */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, path);
+}
