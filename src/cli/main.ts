@@ -8,6 +8,7 @@ import { findAgent } from '../agents/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
 import { imageCommand, updateCommand } from './commands/image.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
     maskCommand(),
     unmaskCommand(),
     cleanCommand(),
+    doctorCommand(),
   ]) {
     program.addCommand(c);
   }

@@ -15,6 +15,7 @@ import type {
   ContainerEngine,
   ContainerSpec,
   ContainerSummary,
+  EngineInfo,
   EngineKind,
   ExecOptions,
   ExecResult,
@@ -55,6 +56,21 @@ export class DockerApiEngine implements ContainerEngine {
 
   async version(): Promise<string> {
     return (await this.request<{ Version: string }>('GET', '/version')).Version;
+  }
+
+  async info(): Promise<EngineInfo> {
+    const i = await this.request<{
+      ServerVersion: string;
+      DefaultRuntime: string;
+      CgroupVersion?: string;
+      SecurityOptions?: string[];
+    }>('GET', '/info');
+    return {
+      version: i.ServerVersion,
+      runtime: i.DefaultRuntime,
+      cgroupVersion: `v${(i.CgroupVersion ?? '1').replace(/^v/, '')}`,
+      rootless: (i.SecurityOptions ?? []).some((o) => o.includes('rootless')),
+    };
   }
 
   async imageExists(ref: string): Promise<boolean> {

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { CorralError } from '../errors.js';
 import { DockerApiEngine } from './docker-api.js';
 import { query } from './http.js';
-import type { ContainerSpec } from './types.js';
+import type { ContainerSpec, EngineInfo } from './types.js';
 
 const LIBPOD = '/v4.0.0/libpod';
 
@@ -86,6 +86,19 @@ export class PodmanEngine extends DockerApiEngine {
     return Number(
       await this.request<number>('POST', `${LIBPOD}/containers/${encodeURIComponent(id)}/wait${q}`),
     );
+  }
+
+  override async info(): Promise<EngineInfo> {
+    const i = await this.request<{
+      host: { ociRuntime: { name: string }; cgroupVersion: string; security: { rootless: boolean } };
+      version: { Version: string };
+    }>('GET', `${LIBPOD}/info`);
+    return {
+      version: i.version.Version,
+      runtime: i.host.ociRuntime.name,
+      cgroupVersion: i.host.cgroupVersion,
+      rootless: i.host.security.rootless,
+    };
   }
 
   /** The compat import ignores `tag` on Podman 4.3 (the image lands as :latest); libpod's doesn't. */

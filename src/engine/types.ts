@@ -6,6 +6,13 @@ import type { Duplex, Readable } from 'node:stream';
 
 export type EngineKind = 'podman' | 'docker';
 
+export interface EngineInfo {
+  version: string;
+  runtime: string;
+  cgroupVersion: string;
+  rootless: boolean;
+}
+
 export interface IdMapping {
   containerId: number;
   hostId: number;
@@ -121,6 +128,7 @@ export interface ContainerEngine {
   readonly rootless: boolean;
   ping(): Promise<void>;
   version(): Promise<string>;
+  info(): Promise<EngineInfo>;
 
   imageExists(ref: string): Promise<boolean>;
   listImages(labelFilter: string[]): Promise<ImageSummary[]>;

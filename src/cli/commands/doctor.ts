@@ -1,0 +1,32 @@
+/** `corral doctor [agent…]`: is this machine ready? Exit 0 all ok, 1 warnings, 2 failures. */
+import { Command } from 'commander';
+import { AGENTS, resolveAgent } from '../../agents/index.js';
+import { exitCodeFor, runChecks, type Status } from '../../doctor/checks.js';
+import { Context } from '../context.js';
+
+const MARK: Record<Status, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: '  - ' };
+
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description(
+      'check the engine, runtime, config, images, CA and logins; exit 0 ok, 1 warnings, 2 failures',
+    )
+    .argument('[agents...]', 'agents to check (default: all)')
+    .option('--json', 'print JSON')
+    .action(async (names: string[], opts: { json?: boolean }, cmd: Command) => {
+      const ctx = Context.of(cmd);
+      const results = await runChecks({
+        config: await ctx.config(),
+        ...(ctx.globals.engine ? { requestedEngine: ctx.globals.engine } : {}),
+        agents: names.length ? names.map(resolveAgent) : [...AGENTS],
+      });
+      if (opts.json) ctx.json(results);
+      else {
+        for (const r of results) {
+          ctx.print(`${MARK[r.status]}  ${r.name}: ${r.detail}`);
+          if (r.fix) ctx.print(`      fix: ${r.fix}`);
+        }
+      }
+      process.exitCode = exitCodeFor(results);
+    });
+}

@@ -1,0 +1,163 @@
+/**
+ * `corral doctor`: each check says ok, warn or fail, and how to fix what is not ok. Checks are
+ * plain async functions over a context, so adding one is adding a function.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { AgentSpec } from '../agents/types.js';
+import type { Config } from '../config/schema.js';
+import { type ContainerEngine, connectEngine } from '../engine/index.js';
+import { planAgentImage, resolveAgentVersion } from '../images/build.js';
+import { detectHostCa } from '../images/host-ca.js';
+import { homeVolumeName } from '../sandbox/identity.js';
+import { buildSettings } from '../sandbox/image.js';
+import { hostUser, planUser } from '../sandbox/userns.js';
+
+export type Status = 'ok' | 'warn' | 'fail' | 'info';
+
+export interface CheckResult {
+  name: string;
+  status: Status;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorContext {
+  config: Config;
+  requestedEngine?: string;
+  agents: AgentSpec[];
+}
+
+const CONTAINERS_CONF_DIRS = ['/etc/containers/containers.conf', '/etc/containers/containers.conf.d'];
+
+function containersConf(): string {
+  return CONTAINERS_CONF_DIRS.flatMap((p) => {
+    if (!existsSync(p)) return [];
+    if (p.endsWith('.d')) return readdirSync(p).map((f) => readFileSync(`${p}/${f}`, 'utf8'));
+    return [readFileSync(p, 'utf8')];
+  }).join('\n');
+}
+
+export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  let engine: ContainerEngine;
+  try {
+    engine = await connectEngine(ctx.requestedEngine ?? ctx.config.engine);
+  } catch (e) {
+    out.push({
+      name: 'engine',
+      status: 'fail',
+      detail: (e as Error).message,
+      fix: (e as { hint?: string }).hint ?? 'Run ./scripts/setup.',
+    });
+    return out;
+  }
+  const info = await engine.info();
+  out.push({
+    name: 'engine',
+    status: 'ok',
+    detail: `${engine.kind} ${info.version} at ${engine.endpoint}${info.rootless ? ' (rootless)' : ''}`,
+  });
+
+  const hybrid = existsSync('/sys/fs/cgroup/unified') && info.cgroupVersion === 'v1';
+  if (engine.kind === 'podman' && hybrid && info.runtime !== 'runc') {
+    out.push({
+      name: 'runtime',
+      status: 'fail',
+      detail: `${info.runtime} on hybrid cgroups v1 fails to start containers`,
+      fix: 'Set runtime = "runc" under [engine] in /etc/containers/containers.conf.d/50-corral.conf (./scripts/setup does).',
+    });
+  } else
+    out.push({ name: 'runtime', status: 'ok', detail: `${info.runtime}, cgroups ${info.cgroupVersion}` });
+  if (engine.kind === 'podman' && !info.rootless) {
+    const conf = containersConf();
+    out.push(
+      /nofile=16384/.test(conf)
+        ? { name: 'ulimits', status: 'ok', detail: 'nofile 16384 in containers.conf' }
+        : {
+            name: 'ulimits',
+            status: 'warn',
+            detail: 'no default_ulimits in containers.conf; a high host nofile makes containers fail here',
+            fix: 'Add default_ulimits = ["nofile=16384:16384"] under [containers] (./scripts/setup does).',
+          },
+    );
+  }
+  out.push({
+    name: 'engine socket',
+    status: 'ok',
+    detail: 'sandboxes never get it (not mounted, all capabilities dropped)',
+  });
+
+  const plan = planUser(engine, hostUser());
+  out.push({
+    name: 'uid mapping',
+    status: 'ok',
+    detail: plan.idMappings
+      ? `sandbox uid 1000 is your uid ${hostUser().uid} (per-container user namespace)`
+      : plan.keepId
+        ? 'rootless keep-id: sandbox uid 1000 is you'
+        : plan.reclaimTo
+          ? 'Docker as root: the agent runs as 1000; corral grants workspace access by ACL and hands files back to root after each session'
+          : `the agent runs as your uid:gid ${plan.user}`,
+  });
+
+  try {
+    const ca = detectHostCa(ctx.config.host_ca);
+    const n = ca ? (ca.toString().match(/BEGIN CERTIFICATE/g) ?? []).length : 0;
+    out.push({
+      name: 'host CA',
+      status: 'ok',
+      detail: n
+        ? `${n} extra CA certificate(s) go into images and sandboxes`
+        : ctx.config.host_ca === 'off'
+          ? 'off'
+          : 'none detected (not needed)',
+    });
+  } catch (e) {
+    out.push({
+      name: 'host CA',
+      status: 'fail',
+      detail: (e as Error).message,
+      fix: 'Fix host_ca in the config.',
+    });
+  }
+
+  const volumes = new Set((await engine.listVolumes(['io.corral.managed=true'])).map((v) => v.name));
+  for (const agent of ctx.agents) {
+    const own = ctx.config.agents[agent.name];
+    if (own?.image) {
+      const present = await engine.imageExists(own.image);
+      out.push({
+        name: `${agent.name} image`,
+        status: present ? 'ok' : 'warn',
+        detail: own.image,
+        ...(present ? {} : { fix: `corral run ${agent.name} --pull` }),
+      });
+    } else {
+      const install = await resolveAgentVersion(agent, own?.version === 'latest' ? undefined : own?.version);
+      const tag = (await planAgentImage(agent, install, buildSettings(ctx.config))).layers.at(-1)!.tag;
+      const present = await engine.imageExists(tag);
+      out.push({
+        name: `${agent.name} image`,
+        status: present ? 'ok' : 'warn',
+        detail: present
+          ? `${tag} (${install.package}@${install.version})`
+          : `not built yet (${install.package}@${install.version})`,
+        ...(present ? {} : { fix: `corral image build ${agent.name}` }),
+      });
+    }
+    const volume = homeVolumeName(agent.name);
+    const keys = agent.authEnv.filter((k) => process.env[k]);
+    out.push({
+      name: `${agent.name} login`,
+      status: 'info',
+      detail: `${volumes.has(volume) ? `state volume ${volume} exists` : 'no state yet (log in on first run)'}${keys.length ? `; host has ${keys.join(', ')} (pass with -e)` : ''}`,
+    });
+  }
+  return out;
+}
+
+export function exitCodeFor(results: CheckResult[]): number {
+  if (results.some((r) => r.status === 'fail')) return 2;
+  if (results.some((r) => r.status === 'warn')) return 1;
+  return 0;
+}
