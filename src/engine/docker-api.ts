@@ -5,6 +5,8 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { CorralError } from '../errors.js';
+import { createBody } from './docker-body.js';
+import { exists, ignoreMissing, splitTag, statusOf } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
 import { collectExec, demuxFrames, followJsonStream } from './streams.js';
@@ -135,50 +137,12 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const container = await this.request<{ Id: string }>(
+    const res = await this.request<{ Id: string }>(
       'POST',
       `/containers/create${query({ name: spec.name })}`,
-      {
-        Image: spec.image,
-        Cmd: spec.cmd,
-        Entrypoint: spec.entrypoint,
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: spec.labels,
-        User: spec.user,
-        WorkingDir: spec.workdir,
-        Tty: spec.tty,
-        OpenStdin: spec.openStdin,
-        ExposedPorts: Object.fromEntries((spec.ports ?? []).map((p) => [`${p.containerPort}/tcp`, {}])),
-        StdinOnce: spec.openStdin && (spec.stdinOnce ?? true),
-        AttachStdin: spec.openStdin,
-        AttachStdout: true,
-        AttachStderr: true,
-        HostConfig: {
-          Mounts: spec.mounts.map((m) => ({
-            Type: m.type,
-            Source: m.source,
-            Target: m.target,
-            ReadOnly: m.readOnly ?? false,
-          })),
-          CapDrop: spec.capDrop,
-          CapAdd: spec.capAdd,
-          SecurityOpt: spec.noNewPrivileges ? ['no-new-privileges'] : [],
-          PidsLimit: spec.pidsLimit,
-          Memory: spec.memoryBytes,
-          NetworkMode: spec.network,
-          PortBindings: Object.fromEntries(
-            (spec.ports ?? []).map((p) => [
-              `${p.containerPort}/tcp`,
-              [{ HostIp: p.hostIp, HostPort: String(p.hostPort) }],
-            ]),
-          ),
-          ExtraHosts: spec.extraHosts,
-          AutoRemove: spec.autoRemove ?? false,
-          Init: true,
-        },
-      },
+      createBody(spec),
     );
-    return container.Id;
+    return res.Id;
   }
 
   async startContainer(id: string): Promise<void> {
@@ -381,35 +345,4 @@ export class DockerApiEngine implements ContainerEngine {
     const nets = await (await this.docker()).listNetworks({ filters: { label: labelFilter } });
     return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
   }
-}
-
-export function statusOf(e: unknown): number | undefined {
-  return typeof e === 'object' && e !== null && 'statusCode' in e
-    ? (e as { statusCode: number }).statusCode
-    : undefined;
-}
-
-async function exists(probe: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await probe();
-    return true;
-  } catch (e) {
-    if (statusOf(e) === 404) return false;
-    throw e;
-  }
-}
-
-async function ignoreMissing(action: () => Promise<unknown>, codes: number[] = [404]): Promise<void> {
-  try {
-    await action();
-  } catch (e) {
-    const code = statusOf(e);
-    if (code !== undefined && codes.includes(code)) return;
-    throw e;
-  }
-}
-
-function splitTag(ref: string): [string, string] {
-  const i = ref.lastIndexOf(':');
-  return i > ref.lastIndexOf('/') ? [ref.slice(0, i), ref.slice(i + 1)] : [ref, 'latest'];
 }

@@ -1,0 +1,32 @@
+/** Engine API error helpers shared by the engine implementations. */
+
+export function statusOf(e: unknown): number | undefined {
+  return typeof e === 'object' && e !== null && 'statusCode' in e
+    ? (e as { statusCode: number }).statusCode
+    : undefined;
+}
+
+export async function exists(probe: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await probe();
+    return true;
+  } catch (e) {
+    if (statusOf(e) === 404) return false;
+    throw e;
+  }
+}
+
+export async function ignoreMissing(action: () => Promise<unknown>, codes: number[] = [404]): Promise<void> {
+  try {
+    await action();
+  } catch (e) {
+    const code = statusOf(e);
+    if (code !== undefined && codes.includes(code)) return;
+    throw e;
+  }
+}
+
+export function splitTag(ref: string): [string, string] {
+  const i = ref.lastIndexOf(':');
+  return i > ref.lastIndexOf('/') ? [ref.slice(0, i), ref.slice(i + 1)] : [ref, 'latest'];
+}
