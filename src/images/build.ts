@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AgentSpec, Install } from '../agents/types.js';
 import type { ContainerEngine } from '../engine/index.js';
-import { CorralError } from '../errors.js';
+import { CorralError, isCorralError } from '../errors.js';
 import { buildContext, CONTAINERFILE } from './context.js';
 import { detectHostCa } from './host-ca.js';
 import { nodeTarballs } from './node-dist.js';
@@ -23,55 +23,69 @@ import {
   suiteFor,
 } from './recipes.js';
 import { ensureRootfs } from './rootfs.js';
+import { isExactVersion, type PypiProject, parseNpmViewVersion, pickPypiVersion } from './versions.js';
 
 export { consoleProgress, type Progress, silentProgress } from './progress.js';
 
 const run = promisify(execFile);
+const REGISTRY_TIMEOUT_MS = 60_000;
 
 export interface BuildSettings {
   cacheDir: string;
   /** auto | off | path to a PEM file. */
-  hostCa: string;
+  hostCa: 'auto' | 'off' | (string & {});
   /** Registry image to try before debootstrap; `{suite}` is the Debian release. */
   baseImage?: string;
 }
 
 export interface ImagePlan {
   rootfs: RootfsRecipe;
+  /** base, node, agent: each FROM the one before. */
   layers: LayerRecipe[];
   install: Install;
 }
 
-const EXACT = /^\d+\.\d+\.\d+([-.+][\w.-]+)?$/;
+async function askRegistry(install: Install, requested: string): Promise<string | undefined> {
+  if (install.kind === 'npm') {
+    const { stdout } = await run('npm', ['view', `${install.package}@${requested}`, 'version', '--json'], {
+      timeout: REGISTRY_TIMEOUT_MS,
+    });
+    return parseNpmViewVersion(stdout);
+  }
+  const res = await fetch(`https://pypi.org/pypi/${encodeURIComponent(install.package)}/json`, {
+    signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+  });
+  if (!res.ok) throw new Error(`PyPI answered ${res.status}`);
+  return pickPypiVersion((await res.json()) as PypiProject, requested);
+}
 
 /** undefined → the pinned version; an exact version as is; `latest` or a range → asked of the registry. */
 export async function resolveAgentVersion(agent: AgentSpec, requested?: string): Promise<Install> {
   const install = agent.install;
   if (!requested || requested === install.version) return install;
-  if (EXACT.test(requested)) return { ...install, version: requested };
+  if (isExactVersion(requested)) return { ...install, version: requested.replace(/^v/, '') };
+  let version: string | undefined;
   try {
-    if (install.kind === 'npm') {
-      const { stdout } = await run('npm', ['view', `${install.package}@${requested}`, 'version', '--json']);
-      const parsed = JSON.parse(stdout) as string | string[];
-      const version = Array.isArray(parsed) ? parsed.at(-1) : parsed;
-      if (!version) throw new Error('no matching version');
-      return { ...install, version };
-    }
-    const res = await fetch(`https://pypi.org/pypi/${install.package}/json`);
-    if (!res.ok) throw new Error(`PyPI answered ${res.status}`);
-    const version = ((await res.json()) as { info: { version: string } }).info.version;
-    if (requested !== 'latest')
-      throw new Error('only exact versions or "latest" are supported for PyPI packages');
-    return { ...install, version };
+    version = await askRegistry(install, requested);
   } catch (e) {
     throw new CorralError(
       'IMAGE_BUILD_FAILED',
       `Cannot resolve ${install.package}@${requested}: ${(e as Error).message.split('\n')[0]}`,
-      `Use an exact version or "latest" in agents.${agent.name}.version.`,
+      `Check that the ${install.kind === 'npm' ? 'npm registry' : 'PyPI'} is reachable, or use an exact version in agents.${agent.name}.version.`,
+      { cause: e },
     );
   }
+  if (!version) {
+    throw new CorralError(
+      'IMAGE_BUILD_FAILED',
+      `No released version of ${install.package} matches "${requested}".`,
+      `Use "latest", a range or an exact version in agents.${agent.name}.version.`,
+    );
+  }
+  return { ...install, version };
 }
 
+/** Every layer's recipe and tag, computed without building anything. */
 export async function planAgentImage(
   agent: AgentSpec,
   install: Install,
@@ -83,17 +97,58 @@ export async function planAgentImage(
   return { rootfs, install, layers: [base, node, agentRecipe(node.tag, agent, install)] };
 }
 
-const LAYER_LABEL: Record<LayerRecipe['kind'], string> = {
-  base: 'base: sandbox user and host CA',
-  node: 'node: Node.js toolchain',
-  agent: 'agent',
-};
+function stepLabel(layer: LayerRecipe | RootfsRecipe, agent: AgentSpec, install: Install): string {
+  if (!('kind' in layer)) return `rootfs: Debian ${layer.suite}`;
+  if (layer.kind === 'base') return `base: sandbox user${'host-ca.pem' in layer.files ? ' and host CA' : ''}`;
+  if (layer.kind === 'node') return `node: Node ${layer.labels['io.corral.node-version']} toolchain`;
+  return `${agent.name}: ${install.package}@${install.version}`;
+}
+
+/** What to suggest when a build step fails, judged from its last output lines. */
+export function buildFailureHint(tail: string[]): string {
+  const text = tail.join('\n');
+  if (/certificate|UNABLE_TO_GET_ISSUER|SELF_SIGNED|CERT_|SSL|tls: /i.test(text)) {
+    return 'A download failed TLS verification. Behind an HTTPS-intercepting proxy, set host_ca to its CA file (PEM) or install the CA under /usr/local/share/ca-certificates, then rebuild.';
+  }
+  if (
+    /ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|ECONNREFUSED|Temporary failure resolving|Could not resolve|timed out|Network is unreachable/i.test(
+      text,
+    )
+  ) {
+    return 'A download failed: check that the package registries (npm, PyPI, Debian) are reachable from containers, then re-run.';
+  }
+  return 'Re-run with --rebuild --no-cache; if a download failed, check the network and that host_ca covers your proxy.';
+}
+
+async function buildLayer(
+  engine: ContainerEngine,
+  layer: LayerRecipe | RootfsRecipe,
+  opts: { noCache?: boolean; settings: BuildSettings; progress: Progress },
+): Promise<void> {
+  if (!('kind' in layer)) {
+    await ensureRootfs(engine, layer, {
+      cacheDir: opts.settings.cacheDir,
+      ...(opts.settings.baseImage ? { baseImage: opts.settings.baseImage } : {}),
+      progress: opts.progress,
+    });
+    return;
+  }
+  await engine.buildImage({
+    context: buildContext(layer),
+    dockerfile: CONTAINERFILE,
+    tag: layer.tag,
+    labels: layer.labels,
+    ...(opts.noCache ? { noCache: true } : {}),
+    onOutput: (l) => opts.progress.line(l),
+  });
+}
 
 export async function ensureAgentImage(
   engine: ContainerEngine,
   agent: AgentSpec,
   opts: {
     version?: string;
+    /** Rebuild the agent layer even if its tag exists (the layers below are reused). */
     rebuild?: boolean;
     noCache?: boolean;
     settings: BuildSettings;
@@ -107,55 +162,29 @@ export async function ensureAgentImage(
   if (!opts.rebuild && (await engine.imageExists(agentLayer.tag))) return { tag: agentLayer.tag, built: [] };
 
   const todo: (LayerRecipe | RootfsRecipe)[] = [];
-  if (!(await engine.imageExists(plan.rootfs.tag))) todo.push(plan.rootfs);
-  for (const layer of plan.layers) {
-    const isAgent = layer === agentLayer;
-    if ((isAgent && opts.rebuild) || !(await engine.imageExists(layer.tag))) todo.push(layer);
+  for (const layer of [plan.rootfs, ...plan.layers]) {
+    if ((layer === agentLayer && opts.rebuild) || !(await engine.imageExists(layer.tag))) todo.push(layer);
   }
   const built: string[] = [];
   for (const [i, layer] of todo.entries()) {
-    const label =
-      'kind' in layer
-        ? layer.kind === 'agent'
-          ? `${agent.name}: ${install.package}@${install.version}`
-          : LAYER_LABEL[layer.kind]
-        : `rootfs: Debian ${layer.suite}`;
+    const label = stepLabel(layer, agent, install);
     progress.step(label, i + 1, todo.length);
     try {
-      if ('kind' in layer) {
-        await engine.buildImage({
-          context: buildContext(layer),
-          dockerfile: CONTAINERFILE,
-          tag: layer.tag,
-          labels: layer.labels,
-          ...(opts.noCache ? { noCache: true } : {}),
-          onOutput: (l) => progress.line(l),
-        });
-      } else {
-        await ensureRootfs(engine, layer, {
-          cacheDir: opts.settings.cacheDir,
-          ...(opts.settings.baseImage ? { baseImage: opts.settings.baseImage } : {}),
-          progress,
-        });
-      }
+      await buildLayer(engine, layer, { ...opts, progress });
     } catch (e) {
-      progress.done();
-      const tail = progress.tail().slice(-20);
-      if (e instanceof CorralError && e.code === 'IMAGE_BUILD_FAILED') {
-        throw new CorralError(
-          e.code,
-          `${label}: ${e.message}${tail.length ? `\n  ${tail.join('\n  ')}` : ''}`,
-          e.hint ?? BUILD_HINT,
-          { cause: e },
-        );
-      }
-      throw e;
+      const tail = progress.tail();
+      progress.fail();
+      if (isCorralError(e) && e.code !== 'IMAGE_BUILD_FAILED') throw e;
+      const hint = buildFailureHint([...tail, (e as Error).message]);
+      throw new CorralError(
+        'IMAGE_BUILD_FAILED',
+        `${label} failed: ${(e as Error).message}${tail.length ? `\n  last output:\n    ${tail.join('\n    ')}` : ''}`,
+        isCorralError(e) && e.hint ? e.hint : hint,
+        { cause: e },
+      );
     }
     built.push(layer.tag);
   }
-  progress.done(built.length ? `built ${agentLayer.tag}` : undefined);
+  progress.done(`built ${agentLayer.tag}`);
   return { tag: agentLayer.tag, built };
 }
-
-const BUILD_HINT =
-  'Re-run with --rebuild --no-cache; if a download failed, check the network and that host_ca covers your proxy.';

@@ -1,8 +1,12 @@
-/** Listing and pruning corral's images; only images carrying corral's label are ever touched. */
+/**
+ * Listing and pruning corral's images. An image counts as corral's when it carries corral's label
+ * and is tagged under localhost/corral/ (or is untagged): images a user builds FROM a corral image
+ * inherit the label, but not the name, and are never touched.
+ */
 import type { AgentSpec } from '../agents/types.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { type BuildSettings, planAgentImage, resolveAgentVersion } from './build.js';
-import { LABEL_IMAGE } from './recipes.js';
+import { LABEL_IMAGE, REPO } from './recipes.js';
 
 export interface CorralImage {
   tag: string;
@@ -33,14 +37,20 @@ export async function currentTags(
   return tags;
 }
 
+export const isCorralTag = (tag: string): boolean => tag.startsWith(`${REPO}/`);
+
 export async function listCorralImages(
   engine: ContainerEngine,
   current: Set<string>,
 ): Promise<CorralImage[]> {
   const images = await engine.listImages([LABEL_IMAGE]);
   return images
+    .filter((i) => i.tags.length === 0 || i.tags.some(isCorralTag))
     .flatMap((i) =>
-      (i.tags.length ? i.tags : [`<untagged ${i.id.replace('sha256:', '').slice(0, 12)}>`]).map((tag) => ({
+      (i.tags.length
+        ? i.tags.filter(isCorralTag)
+        : [`<untagged ${i.id.replace('sha256:', '').slice(0, 12)}>`]
+      ).map((tag) => ({
         tag,
         id: i.id,
         kind: i.labels[LABEL_IMAGE] ?? '?',

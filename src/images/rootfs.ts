@@ -13,21 +13,42 @@ import { promisify } from 'node:util';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { buildContext, CONTAINERFILE } from './context.js';
+import { CommandFailed, runLogged } from './exec.js';
 import type { Progress } from './progress.js';
 import { LABEL_IMAGE, type RootfsRecipe } from './recipes.js';
 
-const run = promisify(execFile);
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 export const DEFAULT_BASE_IMAGE = 'docker.io/library/debian:{suite}-slim';
-const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** A reachable registry answers within this; an unreachable one must not hold up the fallback. */
+export const PULL_TIMEOUT_MS = 5_000;
+const IMPORT_CHANGES = [
+  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'CMD ["/bin/bash"]',
+  `LABEL ${LABEL_IMAGE}=rootfs`,
+];
+
+/** The cached tarball for a recipe: `<cacheDir>/rootfs/<hash>.tar`. */
+export function rootfsTarballPath(recipe: RootfsRecipe, cacheDir: string): string {
+  return join(cacheDir, 'rootfs', `${recipe.tag.split(':').at(-1)}.tar`);
+}
 
 async function tryPull(engine: ContainerEngine, ref: string, progress: Progress): Promise<boolean> {
-  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000).unref());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), PULL_TIMEOUT_MS);
+  });
   const pull = engine
     .pullImage(ref, (l) => progress.line(l))
     .then(() => true)
-    .catch(() => false);
-  return Promise.race([pull, timeout]);
+    .catch((e: Error) => {
+      progress.line(e.message.split('\n')[0]!);
+      return false;
+    });
+  try {
+    return await Promise.race([pull, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function fromRegistry(engine: ContainerEngine, recipe: RootfsRecipe, ref: string, progress: Progress) {
@@ -46,79 +67,94 @@ async function fromRegistry(engine: ContainerEngine, recipe: RootfsRecipe, ref: 
   });
 }
 
-/** debootstrap into a temp dir, tar it to `<cache>/rootfs/<hash>.tar` atomically; returns the path. */
-export async function bootstrapTarball(
-  recipe: RootfsRecipe,
-  cacheDir: string,
-  progress: Progress,
-): Promise<string> {
-  const dir = join(cacheDir, 'rootfs');
-  const tarball = join(dir, `${recipe.tag.split(':')[1]}.tar`);
-  if (existsSync(tarball)) return tarball;
-  if (process.getuid?.() !== 0) {
+/** How to run a command as root: directly, through passwordless sudo, or not at all. */
+async function asRoot(): Promise<string[]> {
+  if (process.getuid?.() === 0) return [];
+  try {
+    await promisify(execFile)('sudo', ['-n', 'true']);
+    return ['sudo', '-n'];
+  } catch {
     throw new CorralError(
       'IMAGE_BUILD_FAILED',
       'No image registry is reachable, and bootstrapping a Debian base with debootstrap needs root.',
       'Run `sudo corral image build <agent>` once (the result is cached), or set base_image to an image your registry serves.',
     );
   }
-  await mkdir(dir, { recursive: true });
-  const root = await mkdtemp(join(tmpdir(), 'corral-rootfs-'));
+}
+
+/** debootstrap into a temp dir, tar it to `<cache>/rootfs/<hash>.tar` atomically; returns the path. */
+export async function bootstrapTarball(
+  recipe: RootfsRecipe,
+  cacheDir: string,
+  progress: Progress,
+): Promise<string> {
+  const tarball = rootfsTarballPath(recipe, cacheDir);
+  if (existsSync(tarball)) return tarball;
+  const root = await asRoot();
+  const sh = (cmd: string, args: string[]) =>
+    runLogged(root[0] ?? cmd, [...root.slice(1), ...(root.length ? [cmd] : []), ...args], {
+      onLine: (l) => progress.line(l),
+    });
+  await mkdir(join(cacheDir, 'rootfs'), { recursive: true });
+  const dir = await mkdtemp(join(tmpdir(), 'corral-rootfs-'));
+  // Written under a temporary name and renamed: an interrupted run never leaves a tarball that looks complete.
   const partial = `${tarball}.${process.pid}.partial`;
   try {
-    await run(
-      'debootstrap',
-      ['--variant=minbase', `--include=${recipe.packages.join(',')}`, recipe.suite, root, DEBIAN_MIRROR],
-      { maxBuffer: 256 * 1024 * 1024 },
-    ).catch((e: { stdout?: string; stderr?: string; code?: string }) => {
-      if (e.code === 'ENOENT') {
+    await sh('debootstrap', [
+      '--variant=minbase',
+      `--include=${recipe.packages.join(',')}`,
+      recipe.suite,
+      dir,
+      DEBIAN_MIRROR,
+    ]).catch((e: unknown) => {
+      if (e instanceof CommandFailed && e.notFound) {
         throw new CorralError(
           'IMAGE_BUILD_FAILED',
           'debootstrap is not installed.',
           'Install it: sudo apt-get install -y debootstrap',
         );
       }
-      const out = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-15);
-      for (const l of out) progress.line(l);
+      const tail = e instanceof CommandFailed ? e.tail.slice(-15) : [];
       throw new CorralError(
         'IMAGE_BUILD_FAILED',
-        `debootstrap ${recipe.suite} failed:\n  ${out.join('\n  ')}`,
+        `debootstrap ${recipe.suite} failed: ${(e as Error).message}\n  ${tail.join('\n  ')}`,
         `Check that ${DEBIAN_MIRROR} is reachable.`,
       );
     });
-    // Package caches are dead weight in every image built on top.
-    await run('sh', [
+    // Package caches and logs are dead weight in every image built on top.
+    await sh('sh', [
       '-c',
-      'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/var/log/*.log',
+      'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/* "$1"/var/log/*.log "$1"/debootstrap',
       'sh',
-      root,
+      dir,
     ]);
-    await run('tar', ['-C', root, '--numeric-owner', '-cf', partial, '.']);
+    await sh('tar', ['-C', dir, '--numeric-owner', '-cf', partial, '.']);
     await rename(partial, tarball);
     return tarball;
   } finally {
-    await rm(root, { recursive: true, force: true });
-    await rm(partial, { force: true });
+    await sh('rm', ['-rf', dir, partial]).catch(() => rm(dir, { recursive: true, force: true }));
   }
 }
 
+/** Make sure the engine has the rootfs image; returns whether anything was done. */
 export async function ensureRootfs(
   engine: ContainerEngine,
   recipe: RootfsRecipe,
   opts: { cacheDir: string; baseImage?: string; progress: Progress },
 ): Promise<boolean> {
   if (await engine.imageExists(recipe.tag)) return false;
-  const ref = (opts.baseImage ?? DEFAULT_BASE_IMAGE).replace('{suite}', recipe.suite);
-  if (await tryPull(engine, ref, opts.progress)) {
-    await fromRegistry(engine, recipe, ref, opts.progress);
-    return true;
+  const tarball = rootfsTarballPath(recipe, opts.cacheDir);
+  // A tarball cached for another engine beats any registry: importing it takes seconds.
+  if (!existsSync(tarball)) {
+    const ref = (opts.baseImage ?? DEFAULT_BASE_IMAGE).replaceAll('{suite}', recipe.suite);
+    if (await tryPull(engine, ref, opts.progress)) {
+      await fromRegistry(engine, recipe, ref, opts.progress);
+      return true;
+    }
+    opts.progress.line(`${ref} is not reachable; bootstrapping Debian ${recipe.suite} with debootstrap`);
+    await bootstrapTarball(recipe, opts.cacheDir, opts.progress);
   }
-  opts.progress.line(`${ref} is not reachable; bootstrapping Debian ${recipe.suite} with debootstrap`);
-  const tarball = await bootstrapTarball(recipe, opts.cacheDir, opts.progress);
-  await engine.importImage(createReadStream(tarball), recipe.tag, [
-    PATH_ENV,
-    'CMD ["/bin/bash"]',
-    `LABEL ${LABEL_IMAGE}=rootfs`,
-  ]);
+  opts.progress.line(`importing ${tarball}`);
+  await engine.importImage(createReadStream(tarball), recipe.tag, IMPORT_CHANGES);
   return true;
 }

@@ -7,7 +7,13 @@ import { corralPaths } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
-import { type BuildSettings, ensureAgentImage, type Progress } from '../images/build.js';
+import {
+  type BuildSettings,
+  ensureAgentImage,
+  type Progress,
+  planAgentImage,
+  resolveAgentVersion,
+} from '../images/build.js';
 import { chosenVersion, readPins } from '../images/pins.js';
 
 export interface ImageChoice {
@@ -33,6 +39,15 @@ export function shouldPull(
   globalAutoPull: boolean,
 ): boolean {
   return flag ?? agentAutoPull ?? globalAutoPull;
+}
+
+/** The image a run would use, without building or pulling anything (for --dry-run). */
+export async function plannedImage(agent: AgentSpec, config: Config): Promise<string> {
+  const own = config.agents[agent.name];
+  if (own?.image) return own.image;
+  const version = chosenVersion(own?.version, await readPins(), agent.name);
+  const install = await resolveAgentVersion(agent, version);
+  return (await planAgentImage(agent, install, buildSettings(config))).layers.at(-1)!.tag;
 }
 
 export async function resolveRunImage(

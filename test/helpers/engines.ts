@@ -1,29 +1,41 @@
 /**
  * Which engines the integration and e2e suites run on (CORRAL_TEST_ENGINES, default both), and the
- * images they use, built once per engine and reused across test files.
+ * images they use, built once per engine and reused across test files (corral/* images are kept
+ * after the run: the next run, and the other suites, start warm).
  */
-
 import { resolveAgent } from '../../src/agents/index.js';
 import { corralPaths } from '../../src/config/load.js';
 import { type ContainerEngine, connectEngine, type EngineKind } from '../../src/engine/index.js';
 import { type BuildSettings, consoleProgress, ensureAgentImage } from '../../src/images/build.js';
 
-const requested = (process.env.CORRAL_TEST_ENGINES ?? 'podman docker')
-  .split(/[\s,]+/)
-  .filter(Boolean) as EngineKind[];
+const KINDS: readonly EngineKind[] = ['podman', 'docker'];
 
-async function reachable(kind: EngineKind): Promise<boolean> {
-  try {
-    await connectEngine(kind);
-    return true;
-  } catch (e) {
-    console.warn(`[skip] ${kind} tests: engine not reachable (${(e as Error).message.split('\n')[0]})`);
-    return false;
+function requestedEngines(): EngineKind[] {
+  const names = (process.env.CORRAL_TEST_ENGINES ?? 'podman docker').split(/[\s,]+/).filter(Boolean);
+  const unknown = names.filter((n) => !KINDS.includes(n as EngineKind));
+  // A typo must fail loudly, not quietly test nothing.
+  if (unknown.length) {
+    throw new Error(`CORRAL_TEST_ENGINES: unknown engine ${unknown.join(', ')} (use ${KINDS.join(', ')})`);
   }
+  return names as EngineKind[];
 }
 
+/** Requested engines that did not answer, with the reason (printed once, at load). */
+export const SKIPPED_ENGINES: { kind: EngineKind; reason: string }[] = [];
+
+/** Requested engines that answered, in the order requested. */
 export const TEST_ENGINES: EngineKind[] = [];
-for (const kind of requested) if (await reachable(kind)) TEST_ENGINES.push(kind);
+
+for (const kind of requestedEngines()) {
+  try {
+    await connectEngine(kind);
+    TEST_ENGINES.push(kind);
+  } catch (e) {
+    const reason = `engine not reachable (${(e as Error).message.split('\n')[0]})`;
+    SKIPPED_ENGINES.push({ kind, reason });
+    console.warn(`[skip] ${kind} tests: ${reason}`);
+  }
+}
 
 export function engineFor(kind: EngineKind): Promise<ContainerEngine> {
   return connectEngine(kind);
@@ -35,8 +47,9 @@ export function testBuildSettings(): BuildSettings {
 
 const built = new Map<string, Promise<string>>();
 
+/** The agent's image on this engine, built (only the missing layers) on first use, then memoized. */
 export function agentImage(engine: ContainerEngine, agentName: string): Promise<string> {
-  const key = `${engine.kind}:${agentName}`;
+  const key = `${engine.kind}:${engine.endpoint}:${agentName}`;
   let p = built.get(key);
   if (!p) {
     p = ensureAgentImage(engine, resolveAgent(agentName), {
@@ -44,6 +57,28 @@ export function agentImage(engine: ContainerEngine, agentName: string): Promise<
       progress: consoleProgress(process.stderr),
     }).then((r) => r.tag);
     built.set(key, p);
+  }
+  return p;
+}
+
+const reachability = new Map<string, Promise<string | undefined>>();
+
+/**
+ * Why this agent's image cannot be built here (its package registry does not answer), or
+ * undefined. PyPI is not reachable from every machine; tests skip such agents with this reason.
+ */
+export function unbuildableReason(agentName: string): Promise<string | undefined> {
+  const install = resolveAgent(agentName).install;
+  if (install.kind !== 'pip') return Promise.resolve(undefined);
+  const url = `https://pypi.org/pypi/${install.package}/${install.version}/json`;
+  let p = reachability.get(url);
+  if (!p) {
+    p = fetch(url, { signal: AbortSignal.timeout(10_000) })
+      .then((r) =>
+        r.ok ? undefined : `PyPI answered ${r.status} for ${install.package}==${install.version}`,
+      )
+      .catch((e: Error) => `PyPI is not reachable (${e.message})`);
+    reachability.set(url, p);
   }
   return p;
 }

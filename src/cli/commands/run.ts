@@ -5,6 +5,7 @@ import type { AgentSpec } from '../../agents/types.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import { consoleProgress } from '../../images/build.js';
+import { dryRunFor } from '../../sandbox/dry-run.js';
 import { buildEnv } from '../../sandbox/env.js';
 import {
   containerName,
@@ -13,7 +14,7 @@ import {
   sessionId,
   type Workspace,
 } from '../../sandbox/identity.js';
-import { resolveRunImage } from '../../sandbox/image.js';
+import { plannedImage, resolveRunImage } from '../../sandbox/image.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
 import { readMasks } from '../../sandbox/masks.js';
@@ -44,6 +45,7 @@ export interface RunOptions {
   allowSensitiveMounts?: boolean;
   port?: string[];
   public?: boolean;
+  dryRun?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -75,6 +77,7 @@ function sandboxOptions(cmd: Command): Command {
     .option('--pull', "pull the agent's configured image before starting")
     .option('--no-pull', 'never pull; use the local image')
     .option('-d, --detach', 'start in the background; `corral attach` later')
+    .option('--dry-run', 'print the podman/docker commands that would do this, and do nothing')
     .option('--rebuild', "rebuild the agent's image layer first")
     .option('--no-cache', 'with --rebuild: build without the engine cache')
     .addOption(
@@ -219,12 +222,14 @@ export async function launch(
     if (opts.prompt) promptArgs = rendered.promptArgs;
   }
   const progress = consoleProgress(process.stderr);
-  const image = await resolveRunImage(engine, agent, config, {
-    ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
-    ...(opts.rebuild ? { rebuild: true } : {}),
-    ...(opts.cache === false ? { noCache: true } : {}),
-    progress,
-  });
+  const image = opts.dryRun
+    ? await plannedImage(agent, config)
+    : await resolveRunImage(engine, agent, config, {
+        ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
+        ...(opts.rebuild ? { rebuild: true } : {}),
+        ...(opts.cache === false ? { noCache: true } : {}),
+        progress,
+      });
   trace('image');
   const spec = await planSandbox(
     {
@@ -258,6 +263,12 @@ export async function launch(
     },
     config,
   );
+  if (opts.dryRun) {
+    if (!(await engine.imageExists(image)))
+      ctx.print(`# build the image first: corral image build ${agent.name}`);
+    for (const line of dryRunFor(engine.kind, spec)) ctx.print(line);
+    return 0;
+  }
   if (spec.detached) {
     const id = await startDetached(engine, spec);
     ctx.note(

@@ -1,0 +1,132 @@
+/**
+ * `--dry-run`: the podman/docker commands that do what corral would do, runnable by hand. Secret
+ * values are not printed: variables whose names look secret are passed by name (`-e KEY`), so
+ * the shell that runs the commands must have them set.
+ */
+import type { ContainerSpec, EngineKind, IdMapping } from '../engine/index.js';
+import { SANDBOX_UID } from '../images/recipes.js';
+import { homeVolumeName, LABELS } from './identity.js';
+import { maskVolumeName } from './masks.js';
+import { type SandboxSpec, shellQuote, toContainerSpec } from './spec.js';
+import type { HostUser } from './userns.js';
+
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH/i;
+
+export const maps = (flag: string, ms: IdMapping[]) =>
+  ms.flatMap((m) => [flag, `${m.containerId}:${m.hostId}:${m.size}`]);
+
+export interface DryRunInput {
+  engine: EngineKind;
+  spec: ContainerSpec;
+  /** Volumes corral creates if missing (name → labels). */
+  volumes: Record<string, Record<string, string>>;
+  /** Docker as root: the ACL grant and hand-back corral does around the session. */
+  reclaim?: { workspace: string; to: HostUser };
+}
+
+export function dryRunCommands(d: DryRunInput): string[] {
+  const bin = d.engine;
+  const s = d.spec;
+  const lines: string[] = [];
+  const secrets = Object.keys(s.env).filter((k) => SECRET_NAME.test(k));
+  if (secrets.length)
+    lines.push(`# needs ${secrets.join(', ')} set in this shell (corral does not print secret values)`);
+  for (const [name, labels] of Object.entries(d.volumes)) {
+    const l = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    const exists =
+      bin === 'podman' ? `podman volume exists ${name}` : `docker volume inspect ${name} >/dev/null 2>&1`;
+    lines.push(`${exists} || ${[bin, 'volume', 'create', ...l, name].map(shellQuote).join(' ')}`);
+  }
+  if (d.reclaim) {
+    const ws = shellQuote(d.reclaim.workspace);
+    lines.push(`setfacl -R -m u:${SANDBOX_UID}:rwX -m d:u:${SANDBOX_UID}:rwX ${ws}`);
+  }
+  const args: string[] = [bin, 'run', '--rm', '--name', s.name, '--init'];
+  if (s.openStdin) args.push('-i');
+  if (s.tty) args.push('-t');
+  args.push('--user', s.user, '-w', s.workdir);
+  if (s.idMappings) args.push(...maps('--uidmap', s.idMappings.uid), ...maps('--gidmap', s.idMappings.gid));
+  if (s.keepId) args.push('--userns', `keep-id:uid=${s.keepId.uid},gid=${s.keepId.gid}`);
+  for (const c of s.capDrop) args.push('--cap-drop', c);
+  for (const c of s.capAdd ?? []) args.push('--cap-add', c);
+  if (s.noNewPrivileges) args.push('--security-opt', 'no-new-privileges');
+  if (s.pidsLimit) args.push('--pids-limit', String(s.pidsLimit));
+  if (s.memoryBytes) args.push('--memory', String(s.memoryBytes));
+  for (const m of s.mounts) args.push('-v', `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
+  for (const p of s.ports ?? []) args.push('-p', `${p.hostIp}:${p.hostPort}:${p.containerPort}`);
+  for (const h of s.extraHosts ?? []) args.push('--add-host', h);
+  if (s.network) args.push('--network', s.network);
+  for (const [k, v] of Object.entries(s.labels)) args.push('--label', `${k}=${v}`);
+  for (const [k, v] of Object.entries(s.env)) args.push('-e', secrets.includes(k) ? k : `${k}=${v}`);
+  args.push(s.image, ...s.cmd);
+  lines.push(args.map(shellQuote).join(' '));
+  if (d.reclaim) {
+    const ws = shellQuote(d.reclaim.workspace);
+    lines.push(
+      `find ${ws} -uid ${SANDBOX_UID} -exec chown -h ${d.reclaim.to.uid}:${d.reclaim.to.gid} {} +`,
+      `setfacl -R -b ${ws}`,
+    );
+  }
+  return lines;
+}
+
+/** The dry-run commands for a planned sandbox (home volume, masks, the run itself). */
+export function dryRunFor(engine: EngineKind, sandbox: SandboxSpec): string[] {
+  const spec = toContainerSpec(sandbox);
+  const volumes: Record<string, Record<string, string>> = {
+    [homeVolumeName(sandbox.agent, sandbox.profile)]: {
+      [LABELS.managed]: 'true',
+      [LABELS.agent]: sandbox.agent,
+      [LABELS.profile]: sandbox.profile,
+      [LABELS.role]: 'state',
+    },
+  };
+  const lines = dryRunCommands({
+    engine,
+    spec,
+    volumes,
+    ...(sandbox.user.reclaimTo
+      ? { reclaim: { workspace: sandbox.workspace.path, to: sandbox.user.reclaimTo } }
+      : {}),
+  });
+  if (!sandbox.masks.length) return lines;
+  // Mask volumes belong to the sandbox user: created and handed over once, before the run.
+  const masks = sandbox.masks.map((d) => maskVolumeName(sandbox.workspace, d));
+  const maskLabels = {
+    [LABELS.managed]: 'true',
+    [LABELS.workspace]: sandbox.workspace.id,
+    [LABELS.role]: 'mask',
+  };
+  const helper = [
+    engine,
+    'run',
+    '--rm',
+    '--user',
+    '0:0',
+    '--cap-drop',
+    'ALL',
+    '--cap-add',
+    'CHOWN',
+    ...(spec.idMappings
+      ? [...maps('--uidmap', spec.idMappings.uid), ...maps('--gidmap', spec.idMappings.gid)]
+      : []),
+    ...masks.flatMap((v, i) => ['-v', `${v}:/m/${i}`]),
+    spec.image,
+    'chown',
+    spec.user,
+    ...masks.map((_, i) => `/m/${i}`),
+  ];
+  const create = masks.map((m) =>
+    [
+      engine,
+      'volume',
+      'create',
+      ...Object.entries(maskLabels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      m,
+    ]
+      .map(shellQuote)
+      .join(' '),
+  );
+  const mkdirs = sandbox.masks.map((d) => `mkdir -p ${shellQuote(`${sandbox.workspace.path}/${d}`)}`);
+  return [...mkdirs, ...create, helper.map(shellQuote).join(' '), ...lines];
+}
