@@ -134,6 +134,11 @@ export function installCommand(install: Install): string {
   ].join(' && ');
 }
 
+/** Quote an argument for /bin/sh only when it needs it, so plain commands stay readable (and their tags stable). */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 export function agentRecipe(parentTag: string, agent: AgentSpec, install: Install): LayerRecipe {
   const containerfile = [
     `FROM ${parentTag}`,
@@ -141,7 +146,7 @@ export function agentRecipe(parentTag: string, agent: AgentSpec, install: Instal
     // Smoke-test the CLI as the sandbox user with a throwaway HOME: whatever it writes on first
     // start must not land in /home/agent, which seeds every new state volume.
     `USER ${SANDBOX_UID}:${SANDBOX_UID}`,
-    `RUN HOME=$(mktemp -d) ${agent.versionCommand.join(' ')}`,
+    `RUN HOME=$(mktemp -d) ${agent.versionCommand.map(shellQuote).join(' ')}`,
     'USER root',
     '',
   ].join('\n');

@@ -3,6 +3,7 @@
  * images they use, built once per engine and reused across test files (corral/* images are kept
  * after the run: the next run, and the other suites, start warm).
  */
+import { PassThrough } from 'node:stream';
 import { resolveAgent } from '../../src/agents/index.js';
 import { corralPaths } from '../../src/config/load.js';
 import { type ContainerEngine, connectEngine, type EngineKind } from '../../src/engine/index.js';
@@ -70,15 +71,54 @@ const reachability = new Map<string, Promise<string | undefined>>();
 export function unbuildableReason(agentName: string): Promise<string | undefined> {
   const install = resolveAgent(agentName).install;
   if (install.kind !== 'pip') return Promise.resolve(undefined);
-  const url = `https://pypi.org/pypi/${install.package}/${install.version}/json`;
+  const url = `https://pypi.org/pypi/${install.package}/json`;
   let p = reachability.get(url);
   if (!p) {
     p = fetch(url, { signal: AbortSignal.timeout(10_000) })
-      .then((r) =>
-        r.ok ? undefined : `PyPI answered ${r.status} for ${install.package}==${install.version}`,
-      )
+      .then(async (r) => {
+        if (!r.ok) return `PyPI answered ${r.status} for ${install.package}`;
+        const releases = ((await r.json()) as { releases?: Record<string, unknown> }).releases ?? {};
+        return install.version in releases ? undefined : `PyPI has no ${install.package}==${install.version}`;
+      })
       .catch((e: Error) => `PyPI is not reachable (${e.message})`);
     reachability.set(url, p);
   }
   return p;
+}
+
+/** Run a command to completion in a throwaway container (as the sandbox user by default); output merged. */
+export async function runInImage(
+  engine: ContainerEngine,
+  image: string,
+  cmd: string[],
+  opts: { user?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; output: string }> {
+  const id = await engine.createContainer({
+    name: `corral-test-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
+    image,
+    cmd,
+    env: opts.env ?? {},
+    labels: { 'io.corral.test': 'true' },
+    user: opts.user ?? '1000:1000',
+    workdir: '/',
+    tty: false,
+    openStdin: false,
+    mounts: [],
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+  });
+  try {
+    await engine.startContainer(id);
+    const code = await engine.wait(id);
+    const logs = await engine.logs(id, {});
+    const chunks: Buffer[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((r) => logs.once('end', r));
+    engine.demux(logs, sink, sink);
+    await ended;
+    return { code, output: Buffer.concat(chunks).toString() };
+  } finally {
+    await engine.remove(id, { force: true });
+  }
 }

@@ -7,6 +7,7 @@ import {
   nodeRecipe,
   rootfsExtras,
   rootfsRecipe,
+  shellQuote,
   suiteFor,
 } from '../../src/images/recipes.js';
 
@@ -87,5 +88,18 @@ describe('every agent chain', () => {
     expect(c.base.labels['io.corral.image']).toBe('base');
     expect(c.node.labels['io.corral.image']).toBe('node');
     expect(c.agent.labels['io.corral.image']).toBe('agent');
+  });
+});
+
+describe('the smoke-test command', () => {
+  it('quotes arguments only when the shell needs it', () => {
+    expect(shellQuote('--version')).toBe('--version');
+    expect(shellQuote('@scope/pkg@1.2.3')).toBe('@scope/pkg@1.2.3');
+    expect(shellQuote('echo hi; exit 3')).toBe("'echo hi; exit 3'");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+    const a = { ...AGENTS[0]!, versionCommand: ['sh', '-c', 'echo "$HOME"; exit 3'] };
+    expect(agentRecipe('n', a, a.install).containerfile).toContain(
+      `RUN HOME=$(mktemp -d) sh -c 'echo "$HOME"; exit 3'`,
+    );
   });
 });
