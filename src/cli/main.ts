@@ -13,6 +13,7 @@ import { imageCommand, updateCommand } from './commands/image.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
+import { sessionsCommand } from './commands/sessions.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
 
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     unmaskCommand(),
     cleanCommand(),
     doctorCommand(),
+    sessionsCommand(),
   ]) {
     program.addCommand(c);
   }

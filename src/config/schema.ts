@@ -68,6 +68,10 @@ export const ConfigSchema = z.strictObject({
       memory: SizeSchema.default('8g'),
     })
     .prefault({}),
+  /** Record attached terminal sessions (asciicast v2) and keep the newest `keep`. */
+  transcripts: z
+    .strictObject({ enabled: z.boolean().default(true), keep: z.number().int().min(0).default(200) })
+    .prefault({}),
   env: EnvSchema.default({}),
   agents: z.record(z.string(), AgentConfigSchema).default({}),
 });

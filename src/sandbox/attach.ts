@@ -23,11 +23,25 @@ export function connect(
   engine: ContainerEngine,
   stream: Duplex,
   io: Stdio,
-  opts: { tty: boolean; stdin: boolean; resize?: (rows: number, cols: number) => Promise<void> },
+  opts: {
+    tty: boolean;
+    stdin: boolean;
+    resize?: (rows: number, cols: number) => Promise<void>;
+    /** Sees every chunk of terminal output (transcripts). */
+    record?: (chunk: Buffer) => void;
+  },
 ): () => void {
   const undo: (() => void)[] = [];
+  // Keys typed while the sandbox exits race the engine closing the connection; a write that
+  // lands after that is not an error worth crashing over.
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET')
+      io.stderr.write(`corral: connection to the sandbox failed: ${e.message}\n`);
+  };
+  stream.on('error', onError);
   if (opts.tty) {
     stream.pipe(io.stdout, { end: false });
+    if (opts.record) stream.on('data', opts.record);
     if (io.stdin.isTTY && io.stdin.setRawMode) {
       io.stdin.setRawMode(true);
       undo.push(() => io.stdin.setRawMode?.(false));
@@ -43,7 +57,7 @@ export function connect(
   }
   if (opts.stdin) {
     const onData = (chunk: Buffer) => {
-      if (!stream.destroyed) stream.write(chunk);
+      if (!stream.destroyed && stream.writable) stream.write(chunk);
     };
     // Without a TTY, end of input is passed on as a half-close so the process inside sees EOF.
     // A TTY has no EOF (Ctrl-D is a keystroke), and some engines drop a TTY session on

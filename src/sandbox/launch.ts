@@ -11,6 +11,7 @@ import { homeVolumeName, LABELS } from './identity.js';
 import { ensureMaskVolumes } from './masks.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { type SandboxSpec, toContainerSpec } from './spec.js';
+import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 
 interface Prepared {
   id: string;
@@ -91,6 +92,7 @@ export async function runAttached(
   engine: ContainerEngine,
   spec: SandboxSpec,
   io: Stdio,
+  opts: { record?: { keep: number } } = {},
 ): Promise<AttachedResult> {
   const startedAt = Date.now();
   const hadAcls = spec.user.reclaimTo ? await grantWorkspace(spec.workspace.path) : false;
@@ -98,6 +100,7 @@ export async function runAttached(
   trace('create');
   let signal: NodeJS.Signals | undefined;
   let disconnect = () => {};
+  let recorder: Recorder | undefined;
   const onSignal = (s: NodeJS.Signals) => {
     signal ??= s;
     void engine.stop(p.id, 2).catch(() => engine.kill(p.id));
@@ -113,10 +116,18 @@ export async function runAttached(
     // Waiting after start is safe: attached sessions never use engine auto-remove, so an early
     // exit is still there to be waited on.
     const waiting = engine.wait(p.id);
+    recorder =
+      opts.record && spec.tty
+        ? await startTranscript(
+            { id: spec.session, agent: spec.agent, workspace: spec.workspace.path, container: spec.name },
+            { cols: io.stdout.columns || 80, rows: io.stdout.rows || 24 },
+          )
+        : undefined;
     disconnect = connect(engine, stream, io, {
       tty: spec.tty,
       stdin: spec.stdin,
       resize: (rows, cols) => engine.resize(p.id, rows, cols),
+      ...(recorder ? { record: recorder.write } : {}),
     });
     const exitCode = await waiting;
     trace('wait');
@@ -127,6 +138,8 @@ export async function runAttached(
     return signal ? { exitCode: signalExit(signal), signal } : { exitCode };
   } finally {
     disconnect();
+    await recorder?.close();
+    if (recorder && opts.record) await pruneSessions(opts.record.keep);
     for (const s of signals) process.off(s, onSignal);
     if (spec.autoRemove || failed) await p.discard();
     trace('remove');

@@ -46,6 +46,8 @@ export interface RunOptions {
   port?: string[];
   public?: boolean;
   dryRun?: boolean;
+  /** false: do not record a transcript of this session. */
+  record?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -77,6 +79,7 @@ function sandboxOptions(cmd: Command): Command {
     .option('--pull', "pull the agent's configured image before starting")
     .option('--no-pull', 'never pull; use the local image')
     .option('-d, --detach', 'start in the background; `corral attach` later')
+    .option('--no-record', 'do not record a transcript of this session')
     .option('--dry-run', 'print the podman/docker commands that would do this, and do nothing')
     .option('--rebuild', "rebuild the agent's image layer first")
     .option('--no-cache', 'with --rebuild: build without the engine cache')
@@ -276,6 +279,8 @@ export async function launch(
     );
     return 0;
   }
-  const result = await runAttached(engine, spec, ctx.io);
+  const record =
+    config.transcripts.enabled && opts.record !== false ? { record: { keep: config.transcripts.keep } } : {};
+  const result = await runAttached(engine, spec, ctx.io, record);
   return result.exitCode;
 }
