@@ -10,11 +10,15 @@ export const auggie = defineAgent({
   versionCommand: ['auggie', '--version'],
   yoloArgs: [],
   statePaths: ['.augment'],
-  authEnv: ['AUGMENT_SESSION_AUTH', 'AUGMENT_API_TOKEN'],
-  apiDomains: ['api.augmentcode.com', 'auth.augmentcode.com', 'augmentcode.com'],
+  // The session JSON `auggie token print` gives; AUGMENT_API_TOKEN is only derived from it.
+  authEnv: ['AUGMENT_SESSION_AUTH'],
+  // Each account talks to its own tenant, <tenant>.api.augmentcode.com (the session's tenantURL).
+  apiDomains: ['api.augmentcode.com', '*.api.augmentcode.com', 'auth.augmentcode.com', 'app.augmentcode.com'],
+  // Also reads .augment-guidelines, .augment/rules/ and CLAUDE.md.
   instructionsFile: 'AGENTS.md',
+  env: { AUGMENT_DISABLE_AUTO_UPDATE: '1' },
   notes: [
-    'no autonomy flag: grant tools with --permission tool:policy rules (pass after --)',
+    'no autonomy flag: --permission takes one tool per rule (no wildcard); --print runs without prompts',
     'no custom model endpoint: Auggie talks only to Augment',
   ],
 });

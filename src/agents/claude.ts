@@ -11,8 +11,10 @@ export const claude = defineAgent({
   yoloArgs: ['--dangerously-skip-permissions'],
   statePaths: ['.claude', '.claude.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'],
-  apiDomains: ['api.anthropic.com', 'console.anthropic.com', 'claude.ai', 'statsig.anthropic.com'],
+  // 2.1.x refreshes OAuth tokens at platform.claude.com (console.anthropic.com and statsig are gone).
+  apiDomains: ['api.anthropic.com', 'platform.claude.com', 'claude.ai', 'claude.com'],
   instructionsFile: 'CLAUDE.md',
+  instructionsArgs: ['--append-system-prompt', '{instructions}'],
   env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   endpoint: {
     wire: 'anthropic',

@@ -1,7 +1,8 @@
 import { defineAgent } from './types.js';
 
-// A custom provider in ~/.codex/config.toml points Codex at any Responses-API endpoint.
-// `-m gpt-5-codex` keeps the classic function-tool protocol (newer defaults nest tools differently).
+// A custom provider in ~/.codex/config.toml points Codex at any Responses-API endpoint. The model
+// lives here, not in promptArgs, so `--prompt` without a custom endpoint keeps the user's model:
+// gpt-5-codex keeps the classic function-tool protocol (newer defaults nest tools differently).
 const CONFIG = `model_provider = "corral"
 model = "gpt-5-codex"
 
@@ -22,20 +23,16 @@ export const codex = defineAgent({
   versionCommand: ['codex', '--version'],
   yoloArgs: ['--dangerously-bypass-approvals-and-sandbox'],
   statePaths: ['.codex'],
-  authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY'],
+  authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'CODEX_ACCESS_TOKEN'],
   apiDomains: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],
   instructionsFile: 'AGENTS.md',
   endpoint: {
     wire: 'openai-responses',
     env: { OPENAI_API_KEY: '{apiKey}' },
     files: { '.codex/config.toml': CONFIG },
-    promptArgs: [
-      'exec',
-      '--skip-git-repo-check',
-      '--dangerously-bypass-approvals-and-sandbox',
-      '-m',
-      'gpt-5-codex',
-      '{prompt}',
-    ],
+    // Codex's own sandbox (bubblewrap) keeps `exec` read-only inside a container, so headless runs
+    // bypass it; corral's sandbox is the boundary. A root-level yolo flag before `exec` is accepted
+    // alongside it (a second one after `exec` is not).
+    promptArgs: ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '{prompt}'],
   },
 });

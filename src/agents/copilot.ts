@@ -7,16 +7,36 @@ export const copilot = defineAgent({
   aliases: ['p'],
   install: { kind: 'npm', package: '@github/copilot', version: '1.0.102' },
   command: ['copilot'],
+  // Prints "GitHub Copilot CLI 1.0.102." and a line about `copilot update`.
   versionCommand: ['copilot', '--version'],
+  // Same as --allow-all (tools, paths and URLs); -p without it cannot run tools.
   yoloArgs: ['--yolo'],
   statePaths: ['.copilot'],
+  // In this order of precedence, over a stored /login.
   authEnv: ['COPILOT_GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'],
   apiDomains: [
     'api.githubcopilot.com',
+    'api.individual.githubcopilot.com',
+    'api.business.githubcopilot.com',
+    'api.enterprise.githubcopilot.com',
     'api.github.com',
     'github.com',
     'copilot-proxy.githubusercontent.com',
   ],
+  // Its own file; it also reads AGENTS.md, CLAUDE.md and GEMINI.md (`copilot instruction list`).
   instructionsFile: '.github/copilot-instructions.md',
-  notes: ['no custom model endpoint: Copilot talks only to GitHub'],
+  env: { COPILOT_AUTO_UPDATE: 'false' },
+  endpoint: {
+    // BYOK: with COPILOT_PROVIDER_BASE_URL set it needs no GitHub login; offline mode also drops
+    // telemetry, GitHub MCP and update checks.
+    wire: 'openai-chat',
+    env: {
+      COPILOT_PROVIDER_BASE_URL: '{baseUrl}/v1',
+      COPILOT_PROVIDER_API_KEY: '{apiKey}',
+      // A model id Copilot knows, so it applies that model's tool and token settings.
+      COPILOT_MODEL: 'gpt-4.1',
+      COPILOT_OFFLINE: 'true',
+    },
+    promptArgs: ['-p', '{prompt}'],
+  },
 });

@@ -1,8 +1,10 @@
 import { defineAgent } from './types.js';
 
 // Vibe reads custom providers and models from ~/.vibe/config.toml; a generic OpenAI-style
-// provider reaches any Chat Completions endpoint.
+// provider reaches any Chat Completions endpoint. The key stays in the environment.
 const CONFIG = `active_model = "corral"
+enable_update_checks = false
+enable_auto_update = false
 
 [[providers]]
 name = "corral"
@@ -23,7 +25,7 @@ export const devstral = defineAgent({
   provider: 'Mistral AI',
   aliases: ['vibe', 'd'],
   // Vibe needs Python ≥ 3.12, so its image starts from Debian trixie (bookworm ships 3.11).
-  // 3.0.3 pins certifi==2026.10.19, which the PyPI mirror here does not carry yet.
+  // 3.0.3 pins certifi==2026.10.19, which the PyPI mirror here does not carry yet (newest 2026.10.18).
   install: { kind: 'pip', package: 'mistral-vibe', version: '3.0.2', python: '3.12' },
   command: ['vibe'],
   versionCommand: ['vibe', '--version'],

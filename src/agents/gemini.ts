@@ -1,5 +1,16 @@
 import { defineAgent } from './types.js';
 
+// GOOGLE_GEMINI_BASE_URL alone makes 0.61 pick its "gateway" auth type, which headless mode then
+// rejects ("Invalid auth method selected"); selecting API-key auth in settings keeps the base URL.
+const SETTINGS = JSON.stringify(
+  {
+    security: { auth: { selectedType: 'gemini-api-key' } },
+    privacy: { usageStatisticsEnabled: false },
+  },
+  null,
+  2,
+);
+
 export const gemini = defineAgent({
   name: 'gemini',
   displayName: 'Gemini CLI',
@@ -10,18 +21,39 @@ export const gemini = defineAgent({
   versionCommand: ['gemini', '--version'],
   yoloArgs: ['--approval-mode=yolo'],
   statePaths: ['.gemini'],
-  authEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_CLOUD_PROJECT', 'GOOGLE_GENAI_USE_VERTEXAI'],
+  authEnv: [
+    'GEMINI_API_KEY',
+    'GOOGLE_API_KEY',
+    'GOOGLE_GENAI_USE_VERTEXAI',
+    'GOOGLE_GENAI_USE_GCA',
+    'GOOGLE_CLOUD_PROJECT',
+    'GOOGLE_CLOUD_LOCATION',
+  ],
   apiDomains: [
     'generativelanguage.googleapis.com',
     'cloudcode-pa.googleapis.com',
     'oauth2.googleapis.com',
+    'www.googleapis.com',
     'accounts.google.com',
   ],
   instructionsFile: 'GEMINI.md',
-  env: { GEMINI_CLI_NO_RELAUNCH: 'true' },
+  env: {
+    // The CLI re-spawns itself to raise its heap limit; one process is enough in a sandbox.
+    GEMINI_CLI_NO_RELAUNCH: 'true',
+    // The sandbox is the trust boundary. Gemini's own folder trust would otherwise ask on every new
+    // workspace and silently downgrade --approval-mode=yolo to "default" in headless runs.
+    GEMINI_CLI_TRUST_WORKSPACE: 'true',
+  },
   endpoint: {
     wire: 'gemini',
-    env: { GOOGLE_GEMINI_BASE_URL: '{baseUrl}', GEMINI_API_KEY: '{apiKey}' },
+    env: {
+      GOOGLE_GEMINI_BASE_URL: '{baseUrl}',
+      GEMINI_API_KEY: '{apiKey}',
+      // A fixed model skips the "auto" router, whose classifier call retries for ~100 s against a
+      // server that does not answer in its JSON format.
+      GEMINI_MODEL: 'gemini-2.5-pro',
+    },
+    files: { '.gemini/settings.json': SETTINGS },
     promptArgs: ['-p', '{prompt}'],
   },
 });

@@ -1,7 +1,8 @@
 import { defineAgent } from './types.js';
 
 // OpenCode reads providers from opencode.json; an openai-compatible provider reaches any Chat
-// Completions endpoint.
+// Completions endpoint, and `model` makes it the default, so `run` needs no -m (and a plain
+// `--prompt` without a custom endpoint keeps the user's own model).
 const CONFIG = JSON.stringify(
   {
     $schema: 'https://opencode.ai/config.json',
@@ -28,14 +29,19 @@ export const opencode = defineAgent({
   command: ['opencode'],
   versionCommand: ['opencode', '--version'],
   yoloArgs: ['--auto'],
-  statePaths: ['.local/share/opencode', '.config/opencode', '.cache/opencode'],
-  authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
+  statePaths: ['.local/share/opencode', '.config/opencode', '.local/state/opencode', '.cache/opencode'],
+  authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY', 'OPENCODE_API_KEY'],
   apiDomains: ['opencode.ai', 'models.dev', 'api.anthropic.com', 'api.openai.com'],
   instructionsFile: 'AGENTS.md',
   env: { OPENCODE_DISABLE_AUTOUPDATE: 'true' },
   endpoint: {
     wire: 'openai-chat',
+    // The model catalogue (models.dev) is of no use against a custom endpoint.
+    env: { OPENCODE_DISABLE_MODELS_FETCH: 'true' },
     files: { '.config/opencode/opencode.json': CONFIG },
-    promptArgs: ['run', '-m', 'corral/corral-scripted', '{prompt}'],
+    promptArgs: ['run', '{prompt}'],
   },
+  // `--auto` is an option of the TUI and of `run`: placed before `run` it makes OpenCode print its
+  // help and exit. Headless `run` needs no --auto: its default permissions allow the built-in tools.
+  notes: ['--yolo (--auto) is for the TUI; headless `opencode run` already allows its built-in tools'],
 });

@@ -28,11 +28,15 @@ export const pi = defineAgent({
   statePaths: ['.pi'],
   authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
   apiDomains: ['api.anthropic.com', 'api.openai.com', 'generativelanguage.googleapis.com'],
+  // Falls back to CLAUDE.md.
   instructionsFile: 'AGENTS.md',
+  env: { PI_SKIP_VERSION_CHECK: '1', PI_TELEMETRY: '0' },
   endpoint: {
     wire: 'openai-chat',
     files: { '.pi/agent/models.json': MODELS },
-    promptArgs: ['--provider', 'corral', '--model', 'corral-scripted', '-p', '{prompt}'],
+    // pi has no subcommands, so the model choice works for the TUI and for -p alike.
+    args: ['--provider', 'corral', '--model', 'corral-scripted'],
+    promptArgs: ['-p', '{prompt}'],
   },
-  notes: ['no autonomy flag: pi runs tools without asking'],
+  notes: ['no autonomy flag: pi has no permission prompts and runs every tool without asking'],
 });

@@ -58,6 +58,11 @@ export const AgentSpecSchema = z.object({
   apiDomains: z.array(z.string()).min(1),
   /** The instructions file the agent reads from the workspace root. */
   instructionsFile: z.string(),
+  /**
+   * How to hand the agent a workspace's AGENTS.md when it reads another file name and the
+   * workspace has none of its own (`{instructions}` is the text). Nothing is written to the repo.
+   */
+  instructionsArgs: z.array(z.string()).optional(),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

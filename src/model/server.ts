@@ -24,6 +24,8 @@ export interface RecordedRequest {
   /** Script step answered, or null for a side request (no tools offered). */
   step: number | null;
   toolNames: string[];
+  /** The request body, when the server was started with recordBodies (tests). */
+  body?: string;
 }
 
 export interface ModelServer {
@@ -41,6 +43,7 @@ export interface ModelServerOptions {
   scriptPath?: string;
   allow?: (remoteAddress: string) => boolean;
   onRequest?: (r: RecordedRequest) => void;
+  recordBodies?: boolean;
 }
 
 /** Loopback and the private ranges container bridges use; everything else is refused. */
@@ -119,7 +122,14 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       const info = route.inspect(payload as never);
       const reply = decide(script, info.tools, info.toolResults);
       const toolNames = info.tools.map((t) => t.name);
-      record({ wire: route.wire, path, stream: info.stream, step: reply.step, toolNames });
+      record({
+        wire: route.wire,
+        path,
+        stream: info.stream,
+        step: reply.step,
+        toolNames,
+        ...(opts.recordBodies ? { body: JSON.stringify(payload) } : {}),
+      });
       return route.respond(res, payload as never, reply, info.stream);
     }
     if (path.endsWith(':countTokens')) return json(res, 200, { totalTokens: 10 });

@@ -2,6 +2,9 @@
  * From what the user asked (agent, flags, config) to a SandboxSpec. Pure apart from reading env
  * files, so the merging rules are unit-testable.
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import { parseSize } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -48,6 +51,18 @@ export interface RunRequest {
   publicPorts?: boolean;
 }
 
+const INSTRUCTIONS_LIMIT = 64 * 1024;
+
+/** AGENTS.md for agents that read another name, when the workspace has no file of that name. */
+async function instructionsArgs(agent: AgentSpec, workspace: string): Promise<string[]> {
+  if (!agent.instructionsArgs || agent.instructionsFile === 'AGENTS.md') return [];
+  if (existsSync(join(workspace, agent.instructionsFile))) return [];
+  const text = await readFile(join(workspace, 'AGENTS.md'), 'utf8').catch(() => undefined);
+  if (!text?.trim()) return [];
+  const body = `Instructions from AGENTS.md in the workspace root (read it as your ${agent.instructionsFile}):\n\n${text.slice(0, INSTRUCTIONS_LIMIT)}`;
+  return agent.instructionsArgs.map((a) => a.replaceAll('{instructions}', body));
+}
+
 export async function planSandbox(req: RunRequest, config: Config): Promise<SandboxSpec> {
   const agentConfig = config.agents[req.agent.name] ?? {};
   const yolo = req.yolo ?? agentConfig.yolo ?? false;
@@ -59,6 +74,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
       : [
           ...req.agent.command,
           ...(yolo ? req.agent.yoloArgs : []),
+          ...(await instructionsArgs(req.agent, req.workspace.path)),
           ...(agentConfig.args ?? []),
           ...(req.endpoint?.args ?? []),
           ...req.args,

@@ -2,7 +2,7 @@
  * Real agent CLIs in real sandboxes, driven by corral's scripted model: each runs a shell tool that
  * writes a file into the workspace; the file's content and owner prove the whole path.
  */
-import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -28,7 +28,7 @@ for (const kind of TEST_ENGINES) {
         `turns:\n  - say: Writing the result file.\n    run: echo "${marker} from $(id -u)" > result.txt\n  - text: Wrote result.txt.\n`,
         'e2e script',
       );
-      server = await startModelServer({ host: '0.0.0.0', script, allow: isLocalOrContainerAddress });
+      server = await startModelServer({ host: '0.0.0.0', script, allow: isLocalOrContainerAddress, recordBodies: true });
     });
 
     afterAll(async () => {
@@ -39,6 +39,8 @@ for (const kind of TEST_ENGINES) {
       it(`${agent} runs the scripted shell tool and writes a file the host user owns`, async () => {
         const ws = await realpath(await tempWorkspace(`corral-e2e-${agent}-`));
         await writeFile(join(ws, 'README.md'), '# e2e workspace\n');
+        const rule = `house-rule-${marker}`;
+        await writeFile(join(ws, 'AGENTS.md'), `# Rules\nAlways follow ${rule}.\n`);
         const before = server.requests.length;
         const r = await corral(
           [
@@ -61,6 +63,10 @@ for (const kind of TEST_ENGINES) {
         expect((await stat(join(ws, 'result.txt'))).uid).toBe(process.getuid!());
         // The agent asked for step 0 (the tool call) and then step 1 (after the tool result).
         expect(served.map((s) => s.step)).toEqual(expect.arrayContaining([0, 1]));
+        // AGENTS.md reaches the agent (Claude reads CLAUDE.md; Codex reads AGENTS.md itself), and
+        // corral wrote nothing into the workspace for it.
+        expect(served.some((s) => s.body?.includes(rule))).toBe(true);
+        expect((await readdir(ws)).sort()).toEqual(['AGENTS.md', 'README.md', 'result.txt']);
       });
     }
   });
