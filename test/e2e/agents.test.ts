@@ -28,7 +28,12 @@ for (const kind of TEST_ENGINES) {
         `turns:\n  - say: Writing the result file.\n    run: echo "${marker} from $(id -u)" > result.txt\n  - text: Wrote result.txt.\n`,
         'e2e script',
       );
-      server = await startModelServer({ host: '0.0.0.0', script, allow: isLocalOrContainerAddress, recordBodies: true });
+      server = await startModelServer({
+        host: '0.0.0.0',
+        script,
+        allow: isLocalOrContainerAddress,
+        recordBodies: true,
+      });
     });
 
     afterAll(async () => {
