@@ -10,6 +10,7 @@ import { agentsCommand } from './commands/agents.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { imageCommand, updateCommand } from './commands/image.js';
+import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
     updateCommand(),
     modelCommand(),
     demoCommand(),
+    initCommand(),
     trustCommand(),
     untrustCommand(),
     configCommand(),

@@ -3,13 +3,15 @@
  * (The trusted project file joins between global and env with workspace trust.)
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CorralError } from '../errors.js';
 import { DEFAULT_CONFIG } from './defaults.js';
+import type { Devcontainer } from './devcontainer.js';
 import { configError } from './errors.js';
 import { corralPaths } from './paths.js';
+import { hasProjectFiles, isEmptyContainerfile, readProjectFiles, trustText } from './project.js';
 import type { Config, ConfigInput } from './schema.js';
-import { isTrusted, PROJECT_FILE, restrictUntrusted } from './trust.js';
+import { isTrusted, restrictUntrusted } from './trust.js';
 
 export { corralPaths };
 
@@ -120,10 +122,15 @@ export interface LoadOptions {
 }
 
 export interface ProjectInfo {
+  /** The project's `.corral.yaml`, or the workspace when it has only an image file. */
   path: string;
   trusted: boolean;
   /** What an untrusted project config asked for and did not get. */
   skipped: string[];
+  /** The project Containerfile extending the agent image (trusted projects only). */
+  containerfile?: string;
+  /** The devcontainer.json to build on (trusted projects only). */
+  devcontainer?: Devcontainer;
 }
 
 export interface Layer {
@@ -142,17 +149,29 @@ export interface LoadedConfig {
 async function projectLayer(
   workspace: string,
 ): Promise<{ info: ProjectInfo; data: Record<string, unknown> } | undefined> {
-  const path = join(workspace, PROJECT_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
+  const files = await readProjectFiles(workspace);
+  if (!hasProjectFiles(files)) return undefined;
+  const path = files.config?.path ?? workspace;
+  let data: Record<string, unknown> = {};
+  if (files.config) {
+    data = await readConfigFile(files.config.path);
+    await checkLayer(files.config.path, data);
   }
-  const data = await readConfigFile(path);
-  await checkLayer(path, data);
-  if (await isTrusted(workspace, text)) return { info: { path, trusted: true, skipped: [] }, data };
+  if (await isTrusted(workspace, trustText(workspace, files))) {
+    const info: ProjectInfo = {
+      path,
+      trusted: true,
+      skipped: [],
+      ...(files.containerfile ? { containerfile: files.containerfile.path } : {}),
+      ...(files.devcontainer ? { devcontainer: files.devcontainer } : {}),
+    };
+    return { info, data };
+  }
   const { safe, skipped } = restrictUntrusted(data);
+  if (files.containerfile && !isEmptyContainerfile(files.containerfile.text))
+    skipped.push(`${relative(workspace, files.containerfile.path)} (custom image)`);
+  if (files.devcontainer)
+    skipped.push(`${relative(workspace, files.devcontainer.path)} (image, env, ports, postCreateCommand)`);
   return { info: { path, trusted: false, skipped }, data: safe };
 }
 

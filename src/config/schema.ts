@@ -73,6 +73,30 @@ export const ConfigSchema = z.strictObject({
     .strictObject({ enabled: z.boolean().default(true), keep: z.number().int().min(0).default(200) })
     .prefault({}),
   env: EnvSchema.default({}),
+  /** What sandboxes may reach through the egress gateway, beyond the agent's own API domains. */
+  egress: z
+    .strictObject({
+      /** agent: only the agent's API; dev: plus package registries and git hosts; open; none. */
+      preset: z.enum(['agent', 'dev', 'open', 'none']).default('agent'),
+      /** Domains (`example.com`, `*.example.com`), optionally `:port`, or `METHOD host/path-prefix`. */
+      allow: z.array(z.string().min(1)).default([]),
+      deny: z.array(z.string().min(1)).default([]),
+      /** Host ports the sandbox may reach (a local model server, a dev database). */
+      allow_host_ports: z.array(z.number().int().min(1).max(65535)).default([]),
+    })
+    .prefault({}),
+  /** Service containers started with the workspace once trusted; sandboxes reach each by its name. */
+  services: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a service name like postgres or redis'),
+      z.strictObject({
+        image: z.string().min(1),
+        env: z.record(z.string(), z.string()).default({}),
+        /** The port it listens on (defaults to the image's first exposed port). */
+        port: z.number().int().min(1).max(65535).optional(),
+      }),
+    )
+    .default({}),
   agents: z.record(z.string(), AgentConfigSchema).default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -49,7 +49,7 @@ const HOST_COPY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Split an untrusted project layer into what is safe to honour and a list of what was skipped.
  * Widening: mounts, host-environment copies (bare names in an env list), custom images, the
- * base image and host CA file.
+ * base image and host CA file, services, and egress beyond the agent's own API.
  */
 export function restrictUntrusted(layer: Record<string, unknown>): {
   safe: Record<string, unknown>;
@@ -64,8 +64,21 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
     return value.filter((v) => !copies.includes(v));
   };
   for (const [k, v] of Object.entries(layer)) {
-    if (k === 'mounts' || k === 'base_image' || k === 'host_ca') skipped.push(k);
-    else if (k === 'env') safe.env = env(v, 'env');
+    if (k === 'mounts' || k === 'base_image' || k === 'host_ca' || k === 'services') skipped.push(k);
+    else if (k === 'egress' && typeof v === 'object' && v !== null) {
+      // Denials only narrow; everything else in egress opens a way out.
+      const { deny, ...widening } = v as Record<string, unknown>;
+      for (const [key, value] of Object.entries(widening)) {
+        if (key === 'preset' && (value === 'agent' || value === 'none')) continue;
+        skipped.push(
+          `egress.${key}${Array.isArray(value) ? ` (${value.join(', ')})` : ` (${String(value)})`}`,
+        );
+      }
+      safe.egress = {
+        ...(deny !== undefined ? { deny } : {}),
+        ...(['agent', 'none'].includes(widening.preset as string) ? { preset: widening.preset } : {}),
+      };
+    } else if (k === 'env') safe.env = env(v, 'env');
     else if (k === 'agents' && typeof v === 'object' && v !== null) {
       const agents: Record<string, unknown> = {};
       for (const [name, a] of Object.entries(v as Record<string, Record<string, unknown>>)) {

@@ -102,6 +102,8 @@ export class DockerApiEngine implements ContainerEngine {
       nocache: opts.noCache ?? false,
       rm: true,
       forcerm: true,
+      ...(opts.buildArgs ? { buildargs: opts.buildArgs } : {}),
+      ...(opts.target ? { target: opts.target } : {}),
     });
     await followJsonStream(stream, opts.onOutput, (message) => {
       throw new CorralError('IMAGE_BUILD_FAILED', `Building ${opts.tag} failed: ${message}`);

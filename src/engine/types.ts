@@ -97,6 +97,10 @@ export interface BuildOptions {
   tag: string;
   labels?: Record<string, string>;
   noCache?: boolean;
+  /** ARG values (a devcontainer's build.args). */
+  buildArgs?: Record<string, string>;
+  /** The stage to build in a multi-stage Dockerfile. */
+  target?: string;
   /** Called with each line of build output. */
   onOutput?: (line: string) => void;
 }

@@ -143,6 +143,32 @@ async function buildLayer(
   });
 }
 
+/** Build one layer as a numbered progress step; a failure names the step and its last output. */
+export async function buildStep(
+  engine: ContainerEngine,
+  layer: LayerRecipe | RootfsRecipe,
+  label: string,
+  [n, of]: [number, number],
+  opts: { noCache?: boolean; settings: BuildSettings; progress: Progress },
+): Promise<void> {
+  const { progress } = opts;
+  progress.step(label, n, of);
+  try {
+    await buildLayer(engine, layer, opts);
+  } catch (e) {
+    const tail = progress.tail();
+    progress.fail();
+    if (isCorralError(e) && e.code !== 'IMAGE_BUILD_FAILED') throw e;
+    const hint = buildFailureHint([...tail, (e as Error).message]);
+    throw new CorralError(
+      'IMAGE_BUILD_FAILED',
+      `${label} failed: ${(e as Error).message}${tail.length ? `\n  last output:\n    ${tail.join('\n    ')}` : ''}`,
+      isCorralError(e) && e.hint ? e.hint : hint,
+      { cause: e },
+    );
+  }
+}
+
 export async function ensureAgentImage(
   engine: ContainerEngine,
   agent: AgentSpec,
@@ -167,22 +193,10 @@ export async function ensureAgentImage(
   }
   const built: string[] = [];
   for (const [i, layer] of todo.entries()) {
-    const label = stepLabel(layer, agent, install);
-    progress.step(label, i + 1, todo.length);
-    try {
-      await buildLayer(engine, layer, { ...opts, progress });
-    } catch (e) {
-      const tail = progress.tail();
-      progress.fail();
-      if (isCorralError(e) && e.code !== 'IMAGE_BUILD_FAILED') throw e;
-      const hint = buildFailureHint([...tail, (e as Error).message]);
-      throw new CorralError(
-        'IMAGE_BUILD_FAILED',
-        `${label} failed: ${(e as Error).message}${tail.length ? `\n  last output:\n    ${tail.join('\n    ')}` : ''}`,
-        isCorralError(e) && e.hint ? e.hint : hint,
-        { cause: e },
-      );
-    }
+    await buildStep(engine, layer, stepLabel(layer, agent, install), [i + 1, todo.length], {
+      ...opts,
+      progress,
+    });
     built.push(layer.tag);
   }
   progress.done(`built ${agentLayer.tag}`);

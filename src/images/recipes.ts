@@ -44,7 +44,7 @@ export type FileSource = Buffer | string | { path: string; digest: string };
 /** One image layer to build: Containerfile text plus files for its context. */
 export interface LayerRecipe {
   tag: string;
-  kind: 'base' | 'node' | 'agent';
+  kind: 'base' | 'node' | 'agent' | 'project' | 'devcontainer-agent';
   containerfile: string;
   files: Record<string, FileSource>;
   labels: Record<string, string>;
@@ -54,7 +54,7 @@ function identity(f: FileSource): Buffer | string {
   return typeof f === 'string' || Buffer.isBuffer(f) ? f : `sha256:${f.digest}`;
 }
 
-function layer(
+export function layer(
   kind: LayerRecipe['kind'],
   repo: string,
   containerfile: string,

@@ -15,6 +15,15 @@ import {
   resolveAgentVersion,
 } from '../images/build.js';
 import { chosenVersion, readPins } from '../images/pins.js';
+import { projectRecipe } from '../images/project.js';
+import {
+  ensureDevAgentImage,
+  ensureProjectImage,
+  type ProjectImage,
+  planDevAgent,
+} from '../images/project-build.js';
+
+export type { ProjectImage } from '../images/project-build.js';
 
 export interface ImageChoice {
   /** --pull / --no-pull; undefined lets config decide. */
@@ -42,15 +51,52 @@ export function shouldPull(
 }
 
 /** The image a run would use, without building or pulling anything (for --dry-run). */
-export async function plannedImage(agent: AgentSpec, config: Config): Promise<string> {
+export async function plannedImage(
+  agent: AgentSpec,
+  config: Config,
+  project?: ProjectImage,
+): Promise<string> {
   const own = config.agents[agent.name];
-  if (own?.image) return own.image;
-  const version = chosenVersion(own?.version, await readPins(), agent.name);
-  const install = await resolveAgentVersion(agent, version);
-  return (await planAgentImage(agent, install, buildSettings(config))).layers.at(-1)!.tag;
+  let tag: string;
+  if (own?.image) tag = own.image;
+  else {
+    const version = chosenVersion(own?.version, await readPins(), agent.name);
+    const install = await resolveAgentVersion(agent, version);
+    const settings = buildSettings(config);
+    tag = project?.devcontainer
+      ? (await planDevAgent(agent, project.devcontainer, install, settings)).tag
+      : (await planAgentImage(agent, install, settings)).layers.at(-1)!.tag;
+  }
+  if (!project?.containerfile) return tag;
+  return (await projectRecipe(tag, agent, project.containerfile, project.workspace))?.tag ?? tag;
 }
 
 export async function resolveRunImage(
+  engine: ContainerEngine,
+  agent: AgentSpec,
+  config: Config,
+  choice: ImageChoice,
+  project?: ProjectImage,
+): Promise<string> {
+  const own = config.agents[agent.name];
+  if (project?.devcontainer && !own?.image) {
+    const version = chosenVersion(own?.version, await readPins(), agent.name);
+    const tag = await ensureDevAgentImage(engine, agent, project.devcontainer, {
+      ...choice,
+      ...(version ? { version } : {}),
+      settings: buildSettings(config),
+    });
+    return project.containerfile
+      ? ensureProjectImage(engine, agent, tag, project, { ...choice, settings: buildSettings(config) })
+      : tag;
+  }
+  const tag = await resolveAgentImage(engine, agent, config, choice);
+  return project?.containerfile
+    ? ensureProjectImage(engine, agent, tag, project, { ...choice, settings: buildSettings(config) })
+    : tag;
+}
+
+async function resolveAgentImage(
   engine: ContainerEngine,
   agent: AgentSpec,
   config: Config,

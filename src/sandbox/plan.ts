@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
+import type { Devcontainer } from '../config/devcontainer.js';
 import { parseSize } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
@@ -49,6 +50,8 @@ export interface RunRequest {
   masks?: string[];
   /** Publish ports on all host addresses instead of 127.0.0.1. */
   publicPorts?: boolean;
+  /** A trusted project's devcontainer.json: its env, forwarded ports and post-create command. */
+  devcontainer?: Pick<Devcontainer, 'env' | 'ports' | 'postCreate'>;
 }
 
 const INSTRUCTIONS_LIMIT = 64 * 1024;
@@ -66,6 +69,7 @@ async function instructionsArgs(agent: AgentSpec, workspace: string): Promise<st
 export async function planSandbox(req: RunRequest, config: Config): Promise<SandboxSpec> {
   const agentConfig = config.agents[req.agent.name] ?? {};
   const yolo = req.yolo ?? agentConfig.yolo ?? false;
+  const dev = req.devcontainer;
   const argv =
     req.mode === 'shell'
       ? req.args.length
@@ -80,7 +84,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
           ...req.args,
         ];
   const env = await buildEnv({
-    agentDefaults: { ...req.agent.env, ...(req.endpoint?.env ?? {}) },
+    agentDefaults: { ...dev?.env, ...req.agent.env, ...(req.endpoint?.env ?? {}) },
     global: config.env,
     perAgent: agentConfig.env,
     envFiles: req.envFiles,
@@ -110,10 +114,12 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     engine: req.engine,
     detached: req.detach,
     autoRemove: req.rm ?? config.auto_remove,
-    init: req.mode === 'agent' ? (agentConfig.init ?? []) : [],
+    init: [...(dev?.postCreate ?? []), ...(req.mode === 'agent' ? (agentConfig.init ?? []) : [])],
     files: req.endpoint?.files ?? {},
     masks: [...new Set([...(config.masks ?? []), ...(req.masks ?? [])].map(validateMaskDir))],
-    ports: [...(config.ports ?? []), ...(req.ports ?? [])].map((p) => parsePort(p, req.publicPorts ?? false)),
+    ports: [
+      ...new Set([...(dev?.ports.map(String) ?? []), ...(config.ports ?? []), ...(req.ports ?? [])]),
+    ].map((p) => parsePort(p, req.publicPorts ?? false)),
     mounts: [...(config.mounts ?? []), ...(req.mounts ?? [])].map((m) =>
       parseMount(m, { workspace: req.workspace.path, allowSensitive: req.allowSensitiveMounts ?? false }),
     ),

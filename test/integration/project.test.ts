@@ -29,7 +29,7 @@ for (const kind of TEST_ENGINES) {
       await writeFile(join(ws, 'data', 'file.txt'), 'data');
       await writeFile(
         join(ws, '.corral.yaml'),
-        'env: [CORRAL_TEST_SECRET, MODE=fast]\nmounts: [data:/mnt/data]\n',
+        'env: [CORRAL_TEST_SECRET, MODE=fast]\nmounts: [data:/mnt/data]\negress: {allow: [evil.example]}\n',
       );
       env = {
         CORRAL_ENGINE: kind,
@@ -48,7 +48,7 @@ for (const kind of TEST_ENGINES) {
       expect(r.stdout).toContain('secret= mode=fast');
       expect(r.stdout).toMatch(/\/mnt\/data.*No such file/);
       expect(r.stderr).toMatch(
-        /ignoring from untrusted .*\.corral\.yaml: env \(copies host CORRAL_TEST_SECRET\); mounts/,
+        /ignoring from untrusted .*\.corral\.yaml: env \(copies host CORRAL_TEST_SECRET\); mounts; egress\.allow \(evil\.example\)/,
       );
       expect(r.stderr).not.toContain('hunter2');
     });

@@ -14,7 +14,7 @@ import {
   sessionId,
   type Workspace,
 } from '../../sandbox/identity.js';
-import { plannedImage, resolveRunImage } from '../../sandbox/image.js';
+import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
 import { readMasks } from '../../sandbox/masks.js';
@@ -194,11 +194,22 @@ export async function launch(
   const workspace = await resolveWorkspace(opts.workdir ?? process.cwd());
   const loaded = await ctx.loadedConfig(workspace.path);
   const config = loaded.config;
-  if (loaded.project && !loaded.project.trusted && loaded.project.skipped.length) {
+  const project = loaded.project;
+  if (project && !project.trusted && project.skipped.length) {
     ctx.note(
-      `corral: ignoring from untrusted ${loaded.project.path}: ${loaded.project.skipped.join('; ')}. Run \`corral trust\` here to allow them.`,
+      `corral: ignoring from untrusted ${project.path}: ${project.skipped.join('; ')}. Run \`corral trust\` here to allow them.`,
     );
   }
+  if (project?.devcontainer?.unsupported.length) {
+    ctx.note(
+      `corral: not supported from ${project.devcontainer.path}: ${project.devcontainer.unsupported.join(', ')}`,
+    );
+  }
+  const projectImage: ProjectImage = {
+    workspace: { path: workspace.path, id: workspace.id },
+    ...(project?.containerfile ? { containerfile: project.containerfile } : {}),
+    ...(project?.devcontainer ? { devcontainer: project.devcontainer } : {}),
+  };
   trace('config');
   const engine = await ctx.engine();
   trace('engine');
@@ -226,13 +237,19 @@ export async function launch(
   }
   const progress = consoleProgress(process.stderr);
   const image = opts.dryRun
-    ? await plannedImage(agent, config)
-    : await resolveRunImage(engine, agent, config, {
-        ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
-        ...(opts.rebuild ? { rebuild: true } : {}),
-        ...(opts.cache === false ? { noCache: true } : {}),
-        progress,
-      });
+    ? await plannedImage(agent, config, projectImage)
+    : await resolveRunImage(
+        engine,
+        agent,
+        config,
+        {
+          ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
+          ...(opts.rebuild ? { rebuild: true } : {}),
+          ...(opts.cache === false ? { noCache: true } : {}),
+          progress,
+        },
+        projectImage,
+      );
   trace('image');
   const spec = await planSandbox(
     {
@@ -261,6 +278,7 @@ export async function launch(
       mounts: opts.mount ?? [],
       ports: opts.port ?? [],
       masks: await readMasks(workspace),
+      ...(project?.devcontainer ? { devcontainer: project.devcontainer } : {}),
       ...(opts.public ? { publicPorts: true } : {}),
       ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
     },

@@ -1,8 +1,9 @@
 /** `corral trust`, `corral untrust`, `corral config show`: the project config and what it may do. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { relative } from 'node:path';
 import { Command } from 'commander';
+import { DEVCONTAINER_FILES } from '../../config/devcontainer.js';
 import { origins } from '../../config/load.js';
+import { CONTAINERFILES, hasProjectFiles, readProjectFiles, trustText } from '../../config/project.js';
 import { PROJECT_FILE, readTrust, trustWorkspace, untrustWorkspace } from '../../config/trust.js';
 import { CorralError } from '../../errors.js';
 import { resolveWorkspace } from '../../sandbox/identity.js';
@@ -12,7 +13,7 @@ import { table } from '../table.js';
 export function trustCommand(): Command {
   return new Command('trust')
     .description(
-      `allow this workspace's ${PROJECT_FILE} to widen the sandbox (mounts, host env, custom images)`,
+      `allow this workspace's ${PROJECT_FILE}, Containerfile and devcontainer.json to widen the sandbox (mounts, host env, custom images)`,
     )
     .argument('[dir]', 'workspace folder (default: the current folder)')
     .option('--list', 'list trusted workspaces')
@@ -27,14 +28,23 @@ export function trustCommand(): Command {
         return ctx.print(await table(['WORKSPACE', 'TRUSTED AT', 'CONFIG HASH'], rows));
       }
       const ws = await resolveWorkspace(dir ?? process.cwd());
-      const file = join(ws.path, PROJECT_FILE);
-      const text = await readFile(file, 'utf8').catch(() => {
-        throw new CorralError('BAD_INPUT', `There is no ${PROJECT_FILE} in ${ws.path} to trust.`);
-      });
+      const files = await readProjectFiles(ws.path);
+      if (!hasProjectFiles(files)) {
+        throw new CorralError(
+          'BAD_INPUT',
+          `There is nothing in ${ws.path} to trust.`,
+          `corral trusts a project's ${[PROJECT_FILE, ...CONTAINERFILES, ...DEVCONTAINER_FILES].join(', ')}.`,
+        );
+      }
       // Validate before trusting: a broken file should be fixed, not recorded.
       await ctx.config(ws.path);
-      await trustWorkspace(ws.path, text);
-      ctx.note(`trusted ${file} (as it is now; editing it needs \`corral trust\` again)`);
+      await trustWorkspace(ws.path, trustText(ws.path, files));
+      const names = [files.config, files.containerfile, files.devcontainer, files.devDockerfile]
+        .filter((f) => f !== undefined)
+        .map((f) => relative(ws.path, f.path));
+      ctx.note(
+        `trusted ${names.join(', ')} in ${ws.path} (as they are now; editing them needs \`corral trust\` again)`,
+      );
     });
 }
 
