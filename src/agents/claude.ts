@@ -15,6 +15,7 @@ export const claude = defineAgent({
   apiDomains: ['api.anthropic.com', 'platform.claude.com', 'claude.ai', 'claude.com'],
   instructionsFile: 'CLAUDE.md',
   instructionsArgs: ['--append-system-prompt', '{instructions}'],
+  hostSettings: ['.claude/settings.json', '.claude/CLAUDE.md'],
   env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   endpoint: {
     wire: 'anthropic',

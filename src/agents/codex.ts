@@ -26,6 +26,8 @@ export const codex = defineAgent({
   authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'CODEX_ACCESS_TOKEN'],
   apiDomains: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],
   instructionsFile: 'AGENTS.md',
+  // config.toml is left out: its model provider would fight the one corral writes for an endpoint.
+  hostSettings: ['.codex/AGENTS.md'],
   endpoint: {
     wire: 'openai-responses',
     env: { OPENAI_API_KEY: '{apiKey}' },

@@ -37,6 +37,7 @@ export const gemini = defineAgent({
     'accounts.google.com',
   ],
   instructionsFile: 'GEMINI.md',
+  hostSettings: ['.gemini/settings.json', '.gemini/GEMINI.md'],
   env: {
     // The CLI re-spawns itself to raise its heap limit; one process is enough in a sandbox.
     GEMINI_CLI_NO_RELAUNCH: 'true',

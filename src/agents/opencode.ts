@@ -39,6 +39,7 @@ export const opencode = defineAgent({
   ],
   apiDomains: ['opencode.ai', 'models.dev', 'api.anthropic.com', 'api.openai.com'],
   instructionsFile: 'AGENTS.md',
+  hostSettings: ['.config/opencode/opencode.json', '.config/opencode/AGENTS.md'],
   env: { OPENCODE_DISABLE_AUTOUPDATE: 'true' },
   endpoint: {
     wire: 'openai-chat',

@@ -30,6 +30,7 @@ export const pi = defineAgent({
   apiDomains: ['api.anthropic.com', 'api.openai.com', 'generativelanguage.googleapis.com'],
   // Falls back to CLAUDE.md.
   instructionsFile: 'AGENTS.md',
+  hostSettings: ['.pi/agent/settings.json', '.pi/agent/AGENTS.md'],
   env: { PI_SKIP_VERSION_CHECK: '1', PI_TELEMETRY: '0' },
   endpoint: {
     wire: 'openai-chat',

@@ -63,6 +63,11 @@ export const AgentSpecSchema = z.object({
    * workspace has none of its own (`{instructions}` is the text). Nothing is written to the repo.
    */
   instructionsArgs: z.array(z.string()).optional(),
+  /**
+   * The user's own settings files (relative to $HOME) that `host_settings: true` copies in at each
+   * start: JSON files are merged under corral's own, other files copied as they are.
+   */
+  hostSettings: z.array(z.string()).default([]),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

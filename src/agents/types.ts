@@ -19,6 +19,7 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
   return {
     env: {},
     notes: [],
+    hostSettings: [],
     ...rest,
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
   };

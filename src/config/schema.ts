@@ -31,6 +31,8 @@ export const AgentConfigSchema = z.strictObject({
   yolo: z.boolean().optional(),
   /** Extra args always passed to the agent. */
   args: z.array(z.string()).optional(),
+  /** Copy your own settings for this agent (e.g. ~/.claude/settings.json, CLAUDE.md) in at start. */
+  host_settings: z.boolean().optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
@@ -68,6 +70,8 @@ export const ConfigSchema = z.strictObject({
       memory: SizeSchema.default('8g'),
     })
     .prefault({}),
+  /** Copy each agent's settings files from your home in at start (agents.<name>.host_settings wins). */
+  host_settings: z.boolean().default(false),
   /** Record attached terminal sessions (asciicast v2) and keep the newest `keep`. */
   transcripts: z
     .strictObject({ enabled: z.boolean().default(true), keep: z.number().int().min(0).default(200) })

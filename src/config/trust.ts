@@ -64,7 +64,7 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
     return value.filter((v) => !copies.includes(v));
   };
   for (const [k, v] of Object.entries(layer)) {
-    if (k === 'mounts' || k === 'base_image' || k === 'host_ca' || k === 'services') skipped.push(k);
+    if (['mounts', 'base_image', 'host_ca', 'services', 'host_settings'].includes(k)) skipped.push(k);
     else if (k === 'egress' && typeof v === 'object' && v !== null) {
       // Denials only narrow; everything else in egress opens a way out.
       const { deny, ...widening } = v as Record<string, unknown>;
@@ -82,8 +82,9 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
     else if (k === 'agents' && typeof v === 'object' && v !== null) {
       const agents: Record<string, unknown> = {};
       for (const [name, a] of Object.entries(v as Record<string, Record<string, unknown>>)) {
-        const { image, env: agentEnv, ...rest } = a ?? {};
+        const { image, env: agentEnv, host_settings, ...rest } = a ?? {};
         if (image !== undefined) skipped.push(`agents.${name}.image`);
+        if (host_settings !== undefined) skipped.push(`agents.${name}.host_settings`);
         agents[name] = {
           ...rest,
           ...(agentEnv !== undefined ? { env: env(agentEnv, `agents.${name}.env`) } : {}),

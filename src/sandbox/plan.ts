@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import type { Devcontainer } from '../config/devcontainer.js';
@@ -11,6 +12,7 @@ import { parseSize } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
 import { buildEnv } from './env.js';
+import { withHostSettings } from './host-settings.js';
 import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
 import { validateMaskDir } from './masks.js';
 import { parseMount } from './mounts.js';
@@ -52,6 +54,8 @@ export interface RunRequest {
   publicPorts?: boolean;
   /** A trusted project's devcontainer.json: its env, forwarded ports and post-create command. */
   devcontainer?: Pick<Devcontainer, 'env' | 'ports' | 'postCreate'>;
+  /** --host-settings / --no-host-settings; undefined lets config decide. */
+  hostSettings?: boolean;
 }
 
 const INSTRUCTIONS_LIMIT = 64 * 1024;
@@ -115,7 +119,10 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     detached: req.detach,
     autoRemove: req.rm ?? config.auto_remove,
     init: [...(dev?.postCreate ?? []), ...(req.mode === 'agent' ? (agentConfig.init ?? []) : [])],
-    files: req.endpoint?.files ?? {},
+    files:
+      (req.hostSettings ?? agentConfig.host_settings ?? config.host_settings)
+        ? await withHostSettings(req.agent, req.host.HOME ?? homedir(), req.endpoint?.files ?? {})
+        : (req.endpoint?.files ?? {}),
     masks: [...new Set([...(config.masks ?? []), ...(req.masks ?? [])].map(validateMaskDir))],
     ports: [
       ...new Set([...(dev?.ports.map(String) ?? []), ...(config.ports ?? []), ...(req.ports ?? [])]),

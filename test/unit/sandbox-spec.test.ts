@@ -233,3 +233,44 @@ describe('pull policy', () => {
     expect(shouldPull(false, true, true)).toBe(false);
   });
 });
+
+describe('host settings import', () => {
+  it('copies the agent’s settings only when asked, merging JSON under corral’s own files', async () => {
+    const { gemini } = await import('../../src/agents/gemini.js');
+    const home = await mkdtemp(join(tmpdir(), 'corral-hs-'));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(home, '.gemini'));
+    await writeFile(
+      join(home, '.gemini', 'settings.json'),
+      JSON.stringify({ ui: { theme: 'Dracula' }, security: { auth: { selectedType: 'oauth-personal' } } }),
+    );
+    await writeFile(join(home, '.gemini', 'GEMINI.md'), '# my rules\n');
+    const endpoint = {
+      env: {},
+      args: [],
+      files: { '.gemini/settings.json': gemini.endpoint!.files['.gemini/settings.json']! },
+    };
+    const req = request({ agent: gemini, host: { HOME: home }, endpoint });
+
+    const off = await planSandbox(req, ConfigSchema.parse({}));
+    expect(Object.keys(off.files)).toEqual(['.gemini/settings.json']);
+
+    const on = await planSandbox(req, ConfigSchema.parse({ agents: { gemini: { host_settings: true } } }));
+    const merged = JSON.parse(on.files['.gemini/settings.json']!);
+    expect(merged.ui).toEqual({ theme: 'Dracula' });
+    // The endpoint needs API-key auth; the user's OAuth choice must not break it.
+    expect(merged.security.auth.selectedType).toBe('gemini-api-key');
+    expect(on.files['.gemini/GEMINI.md']).toBe('# my rules\n');
+    // The flag beats config.
+    const flagOff = await planSandbox(
+      { ...req, hostSettings: false },
+      ConfigSchema.parse({ host_settings: true }),
+    );
+    expect(flagOff.files['.gemini/GEMINI.md']).toBeUndefined();
+
+    await writeFile(join(home, '.gemini', 'settings.json'), '{ nope');
+    await expect(planSandbox(req, ConfigSchema.parse({ host_settings: true }))).rejects.toThrow(
+      /settings\.json is not valid JSON/,
+    );
+  });
+});

@@ -48,6 +48,7 @@ export interface RunOptions {
   dryRun?: boolean;
   /** false: do not record a transcript of this session. */
   record?: boolean;
+  hostSettings?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -80,6 +81,8 @@ function sandboxOptions(cmd: Command): Command {
     .option('--no-pull', 'never pull; use the local image')
     .option('-d, --detach', 'start in the background; `corral attach` later')
     .option('--no-record', 'do not record a transcript of this session')
+    .option('--host-settings', "copy your own settings for the agent (e.g. ~/.claude/settings.json) in")
+    .option('--no-host-settings', 'do not copy them, whatever the config says')
     .option('--dry-run', 'print the podman/docker commands that would do this, and do nothing')
     .option('--rebuild', "rebuild the agent's image layer first")
     .option('--no-cache', 'with --rebuild: build without the engine cache')
@@ -280,6 +283,7 @@ export async function launch(
       masks: await readMasks(workspace),
       ...(project?.devcontainer ? { devcontainer: project.devcontainer } : {}),
       ...(opts.public ? { publicPorts: true } : {}),
+      ...(opts.hostSettings !== undefined ? { hostSettings: opts.hostSettings } : {}),
       ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
     },
     config,
