@@ -81,7 +81,7 @@ function sandboxOptions(cmd: Command): Command {
     .option('--no-pull', 'never pull; use the local image')
     .option('-d, --detach', 'start in the background; `corral attach` later')
     .option('--no-record', 'do not record a transcript of this session')
-    .option('--host-settings', "copy your own settings for the agent (e.g. ~/.claude/settings.json) in")
+    .option('--host-settings', 'copy your own settings for the agent (e.g. ~/.claude/settings.json) in')
     .option('--no-host-settings', 'do not copy them, whatever the config says')
     .option('--dry-run', 'print the podman/docker commands that would do this, and do nothing')
     .option('--rebuild', "rebuild the agent's image layer first")
