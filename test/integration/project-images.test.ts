@@ -35,7 +35,8 @@ for (const kind of TEST_ENGINES) {
       await mkdir(join(ws, '.corral'), { recursive: true });
       await writeFile(
         join(ws, '.corral', 'Containerfile'),
-        'COPY hello.txt /opt/hello.txt\nRUN echo "built-$(cat /opt/hello.txt)" > /etc/project-marker\n',
+        // A fresh nonce per run, so an image left by an earlier run cannot stand in for this build.
+        `# run ${process.pid}-${Date.now()}\nCOPY hello.txt /opt/hello.txt\nRUN echo "built-$(cat /opt/hello.txt)" > /etc/project-marker\n`,
       );
       await writeFile(join(ws, '.corral', 'hello.txt'), 'one');
       const probe = ['shell', 'claude', '--', 'sh', '-c', 'cat /etc/project-marker; claude --version'];
