@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+/**
+ * Egress gateway overhead: the same loopback upstream reached directly and through the gateway, in
+ * one run, interleaved so machine noise hits both. The upstream and the gateway each run in their
+ * own process (as in production, where the gateway is its own container), the client in this one.
+ * Three gateway paths against their direct equivalent:
+ *   plain      HTTP via an absolute-URI proxy request          vs direct HTTP
+ *   intercept  HTTPS via CONNECT + TLS interception (agents)    vs direct HTTPS
+ *   tunnel     HTTPS via CONNECT splice (no interception)       vs direct HTTPS
+ * Workloads: small requests (sequential latency p50/p99, and req/s at concurrency 16), a 10 MB
+ * download (MB/s), and time to the first SSE event. Keep-alive everywhere, as real clients do.
+ * Imports the gateway from dist/: run `npm run build` first.
+ *
+ *   node bench/gateway.mjs [--requests 1000] [--downloads 10] [--sse 200] [--paths plain,intercept,tunnel]
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string' },
+    dir: { type: 'string' },
+    requests: { type: 'string', default: '1000' },
+    downloads: { type: 'string', default: '10' },
+    sse: { type: 'string', default: '200' },
+    paths: { type: 'string', default: 'plain,intercept,tunnel' },
+  },
+});
+const dist = new URL('../dist/gateway/index.js', import.meta.url);
+const BIG = 10 * 1024 * 1024;
+const NAMES = {
+  'intercept.bench': ['127.0.0.1'],
+  'tunnel.bench': ['127.0.0.1'],
+  'plain.bench': ['127.0.0.1'],
+};
+
+// --- the client ---
+function child(role, dir) {
+  return fork(new URL(import.meta.url), ['--role', role, '--dir', dir], { stdio: 'inherit' });
+}
+
+/** An https.Agent that reaches its hosts through the gateway with CONNECT, keeping tunnels alive. */
+class TunnelAgent extends https.Agent {
+  constructor(proxyPort, ca) {
+    super({ keepAlive: true, ca });
+    this.proxyPort = proxyPort;
+  }
+  createConnection(options, cb) {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: this.proxyPort,
+      method: 'CONNECT',
+      path: `${options.host}:${options.port}`,
+      agent: false,
+    });
+    req.on('connect', (res, socket) => {
+      if (res.statusCode !== 200) return cb(new Error(`CONNECT ${options.host}: ${res.statusCode}`));
+      cb(null, tls.connect({ socket, servername: options.host, ca: options.ca }));
+    });
+    req.on('error', cb);
+    req.end();
+  }
+}
+
+const pinned = (_h, o, cb) =>
+  o?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4);
+
+function get(client, path, onFirstByte) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let first;
+    let bytes = 0;
+    const req = client.request(path, (res) => {
+      res.on('data', (c) => {
+        first ??= performance.now() - t0;
+        bytes += c.length;
+        if (onFirstByte && bytes === c.length) onFirstByte();
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`${path}: HTTP ${res.statusCode}`));
+        resolve({ ms: performance.now() - t0, first, bytes });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Clients for one path: `direct` and `gateway`, each a function (path) => request options. */
+function clients(path, ports, gwPort, upstreamCa, gatewayCa) {
+  if (path === 'plain') {
+    const mk = () => new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const [da, ga] = [mk(), mk()];
+    const origin = `http://plain.bench:${ports.http}`;
+    return {
+      direct: {
+        request: (p, cb) =>
+          http.request({ host: 'plain.bench', port: ports.http, path: p, agent: da, lookup: pinned }, cb),
+      },
+      gateway: {
+        request: (p, cb) =>
+          http.request({ host: '127.0.0.1', port: gwPort, path: `${origin}${p}`, agent: ga }, cb),
+      },
+    };
+  }
+  const host = `${path}.bench`;
+  const da = new https.Agent({ keepAlive: true, maxSockets: 16, ca: upstreamCa });
+  const ga = new TunnelAgent(gwPort, path === 'intercept' ? gatewayCa : upstreamCa);
+  ga.maxSockets = 16;
+  return {
+    direct: {
+      request: (p, cb) => https.request({ host, port: ports.https, path: p, agent: da, lookup: pinned }, cb),
+    },
+    gateway: { request: (p, cb) => https.request({ host, port: ports.https, path: p, agent: ga }, cb) },
+  };
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function sequential(client, path, n) {
+  const ms = [];
+  const first = [];
+  for (let i = 0; i < n; i++) {
+    const r = await get(client, path);
+    ms.push(r.ms);
+    first.push(r.first);
+  }
+  return { ms, first };
+}
+
+async function concurrent(client, total, concurrency) {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < total) await get(client, '/small');
+    }),
+  );
+  return total / ((performance.now() - t0) / 1000);
+}
+
+/** Run `fn` for direct and gateway alternately in `rounds` rounds; collect both. */
+async function interleaved(c, rounds, fn) {
+  const out = { direct: [], gateway: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const side of r % 2 ? ['gateway', 'direct'] : ['direct', 'gateway'])
+      out[side].push(await fn(c[side]));
+  }
+  return out;
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-bench-gw-'));
+  const up = child('upstream', dir);
+  const [ports] = await once(up, 'message');
+  const gwProc = child('gateway', dir);
+  gwProc.send({ upstreamCa: ports.ca });
+  const [gw] = await once(gwProc, 'message');
+  const n = Number(values.requests);
+  const rows = [];
+  const row = (path, metric, d, g, unit, higherIsBetter) =>
+    rows.push({
+      path,
+      metric,
+      direct: `${d.toFixed(2)} ${unit}`,
+      gateway: `${g.toFixed(2)} ${unit}`,
+      'gateway/direct': +(g / d).toFixed(2),
+      delta: higherIsBetter
+        ? `${((g / d - 1) * 100).toFixed(1)}%`
+        : `${g >= d ? '+' : ''}${(g - d).toFixed(2)} ms`,
+    });
+  try {
+    for (const path of values.paths.split(',')) {
+      const c = clients(path, ports, gw.port, ports.ca, gw.ca);
+      await interleaved(c, 2, (cl) => sequential(cl, '/small', 50)); // warm-up: connections, leaves
+      const small = await interleaved(c, 10, (cl) => sequential(cl, '/small', Math.ceil(n / 10)));
+      const lat = (side) => small[side].flatMap((x) => x.ms);
+      row(path, 'small p50', pct(lat('direct'), 50), pct(lat('gateway'), 50), 'ms');
+      row(path, 'small p99', pct(lat('direct'), 99), pct(lat('gateway'), 99), 'ms');
+      const rps = await interleaved(c, 4, (cl) => concurrent(cl, n, 16));
+      const med = (xs) => pct(xs, 50);
+      row(path, 'small req/s (c=16)', med(rps.direct), med(rps.gateway), 'req/s', true);
+      const big = await interleaved(c, Number(values.downloads), async (cl) => {
+        const r = await get(cl, '/big');
+        if (r.bytes !== BIG) throw new Error(`short download: ${r.bytes}`);
+        return BIG / 1048576 / (r.ms / 1000);
+      });
+      row(path, '10 MB download', med(big.direct), med(big.gateway), 'MB/s', true);
+      const sse = await interleaved(c, 10, (cl) =>
+        sequential(cl, '/sse', Math.ceil(Number(values.sse) / 10)),
+      );
+      const fb = (side) => sse[side].flatMap((x) => x.first);
+      row(path, 'SSE first event p50', pct(fb('direct'), 50), pct(fb('gateway'), 50), 'ms');
+      row(path, 'SSE first event p99', pct(fb('direct'), 99), pct(fb('gateway'), 99), 'ms');
+    }
+  } finally {
+    up.kill();
+    gwProc.kill();
+  }
+  console.log(
+    `gateway: same loopback upstream, direct vs through the gateway (interleaved; ${n} small requests per side, ` +
+      `${values.downloads} downloads, ${values.sse} SSE streams). Targets: +<=2 ms p50, >=90% throughput.`,
+  );
+  console.table(rows);
+}
+
+// --- child processes: the upstream and the gateway ---
+async function upstreamRole() {
+  const { loadOrCreateCa } = await import(dist);
+  const ca = await loadOrCreateCa(join(values.dir, 'upstream-ca'));
+  const big = Buffer.alloc(BIG, 'x');
+  const handler = (req, res) => {
+    if (req.url === '/big') return res.end(big);
+    if (req.url === '/sse') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      return setTimeout(() => res.end('data: last\n\n'), 5);
+    }
+    res.end('ok');
+  };
+  const sni = (name, cb) => ca.secureContextFor(name).then((c) => cb(null, c), cb);
+  const servers = [http.createServer(handler), https.createServer({ SNICallback: sni }, handler)];
+  for (const s of servers) s.listen(0, '127.0.0.1');
+  await Promise.all(servers.map((s) => once(s, 'listening')));
+  process.send({ http: servers[0].address().port, https: servers[1].address().port, ca: ca.certPem });
+}
+
+async function gatewayRole() {
+  const { buildPolicy, loadOrCreateCa, startGateway } = await import(dist);
+  const [msg] = await once(process, 'message');
+  const ca = await loadOrCreateCa(join(values.dir, 'gateway-ca'));
+  const gw = await startGateway({
+    // The bench names resolve to loopback, which the gateway opens only for names allowed exactly.
+    policy: buildPolicy({
+      preset: 'agent',
+      rules: Object.keys(NAMES).map((host) => ({ action: 'allow', host })),
+      intercept: ['intercept.bench'],
+    }),
+    ca,
+    upstreamCa: msg.upstreamCa,
+    resolve: async (host) => NAMES[host] ?? [],
+  });
+  process.send({ port: gw.port, ca: ca.certPem });
+}
+
+if (values.role === 'upstream') await upstreamRole();
+else if (values.role === 'gateway') await gatewayRole();
+else await main();

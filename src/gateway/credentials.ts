@@ -1,0 +1,96 @@
+/**
+ * Credential injection. The sandbox holds a placeholder; on an intercepted request to the
+ * credential's own host the gateway swaps in the real value. The real value must reach that host
+ * and no other, so requests to every other host are scrubbed of it too (defence in depth: the
+ * sandbox should never have it, but if it leaked in somehow it still does not leave).
+ */
+import { z } from 'zod';
+import { CorralError } from '../errors.js';
+import { normalizeHost } from './addresses.js';
+import { HostPatternSchema, hostMatches } from './policy.js';
+
+export const CredentialSchema = z
+  .object({
+    /** Exact host or `*.suffix`; `*` alone is refused (a key for every host is a key for attackers). */
+    host: HostPatternSchema.refine((h) => h !== '*', 'a credential needs a specific host'),
+    header: z
+      .string()
+      .transform((h) => h.toLowerCase())
+      .pipe(z.string().regex(/^[a-z0-9-]+$/)),
+    /** The real secret. For `authorization` this is the token; the gateway adds `Bearer `. */
+    value: z.string().min(1),
+    placeholder: z.string().min(8),
+  })
+  .strict();
+export type Credential = z.output<typeof CredentialSchema>;
+export type CredentialInput = z.input<typeof CredentialSchema>;
+
+export function parseCredentials(input: readonly CredentialInput[]): Credential[] {
+  return input.map((c, i) => {
+    const r = CredentialSchema.safeParse(c);
+    if (!r.success) {
+      // Never echo the input: it carries the secret.
+      const where = r.error.issues.map((x) => x.path.join('.') || '(top level)').join(', ');
+      throw new CorralError(
+        'CONFIG_INVALID',
+        `Invalid gateway credential #${i + 1} (${where})`,
+        'Each credential needs host, header, value and a placeholder of at least 8 characters.',
+      );
+    }
+    if (r.data.value === r.data.placeholder || r.data.value.includes(r.data.placeholder)) {
+      throw new CorralError('CONFIG_INVALID', `Gateway credential #${i + 1}: placeholder and value overlap`);
+    }
+    return r.data;
+  });
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function expected(c: Credential, token: string): string {
+  return c.header === 'authorization' ? `Bearer ${token}` : token;
+}
+
+function carries(c: Credential, v: string): boolean {
+  if (c.header !== 'authorization') return v === c.placeholder;
+  const m = /^bearer\s+(\S+)\s*$/i.exec(v);
+  return m?.[1] === c.placeholder;
+}
+
+/**
+ * Rewrite outgoing headers in place for a request to `host`. `secure` is whether the upstream leg
+ * is TLS: a real key is never sent over plain HTTP, even to its own host.
+ * Returns how many headers were injected, for the audit log.
+ */
+export function applyCredentials(
+  credentials: readonly Credential[],
+  rawHost: string,
+  headers: Headers,
+  secure: boolean,
+): number {
+  if (credentials.length === 0) return 0;
+  const host = normalizeHost(rawHost);
+  let injected = 0;
+  for (const c of credentials) {
+    if (!secure || !hostMatches(c.host, host)) continue;
+    const v = headers[c.header];
+    if (typeof v === 'string' && carries(c, v)) {
+      headers[c.header] = expected(c, c.value);
+      injected++;
+    }
+  }
+  // Any real value outside its own header on its own (secure) host is dropped, wherever it hides.
+  for (const [name, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const text = Array.isArray(v) ? v.join('\n') : v;
+    for (const c of credentials) {
+      const own = secure && hostMatches(c.host, host) && name === c.header;
+      if (!own && text.includes(c.value)) delete headers[name];
+    }
+  }
+  return injected;
+}
+
+/** Hosts credentials are injected for: the gateway must intercept these. */
+export function credentialHosts(credentials: readonly Credential[]): string[] {
+  return credentials.map((c) => c.host);
+}

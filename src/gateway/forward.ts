@@ -1,0 +1,305 @@
+/**
+ * Forwarding one HTTP request (or WebSocket upgrade) the gateway can see: plain HTTP from a proxy
+ * client, or a request inside an intercepted TLS tunnel. Each request is judged afresh (method,
+ * path, the policy as it is now), credentials are swapped in, and the response streams back chunk
+ * by chunk: SSE and long downloads are never held back.
+ */
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import {
+  type Admission,
+  admit,
+  describeTarget,
+  type GatewayContext,
+  refusalBody,
+  ruleText,
+} from './context.js';
+import { applyCredentials } from './credentials.js';
+import { canonicalPath } from './decide.js';
+
+export interface Target {
+  host: string;
+  port: number;
+  /** Path and query as the client sent them (origin form). */
+  path: string;
+  /** Upstream leg is TLS (the request came through an intercepted tunnel). */
+  secure: boolean;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) plus the proxy's own: they describe the client's connection
+// to the gateway, not the request, and proxy credentials must never travel upstream.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+function connectionTokens(v: string | string[] | undefined): Set<string> {
+  const s = Array.isArray(v) ? v.join(',') : (v ?? '');
+  return new Set(
+    s
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+function requestHeaders(
+  req: IncomingMessage,
+  upgrade: boolean,
+): Record<string, string | string[] | undefined> {
+  const listed = connectionTokens(req.headers.connection);
+  const out: Record<string, string | string[] | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers as IncomingHttpHeaders)) {
+    if (HOP_BY_HOP.has(k) || listed.has(k)) continue;
+    out[k] = v;
+  }
+  // Transfer-Encoding is hop-by-hop but says how the body is framed. Dropped, Node would send a
+  // chunked GET body unframed and the upstream would read it as a second request (smuggling
+  // around method and path rules); kept, Node re-chunks what it decoded.
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && !upgrade) out['transfer-encoding'] = te;
+  if (upgrade) {
+    out.connection = 'Upgrade';
+    out.upgrade = req.headers.upgrade;
+  }
+  return out;
+}
+
+/** Response headers as a flat raw list (keeps case and repeated Set-Cookie), hop-by-hop removed. */
+function responseHeaders(res: IncomingMessage, keepUpgrade = false): string[] {
+  const listed = connectionTokens(res.headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < res.rawHeaders.length; i += 2) {
+    const k = res.rawHeaders[i]!;
+    const lk = k.toLowerCase();
+    if (keepUpgrade && (lk === 'connection' || lk === 'upgrade')) out.push(k, res.rawHeaders[i + 1]!);
+    else if (!HOP_BY_HOP.has(lk) && !listed.has(lk)) out.push(k, res.rawHeaders[i + 1]!);
+  }
+  return out;
+}
+
+function upstreamPath(path: string): string {
+  const q = path.search(/[?#]/);
+  // Send the path the decision was made on, so the upstream cannot read a different one.
+  return canonicalPath(path) + (q === -1 ? '' : path.slice(q).replace(/#.*$/, ''));
+}
+
+function startUpstream(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  t: Target,
+  address: string,
+  upgrade: boolean,
+) {
+  const headers = requestHeaders(req, upgrade);
+  if (!headers.host) headers.host = describeTarget(undefined, t.host, t.port).replace(/:(80|443)$/, '');
+  applyCredentials(ctx.credentials, t.host, headers, t.secure);
+  const options = {
+    host: address,
+    port: t.port,
+    method: req.method,
+    path: upstreamPath(t.path),
+    headers,
+    // Certificate checks use the name the client asked for, not the address we connect to.
+    ...(t.secure && !isIP(t.host) ? { servername: t.host } : {}),
+  };
+  const up = t.secure
+    ? httpsRequest({ ...options, agent: ctx.httpsAgent })
+    : httpRequest({ ...options, agent: ctx.httpAgent });
+  up.setNoDelay(true);
+  return up;
+}
+
+interface Outcome {
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  decision: 'allow' | 'deny' | 'error';
+  reason?: string;
+}
+
+function record(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  t: Target,
+  a: Admission,
+  start: number,
+  o: Outcome,
+) {
+  ctx.audit.write({
+    method: req.method ?? 'GET',
+    host: t.host,
+    port: t.port,
+    path: t.path,
+    status: o.status,
+    bytesIn: o.bytesIn,
+    bytesOut: o.bytesOut,
+    rule: ruleText(a.decision),
+    decision: o.decision,
+    ...(o.reason ? { reason: o.reason } : {}),
+    ...(t.secure ? { intercepted: true } : {}),
+    durationMs: performance.now() - start,
+  });
+}
+
+function refuse(res: ServerResponse, status: number, body: string) {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-corral-egress': status === 403 ? 'denied' : 'error',
+  });
+  res.end(body);
+}
+
+export async function forwardRequest(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  t: Target,
+) {
+  const start = performance.now();
+  const a = await admit(ctx, { host: t.host, port: t.port, method: req.method, path: t.path });
+  if (!a.ok) {
+    refuse(res, a.status, refusalBody(describeTarget(req.method, t.host, t.port, t.path), a.decision));
+    req.resume();
+    record(ctx, req, t, a, start, {
+      status: a.status,
+      bytesIn: 0,
+      bytesOut: 0,
+      decision: a.status === 403 ? 'deny' : 'error',
+      reason: a.decision.reason,
+    });
+    return;
+  }
+  const o: Outcome = { status: 502, bytesIn: 0, bytesOut: 0, decision: 'allow' };
+  const up = startUpstream(ctx, req, t, a.address, false);
+  req.on('data', (c: Buffer) => {
+    o.bytesOut += c.length;
+  });
+  req.on('error', () => up.destroy());
+  req.pipe(up);
+  up.on('response', (ures) => {
+    o.status = ures.statusCode ?? 502;
+    res.writeHead(o.status, ures.statusMessage, responseHeaders(ures));
+    // Send the head now: an SSE client must see the response start before the first event.
+    res.flushHeaders();
+    ures.on('data', (c: Buffer) => {
+      o.bytesIn += c.length;
+    });
+    ures.pipe(res);
+    ures.on('error', () => res.destroy());
+  });
+  up.on('error', (e) => {
+    o.decision = 'error';
+    o.reason = `upstream: ${(e as NodeJS.ErrnoException).code ?? e.message}`;
+    if (!res.headersSent) {
+      o.status = 502;
+      refuse(
+        res,
+        502,
+        refusalBody(describeTarget(req.method, t.host, t.port, t.path), { allowed: false, reason: o.reason }),
+      );
+    } else res.destroy();
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      up.destroy();
+      if (o.decision === 'allow') o.reason = 'client closed before the response ended';
+    }
+    record(ctx, req, t, a, start, o);
+  });
+}
+
+function writeHead(socket: Socket, status: number, message: string, raw: string[]) {
+  let head = `HTTP/1.1 ${status} ${message}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  socket.write(`${head}\r\n`);
+}
+
+/** A WebSocket (or other) upgrade: judged like a request, then both sockets are spliced. */
+export async function forwardUpgrade(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+  t: Target,
+) {
+  const start = performance.now();
+  socket.on('error', () => socket.destroy());
+  const a = await admit(ctx, { host: t.host, port: t.port, method: req.method, path: t.path });
+  if (!a.ok) {
+    const body = refusalBody(describeTarget(req.method, t.host, t.port, t.path), a.decision);
+    writeHead(socket, a.status, a.status === 403 ? 'Forbidden' : 'Bad Gateway', [
+      'Content-Type',
+      'text/plain; charset=utf-8',
+      'Content-Length',
+      String(Buffer.byteLength(body)),
+      'Connection',
+      'close',
+    ]);
+    socket.end(body);
+    const decision = a.status === 403 ? 'deny' : 'error';
+    record(ctx, req, t, a, start, {
+      status: a.status,
+      bytesIn: 0,
+      bytesOut: 0,
+      decision,
+      reason: a.decision.reason,
+    });
+    return;
+  }
+  const o: Outcome = { status: 502, bytesIn: 0, bytesOut: 0, decision: 'allow' };
+  const done = () => record(ctx, req, t, a, start, o);
+  const up = startUpstream(ctx, req, t, a.address, true);
+  up.end();
+  let responded = false;
+  up.on('upgrade', (ures, usocket: Socket, uhead: Buffer) => {
+    responded = true;
+    o.status = ures.statusCode ?? 101;
+    writeHead(socket, o.status, ures.statusMessage ?? 'Switching Protocols', responseHeaders(ures, true));
+    if (uhead.length) socket.write(uhead);
+    if (head.length) usocket.write(head);
+    usocket.on('error', () => socket.destroy());
+    socket.on('error', () => usocket.destroy());
+    socket.pipe(usocket).pipe(socket);
+    socket.on('close', () => {
+      usocket.destroy();
+      o.bytesIn = usocket.bytesRead + uhead.length;
+      o.bytesOut = usocket.bytesWritten;
+      done();
+    });
+  });
+  up.on('response', (ures) => {
+    // The upstream declined to upgrade: relay its answer and close.
+    responded = true;
+    o.status = ures.statusCode ?? 502;
+    writeHead(socket, o.status, ures.statusMessage ?? '', [...responseHeaders(ures), 'Connection', 'close']);
+    ures.on('data', (c: Buffer) => {
+      o.bytesIn += c.length;
+    });
+    ures.pipe(socket);
+    ures.on('end', done);
+  });
+  up.on('error', (e) => {
+    o.decision = 'error';
+    o.reason = `upstream: ${(e as NodeJS.ErrnoException).code ?? e.message}`;
+    if (responded) return void socket.destroy();
+    writeHead(socket, 502, 'Bad Gateway', ['Content-Length', '0', 'Connection', 'close']);
+    socket.end();
+    done();
+  });
+}
