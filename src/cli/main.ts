@@ -9,6 +9,7 @@ import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { egressCommand } from './commands/egress.js';
 import { imageCommand, updateCommand } from './commands/image.js';
 import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     modelCommand(),
     demoCommand(),
     initCommand(),
+    egressCommand(),
     trustCommand(),
     untrustCommand(),
     configCommand(),

@@ -77,6 +77,11 @@ export const ConfigSchema = z.strictObject({
     .strictObject({ enabled: z.boolean().default(true), keep: z.number().int().min(0).default(200) })
     .prefault({}),
   env: EnvSchema.default({}),
+  /**
+   * gateway: no network of its own, out only through the workspace's egress gateway (policy below);
+   * open: the engine's ordinary network, unfiltered; none: nothing at all.
+   */
+  network: z.enum(['gateway', 'open', 'none']).default('open'),
   /** What sandboxes may reach through the egress gateway, beyond the agent's own API domains. */
   egress: z
     .strictObject({
@@ -87,6 +92,8 @@ export const ConfigSchema = z.strictObject({
       deny: z.array(z.string().min(1)).default([]),
       /** Host ports the sandbox may reach (a local model server, a dev database). */
       allow_host_ports: z.array(z.number().int().min(1).max(65535)).default([]),
+      /** Names the gateway resolves to fixed addresses (`host-gateway` is the host), like --add-host. */
+      hosts: z.record(z.string(), z.string()).default({}),
     })
     .prefault({}),
   /** Service containers started with the workspace once trusted; sandboxes reach each by its name. */

@@ -65,6 +65,7 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
   };
   for (const [k, v] of Object.entries(layer)) {
     if (['mounts', 'base_image', 'host_ca', 'services', 'host_settings'].includes(k)) skipped.push(k);
+    else if (k === 'network' && v === 'open') skipped.push('network (open)');
     else if (k === 'egress' && typeof v === 'object' && v !== null) {
       // Denials only narrow; everything else in egress opens a way out.
       const { deny, ...widening } = v as Record<string, unknown>;

@@ -55,7 +55,11 @@ export class PodmanEngine extends DockerApiEngine {
       ...(spec.keepId
         ? { userns: { nsmode: 'keep-id', value: `uid=${spec.keepId.uid},gid=${spec.keepId.gid}` } }
         : {}),
-      ...(spec.network ? { netns: { nsmode: 'bridge' }, networks: { [spec.network]: {} } } : {}),
+      ...(spec.network === 'none'
+        ? { netns: { nsmode: 'none' } }
+        : spec.network
+          ? { netns: { nsmode: 'bridge' }, networks: { [spec.network]: {} } }
+          : {}),
       hostadd: spec.extraHosts,
       portmappings: (spec.ports ?? []).map((p) => ({
         host_ip: p.hostIp,

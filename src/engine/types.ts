@@ -51,6 +51,7 @@ export interface ContainerSpec {
   idMappings?: { uid: IdMapping[]; gid: IdMapping[] };
   /** Rootless Podman: map the invoking user onto this container uid:gid (`--userns=keep-id:uid=,gid=`). */
   keepId?: { uid: number; gid: number };
+  /** A network name, or `none` for no network at all (only loopback). */
   network?: string;
   /** Published ports (tcp). */
   ports?: PortBinding[];

@@ -53,6 +53,8 @@ export interface GatewayOptions {
   sandbox?: string;
   /** Give up connecting upstream for a tunnel after this long; default 15000 ms. */
   connectTimeoutMs?: number;
+  /** Told when a client connection opens (true) or closes (false), e.g. to exit when idle. */
+  onConnection?: (open: boolean) => void;
 }
 
 export interface Gateway {
@@ -102,6 +104,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };
+  const trackClient = (s: Socket) => {
+    track(s);
+    opts.onConnection?.(true);
+    s.once('close', () => opts.onConnection?.(false));
+  };
   const targets = new WeakMap<Socket, TunnelTarget>();
 
   // Requests inside intercepted tunnels: this server never listens, tunnels are handed to it.
@@ -138,7 +145,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const server: Server = createServer({ requestTimeout: 0 });
-  server.on('connection', track);
+  server.on('connection', trackClient);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const t = plainTarget(req);
     if (t) return void forwardRequest(ctx, req, res, t).catch(() => res.destroy());

@@ -20,6 +20,7 @@ import {
   type RootfsRecipe,
   rootfsExtras,
   rootfsRecipe,
+  type Suite,
   suiteFor,
 } from './recipes.js';
 import { ensureRootfs } from './rootfs.js';
@@ -91,17 +92,49 @@ export async function planAgentImage(
   install: Install,
   settings: BuildSettings,
 ): Promise<ImagePlan> {
-  const rootfs = rootfsRecipe(suiteFor(install), rootfsExtras(install));
-  const base = baseRecipe(rootfs.tag, detectHostCa(settings.hostCa));
-  const node = nodeRecipe(base.tag, await nodeTarballs(settings.cacheDir));
-  return { rootfs, install, layers: [base, node, agentRecipe(node.tag, agent, install)] };
+  const chain = await planNodeChain(settings, suiteFor(install), rootfsExtras(install));
+  return { ...chain, install, layers: [...chain.layers, agentRecipe(chain.layers[1]!.tag, agent, install)] };
 }
 
-function stepLabel(layer: LayerRecipe | RootfsRecipe, agent: AgentSpec, install: Install): string {
+/** rootfs → base → node: what every agent image and the gateway image start from. */
+export async function planNodeChain(
+  settings: BuildSettings,
+  suite: Suite = 'bookworm',
+  extras: string[] = [],
+): Promise<{ rootfs: RootfsRecipe; layers: LayerRecipe[] }> {
+  const rootfs = rootfsRecipe(suite, extras);
+  const base = baseRecipe(rootfs.tag, detectHostCa(settings.hostCa));
+  const node = nodeRecipe(base.tag, await nodeTarballs(settings.cacheDir));
+  return { rootfs, layers: [base, node] };
+}
+
+/** Build the layers of a chain whose tags are missing (and `force`d ones), as numbered steps. */
+export async function buildMissing(
+  engine: ContainerEngine,
+  chain: (LayerRecipe | RootfsRecipe)[],
+  label: (layer: LayerRecipe | RootfsRecipe) => string,
+  opts: { force?: LayerRecipe; noCache?: boolean; settings: BuildSettings; progress: Progress },
+): Promise<string[]> {
+  const todo: (LayerRecipe | RootfsRecipe)[] = [];
+  for (const layer of chain) {
+    if (layer === opts.force || !(await engine.imageExists(layer.tag))) todo.push(layer);
+  }
+  for (const [i, layer] of todo.entries()) {
+    await buildStep(engine, layer, label(layer), [i + 1, todo.length], opts);
+  }
+  return todo.map((l) => l.tag);
+}
+
+/** The progress label of a chain layer below an agent or the gateway. */
+export function chainLabel(layer: LayerRecipe | RootfsRecipe): string | undefined {
   if (!('kind' in layer)) return `rootfs: Debian ${layer.suite}`;
   if (layer.kind === 'base') return `base: sandbox user${'host-ca.pem' in layer.files ? ' and host CA' : ''}`;
   if (layer.kind === 'node') return `node: Node ${layer.labels['io.corral.node-version']} toolchain`;
-  return `${agent.name}: ${install.package}@${install.version}`;
+  return undefined;
+}
+
+function stepLabel(layer: LayerRecipe | RootfsRecipe, agent: AgentSpec, install: Install): string {
+  return chainLabel(layer) ?? `${agent.name}: ${install.package}@${install.version}`;
 }
 
 /** What to suggest when a build step fails, judged from its last output lines. */
@@ -187,18 +220,16 @@ export async function ensureAgentImage(
   const agentLayer = plan.layers.at(-1)!;
   if (!opts.rebuild && (await engine.imageExists(agentLayer.tag))) return { tag: agentLayer.tag, built: [] };
 
-  const todo: (LayerRecipe | RootfsRecipe)[] = [];
-  for (const layer of [plan.rootfs, ...plan.layers]) {
-    if ((layer === agentLayer && opts.rebuild) || !(await engine.imageExists(layer.tag))) todo.push(layer);
-  }
-  const built: string[] = [];
-  for (const [i, layer] of todo.entries()) {
-    await buildStep(engine, layer, stepLabel(layer, agent, install), [i + 1, todo.length], {
+  const built = await buildMissing(
+    engine,
+    [plan.rootfs, ...plan.layers],
+    (l) => stepLabel(l, agent, install),
+    {
       ...opts,
       progress,
-    });
-    built.push(layer.tag);
-  }
+      ...(opts.rebuild ? { force: agentLayer } : {}),
+    },
+  );
   progress.done(`built ${agentLayer.tag}`);
   return { tag: agentLayer.tag, built };
 }

@@ -44,7 +44,7 @@ export type FileSource = Buffer | string | { path: string; digest: string };
 /** One image layer to build: Containerfile text plus files for its context. */
 export interface LayerRecipe {
   tag: string;
-  kind: 'base' | 'node' | 'agent' | 'project' | 'devcontainer-agent';
+  kind: 'base' | 'node' | 'agent' | 'project' | 'devcontainer-agent' | 'gateway';
   containerfile: string;
   files: Record<string, FileSource>;
   labels: Record<string, string>;

@@ -11,6 +11,7 @@ import type { Devcontainer } from '../config/devcontainer.js';
 import { parseSize } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
+import { CorralError } from '../errors.js';
 import { buildEnv } from './env.js';
 import { withHostSettings } from './host-settings.js';
 import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
@@ -56,6 +57,20 @@ export interface RunRequest {
   devcontainer?: Pick<Devcontainer, 'env' | 'ports' | 'postCreate'>;
   /** --host-settings / --no-host-settings; undefined lets config decide. */
   hostSettings?: boolean;
+  /** Decided by the caller (which starts the gateway); undefined: config `network` (open or none). */
+  network?: SandboxSpec['network'];
+}
+
+function networkFor(req: RunRequest, config: Config, ports: unknown[]): SandboxSpec['network'] {
+  const network = req.network ?? (config.network === 'none' ? { mode: 'none' } : { mode: 'open' });
+  if (ports.length && network.mode !== 'open') {
+    throw new CorralError(
+      'BAD_INPUT',
+      `Publishing ports needs the sandbox on a network, and --network ${network.mode} gives it none.`,
+      'Use --network open for this run (no egress control), or drop --port/ports for now.',
+    );
+  }
+  return network;
 }
 
 const INSTRUCTIONS_LIMIT = 64 * 1024;
@@ -124,6 +139,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
         ? await withHostSettings(req.agent, req.host.HOME ?? homedir(), req.endpoint?.files ?? {})
         : (req.endpoint?.files ?? {}),
     masks: [...new Set([...(config.masks ?? []), ...(req.masks ?? [])].map(validateMaskDir))],
+    network: networkFor(req, config, [...(dev?.ports ?? []), ...(config.ports ?? []), ...(req.ports ?? [])]),
     ports: [
       ...new Set([...(dev?.ports.map(String) ?? []), ...(config.ports ?? []), ...(req.ports ?? [])]),
     ].map((p) => parsePort(p, req.publicPorts ?? false)),

@@ -3,6 +3,12 @@
  * labels, the start command) is decided here and nowhere else, so it can be unit-tested.
  */
 import type { ContainerSpec, EngineKind, Mount, PortBinding } from '../engine/index.js';
+import {
+  FORWARDER_FILE,
+  GATEWAY_CONTAINER_PATHS,
+  SANDBOX_GATEWAY_DIR,
+  SANDBOX_PROXY_PORT,
+} from '../gateway/settings.js';
 import { SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
 import { agentLabels, homeVolumeName, LABELS, type Workspace } from './identity.js';
 import { maskMounts } from './masks.js';
@@ -35,6 +41,43 @@ export interface SandboxSpec {
   ports: PortBinding[];
   /** Validated workspace-relative folders shadowed by mask volumes. */
   masks: string[];
+  /**
+   * gateway: no network, out only through the workspace gateway's socket folder (mounted
+   * read-only); none: no network; open: the engine's ordinary network.
+   */
+  network: { mode: 'gateway'; socketDir: string } | { mode: 'open' } | { mode: 'none' };
+}
+
+/** Env that points every common HTTP client at the forwarder in front of the gateway. */
+export function proxyEnv(): Record<string, string> {
+  const url = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
+  const noProxy = 'localhost,127.0.0.1,::1';
+  return {
+    HTTP_PROXY: url,
+    HTTPS_PROXY: url,
+    http_proxy: url,
+    https_proxy: url,
+    NO_PROXY: noProxy,
+    no_proxy: noProxy,
+    // Node's own fetch and http honour the proxy variables only when asked (Node ≥ 22.21).
+    NODE_USE_ENV_PROXY: '1',
+  };
+}
+
+/**
+ * Start the forwarder (gateway socket → 127.0.0.1:3128) and wait until it listens, before anything
+ * else runs. Images without Node on PATH (devcontainer bases) have corral's under /opt/corral.
+ */
+export function forwarderInit(): string[] {
+  const dir = SANDBOX_GATEWAY_DIR;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
+  const log = '"${TMPDIR:-/tmp}/corral-forwarder.log"';
+  return [
+    'CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
+    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${dir}/${GATEWAY_CONTAINER_PATHS.socketFile} ${SANDBOX_PROXY_PORT} > ${log} 2>&1 &`,
+    `i=0; until grep -q ready ${log} 2>/dev/null; do i=$((i+1)); if [ $i -gt 500 ]; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.02; done`,
+    'unset CORRAL_NODE i',
+  ];
 }
 
 /** The host as the sandbox sees it (for a model server or other host service it is told about). */
@@ -71,12 +114,20 @@ export function shellQuote(s: string): string {
 }
 
 export function toContainerSpec(s: SandboxSpec): ContainerSpec {
-  const wrapped = wrapCommand(s.argv, s.init, s.files);
+  const gateway = s.network.mode === 'gateway' ? s.network : undefined;
+  const wrapped = wrapCommand(s.argv, gateway ? [...forwarderInit(), ...s.init] : s.init, s.files);
   return {
     name: s.name,
     image: s.image,
     cmd: wrapped.cmd,
-    env: { ...s.env, ...wrapped.env, HOME: SANDBOX_HOME, CORRAL_SANDBOX: '1', CORRAL_AGENT: s.agent },
+    env: {
+      ...s.env,
+      ...(gateway ? proxyEnv() : {}),
+      ...wrapped.env,
+      HOME: SANDBOX_HOME,
+      CORRAL_SANDBOX: '1',
+      CORRAL_AGENT: s.agent,
+    },
     labels: {
       ...agentLabels(s.workspace, s.agent, s.profile, s.session),
       [LABELS.detached]: String(s.detached),
@@ -92,6 +143,9 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       { type: 'volume', source: homeVolumeName(s.agent, s.profile), target: SANDBOX_HOME },
       ...s.mounts,
       ...maskMounts(s.workspace, s.masks),
+      ...(gateway
+        ? [{ type: 'bind' as const, source: gateway.socketDir, target: SANDBOX_GATEWAY_DIR, readOnly: true }]
+        : []),
     ],
     capDrop: ['ALL'],
     noNewPrivileges: true,
@@ -99,9 +153,13 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
     memoryBytes: s.limits.memoryBytes,
     ...(s.user.idMappings ? { idMappings: s.user.idMappings } : {}),
     ...(s.user.keepId ? { keepId: s.user.keepId } : {}),
-    ...(s.ports.length ? { ports: s.ports } : {}),
-    // Docker needs the host alias spelled out; Podman adds host.containers.internal itself.
-    ...(s.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
+    ...(s.network.mode === 'open'
+      ? {
+          ...(s.ports.length ? { ports: s.ports } : {}),
+          // Docker needs the host alias spelled out; Podman adds host.containers.internal itself.
+          ...(s.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
+        }
+      : { network: 'none' }),
     // Detached auto-remove is the engine's job; attached sessions remove after reading the exit code.
     autoRemove: s.autoRemove && s.detached,
   };

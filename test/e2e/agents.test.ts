@@ -74,5 +74,36 @@ for (const kind of TEST_ENGINES) {
         expect((await readdir(ws)).sort()).toEqual(['AGENTS.md', 'README.md', 'result.txt']);
       });
     }
+
+    it('claude works through the egress gateway, and its model traffic is in the audit log', async () => {
+      const ws = await realpath(await tempWorkspace('corral-e2e-gw-'));
+      const env = { CORRAL_ENGINE: kind };
+      const r = await corral(
+        [
+          'run',
+          'claude',
+          '--network',
+          'gateway',
+          '--model-url',
+          server.url,
+          '--prompt',
+          'Write result.txt as instructed.',
+          '--yolo',
+        ],
+        { cwd: ws, env },
+      );
+      if (r.code !== 0) console.error(r.stdout, r.stderr);
+      expect(r.code).toBe(0);
+      expect(await readFile(join(ws, 'result.txt'), 'utf8')).toContain(marker);
+      const log = await corral(['egress', 'log', '--json', '-n', '0'], { cwd: ws, env });
+      const entries = log.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { path?: string; decision: string; status: number });
+      expect(
+        entries.filter((e) => e.path?.startsWith('/v1/messages') && e.status === 200).length,
+      ).toBeGreaterThanOrEqual(2);
+      await corral(['clean'], { cwd: ws, env });
+    });
   });
 }

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
+import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import { consoleProgress } from '../../images/build.js';
@@ -14,83 +15,16 @@ import {
   sessionId,
   type Workspace,
 } from '../../sandbox/identity.js';
-import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
+import { buildSettings, type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
-import { hostAlias } from '../../sandbox/spec.js';
+import { hostAlias, type SandboxSpec } from '../../sandbox/spec.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
-
-export interface RunOptions {
-  workdir?: string;
-  name?: string;
-  env: string[];
-  envFile: string[];
-  yolo?: boolean;
-  rm?: boolean;
-  detach?: boolean;
-  profile?: string;
-  pull?: boolean;
-  rebuild?: boolean;
-  cache?: boolean;
-  modelUrl?: string;
-  modelKey?: string;
-  prompt?: string;
-  /** shell: false = always a new container, even if the agent's sandbox is running. */
-  join?: boolean;
-  mount: string[];
-  allowSensitiveMounts?: boolean;
-  port?: string[];
-  public?: boolean;
-  dryRun?: boolean;
-  /** false: do not record a transcript of this session. */
-  record?: boolean;
-  hostSettings?: boolean;
-}
-
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-function sandboxOptions(cmd: Command): Command {
-  return cmd
-    .option('-w, --workdir <dir>', 'workspace folder (default: the current folder)')
-    .option(
-      '-e, --env <KEY[=VALUE]>',
-      'pass an env var into the sandbox (KEY alone copies the host value)',
-      collect,
-      [],
-    )
-    .option('--env-file <file>', 'read KEY=VALUE lines into the sandbox env', collect, [])
-    .option('--name <name>', 'container name (default: corral-<workspace>-<agent>)')
-    .option('--mount <HOST[:SANDBOX][:rw]>', 'mount a host path (read-only unless :rw)', collect, [])
-    .option('--port <[HOST:]SANDBOX>', 'publish a sandbox port on 127.0.0.1', collect, [])
-    .option('--public', 'publish --port on all host addresses, not just 127.0.0.1')
-    .option(
-      '--allow-sensitive-mounts',
-      'allow mounts of credential stores such as ~/.ssh or ~/.aws (exposes them to the agent)',
-    )
-    .option(
-      '--profile <name>',
-      'login/state profile: a separate state volume (default: default; custom-model with --model-url)',
-    )
-    .option('--rm', 'remove the container when it exits (default: config auto_remove)')
-    .option('--no-rm', 'keep the container after it exits')
-    .option('--pull', "pull the agent's configured image before starting")
-    .option('--no-pull', 'never pull; use the local image')
-    .option('-d, --detach', 'start in the background; `corral attach` later')
-    .option('--no-record', 'do not record a transcript of this session')
-    .option('--host-settings', 'copy your own settings for the agent (e.g. ~/.claude/settings.json) in')
-    .option('--no-host-settings', 'do not copy them, whatever the config says')
-    .option('--dry-run', 'print the podman/docker commands that would do this, and do nothing')
-    .option('--rebuild', "rebuild the agent's image layer first")
-    .option('--no-cache', 'with --rebuild: build without the engine cache')
-    .addOption(
-      new Option('--model-url <url>', 'point the agent at this model endpoint (e.g. `corral model serve`)'),
-    )
-    .addOption(new Option('--model-key <key>', 'API key sent to --model-url').default('corral-scripted'));
-}
+import { type RunOptions, sandboxOptions } from './run-options.js';
 
 export function runCommand(): Command {
   return sandboxOptions(
@@ -186,6 +120,48 @@ export function sandboxModelUrl(url: string, alias: string): string {
   return u.toString().replace(/\/$/, '');
 }
 
+/** The sandbox's network; behind the gateway, the workspace's gateway is started first. */
+async function sandboxNetwork(
+  ctx: Context,
+  engine: ContainerEngine,
+  agent: AgentSpec,
+  workspace: Workspace,
+  config: Config,
+  opts: RunOptions,
+): Promise<SandboxSpec['network']> {
+  const mode = opts.network ?? config.network;
+  if (mode !== 'gateway') return { mode };
+  const { gatewayDirs } = await import('../../gateway/container.js');
+  if (opts.dryRun) {
+    ctx.print(
+      `# needs the workspace's egress gateway running (any \`corral run --network gateway\` here starts it)`,
+    );
+    return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock };
+  }
+  const { prepareGateway } = await import('../../gateway/prepare.js');
+  // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
+  const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
+  const { socketDir } = await prepareGateway(engine, {
+    agent,
+    workspaceId: workspace.id,
+    config,
+    flags: {
+      ...(opts.allow ? { allow: opts.allow } : {}),
+      ...(opts.deny ? { deny: opts.deny } : {}),
+      allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
+    },
+    build: buildSettings(config),
+    progress: consoleProgress(process.stderr),
+  });
+  return { mode, socketDir };
+}
+
+function loopbackPort(url: string): number | undefined {
+  const u = new URL(url);
+  if (!['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'].includes(u.hostname)) return undefined;
+  return Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+}
+
 export async function launch(
   ctx: Context,
   agent: AgentSpec,
@@ -254,8 +230,11 @@ export async function launch(
         projectImage,
       );
   trace('image');
+  const network = await sandboxNetwork(ctx, engine, agent, workspace, config, opts);
+  trace('network');
   const spec = await planSandbox(
     {
+      network,
       agent,
       workspace,
       image,

@@ -1,7 +1,10 @@
 /** `corral mask`, `corral unmask`, `corral clean`: the shape and lifetime of a workspace. */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
 import { untrustWorkspace } from '../../config/trust.js';
 import { CorralError } from '../../errors.js';
+import { gatewayDirs } from '../../gateway/container.js';
 import { LABELS, resolveWorkspace } from '../../sandbox/identity.js';
 import { maskVolumeName, readMasks, updateMasks, validateMaskDir } from '../../sandbox/masks.js';
 import { Context } from '../context.js';
@@ -79,6 +82,11 @@ export function cleanCommand(): Command {
         removed.push(v.name);
       }
       await updateMasks(ws, () => []);
+      const gateway = gatewayDirs(engine.kind, ws.id).root;
+      if (existsSync(gateway)) {
+        await rm(gateway, { recursive: true, force: true });
+        removed.push(`${gateway} (gateway socket, settings and traffic log)`);
+      }
       if (opts.all) await untrustWorkspace(ws.path);
       ctx.note(removed.length ? `removed:\n  ${removed.join('\n  ')}` : 'nothing to clean');
     });

@@ -1,0 +1,184 @@
+/**
+ * One gateway container per workspace, `corral-<ws>-gateway`, on the engine's ordinary network: the
+ * only thing that can reach out for the workspace's sandboxes, which have no network of their own.
+ * It is started on the first run that needs it and reused by later ones; a changed policy is a new
+ * settings file, which the running gateway picks up. It exits by itself after a long idle spell.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { dataFile } from '../config/json-store.js';
+import type { ContainerEngine, ContainerSpec, EngineKind } from '../engine/index.js';
+import { CorralError } from '../errors.js';
+import { LABELS } from '../sandbox/identity.js';
+import {
+  CA_PUBLIC_FILE,
+  FORWARDER_FILE,
+  type GatewaySettings,
+  GATEWAY_CONTAINER_PATHS as P,
+} from './settings.js';
+
+const FORWARDER_JS = fileURLToPath(new URL('./forwarder.js', import.meta.url));
+const READY_TIMEOUT_MS = 15_000;
+export const LABEL_GATEWAY_IMAGE = 'io.corral.gateway-image';
+
+export interface GatewayDirs {
+  root: string;
+  conf: string;
+  /** Shared with the workspace's sandboxes (read-only there): the socket, forwarder, CA cert. */
+  sock: string;
+  log: string;
+}
+
+/** Per engine too: a workspace used with both engines has a gateway on each. */
+export function gatewayDirs(engine: EngineKind, workspaceId: string): GatewayDirs {
+  const root = dataFile(join('gateways', `${engine}-${workspaceId}`));
+  return { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
+}
+
+export const gatewayName = (workspaceId: string): string => `corral-${workspaceId}-gateway`;
+export const caDir = (): string => dataFile('ca');
+
+export function hostAliasesFor(engine: EngineKind): string[] {
+  return engine === 'podman' ? ['host.containers.internal'] : ['host.docker.internal'];
+}
+
+async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode });
+  await rename(tmp, path);
+}
+
+/** Replace the settings file; a running gateway reloads its policy from it. */
+export async function writeGatewaySettings(dirs: GatewayDirs, settings: GatewaySettings): Promise<void> {
+  await mkdir(dirs.conf, { recursive: true, mode: 0o755 });
+  await writeAtomic(join(dirs.conf, P.settingsFile), `${JSON.stringify(settings, null, 2)}\n`, 0o644);
+}
+
+async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {
+  await mkdir(dirs.sock, { recursive: true, mode: 0o755 });
+  await mkdir(dirs.log, { recursive: true, mode: 0o700 });
+  // Sandboxes under other uids must reach the socket; nothing secret lives in this folder.
+  await chmod(dirs.sock, 0o755);
+  const forwarder = join(dirs.sock, FORWARDER_FILE);
+  const source = await readFile(FORWARDER_JS);
+  if (!existsSync(forwarder) || !source.equals(await readFile(forwarder))) {
+    await writeAtomic(forwarder, source.toString(), 0o644);
+  }
+  if (intercept) await copyFile(join(caDir(), 'ca.crt'), join(dirs.sock, CA_PUBLIC_FILE));
+}
+
+async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {
+  const stream = await engine.logs(id, { tail: 20 });
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  engine.demux(stream, out, out);
+  await finished(stream).catch(() => {});
+  return Buffer.concat(chunks).toString();
+}
+
+/** Wait until the gateway accepts connections on its socket (or has died). */
+async function waitReady(engine: ContainerEngine, id: string, socket: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(socket);
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    const details = await engine.inspect(id);
+    if (!details?.running) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const logs = await tailLogs(engine, id).catch(() => '');
+  throw new CorralError(
+    'ENGINE_ERROR',
+    `The egress gateway did not start${logs ? `:\n  ${logs.trim().split('\n').slice(-5).join('\n  ')}` : '.'}`,
+    '`corral doctor` checks the engine; `--network open` runs without the gateway (no egress control).',
+  );
+}
+
+export interface GatewayOptions {
+  image: string;
+  engine: EngineKind;
+  /** uid:gid the gateway runs as, so the files it makes in corral's folders are the user's. */
+  user: string;
+  settings: GatewaySettings;
+}
+
+/** Start the workspace's gateway unless it is running on this image; returns its socket folder. */
+export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
+  const ws = opts.settings.workspace;
+  const dirs = gatewayDirs(opts.engine, ws);
+  await prepareDirs(dirs, opts.settings.intercept);
+  await writeGatewaySettings(dirs, opts.settings);
+  const name = gatewayName(ws);
+  const socket = join(dirs.sock, P.socketFile);
+  const current = await engine.inspect(name);
+  if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
+    await waitReady(engine, current.id, socket);
+    return dirs;
+  }
+  if (current) await engine.remove(current.id, { force: true }).catch(() => {});
+  const spec: ContainerSpec = {
+    name,
+    image: opts.image,
+    cmd: ['node', '/opt/corral/gateway.mjs'],
+    env: {},
+    labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.workspace]: ws,
+      [LABELS.role]: 'gateway',
+      [LABEL_GATEWAY_IMAGE]: opts.image,
+    },
+    user: opts.user,
+    workdir: '/',
+    tty: false,
+    openStdin: false,
+    mounts: [
+      { type: 'bind', source: dirs.conf, target: P.confDir, readOnly: true },
+      { type: 'bind', source: dirs.sock, target: P.socketDir },
+      { type: 'bind', source: dirs.log, target: P.logDir },
+      ...(opts.settings.intercept
+        ? [{ type: 'bind' as const, source: caDir(), target: P.caDir, readOnly: true }]
+        : []),
+    ],
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+    pidsLimit: 256,
+    memoryBytes: 512 * 1024 * 1024,
+    ...(opts.engine === 'docker' ? { extraHosts: ['host.docker.internal:host-gateway'] } : {}),
+    // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
+    autoRemove: false,
+  };
+  let id: string;
+  try {
+    id = await engine.createContainer(spec);
+  } catch (e) {
+    // Another corral in this workspace started it a moment ago: use that one.
+    const raced = await engine.inspect(name);
+    if (!raced) throw e;
+    await waitReady(engine, raced.id, socket);
+    return dirs;
+  }
+  await engine.startContainer(id);
+  await waitReady(engine, id, socket);
+  return dirs;
+}
+
+/** Stop and remove the workspace's gateway, if any. */
+export async function stopGateway(engine: ContainerEngine, workspaceId: string): Promise<boolean> {
+  const current = await engine.inspect(gatewayName(workspaceId));
+  if (!current) return false;
+  await engine.remove(current.id, { force: true }).catch(() => {});
+  return true;
+}

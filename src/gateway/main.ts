@@ -1,0 +1,104 @@
+/**
+ * The gateway container's entry point (bundled into localhost/corral/gateway by the image build).
+ * The host writes its settings to /etc/corral/gateway.json (a read-only bind of a host folder) and
+ * replaces the file when the user changes the policy; the gateway watches the folder and applies a
+ * new policy without restarting. It listens only on a Unix socket in a folder shared with the
+ * workspace's sandboxes, and exits after a long idle spell so a forgotten workspace costs nothing.
+ */
+import { createWriteStream, watch } from 'node:fs';
+import { chmod, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadOrCreateCa } from './ca.js';
+import type { EgressPolicy } from './policy.js';
+import { startGateway } from './proxy.js';
+import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
+import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+async function readSettings(): Promise<GatewaySettings> {
+  return JSON.parse(await readFile(join(P.confDir, P.settingsFile), 'utf8')) as GatewaySettings;
+}
+
+/** Names the settings pin to addresses (egress.hosts), `host-gateway` meaning the host itself. */
+function pinnedResolver(settings: GatewaySettings, hostIps: string[]): Resolve {
+  const base = cachingResolver(systemResolve, 5000);
+  return async (host) => {
+    const pinned = settings.hosts[host];
+    if (pinned === undefined) return base(host);
+    return pinned === 'host-gateway' ? hostIps : [pinned];
+  };
+}
+
+async function hostAddresses(aliases: string[]): Promise<string[]> {
+  const ips = await Promise.all(aliases.map((a) => systemResolve(a).catch(() => [] as string[])));
+  return [...new Set(ips.flat())];
+}
+
+function withHost(policy: EgressPolicy, aliases: string[], ips: string[]): EgressPolicy {
+  return { ...policy, hostAddresses: [...new Set([...policy.hostAddresses, ...aliases, ...ips])] };
+}
+
+async function main(): Promise<void> {
+  let settings = await readSettings();
+  const hostIps = await hostAddresses(settings.hostAliases);
+  const ca = settings.intercept ? await loadOrCreateCa(P.caDir) : undefined;
+  const socketPath = join(P.socketDir, P.socketFile);
+  await rm(socketPath, { force: true });
+  let connections = 0;
+  let idleSince = Date.now();
+  const gateway = await startGateway({
+    policy: withHost(settings.policy, settings.hostAliases, hostIps),
+    socketPath,
+    resolve: pinnedResolver(settings, hostIps),
+    audit: createWriteStream(join(P.logDir, P.auditFile), { flags: 'a', mode: 0o600 }),
+    sandbox: settings.workspace,
+    ...(ca ? { ca } : {}),
+    onConnection(open: boolean) {
+      connections += open ? 1 : -1;
+      if (connections === 0) idleSince = Date.now();
+    },
+  });
+  // Sandboxes run under other uids (user namespaces, Docker's --user); the folder is theirs alone.
+  await chmod(socketPath, 0o666);
+  log(`listening on ${socketPath} for workspace ${settings.workspace}`);
+
+  // Coalesce a burst of events (the host writes a temp file, then renames it) into one reload.
+  let pending = false;
+  watch(P.confDir, () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(async () => {
+      pending = false;
+      try {
+        settings = await readSettings();
+        gateway.setPolicy(withHost(settings.policy, settings.hostAliases, hostIps));
+        log('policy reloaded');
+      } catch (e) {
+        log(`keeping the previous policy: ${(e as Error).message}`);
+      }
+    }, 50);
+  });
+
+  const stop = async (why: string) => {
+    log(`stopping: ${why}`);
+    await gateway.close().catch(() => {});
+    await rm(socketPath, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  const idleMs = settings.idleMinutes * 60_000;
+  if (idleMs > 0) {
+    setInterval(() => {
+      if (connections === 0 && Date.now() - idleSince > idleMs) void stop('idle');
+    }, 30_000).unref();
+  }
+}
+
+main().catch((e: unknown) => {
+  log(`cannot start: ${(e as Error).message}`);
+  process.exit(1);
+});

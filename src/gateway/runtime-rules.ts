@@ -1,0 +1,68 @@
+/**
+ * Rules added with `corral egress allow|deny` while a workspace runs. They apply at once to the
+ * running gateway (its settings file is rewritten; it reloads) and to later runs in the workspace,
+ * until `corral egress reset`.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dataFile, readJson, writeJson } from '../config/json-store.js';
+import type { EngineKind } from '../engine/index.js';
+import { gatewayDirs, writeGatewaySettings } from './container.js';
+import { parsePolicy, parseRule, type Rule } from './policy.js';
+import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
+
+export interface RuntimeRules {
+  allow: string[];
+  deny: string[];
+}
+
+const rulesPath = (workspaceId: string) => dataFile(join('egress', `${workspaceId}.json`));
+
+export async function readRuntimeRules(workspaceId: string): Promise<RuntimeRules> {
+  const r = await readJson<RuntimeRules>(rulesPath(workspaceId));
+  return { allow: r.allow ?? [], deny: r.deny ?? [] };
+}
+
+export function runtimeRuleList(rules: RuntimeRules): Rule[] {
+  return [
+    ...rules.allow.map((r) => parseRule(r, 'allow', 'flag')),
+    ...rules.deny.map((r) => parseRule(r, 'deny', 'flag')),
+  ];
+}
+
+export async function readGatewaySettings(
+  engine: EngineKind,
+  workspaceId: string,
+): Promise<GatewaySettings | undefined> {
+  const path = join(gatewayDirs(engine, workspaceId).conf, P.settingsFile);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(await readFile(path, 'utf8')) as GatewaySettings;
+}
+
+/** Record a rule and hand it to the workspace's gateway(s) on every engine that has one. */
+export async function addRuntimeRule(
+  workspaceId: string,
+  action: Rule['action'],
+  text: string,
+): Promise<{ rule: Rule; applied: EngineKind[] }> {
+  const rule = parseRule(text, action, 'flag'); // validates before anything is stored
+  const rules = await readRuntimeRules(workspaceId);
+  if (!rules[action].includes(text)) rules[action].push(text);
+  await writeJson(rulesPath(workspaceId), rules);
+  const applied: EngineKind[] = [];
+  for (const engine of ['podman', 'docker'] as const) {
+    const settings = await readGatewaySettings(engine, workspaceId);
+    if (!settings) continue;
+    const policy = parsePolicy({ ...settings.policy, rules: [...settings.policy.rules, rule] });
+    await writeGatewaySettings(gatewayDirs(engine, workspaceId), { ...settings, policy });
+    applied.push(engine);
+  }
+  return { rule, applied };
+}
+
+export async function resetRuntimeRules(workspaceId: string): Promise<RuntimeRules> {
+  const before = await readRuntimeRules(workspaceId);
+  await writeJson(rulesPath(workspaceId), { allow: [], deny: [] });
+  return before;
+}

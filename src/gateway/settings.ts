@@ -1,0 +1,37 @@
+/**
+ * What the host tells a workspace's gateway, and where each piece lives on both sides. The host
+ * owns one folder per workspace under corral's state directory; the gateway container sees parts
+ * of it at fixed paths, and a sandbox sees only the socket folder (read-only).
+ */
+import type { EgressPolicy } from './policy.js';
+
+export interface GatewaySettings {
+  /** The workspace id, for the audit log's `sandbox` field. */
+  workspace: string;
+  policy: EgressPolicy;
+  /** Names of the host as the gateway sees it (host.containers.internal…), for allowed host ports. */
+  hostAliases: string[];
+  /** Names pinned to addresses (egress.hosts); `host-gateway` is the host. */
+  hosts: Record<string, string>;
+  /** Terminate TLS for the policy's intercepted domains with the install's CA. */
+  intercept: boolean;
+  /** Exit after this long with no connections; 0 never. */
+  idleMinutes: number;
+}
+
+/** Paths inside the gateway container. */
+export const GATEWAY_CONTAINER_PATHS = {
+  confDir: '/etc/corral',
+  settingsFile: 'gateway.json',
+  caDir: '/etc/corral-ca',
+  socketDir: '/run/corral/sock',
+  socketFile: 'proxy.sock',
+  logDir: '/var/log/corral',
+  auditFile: 'audit.jsonl',
+} as const;
+
+/** Where a sandbox sees the socket folder, and the port its forwarder listens on. */
+export const SANDBOX_GATEWAY_DIR = '/run/corral/gw';
+export const SANDBOX_PROXY_PORT = 3128;
+export const FORWARDER_FILE = 'forwarder.mjs';
+export const CA_PUBLIC_FILE = 'ca.crt';

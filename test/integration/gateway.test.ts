@@ -1,0 +1,195 @@
+/**
+ * The egress gateway, attacked from inside a sandbox. The sandbox has no network of its own; the
+ * workspace's gateway is its only way out and decides per request. The "site" is a test-owned
+ * container on the engine's ordinary network, reached under fake names the gateway is told about
+ * (egress.hosts); the host service is a server on this host.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corral } from '../helpers/cli.js';
+import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
+
+interface Upstream {
+  server: Server;
+  port: number;
+  hits: string[];
+}
+
+async function upstream(body: string): Promise<Upstream> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.headers.host}${req.url}`);
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+  return { server, port: (server.address() as AddressInfo).port, hits };
+}
+
+const run = promisify(execFile);
+
+/** A web server in a container of its own; its log lists the requests it got. */
+async function siteContainer(kind: string, image: string, name: string) {
+  const code = `require('http').createServer((q,s)=>{console.log('HIT '+q.method+' '+q.headers.host+q.url);s.end('upstream-ok')}).listen(8080)`;
+  await run(kind, ['run', '-d', '--rm', '--name', name, '--user', '1000', image, 'node', '-e', code]);
+  const ip = (await run(kind, ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name])).stdout.trim();
+  return {
+    ip,
+    port: 8080,
+    hits: async () =>
+      (await run(kind, ['logs', name])).stdout
+        .split('\n')
+        .filter((l) => l.startsWith('HIT '))
+        .map((l) => l.slice(4)),
+    stop: () => run(kind, ['rm', '-f', name]).catch(() => {}),
+  };
+}
+
+for (const kind of TEST_ENGINES) {
+  describe(`egress gateway on ${kind}`, () => {
+    let ws: string;
+    let env: NodeJS.ProcessEnv;
+    let site: Awaited<ReturnType<typeof siteContainer>>;
+    let hostService: Upstream;
+    const hostAlias = kind === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
+    const sh = (script: string, extra: string[] = []) =>
+      corral(['shell', 'claude', '--no-join', ...extra, '--', 'sh', '-c', script], { cwd: ws, env });
+    const status = (url: string) => `curl -s -o /dev/null -w '%{http_code}\\n' ${url}`;
+
+    beforeAll(async () => {
+      const image = await agentImage(await engineFor(kind), 'claude');
+      site = await siteContainer(kind, image, `corral-test-site-${process.pid}`);
+      hostService = await upstream('host-service-ok');
+      const home = await realpath(await mkdtemp(join(tmpdir(), 'corral-gw-')));
+      ws = home;
+      await writeFile(
+        join(home, 'config.yaml'),
+        [
+          'network: gateway',
+          'egress:',
+          '  allow: [allowed.test]',
+          `  hosts: { allowed.test: ${site.ip}, denied.test: ${site.ip} }`,
+          '',
+        ].join('\n'),
+      );
+      env = {
+        CORRAL_ENGINE: kind,
+        CORRAL_CONFIG: join(home, 'config.yaml'),
+        CORRAL_DATA_DIR: join(home, '.data'),
+        CORRAL_CACHE_DIR: testBuildSettings().cacheDir,
+      };
+    });
+
+    afterAll(async () => {
+      await corral(['clean'], { cwd: ws, env });
+      await site?.stop();
+      hostService?.server.close();
+    });
+
+    it('lets an allowed domain through and refuses another with the rule to add', async () => {
+      const r = await sh(
+        `curl -s -w ' %{http_code}\\n' http://allowed.test:${site.port}/a; curl -s http://denied.test:${site.port}/b`,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('upstream-ok 200');
+      expect(r.stdout).toContain(`corral egress allow denied.test:${site.port}`);
+      expect(await site.hits()).toEqual([`GET allowed.test:${site.port}/a`]);
+    });
+
+    it('gives the sandbox no network of its own: only loopback, no DNS, no direct route', async () => {
+      const before = (await site.hits()).length;
+      const r = await sh(
+        [
+          'ls /sys/class/net',
+          'getent hosts allowed.test || echo no-dns-1',
+          'getent hosts deb.debian.org || echo no-dns-2',
+          `curl -s --noproxy '*' -m 3 http://${site.ip}:${site.port}/ || echo direct-failed-1`,
+          `curl -s --noproxy '*' -m 3 http://${kind === 'podman' ? '10.88.0.1' : '172.17.0.1'}:${hostService.port}/ || echo direct-failed-2`,
+          `curl -s --noproxy '*' -m 3 http://169.254.169.254/ || echo direct-failed-3`,
+        ].join('; '),
+      );
+      expect(r.stdout.trim().split('\n')).toEqual([
+        'lo',
+        'no-dns-1',
+        'no-dns-2',
+        'direct-failed-1',
+        'direct-failed-2',
+        'direct-failed-3',
+      ]);
+      expect((await site.hits()).length).toBe(before);
+      expect(hostService.hits).toEqual([]);
+    });
+
+    it('refuses raw IPs, the metadata address, private ranges and host ports not allowed', async () => {
+      const r = await sh(
+        [
+          status('http://1.1.1.1/'),
+          status('http://169.254.169.254/latest/meta-data/'),
+          status(`http://${site.ip}:${site.port}/by-ip`),
+          status(`http://${hostAlias}:${hostService.port}/`),
+          `curl -s -o /dev/null -w '%{http_code}\\n' -x http://127.0.0.1:3128 https://example.com/ || echo tunnel-refused`,
+        ].join('; '),
+      );
+      expect(r.stdout.trim().split('\n').slice(0, 4)).toEqual(['403', '403', '403', '403']);
+      // A CONNECT to a domain outside the policy is refused before any connection is made.
+      expect(r.stdout).toMatch(/403|tunnel-refused/);
+      expect(hostService.hits).toEqual([]);
+      expect(await site.hits()).not.toContain(`GET ${site.ip}:${site.port}/by-ip`);
+    });
+
+    it('opens a host port only when allowed (--allow-host)', async () => {
+      const r = await sh(`curl -s http://${hostAlias}:${hostService.port}/x`, [
+        '--allow-host',
+        String(hostService.port),
+      ]);
+      expect(r.stdout).toBe('host-service-ok');
+      expect(hostService.hits).toEqual([`GET ${hostAlias}:${hostService.port}/x`]);
+    });
+
+    it('applies `corral egress allow` to the running gateway without restarting the sandbox', async () => {
+      expect((await corral(['shell', 'claude', '-d'], { cwd: ws, env })).code).toBe(0);
+      try {
+        const probe = () =>
+          corral(['exec', 'claude', '--', 'sh', '-c', status(`http://denied.test:${site.port}/live`)], {
+            cwd: ws,
+            env,
+          });
+        expect((await probe()).stdout.trim()).toBe('403');
+        const allowed = await corral(['egress', 'allow', 'denied.test'], { cwd: ws, env });
+        expect(allowed.stderr).toContain('applied to the running gateway');
+        let code = '';
+        for (let i = 0; i < 50 && code !== '200'; i++) {
+          code = (await probe()).stdout.trim();
+          if (code !== '200') await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(code).toBe('200');
+      } finally {
+        await corral(['stop', 'claude', '-f'], { cwd: ws, env });
+        await corral(['egress', 'reset'], { cwd: ws, env });
+      }
+    });
+
+    it('logs each decision as a JSON line', async () => {
+      const r = await corral(['egress', 'log', '--json', '-n', '0'], { cwd: ws, env });
+      const entries = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { host: string; decision: string; status: number });
+      expect(entries).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ host: 'allowed.test', decision: 'allow', status: 200 }),
+          expect.objectContaining({ host: 'denied.test', decision: 'deny', status: 403 }),
+          expect.objectContaining({ host: '169.254.169.254', decision: 'deny', status: 403 }),
+        ]),
+      );
+      const denied = await corral(['egress', 'log', '--denied', '-n', '0'], { cwd: ws, env });
+      expect(denied.stdout).not.toContain('allowed.test');
+      expect(denied.stdout).toContain('denied.test');
+    });
+  });
+}
