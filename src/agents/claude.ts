@@ -16,6 +16,11 @@ export const claude = defineAgent({
   instructionsFile: 'CLAUDE.md',
   instructionsArgs: ['--append-system-prompt', '{instructions}'],
   hostSettings: ['.claude/settings.json', '.claude/CLAUDE.md'],
+  injectable: [
+    { env: 'ANTHROPIC_API_KEY', host: 'api.anthropic.com', header: 'x-api-key' },
+    { env: 'CLAUDE_CODE_OAUTH_TOKEN', host: 'api.anthropic.com', header: 'authorization' },
+    { env: 'ANTHROPIC_AUTH_TOKEN', host: 'api.anthropic.com', header: 'authorization' },
+  ],
   env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   endpoint: {
     wire: 'anthropic',

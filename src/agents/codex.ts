@@ -28,6 +28,10 @@ export const codex = defineAgent({
   instructionsFile: 'AGENTS.md',
   // config.toml is left out: its model provider would fight the one corral writes for an endpoint.
   hostSettings: ['.codex/AGENTS.md'],
+  injectable: [
+    { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
+    { env: 'CODEX_API_KEY', host: 'api.openai.com', header: 'authorization' },
+  ],
   endpoint: {
     wire: 'openai-responses',
     env: { OPENAI_API_KEY: '{apiKey}' },

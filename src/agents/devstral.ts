@@ -32,6 +32,7 @@ export const devstral = defineAgent({
   yoloArgs: ['--auto-approve'],
   statePaths: ['.vibe'],
   authEnv: ['MISTRAL_API_KEY'],
+  injectable: [{ env: 'MISTRAL_API_KEY', host: 'api.mistral.ai', header: 'authorization' }],
   apiDomains: ['api.mistral.ai', 'console.mistral.ai'],
   instructionsFile: 'AGENTS.md',
   endpoint: {

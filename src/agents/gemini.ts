@@ -38,6 +38,10 @@ export const gemini = defineAgent({
   ],
   instructionsFile: 'GEMINI.md',
   hostSettings: ['.gemini/settings.json', '.gemini/GEMINI.md'],
+  injectable: [
+    { env: 'GEMINI_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },
+    { env: 'GOOGLE_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },
+  ],
   env: {
     // The CLI re-spawns itself to raise its heap limit; one process is enough in a sandbox.
     GEMINI_CLI_NO_RELAUNCH: 'true',

@@ -39,6 +39,11 @@ export const opencode = defineAgent({
   ],
   apiDomains: ['opencode.ai', 'models.dev', 'api.anthropic.com', 'api.openai.com'],
   instructionsFile: 'AGENTS.md',
+  injectable: [
+    { env: 'ANTHROPIC_API_KEY', host: 'api.anthropic.com', header: 'x-api-key' },
+    { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
+    { env: 'GEMINI_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },
+  ],
   hostSettings: ['.config/opencode/opencode.json', '.config/opencode/AGENTS.md'],
   env: { OPENCODE_DISABLE_AUTOUPDATE: 'true' },
   endpoint: {

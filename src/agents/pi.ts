@@ -30,6 +30,11 @@ export const pi = defineAgent({
   apiDomains: ['api.anthropic.com', 'api.openai.com', 'generativelanguage.googleapis.com'],
   // Falls back to CLAUDE.md.
   instructionsFile: 'AGENTS.md',
+  injectable: [
+    { env: 'ANTHROPIC_API_KEY', host: 'api.anthropic.com', header: 'x-api-key' },
+    { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
+    { env: 'GEMINI_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },
+  ],
   hostSettings: ['.pi/agent/settings.json', '.pi/agent/AGENTS.md'],
   env: { PI_SKIP_VERSION_CHECK: '1', PI_TELEMETRY: '0' },
   endpoint: {

@@ -68,6 +68,19 @@ export const AgentSpecSchema = z.object({
    * start: JSON files are merged under corral's own, other files copied as they are.
    */
   hostSettings: z.array(z.string()).default([]),
+  /**
+   * Keys the egress gateway can hold for the agent: the sandbox gets a placeholder in `env`, and the
+   * gateway swaps the real value into `header` on TLS requests to `host` only.
+   */
+  injectable: z
+    .array(
+      z.object({
+        env: z.string(),
+        host: z.string(),
+        header: z.enum(['authorization', 'x-api-key', 'x-goog-api-key']),
+      }),
+    )
+    .default([]),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

@@ -20,6 +20,7 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
     env: {},
     notes: [],
     hostSettings: [],
+    injectable: [],
     ...rest,
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
   };

@@ -92,6 +92,8 @@ export const ConfigSchema = z.strictObject({
       deny: z.array(z.string().min(1)).default([]),
       /** Host ports the sandbox may reach (a local model server, a dev database). */
       allow_host_ports: z.array(z.number().int().min(1).max(65535)).default([]),
+      /** A PEM file of extra CAs the gateway trusts for upstream TLS (an internal registry's). */
+      upstream_ca: z.string().optional(),
       /** Names the gateway resolves to fixed addresses (`host-gateway` is the host), like --add-host. */
       hosts: z.record(z.string(), z.string()).default({}),
     })

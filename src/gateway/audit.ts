@@ -38,15 +38,22 @@ export interface AuditLog {
 
 export interface AuditLogOptions {
   sandbox?: string;
-  /** Exact values to hide wherever they appear (the real credentials). */
-  secrets?: readonly string[];
+  /** Exact values to hide wherever they appear (the real credentials); a function is asked anew each time. */
+  secrets?: readonly string[] | (() => readonly string[]);
   redactor?: Redactor;
 }
 
 /** An audit log writing to `stream`; a broken stream never breaks proxying. */
 export function createAuditLog(stream: Writable | undefined, opts: AuditLogOptions = {}): AuditLog {
   if (!stream) return { write() {} };
-  const redact = opts.redactor ?? createRedactor(opts.secrets);
+  let cached: { key: string; redactor: Redactor } | undefined;
+  const redactor = (): Redactor => {
+    if (opts.redactor) return opts.redactor;
+    const list = typeof opts.secrets === 'function' ? opts.secrets() : (opts.secrets ?? []);
+    const key = list.join('\0');
+    if (cached?.key !== key) cached = { key, redactor: createRedactor(list) };
+    return cached.redactor;
+  };
   let broken = false;
   stream.on('error', () => {
     broken = true;
@@ -60,6 +67,7 @@ export function createAuditLog(stream: Writable | undefined, opts: AuditLogOptio
         ...entry,
         durationMs: Math.round(entry.durationMs * 10) / 10,
       };
+      const redact = redactor();
       line.host = redact.text(line.host);
       if (line.path !== undefined) line.path = redact.path(line.path);
       if (line.reason !== undefined) line.reason = redact.text(line.reason);

@@ -56,7 +56,8 @@ async function writeAtomic(path: string, text: string, mode: number): Promise<vo
 /** Replace the settings file; a running gateway reloads its policy from it. */
 export async function writeGatewaySettings(dirs: GatewayDirs, settings: GatewaySettings): Promise<void> {
   await mkdir(dirs.conf, { recursive: true, mode: 0o755 });
-  await writeAtomic(join(dirs.conf, P.settingsFile), `${JSON.stringify(settings, null, 2)}\n`, 0o644);
+  // It may hold real keys: readable by the user (and the gateway, which runs as the user) only.
+  await writeAtomic(join(dirs.conf, P.settingsFile), `${JSON.stringify(settings, null, 2)}\n`, 0o600);
 }
 
 async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {

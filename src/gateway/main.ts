@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     resolve: pinnedResolver(settings, hostIps),
     audit: createWriteStream(join(P.logDir, P.auditFile), { flags: 'a', mode: 0o600 }),
     sandbox: settings.workspace,
+    credentials: settings.credentials,
+    ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
     onConnection(open: boolean) {
       connections += open ? 1 : -1;
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
       try {
         settings = await readSettings();
         gateway.setPolicy(withHost(settings.policy, settings.hostAliases, hostIps));
+        gateway.setCredentials(settings.credentials);
         log('policy reloaded');
       } catch (e) {
         log(`keeping the previous policy: ${(e as Error).message}`);

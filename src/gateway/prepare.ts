@@ -3,15 +3,22 @@
  * preset, config and flags), the gateway image, and the workspace's gateway running with that
  * policy. Returns the socket folder the sandbox mounts.
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
 import type { ContainerEngine } from '../engine/index.js';
+import { CorralError } from '../errors.js';
 import type { BuildSettings } from '../images/build.js';
 import { ensureGatewayImage } from '../images/gateway.js';
+import { detectHostCa } from '../images/host-ca.js';
 import type { Progress } from '../images/progress.js';
-import { ensureGateway, hostAliasesFor } from './container.js';
+import { caDir, ensureGateway, gatewayName, hostAliasesFor } from './container.js';
+import type { CredentialInput } from './credentials.js';
 import { buildPolicy, type EgressPolicy, type Preset, parseRule, type Rule } from './policy.js';
-import { readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
+import { readGatewaySettings, readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
+import type { GatewaySettings } from './settings.js';
 
 export interface EgressFlags {
   allow?: string[];
@@ -39,9 +46,9 @@ export function policyFor(
     agentDomains: agent.apiDomains,
     rules,
     allowHostPorts: [...egress.allow_host_ports, ...(flags.allowHost ?? [])],
-    // Interception needs the install's CA trusted inside the sandbox, which comes next; until then
-    // the gateway decides on host and port and tunnels TLS untouched.
-    interceptAgentDomains: false,
+    // TLS to the agent's own API is terminated at the gateway (the sandbox trusts the install's
+    // CA), so keys can be injected there; everything else is tunnelled untouched.
+    interceptAgentDomains: true,
   });
 }
 
@@ -53,6 +60,57 @@ export function gatewayUser(engine: ContainerEngine): string {
   return engine.kind === 'podman' && engine.rootless ? '0:0' : `${uid}:${gid}`;
 }
 
+/** Extra CAs the gateway trusts upstream: the host's (TLS-intercepting proxies) and egress.upstream_ca. */
+async function upstreamCas(config: Config): Promise<string[]> {
+  const out: string[] = [];
+  const host = detectHostCa(config.host_ca);
+  if (host) out.push(host.toString());
+  if (config.egress.upstream_ca) {
+    const path = config.egress.upstream_ca;
+    out.push(
+      await readFile(path, 'utf8').catch((e: Error) => {
+        throw new CorralError(
+          'CONFIG_INVALID',
+          `Cannot read egress.upstream_ca ${path}: ${e.message}`,
+          'Point it at a PEM file of CA certificates, or remove it.',
+        );
+      }),
+    );
+  }
+  return out;
+}
+
+/** The install's CA, made on first use; only its certificate goes anywhere near a sandbox. */
+async function ensureCa(): Promise<void> {
+  if (existsSync(join(caDir(), 'ca.crt'))) return;
+  const { loadOrCreateCa } = await import('./ca.js');
+  await loadOrCreateCa(caDir());
+}
+
+const unique = <T>(xs: T[]): T[] => [...new Map(xs.map((x) => [JSON.stringify(x), x])).values()];
+
+/**
+ * A gateway already running for this workspace may serve another agent's sandbox: keep what it
+ * allows and the placeholders it knows, and add this run's. A fresh gateway starts from this run.
+ */
+async function merged(engine: ContainerEngine, settings: GatewaySettings): Promise<GatewaySettings> {
+  const running = await engine.inspect(gatewayName(settings.workspace));
+  const current = running?.running ? await readGatewaySettings(engine.kind, settings.workspace) : undefined;
+  if (!current) return settings;
+  const p = settings.policy;
+  const c = current.policy;
+  return {
+    ...settings,
+    policy: {
+      rules: unique([...c.rules, ...p.rules]),
+      intercept: unique([...c.intercept, ...p.intercept]),
+      allowHostPorts: unique([...c.allowHostPorts, ...p.allowHostPorts]),
+      hostAddresses: unique([...c.hostAddresses, ...p.hostAddresses]),
+    },
+    credentials: unique([...current.credentials, ...settings.credentials]),
+  };
+}
+
 export async function prepareGateway(
   engine: ContainerEngine,
   opts: {
@@ -60,25 +118,30 @@ export async function prepareGateway(
     workspaceId: string;
     config: Config;
     flags: EgressFlags;
+    credentials: CredentialInput[];
     build: BuildSettings;
     progress: Progress;
   },
 ): Promise<{ socketDir: string; policy: EgressPolicy }> {
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
   const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
+  await ensureCa();
   const image = await ensureGatewayImage(engine, opts.build, opts.progress);
+  const settings = await merged(engine, {
+    workspace: opts.workspaceId,
+    policy,
+    hostAliases: hostAliasesFor(engine.kind),
+    hosts: opts.config.egress.hosts,
+    intercept: true,
+    idleMinutes: 30,
+    credentials: opts.credentials,
+    upstreamCa: await upstreamCas(opts.config),
+  });
   const dirs = await ensureGateway(engine, {
     image,
     engine: engine.kind,
     user: gatewayUser(engine),
-    settings: {
-      workspace: opts.workspaceId,
-      policy,
-      hostAliases: hostAliasesFor(engine.kind),
-      hosts: opts.config.egress.hosts,
-      intercept: false,
-      idleMinutes: 30,
-    },
+    settings,
   });
-  return { socketDir: dirs.sock, policy };
+  return { socketDir: dirs.sock, policy: settings.policy };
 }

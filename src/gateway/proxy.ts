@@ -67,6 +67,8 @@ export interface Gateway {
   readonly policy: EgressPolicy;
   /** Replace the policy; applies to every request and connection that starts afterwards. */
   setPolicy(policy: EgressPolicy): void;
+  /** Replace the injected credentials, likewise. */
+  setCredentials(credentials: readonly CredentialInput[]): void;
   close(): Promise<void>;
 }
 
@@ -80,8 +82,8 @@ function plainText(res: ServerResponse, status: number, body: string) {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let policy = parsePolicy(opts.policy);
-  const credentials = parseCredentials(opts.credentials ?? []);
-  const injectHosts = credentialHosts(credentials);
+  let credentials = parseCredentials(opts.credentials ?? []);
+  let injectHosts = credentialHosts(credentials);
   const extraCa = opts.upstreamCa === undefined ? [] : [opts.upstreamCa].flat();
   // Node replaces, not extends, its roots when `ca` is given, so extra CAs come with the roots. Built
   // once as a context: a `ca` agent option would be re-joined into the pool key on every request.
@@ -91,8 +93,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const ctx: GatewayContext = {
     policy: () => policy,
     resolve: cachingResolver(opts.resolve ?? systemResolve, opts.dnsCacheMs ?? 5000),
-    credentials,
-    audit: createAuditLog(opts.audit, { sandbox: opts.sandbox, secrets: credentials.map((c) => c.value) }),
+    get credentials() {
+      return credentials;
+    },
+    audit: createAuditLog(opts.audit, {
+      sandbox: opts.sandbox,
+      // Read at each write, so keys handed over later are redacted too.
+      secrets: () => credentials.map((c) => c.value),
+    }),
     ca: opts.ca,
     httpAgent: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
     httpsAgent: new HttpsAgent({ keepAlive: true, scheduling: 'lifo', ...tlsTrust }),
@@ -219,6 +227,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     url,
     get policy() {
       return policy;
+    },
+    setCredentials(list: readonly CredentialInput[]) {
+      credentials = parseCredentials(list);
+      injectHosts = credentialHosts(credentials);
     },
     setPolicy(p: EgressPolicy) {
       policy = parsePolicy(p);

@@ -3,6 +3,7 @@
  * owns one folder per workspace under corral's state directory; the gateway container sees parts
  * of it at fixed paths, and a sandbox sees only the socket folder (read-only).
  */
+import type { CredentialInput } from './credentials.js';
 import type { EgressPolicy } from './policy.js';
 
 export interface GatewaySettings {
@@ -17,6 +18,10 @@ export interface GatewaySettings {
   intercept: boolean;
   /** Exit after this long with no connections; 0 never. */
   idleMinutes: number;
+  /** Real keys swapped in for the sandbox's placeholders (which is why this file is 0600). */
+  credentials: CredentialInput[];
+  /** Extra CAs (PEM) to trust for upstream TLS: the host's (corporate proxies) and egress.upstream_ca. */
+  upstreamCa: string[];
 }
 
 /** Paths inside the gateway container. */
@@ -35,3 +40,6 @@ export const SANDBOX_GATEWAY_DIR = '/run/corral/gw';
 export const SANDBOX_PROXY_PORT = 3128;
 export const FORWARDER_FILE = 'forwarder.mjs';
 export const CA_PUBLIC_FILE = 'ca.crt';
+/** Trust bundles the sandbox's start script assembles (system or host roots plus the gateway CA). */
+export const SANDBOX_CA_BUNDLE = '/tmp/corral-ca.pem';
+export const SANDBOX_NODE_CA = '/tmp/corral-node-ca.pem';

@@ -13,10 +13,12 @@ import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { buildEnv } from './env.js';
+import { emptyDir, hiddenInside, privateDirs } from './hidden.js';
 import { withHostSettings } from './host-settings.js';
 import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
 import { validateMaskDir } from './masks.js';
 import { parseMount } from './mounts.js';
+import { withPlaceholders } from './placeholders.js';
 import { parsePort } from './ports.js';
 import type { SandboxSpec } from './spec.js';
 import type { UserPlan } from './userns.js';
@@ -102,7 +104,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
           ...(req.endpoint?.args ?? []),
           ...req.args,
         ];
-  const env = await buildEnv({
+  const built = await buildEnv({
     agentDefaults: { ...dev?.env, ...req.agent.env, ...(req.endpoint?.env ?? {}) },
     global: config.env,
     perAgent: agentConfig.env,
@@ -110,6 +112,15 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     flags: req.env,
     host: req.host,
   });
+  const hidden = hiddenInside(req.workspace.path, privateDirs(req.host));
+  const network = networkFor(req, config, [
+    ...(dev?.ports ?? []),
+    ...(config.ports ?? []),
+    ...(req.ports ?? []),
+  ]);
+  // Behind the gateway the agent's keys stay on the host; the sandbox holds placeholders.
+  const { env, credentials } =
+    network.mode === 'gateway' ? withPlaceholders(req.agent, built) : { env: built, credentials: [] };
   // A detached sandbox keeps a TTY so `corral attach` gets a real terminal later.
   const tty = req.detach ? true : req.stdinIsTTY;
   return {
@@ -139,7 +150,9 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
         ? await withHostSettings(req.agent, req.host.HOME ?? homedir(), req.endpoint?.files ?? {})
         : (req.endpoint?.files ?? {}),
     masks: [...new Set([...(config.masks ?? []), ...(req.masks ?? [])].map(validateMaskDir))],
-    network: networkFor(req, config, [...(dev?.ports ?? []), ...(config.ports ?? []), ...(req.ports ?? [])]),
+    network,
+    credentials,
+    hidden: { paths: hidden, emptyDir: hidden.length ? await emptyDir() : '' },
     ports: [
       ...new Set([...(dev?.ports.map(String) ?? []), ...(config.ports ?? []), ...(req.ports ?? [])]),
     ].map((p) => parsePort(p, req.publicPorts ?? false)),

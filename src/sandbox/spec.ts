@@ -4,14 +4,18 @@
  */
 import type { ContainerSpec, EngineKind, Mount, PortBinding } from '../engine/index.js';
 import {
+  CA_PUBLIC_FILE,
   FORWARDER_FILE,
   GATEWAY_CONTAINER_PATHS,
+  SANDBOX_CA_BUNDLE,
   SANDBOX_GATEWAY_DIR,
+  SANDBOX_NODE_CA,
   SANDBOX_PROXY_PORT,
 } from '../gateway/settings.js';
-import { SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
+import { HOST_CA_PATH, SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
 import { agentLabels, homeVolumeName, LABELS, type Workspace } from './identity.js';
 import { maskMounts } from './masks.js';
+import type { InjectedCredential } from './placeholders.js';
 import type { UserPlan } from './userns.js';
 
 export interface SandboxSpec {
@@ -45,7 +49,34 @@ export interface SandboxSpec {
    * gateway: no network, out only through the workspace gateway's socket folder (mounted
    * read-only); none: no network; open: the engine's ordinary network.
    */
-  network: { mode: 'gateway'; socketDir: string } | { mode: 'open' } | { mode: 'none' };
+  network: { mode: 'gateway'; socketDir: string; trustCa: boolean } | { mode: 'open' } | { mode: 'none' };
+  /** Real keys behind the sandbox's placeholders, for the gateway (never in the container). */
+  credentials: InjectedCredential[];
+  /** corral's own folders inside the workspace, covered by `emptyDir` (see hidden.ts). */
+  hidden: { paths: string[]; emptyDir: string };
+}
+
+/**
+ * The gateway terminates TLS for the agent's API with the install's CA: the sandbox's trust stores
+ * get it on top of what they had (system roots, and the host CA for Node), built at start.
+ */
+export function caTrustInit(): string[] {
+  const ca = `${SANDBOX_GATEWAY_DIR}/${CA_PUBLIC_FILE}`;
+  return [
+    `{ cat /etc/ssl/certs/ca-certificates.crt 2>/dev/null; cat ${ca}; } > ${SANDBOX_CA_BUNDLE}`,
+    `{ cat ${HOST_CA_PATH} 2>/dev/null; cat ${ca}; } > ${SANDBOX_NODE_CA}`,
+  ];
+}
+
+export function caTrustEnv(): Record<string, string> {
+  return {
+    SSL_CERT_FILE: SANDBOX_CA_BUNDLE,
+    CURL_CA_BUNDLE: SANDBOX_CA_BUNDLE,
+    REQUESTS_CA_BUNDLE: SANDBOX_CA_BUNDLE,
+    GIT_SSL_CAINFO: SANDBOX_CA_BUNDLE,
+    PIP_CERT: SANDBOX_CA_BUNDLE,
+    NODE_EXTRA_CA_CERTS: SANDBOX_NODE_CA,
+  };
 }
 
 /** Env that points every common HTTP client at the forwarder in front of the gateway. */
@@ -115,7 +146,8 @@ export function shellQuote(s: string): string {
 
 export function toContainerSpec(s: SandboxSpec): ContainerSpec {
   const gateway = s.network.mode === 'gateway' ? s.network : undefined;
-  const wrapped = wrapCommand(s.argv, gateway ? [...forwarderInit(), ...s.init] : s.init, s.files);
+  const prologue = gateway ? [...(gateway.trustCa ? caTrustInit() : []), ...forwarderInit()] : [];
+  const wrapped = wrapCommand(s.argv, [...prologue, ...s.init], s.files);
   return {
     name: s.name,
     image: s.image,
@@ -123,6 +155,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
     env: {
       ...s.env,
       ...(gateway ? proxyEnv() : {}),
+      ...(gateway?.trustCa ? caTrustEnv() : {}),
       ...wrapped.env,
       HOME: SANDBOX_HOME,
       CORRAL_SANDBOX: '1',
@@ -143,6 +176,12 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       { type: 'volume', source: homeVolumeName(s.agent, s.profile), target: SANDBOX_HOME },
       ...s.mounts,
       ...maskMounts(s.workspace, s.masks),
+      ...s.hidden.paths.map((p) => ({
+        type: 'bind' as const,
+        source: s.hidden.emptyDir,
+        target: `${WORKSPACE_DIR}/${p}`,
+        readOnly: true,
+      })),
       ...(gateway
         ? [{ type: 'bind' as const, source: gateway.socketDir, target: SANDBOX_GATEWAY_DIR, readOnly: true }]
         : []),

@@ -5,6 +5,7 @@
  * (egress.hosts); the host service is a server on this host.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrCreateCa } from '../../src/gateway/ca.js';
 import { corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
 
@@ -33,10 +35,13 @@ async function upstream(body: string): Promise<Upstream> {
 
 const run = promisify(execFile);
 
+const SITE = `require('http').createServer((q,s)=>{console.log('HIT '+q.method+' '+q.headers.host+q.url);s.end('upstream-ok')}).listen(8080)`;
+/** Plays api.anthropic.com: TLS with a test CA's certificate, and it checks the API key it gets. */
+const API = `require('https').createServer({cert:process.env.CERT,key:process.env.KEY},(q,s)=>{const ok=q.headers['x-api-key']===process.env.REAL;console.log('HIT '+q.method+' '+q.headers.host+q.url+' '+(ok?'key-ok':'key-bad'));s.writeHead(ok?200:401);s.end(ok?'key-ok':'key-bad')}).listen(8080)`;
+
 /** A web server in a container of its own; its log lists the requests it got. */
-async function siteContainer(kind: string, image: string, name: string) {
-  const code = `require('http').createServer((q,s)=>{console.log('HIT '+q.method+' '+q.headers.host+q.url);s.end('upstream-ok')}).listen(8080)`;
-  await run(kind, ['run', '-d', '--rm', '--name', name, '--user', '1000', image, 'node', '-e', code]);
+async function siteContainer(kind: string, image: string, name: string, code = SITE, env: string[] = []) {
+  await run(kind, ['run', '-d', '--rm', '--name', name, '--user', '1000', ...env, image, 'node', '-e', code]);
   const ip = (await run(kind, ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', name])).stdout.trim();
   return {
     ip,
@@ -55,6 +60,9 @@ for (const kind of TEST_ENGINES) {
     let ws: string;
     let env: NodeJS.ProcessEnv;
     let site: Awaited<ReturnType<typeof siteContainer>>;
+    let api: Awaited<ReturnType<typeof siteContainer>>;
+    // Built at run time: a key-shaped value that exists nowhere else.
+    const realKey = `sk-ant-api03-${randomBytes(24).toString('hex')}`;
     let hostService: Upstream;
     const hostAlias = kind === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
     const sh = (script: string, extra: string[] = []) =>
@@ -66,6 +74,16 @@ for (const kind of TEST_ENGINES) {
       site = await siteContainer(kind, image, `corral-test-site-${process.pid}`);
       hostService = await upstream('host-service-ok');
       const home = await realpath(await mkdtemp(join(tmpdir(), 'corral-gw-')));
+      const testCa = await loadOrCreateCa(join(home, 'test-ca'));
+      const leaf = await testCa.issueLeaf('api.anthropic.com');
+      api = await siteContainer(kind, image, `corral-test-api-${process.pid}`, API, [
+        '-e',
+        `CERT=${leaf.certPem}`,
+        '-e',
+        `KEY=${leaf.keyPem}`,
+        '-e',
+        `REAL=${realKey}`,
+      ]);
       ws = home;
       await writeFile(
         join(home, 'config.yaml'),
@@ -73,7 +91,8 @@ for (const kind of TEST_ENGINES) {
           'network: gateway',
           'egress:',
           '  allow: [allowed.test]',
-          `  hosts: { allowed.test: ${site.ip}, denied.test: ${site.ip} }`,
+          `  hosts: { allowed.test: ${site.ip}, denied.test: ${site.ip}, api.anthropic.com: ${api.ip} }`,
+          `  upstream_ca: ${testCa.certPath}`,
           '',
         ].join('\n'),
       );
@@ -88,6 +107,7 @@ for (const kind of TEST_ENGINES) {
     afterAll(async () => {
       await corral(['clean'], { cwd: ws, env });
       await site?.stop();
+      await api?.stop();
       hostService?.server.close();
     });
 
@@ -172,6 +192,40 @@ for (const kind of TEST_ENGINES) {
         await corral(['stop', 'claude', '-f'], { cwd: ws, env });
         await corral(['egress', 'reset'], { cwd: ws, env });
       }
+    });
+
+    it('keeps the real API key out of the sandbox and injects it at the gateway', async () => {
+      const half = realKey.length / 2;
+      // The key's second half, spelled so that this script itself never contains it whole.
+      const needle = `"$(printf '%s%s' '${realKey.slice(half, half + 8)}' '${realKey.slice(half + 8)}')"`;
+      const r = await corral(
+        [
+          'shell',
+          'claude',
+          '--no-join',
+          '-e',
+          'ANTHROPIC_API_KEY',
+          '--',
+          'sh',
+          '-c',
+          [
+            'curl -s https://api.anthropic.com:8080/v1/messages -H "x-api-key: $ANTHROPIC_API_KEY"; echo',
+            'echo "sandbox-key=$ANTHROPIC_API_KEY"',
+            `grep -rlF ${needle} /proc/[0-9]*/environ /home/agent /tmp /run/corral /workspace /etc 2>/dev/null; echo scanned`,
+          ].join('; '),
+        ],
+        { cwd: ws, env: { ...env, ANTHROPIC_API_KEY: realKey } },
+      );
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toBe('key-ok');
+      expect(lines[1]).toMatch(/^sandbox-key=sk-ant-/);
+      expect(lines.slice(2)).toEqual(['scanned']);
+      expect(r.stdout + r.stderr).not.toContain(realKey);
+      expect((await api.hits()).at(-1)).toBe('GET api.anthropic.com:8080/v1/messages key-ok');
+      const log = await corral(['egress', 'log', '--json', '-n', '0'], { cwd: ws, env });
+      expect(log.stdout).toContain('"host":"api.anthropic.com"');
+      expect(log.stdout).not.toContain(realKey);
     });
 
     it('logs each decision as a JSON line', async () => {

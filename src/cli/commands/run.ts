@@ -120,11 +120,9 @@ export function sandboxModelUrl(url: string, alias: string): string {
   return u.toString().replace(/\/$/, '');
 }
 
-/** The sandbox's network; behind the gateway, the workspace's gateway is started first. */
+/** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */
 async function sandboxNetwork(
-  ctx: Context,
   engine: ContainerEngine,
-  agent: AgentSpec,
   workspace: Workspace,
   config: Config,
   opts: RunOptions,
@@ -132,16 +130,22 @@ async function sandboxNetwork(
   const mode = opts.network ?? config.network;
   if (mode !== 'gateway') return { mode };
   const { gatewayDirs } = await import('../../gateway/container.js');
-  if (opts.dryRun) {
-    ctx.print(
-      `# needs the workspace's egress gateway running (any \`corral run --network gateway\` here starts it)`,
-    );
-    return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock };
-  }
+  return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock, trustCa: true };
+}
+
+/** Start (or update) the workspace's gateway with this run's policy and keys. */
+async function startGateway(
+  engine: ContainerEngine,
+  agent: AgentSpec,
+  workspace: Workspace,
+  config: Config,
+  opts: RunOptions,
+  spec: SandboxSpec,
+): Promise<void> {
   const { prepareGateway } = await import('../../gateway/prepare.js');
   // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
   const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
-  const { socketDir } = await prepareGateway(engine, {
+  await prepareGateway(engine, {
     agent,
     workspaceId: workspace.id,
     config,
@@ -150,10 +154,10 @@ async function sandboxNetwork(
       ...(opts.deny ? { deny: opts.deny } : {}),
       allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
     },
+    credentials: spec.credentials,
     build: buildSettings(config),
     progress: consoleProgress(process.stderr),
   });
-  return { mode, socketDir };
 }
 
 function loopbackPort(url: string): number | undefined {
@@ -230,8 +234,7 @@ export async function launch(
         projectImage,
       );
   trace('image');
-  const network = await sandboxNetwork(ctx, engine, agent, workspace, config, opts);
-  trace('network');
+  const network = await sandboxNetwork(engine, workspace, config, opts);
   const spec = await planSandbox(
     {
       network,
@@ -267,7 +270,15 @@ export async function launch(
     },
     config,
   );
+  if (spec.network.mode === 'gateway' && !opts.dryRun) {
+    await startGateway(engine, agent, workspace, config, opts, spec);
+    trace('gateway');
+  }
   if (opts.dryRun) {
+    if (spec.network.mode === 'gateway')
+      ctx.print(
+        "# needs the workspace's egress gateway running (`corral run --network gateway` here starts it)",
+      );
     if (!(await engine.imageExists(image)))
       ctx.print(`# build the image first: corral image build ${agent.name}`);
     for (const line of dryRunFor(engine.kind, spec)) ctx.print(line);

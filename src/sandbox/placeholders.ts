@@ -1,0 +1,41 @@
+/**
+ * Behind the gateway, an agent's API key stays on the host: the sandbox gets a placeholder of the
+ * same shape, and the gateway swaps the real key in on TLS requests to the provider's host only.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AgentSpec } from '../agents/types.js';
+
+export interface InjectedCredential {
+  host: string;
+  header: string;
+  value: string;
+  placeholder: string;
+}
+
+/**
+ * Same prefix (`sk-ant-api03-`, `sk-proj-`) and length as the real key, so a CLI that checks the
+ * shape of its key accepts it, but nothing secret in it.
+ */
+export function placeholderFor(real: string): string {
+  const prefix = /^[A-Za-z]+(?:[-_][A-Za-z0-9]+)?[-_]/.exec(real)?.[0] ?? '';
+  const tag = `corral${randomBytes(12).toString('hex')}`;
+  const body = tag.padEnd(Math.max(tag.length, real.length - prefix.length), 'x');
+  return `${prefix}${body}`;
+}
+
+/** Swap the agent's injectable keys in `env` for placeholders; returns what the gateway needs. */
+export function withPlaceholders(
+  agent: AgentSpec,
+  env: Record<string, string>,
+): { env: Record<string, string>; credentials: InjectedCredential[] } {
+  const out = { ...env };
+  const credentials: InjectedCredential[] = [];
+  for (const i of agent.injectable) {
+    const value = env[i.env];
+    if (!value) continue;
+    const placeholder = placeholderFor(value);
+    out[i.env] = placeholder;
+    credentials.push({ host: i.host, header: i.header, value, placeholder });
+  }
+  return { env: out, credentials };
+}
