@@ -4,12 +4,16 @@
  * 127.0.0.1:<port> (what HTTP_PROXY names) to that socket, byte for byte; the gateway decides.
  *
  * It must run with a bare `node` and nothing else, so it imports only Node built-ins, and it is
- * copied next to the socket as a .mjs file. Usage: node forwarder.mjs <socket> <port>
+ * copied next to the socket as a .mjs file.
+ * Usage: node forwarder.mjs <socket> <port> [<inbound-dir> <sandbox-port>…]
+ * With an inbound folder it also serves <inbound-dir>/<p>.sock for each sandbox port p, relaying
+ * to 127.0.0.1:<p>: the other end of the ports a relay container publishes on the host.
  * It prints "ready" on stdout once listening, so the sandbox's start script can wait for it.
  */
+import { chmodSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 
-const [socketPath, portText] = process.argv.slice(2);
+const [socketPath, portText, inboundDir, ...inbound] = process.argv.slice(2);
 const port = Number(portText ?? '3128');
 
 if (!socketPath || !Number.isInteger(port)) {
@@ -43,6 +47,24 @@ server.on('error', (e) => {
   process.stderr.write(`corral forwarder: ${e.message}\n`);
   process.exit(1);
 });
+// Inbound: the relay container connects to these sockets; each connection goes to a sandbox port.
+for (const p of inboundDir ? inbound : []) {
+  const path = `${inboundDir}/${p}.sock`;
+  rmSync(path, { force: true });
+  createServer((c) => {
+    const local = connect(Number(p), '127.0.0.1');
+    const done = () => {
+      c.destroy();
+      local.destroy();
+    };
+    c.on('error', done);
+    local.on('error', done);
+    c.on('close', done);
+    local.on('close', done);
+    c.pipe(local).pipe(c);
+  }).listen(path, () => chmodSync(path, 0o666));
+}
+
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write('ready\n');
 });

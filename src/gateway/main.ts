@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadOrCreateCa } from './ca.js';
 import type { EgressPolicy } from './policy.js';
 import { startGateway } from './proxy.js';
+import { runRelay } from './relay.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
 import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
 
@@ -101,7 +102,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  log(`cannot start: ${(e as Error).message}`);
-  process.exit(1);
-});
+if (process.argv[2] === 'relay') {
+  runRelay(process.argv.slice(3));
+} else {
+  main().catch((e: unknown) => {
+    log(`cannot start: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -122,7 +122,7 @@ export async function prepareGateway(
     build: BuildSettings;
     progress: Progress;
   },
-): Promise<{ socketDir: string; policy: EgressPolicy }> {
+): Promise<{ socketDir: string; policy: EgressPolicy; image: string; root: string }> {
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
   const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
   await ensureCa();
@@ -143,5 +143,5 @@ export async function prepareGateway(
     user: gatewayUser(engine),
     settings,
   });
-  return { socketDir: dirs.sock, policy: settings.policy };
+  return { socketDir: dirs.sock, policy: settings.policy, image, root: dirs.root };
 }

@@ -10,7 +10,7 @@ import { connect, drained, type Stdio } from './attach.js';
 import { homeVolumeName, LABELS } from './identity.js';
 import { ensureMaskVolumes } from './masks.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
-import { type SandboxSpec, toContainerSpec } from './spec.js';
+import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 
 interface Prepared {
@@ -65,12 +65,32 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
   };
 }
 
+/** Start the port relay of a sandbox behind the gateway (if it publishes ports); returns its remover. */
+async function startRelay(engine: ContainerEngine, spec: SandboxSpec): Promise<() => Promise<void>> {
+  const relay = relayContainerSpec(spec);
+  if (!relay) return async () => {};
+  const stale = await engine.inspect(relay.name);
+  if (stale) await engine.remove(stale.id, { force: true });
+  const id = await engine.createContainer(relay);
+  const remove = async () => {
+    await engine.remove(id, { force: true }).catch(() => undefined);
+  };
+  try {
+    await engine.startContainer(id);
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+  return remove;
+}
+
 export async function startDetached(engine: ContainerEngine, spec: SandboxSpec): Promise<string> {
   // Detached Docker-as-root sessions are handed back by `corral stop`.
   if (spec.user.reclaimTo) await grantWorkspace(spec.workspace.path);
   const p = await prepare(engine, spec);
   try {
     await engine.startContainer(p.id);
+    await startRelay(engine, spec);
   } catch (e) {
     await p.discard();
     throw e;
@@ -108,11 +128,13 @@ export async function runAttached(
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   let failed = true;
+  let removeRelay = async () => {};
   try {
     const stream = await engine.attach(p.id, { stdin: spec.stdin, tty: spec.tty });
     trace('attach');
     await engine.startContainer(p.id);
     trace('start');
+    removeRelay = await startRelay(engine, spec);
     // Waiting after start is safe: attached sessions never use engine auto-remove, so an early
     // exit is still there to be waited on.
     const waiting = engine.wait(p.id);
@@ -141,6 +163,7 @@ export async function runAttached(
     await recorder?.close();
     if (recorder && opts.record) await pruneSessions(opts.record.keep);
     for (const s of signals) process.off(s, onSignal);
+    await removeRelay();
     if (spec.autoRemove || failed) await p.discard();
     trace('remove');
     if (spec.user.reclaimTo)

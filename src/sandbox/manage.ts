@@ -52,6 +52,12 @@ export async function listSandboxes(
   if (opts.workspace) labels.push(`${LABELS.workspace}=${opts.workspace}`);
   if (opts.agent) labels.push(`${LABELS.agent}=${opts.agent}`);
   const all = (await engine.list({ labels, all: !opts.running })).map(toInfo);
+  // Behind the gateway, a sandbox's published ports belong to its relay container.
+  const relays = await engine.list({ labels: [`${LABELS.managed}=true`, `${LABELS.role}=ports`] });
+  for (const r of relays) {
+    const owner = all.find((s) => `${s.name}-ports` === r.name);
+    if (owner) owner.ports = [...owner.ports, ...r.ports];
+  }
   return all.sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -90,6 +96,10 @@ export async function stopSandbox(
 ): Promise<void> {
   if (opts.force) await engine.kill(s.id);
   else await engine.stop(s.id, 10);
+  // Its port relay (behind the gateway), if it has one.
+  const relay = await engine.inspect(`${s.name}-ports`);
+  if (relay?.labels[LABELS.role] === 'ports')
+    await engine.remove(relay.id, { force: true }).catch(() => undefined);
   const details = await engine.inspect(s.id);
   if (details && details.labels[LABELS.autoRemove] !== 'false') await engine.remove(s.id, { force: true });
   if (opts.reclaimTo && s.workspacePath !== '?') {

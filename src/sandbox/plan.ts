@@ -65,11 +65,11 @@ export interface RunRequest {
 
 function networkFor(req: RunRequest, config: Config, ports: unknown[]): SandboxSpec['network'] {
   const network = req.network ?? (config.network === 'none' ? { mode: 'none' } : { mode: 'open' });
-  if (ports.length && network.mode !== 'open') {
+  if (ports.length && network.mode === 'none') {
     throw new CorralError(
       'BAD_INPUT',
-      `Publishing ports needs the sandbox on a network, and --network ${network.mode} gives it none.`,
-      'Use --network open for this run (no egress control), or drop --port/ports for now.',
+      'Publishing ports needs a network, and --network none gives the sandbox none.',
+      'Use --network gateway (ports are relayed) or drop --port/ports.',
     );
   }
   return network;

@@ -54,6 +54,44 @@ export interface SandboxSpec {
   credentials: InjectedCredential[];
   /** corral's own folders inside the workspace, covered by `emptyDir` (see hidden.ts). */
   hidden: { paths: string[]; emptyDir: string };
+  /**
+   * Behind the gateway the sandbox has no network to publish ports on: a relay container
+   * publishes them and reaches the sandbox's ports through sockets in `inboundDir`.
+   */
+  portRelay?: { image: string; user: string; inboundDir: string };
+}
+
+const SANDBOX_INBOUND_DIR = '/run/corral/in';
+
+/** The relay container publishing a gateway sandbox's ports (see src/gateway/relay.ts). */
+export function relayContainerSpec(s: SandboxSpec): ContainerSpec | undefined {
+  if (!s.portRelay || !s.ports.length) return undefined;
+  return {
+    name: `${s.name}-ports`,
+    image: s.portRelay.image,
+    cmd: [
+      'node',
+      '/opt/corral/gateway.mjs',
+      'relay',
+      ...s.ports.map((p) => `${p.containerPort}=${SANDBOX_INBOUND_DIR}/${p.containerPort}.sock`),
+    ],
+    env: {},
+    labels: {
+      ...agentLabels(s.workspace, s.agent, s.profile, s.session),
+      [LABELS.role]: 'ports',
+    },
+    user: s.portRelay.user,
+    workdir: '/',
+    tty: false,
+    openStdin: false,
+    mounts: [{ type: 'bind', source: s.portRelay.inboundDir, target: SANDBOX_INBOUND_DIR, readOnly: true }],
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+    pidsLimit: 64,
+    memoryBytes: 128 * 1024 * 1024,
+    ports: s.ports,
+    autoRemove: true,
+  };
 }
 
 /**
@@ -90,8 +128,10 @@ export function proxyEnv(): Record<string, string> {
     https_proxy: url,
     NO_PROXY: noProxy,
     no_proxy: noProxy,
-    // Node's own fetch and http honour the proxy variables only when asked (Node ≥ 22.21).
+    // Node's own fetch and http honour the proxy variables only when asked (Node ≥ 22.21), and
+    // then warn on every start that the agent doing it is experimental.
     NODE_USE_ENV_PROXY: '1',
+    NODE_OPTIONS: '--disable-warning=UNDICI-EHPA',
   };
 }
 
@@ -99,13 +139,13 @@ export function proxyEnv(): Record<string, string> {
  * Start the forwarder (gateway socket → 127.0.0.1:3128) and wait until it listens, before anything
  * else runs. Images without Node on PATH (devcontainer bases) have corral's under /opt/corral.
  */
-export function forwarderInit(): string[] {
+export function forwarderInit(inbound: number[] = []): string[] {
   const dir = SANDBOX_GATEWAY_DIR;
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
   const log = '"${TMPDIR:-/tmp}/corral-forwarder.log"';
   return [
     'CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
-    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${dir}/${GATEWAY_CONTAINER_PATHS.socketFile} ${SANDBOX_PROXY_PORT} > ${log} 2>&1 &`,
+    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${dir}/${GATEWAY_CONTAINER_PATHS.socketFile} ${SANDBOX_PROXY_PORT}${inbound.length ? ` ${SANDBOX_INBOUND_DIR} ${inbound.join(' ')}` : ''} > ${log} 2>&1 &`,
     `i=0; until grep -q ready ${log} 2>/dev/null; do i=$((i+1)); if [ $i -gt 500 ]; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.02; done`,
     'unset CORRAL_NODE i',
   ];
@@ -146,7 +186,8 @@ export function shellQuote(s: string): string {
 
 export function toContainerSpec(s: SandboxSpec): ContainerSpec {
   const gateway = s.network.mode === 'gateway' ? s.network : undefined;
-  const prologue = gateway ? [...(gateway.trustCa ? caTrustInit() : []), ...forwarderInit()] : [];
+  const inbound = s.portRelay ? s.ports.map((p) => p.containerPort) : [];
+  const prologue = gateway ? [...(gateway.trustCa ? caTrustInit() : []), ...forwarderInit(inbound)] : [];
   const wrapped = wrapCommand(s.argv, [...prologue, ...s.init], s.files);
   return {
     name: s.name,
@@ -176,6 +217,9 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       { type: 'volume', source: homeVolumeName(s.agent, s.profile), target: SANDBOX_HOME },
       ...s.mounts,
       ...maskMounts(s.workspace, s.masks),
+      ...(s.portRelay
+        ? [{ type: 'bind' as const, source: s.portRelay.inboundDir, target: SANDBOX_INBOUND_DIR }]
+        : []),
       ...s.hidden.paths.map((p) => ({
         type: 'bind' as const,
         source: s.hidden.emptyDir,

@@ -91,6 +91,7 @@ for (const kind of TEST_ENGINES) {
           'network: gateway',
           'egress:',
           '  allow: [allowed.test]',
+          "  deny: ['POST api.anthropic.com/v1/files']",
           `  hosts: { allowed.test: ${site.ip}, denied.test: ${site.ip}, api.anthropic.com: ${api.ip} }`,
           `  upstream_ca: ${testCa.certPath}`,
           '',
@@ -226,6 +227,20 @@ for (const kind of TEST_ENGINES) {
       const log = await corral(['egress', 'log', '--json', '-n', '0'], { cwd: ws, env });
       expect(log.stdout).toContain('"host":"api.anthropic.com"');
       expect(log.stdout).not.toContain(realKey);
+    });
+
+    it('refuses a denied method and path inside an intercepted TLS connection', async () => {
+      const before = (await api.hits()).length;
+      const r = await sh(
+        [
+          `curl -s -o /dev/null -w '%{http_code}\\n' -X POST https://api.anthropic.com:8080/v1/files`,
+          `curl -s -o /dev/null -w '%{http_code}\\n' --path-as-is -X POST https://api.anthropic.com:8080/v1/models/../files`,
+          `curl -s -o /dev/null -w '%{http_code}\\n' https://api.anthropic.com:8080/v1/files`,
+        ].join('; '),
+      );
+      // The key check fails (no key sent) but the GET reaches the upstream: 401 is the upstream's.
+      expect(r.stdout.trim().split('\n')).toEqual(['403', '403', '401']);
+      expect((await api.hits()).slice(before)).toEqual(['GET api.anthropic.com:8080/v1/files key-bad']);
     });
 
     it('logs each decision as a JSON line', async () => {

@@ -1,4 +1,7 @@
-/** Published sandbox ports are reachable on the host's 127.0.0.1 and nowhere else. */
+/**
+ * Published sandbox ports are reachable on the host's 127.0.0.1 and nowhere else, on the ordinary
+ * network and behind the gateway (where a relay container publishes them).
+ */
 import { mkdtemp } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,18 +21,18 @@ async function get(url: string): Promise<string | Error> {
   }
 }
 
+const MODES = ['open', 'gateway'] as const;
+
 for (const kind of TEST_ENGINES) {
-  describe(`ports on ${kind}`, () => {
+  describe.each(MODES)(`ports on ${kind}, --network %s`, (network) => {
     it('publishes --port on 127.0.0.1 only, and list shows it', async () => {
       await agentImage(await engineFor(kind), 'claude');
       const ws = await mkdtemp(join(tmpdir(), 'corral-ports-'));
       const env = { CORRAL_ENGINE: kind, CORRAL_CONFIG: join(ws, 'none.yaml') };
       const port = 20000 + Math.floor(Math.random() * 20000);
       const server = "require('http').createServer((q, s) => s.end('from the sandbox')).listen(3000)";
-      let r = await corral(['shell', 'claude', '-d', '--port', `${port}:3000`, '--', 'node', '-e', server], {
-        cwd: ws,
-        env,
-      });
+      const args = ['shell', 'claude', '-d', '--network', network, '--port', `${port}:3000`];
+      let r = await corral([...args, '--', 'node', '-e', server], { cwd: ws, env });
       expect(r.code).toBe(0);
       try {
         let body: string | Error = new Error('not yet');
@@ -47,7 +50,12 @@ for (const kind of TEST_ENGINES) {
         );
         expect(mine?.ports).toEqual([{ hostIp: '127.0.0.1', hostPort: port, containerPort: 3000 }]);
       } finally {
-        await corral(['stop', 'claude'], { cwd: ws, env });
+        await corral(['stop', 'claude', '-f'], { cwd: ws, env });
+        if (network === 'gateway') {
+          const left = await corral(['list', '--json'], { cwd: ws, env });
+          expect(left.stdout).not.toContain(ws);
+        }
+        await corral(['clean'], { cwd: ws, env });
       }
     });
   });

@@ -1,4 +1,6 @@
 /** `corral run <agent>` and `corral shell <agent>`: one sandbox, the agent or a shell in it. */
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
@@ -133,7 +135,7 @@ async function sandboxNetwork(
   return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock, trustCa: true };
 }
 
-/** Start (or update) the workspace's gateway with this run's policy and keys. */
+/** Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying. */
 async function startGateway(
   engine: ContainerEngine,
   agent: AgentSpec,
@@ -142,10 +144,10 @@ async function startGateway(
   opts: RunOptions,
   spec: SandboxSpec,
 ): Promise<void> {
-  const { prepareGateway } = await import('../../gateway/prepare.js');
+  const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
   // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
   const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
-  await prepareGateway(engine, {
+  const gateway = await prepareGateway(engine, {
     agent,
     workspaceId: workspace.id,
     config,
@@ -158,6 +160,13 @@ async function startGateway(
     build: buildSettings(config),
     progress: consoleProgress(process.stderr),
   });
+  if (spec.ports.length) {
+    const inboundDir = join(gateway.root, 'in', spec.name);
+    await mkdir(inboundDir, { recursive: true });
+    // The sandbox user (another uid on Docker-as-root) creates its sockets here.
+    await chmod(inboundDir, 0o777);
+    spec.portRelay = { image: gateway.image, user: gatewayUser(engine), inboundDir };
+  }
 }
 
 function loopbackPort(url: string): number | undefined {
