@@ -16,6 +16,12 @@ export const claude = defineAgent({
   instructionsFile: 'CLAUDE.md',
   instructionsArgs: ['--append-system-prompt', '{instructions}'],
   hostSettings: ['.claude/settings.json', '.claude/CLAUDE.md'],
+  // Its own file, not ~/.claude.json: that one holds the login.
+  mcp: {
+    file: '.corral/mcp.json',
+    format: 'claude-json',
+    args: ['--mcp-config', '/home/agent/.corral/mcp.json'],
+  },
   injectable: [
     { env: 'ANTHROPIC_API_KEY', host: 'api.anthropic.com', header: 'x-api-key' },
     { env: 'CLAUDE_CODE_OAUTH_TOKEN', host: 'api.anthropic.com', header: 'authorization' },

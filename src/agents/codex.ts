@@ -3,6 +3,9 @@ import { defineAgent } from './types.js';
 // A custom provider in ~/.codex/config.toml points Codex at any Responses-API endpoint. The model
 // lives here, not in promptArgs, so `--prompt` without a custom endpoint keeps the user's model:
 // gpt-5-codex keeps the classic function-tool protocol (newer defaults nest tools differently).
+// Plugins off: at start Codex syncs its curated plugin list from github.com, api.github.com and
+// chatgpt.com; analytics off: it reports to ab.chatgpt.com. Neither is any use against a custom
+// endpoint, and the sandbox should talk to nothing but the model.
 const CONFIG = `model_provider = "corral"
 model = "gpt-5-codex"
 
@@ -11,6 +14,12 @@ name = "corral"
 base_url = "{baseUrl}/v1"
 env_key = "OPENAI_API_KEY"
 wire_api = "responses"
+
+[features]
+plugins = false
+
+[analytics]
+enabled = false
 `;
 
 export const codex = defineAgent({

@@ -39,6 +39,8 @@ export const devstral = defineAgent({
     wire: 'openai-chat',
     env: { CORRAL_MODEL_API_KEY: '{apiKey}' },
     files: { '.vibe/config.toml': CONFIG },
-    promptArgs: ['-p', '{prompt}'],
+    // Vibe ignores an untrusted folder's AGENTS.md; the sandbox is the trust boundary (and --trust
+    // lasts for this invocation only, so nothing is written to ~/.vibe/trusted_folders.toml).
+    promptArgs: ['--trust', '-p', '{prompt}'],
   },
 });

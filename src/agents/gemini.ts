@@ -6,6 +6,8 @@ const SETTINGS = JSON.stringify(
   {
     security: { auth: { selectedType: 'gemini-api-key' } },
     privacy: { usageStatisticsEnabled: false },
+    // Read the workspace's AGENTS.md as well as GEMINI.md.
+    context: { fileName: ['GEMINI.md', 'AGENTS.md'] },
   },
   null,
   2,

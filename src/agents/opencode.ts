@@ -20,6 +20,21 @@ const CONFIG = JSON.stringify(
   2,
 );
 
+// At every start OpenCode installs @opencode-ai/plugin from registry.npmjs.org into each config
+// folder (for custom tools written there), in the background; against a custom endpoint that is
+// traffic to the public internet for nothing. It skips the install when the folder's node_modules
+// exists and its package-lock.json already lists every dependency, so the endpoint seeds both.
+const PLUGIN_LOCK = JSON.stringify(
+  {
+    name: 'opencode-config',
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { dependencies: { '@opencode-ai/plugin': '*' } } },
+  },
+  null,
+  2,
+);
+
 export const opencode = defineAgent({
   name: 'opencode',
   displayName: 'OpenCode',
@@ -29,6 +44,8 @@ export const opencode = defineAgent({
   command: ['opencode'],
   versionCommand: ['opencode', '--version'],
   yoloArgs: ['--auto'],
+  // `--auto` before `run` makes OpenCode print its help; headless `run` already allows its tools.
+  headlessYoloArgs: [],
   statePaths: ['.local/share/opencode', '.config/opencode', '.local/state/opencode', '.cache/opencode'],
   authEnv: [
     'ANTHROPIC_API_KEY',
@@ -50,7 +67,11 @@ export const opencode = defineAgent({
     wire: 'openai-chat',
     // The model catalogue (models.dev) is of no use against a custom endpoint.
     env: { OPENCODE_DISABLE_MODELS_FETCH: 'true' },
-    files: { '.config/opencode/opencode.json': CONFIG },
+    files: {
+      '.config/opencode/opencode.json': CONFIG,
+      '.config/opencode/package-lock.json': PLUGIN_LOCK,
+      '.config/opencode/node_modules/.corral': 'written by corral: see package-lock.json\n',
+    },
     promptArgs: ['run', '{prompt}'],
   },
   // `--auto` is an option of the TUI and of `run`: placed before `run` it makes OpenCode print its

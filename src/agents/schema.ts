@@ -50,6 +50,8 @@ export const AgentSpecSchema = z.object({
   versionCommand: z.array(z.string()).min(1),
   /** Args that turn on the agent's own autonomy mode (`--yolo`); empty when it has none. */
   yoloArgs: z.array(z.string()),
+  /** Instead of yoloArgs with a headless prompt, where the two do not combine (OpenCode). */
+  headlessYoloArgs: z.array(z.string()).optional(),
   /** Paths relative to $HOME that hold login and config; they live in the persistent state volume. */
   statePaths: z.array(z.string()).min(1),
   /** Env names of API keys / tokens the agent reads; passed in only when the user names them. */
@@ -81,6 +83,11 @@ export const AgentSpecSchema = z.object({
       }),
     )
     .default([]),
+  /**
+   * How the agent is told about corral's host bridge (an MCP server over streamable HTTP): a config
+   * file written into its home in `format`, and args that make it load that file.
+   */
+  mcp: z.object({ file: z.string(), format: z.enum(['claude-json']), args: z.array(z.string()) }).optional(),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

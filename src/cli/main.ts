@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { findAgent } from '../agents/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
+import { allowedCommand } from './commands/allowed.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { egressCommand } from './commands/egress.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
     demoCommand(),
     initCommand(),
     egressCommand(),
+    allowedCommand(),
     scanCommand(),
     trustCommand(),
     untrustCommand(),

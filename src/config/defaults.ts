@@ -12,7 +12,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   limits: { pids: 4096, memory: '8g' },
   transcripts: { enabled: true, keep: 200 },
   env: {},
-  network: 'open',
+  network: 'gateway',
   egress: { preset: 'agent' as const, allow: [], deny: [], allow_host_ports: [], hosts: {} },
   services: {},
   agents: {},

@@ -81,7 +81,7 @@ export const ConfigSchema = z.strictObject({
    * gateway: no network of its own, out only through the workspace's egress gateway (policy below);
    * open: the engine's ordinary network, unfiltered; none: nothing at all.
    */
-  network: z.enum(['gateway', 'open', 'none']).default('open'),
+  network: z.enum(['gateway', 'open', 'none']).default('gateway'),
   /** What sandboxes may reach through the egress gateway, beyond the agent's own API domains. */
   egress: z
     .strictObject({

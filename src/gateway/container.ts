@@ -5,7 +5,7 @@
  * settings file, which the running gateway picks up. It exits by itself after a long idle spell.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -22,7 +22,8 @@ import {
   GATEWAY_CONTAINER_PATHS as P,
 } from './settings.js';
 
-const FORWARDER_JS = fileURLToPath(new URL('./forwarder.js', import.meta.url));
+// From the package root, so tests running the TypeScript sources find the built file too.
+const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 export const LABEL_GATEWAY_IMAGE = 'io.corral.gateway-image';
 
@@ -174,6 +175,47 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
   await engine.startContainer(id);
   await waitReady(engine, id, socket);
   return dirs;
+}
+
+const LEASE_FRESH_MS = 60_000;
+
+/**
+ * A run holds a lease on its workspace's gateway from before it starts the gateway until its
+ * sandbox is up (or gone), so a run ending at that moment does not stop the gateway under it.
+ */
+export async function takeLease(engine: EngineKind, workspaceId: string, session: string): Promise<void> {
+  const dir = join(gatewayDirs(engine, workspaceId).root, 'leases');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, session), '');
+}
+
+/**
+ * Drop this run's lease, and stop the gateway when nothing uses it any more: no running sandbox
+ * in the workspace and no fresh lease. Detached sandboxes keep it; `corral stop` comes back here.
+ */
+export async function releaseGateway(
+  engine: ContainerEngine,
+  workspaceId: string,
+  session?: string,
+  /** A sandbox just stopped: the engine may list it as running a moment longer. */
+  stopped?: string,
+): Promise<void> {
+  const dir = join(gatewayDirs(engine.kind, workspaceId).root, 'leases');
+  if (session) await rm(join(dir, session), { force: true });
+  const gw = await engine.inspect(gatewayName(workspaceId));
+  if (!gw) return;
+  const leases = await readdir(dir).catch(() => [] as string[]);
+  for (const l of leases) {
+    const age = Date.now() - ((await stat(join(dir, l)).catch(() => undefined))?.mtimeMs ?? 0);
+    if (age < LEASE_FRESH_MS) return;
+  }
+  const running = await engine.list({
+    labels: [`${LABELS.managed}=true`, `${LABELS.workspace}=${workspaceId}`, `${LABELS.role}=agent`],
+  });
+  // Ids may be short or full depending on where they came from.
+  const same = (id: string) => stopped !== undefined && (id.startsWith(stopped) || stopped.startsWith(id));
+  if (running.some((c) => !same(c.id))) return;
+  await engine.remove(gw.id, { force: true }).catch(() => {});
 }
 
 /** Stop and remove the workspace's gateway, if any. */

@@ -1,70 +1,89 @@
 /**
- * Runs inside a sandbox that has no network at all (`--network none`): the one way out is the
- * workspace gateway's Unix socket, bind-mounted from the host. This relays the sandbox's
- * 127.0.0.1:<port> (what HTTP_PROXY names) to that socket, byte for byte; the gateway decides.
+ * Runs inside a sandbox that has no network at all: its ways out are Unix sockets bind-mounted
+ * from the host (the workspace gateway's proxy, the host bridge). This serves each of them on the
+ * sandbox's 127.0.0.1:<port>, byte for byte; whatever is at the other end decides.
  *
  * It must run with a bare `node` and nothing else, so it imports only Node built-ins, and it is
- * copied next to the socket as a .mjs file.
- * Usage: node forwarder.mjs <socket> <port> [<inbound-dir> <sandbox-port>…]
- * With an inbound folder it also serves <inbound-dir>/<p>.sock for each sandbox port p, relaying
- * to 127.0.0.1:<p>: the other end of the ports a relay container publishes on the host.
- * It prints "ready" on stdout once listening, so the sandbox's start script can wait for it.
+ * copied next to the gateway's socket as a .mjs file. Arguments, each repeatable:
+ *   --out <port>=<socket>   serve 127.0.0.1:<port>, relaying to <socket> (the proxy, the bridge)
+ *   --in <dir> <port>       serve <dir>/<port>.sock, relaying to 127.0.0.1:<port>: the other end
+ *                           of a port a relay container publishes on the host
+ * It prints "ready" on stdout once everything listens, so the start script can wait for it.
  */
 import { chmodSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
-const [socketPath, portText, inboundDir, ...inbound] = process.argv.slice(2);
-const port = Number(portText ?? '3128');
-
-if (!socketPath || !Number.isInteger(port)) {
-  process.stderr.write('usage: forwarder.mjs <socket> <port>\n');
-  process.exit(2);
-}
-
-function relay(client: Socket): void {
-  const upstream = connect(socketPath!);
+/** Pipe two sockets together; when the far side refuses, an HTTP client gets a readable 502. */
+function splice(client: Socket, upstream: Socket, what: string): void {
   const done = () => {
     client.destroy();
     upstream.destroy();
   };
   client.on('error', done);
   upstream.on('error', (e) => {
-    // A refused socket means the gateway is down: say so in HTTP, so the agent shows a reason.
     if (!client.destroyed && client.bytesWritten === 0) {
       client.end(
-        `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncorral: the egress gateway is not reachable (${e.message}); \`corral doctor\` checks it.\n`,
+        `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncorral: ${what} is not reachable (${e.message}); \`corral doctor\` checks it.\n`,
       );
     }
     upstream.destroy();
   });
-  client.pipe(upstream).pipe(client);
   client.on('close', done);
   upstream.on('close', () => client.end());
+  client.pipe(upstream).pipe(client);
 }
 
-const server = createServer({ noDelay: true }, relay);
-server.on('error', (e) => {
-  process.stderr.write(`corral forwarder: ${e.message}\n`);
-  process.exit(1);
-});
-// Inbound: the relay container connects to these sockets; each connection goes to a sandbox port.
-for (const p of inboundDir ? inbound : []) {
-  const path = `${inboundDir}/${p}.sock`;
+function listening(server: Server, listen: (done: () => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    listen(() => resolve());
+  });
+}
+
+const outs: { port: number; socket: string }[] = [];
+const ins: { dir: string; port: number }[] = [];
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--out') {
+    const [port, socket] = (args[++i] ?? '').split('=');
+    if (!socket || !Number.isInteger(Number(port))) throw new Error(`bad --out ${args[i]}`);
+    outs.push({ port: Number(port), socket });
+  } else if (args[i] === '--in') {
+    const dir = args[++i];
+    const port = Number(args[++i]);
+    if (!dir || !Number.isInteger(port)) throw new Error('bad --in');
+    ins.push({ dir, port });
+  } else {
+    process.stderr.write(`usage: forwarder.mjs [--out PORT=SOCKET]… [--in DIR PORT]…\n`);
+    process.exit(2);
+  }
+}
+
+const ready: Promise<void>[] = [];
+for (const o of outs) {
+  const server = createServer({ noDelay: true }, (c) =>
+    splice(c, connect(o.socket), `the host side of port ${o.port}`),
+  );
+  ready.push(listening(server, (done) => server.listen(o.port, '127.0.0.1', done)));
+}
+for (const i of ins) {
+  const path = `${i.dir}/${i.port}.sock`;
   rmSync(path, { force: true });
-  createServer((c) => {
-    const local = connect(Number(p), '127.0.0.1');
-    const done = () => {
-      c.destroy();
-      local.destroy();
-    };
-    c.on('error', done);
-    local.on('error', done);
-    c.on('close', done);
-    local.on('close', done);
-    c.pipe(local).pipe(c);
-  }).listen(path, () => chmodSync(path, 0o666));
+  const server = createServer((c) => splice(c, connect(i.port, '127.0.0.1'), `sandbox port ${i.port}`));
+  // The relay container runs under another uid.
+  ready.push(
+    listening(server, (done) =>
+      server.listen(path, () => {
+        chmodSync(path, 0o666);
+        done();
+      }),
+    ),
+  );
 }
-
-server.listen(port, '127.0.0.1', () => {
-  process.stdout.write('ready\n');
-});
+Promise.all(ready).then(
+  () => process.stdout.write('ready\n'),
+  (e: Error) => {
+    process.stderr.write(`corral forwarder: ${e.message}\n`);
+    process.exit(1);
+  },
+);

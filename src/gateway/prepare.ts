@@ -14,7 +14,7 @@ import type { BuildSettings } from '../images/build.js';
 import { ensureGatewayImage } from '../images/gateway.js';
 import { detectHostCa } from '../images/host-ca.js';
 import type { Progress } from '../images/progress.js';
-import { caDir, ensureGateway, gatewayName, hostAliasesFor } from './container.js';
+import { caDir, ensureGateway, gatewayName, hostAliasesFor, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { buildPolicy, type EgressPolicy, type Preset, parseRule, type Rule } from './policy.js';
 import { readGatewaySettings, readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
@@ -119,12 +119,15 @@ export async function prepareGateway(
     config: Config;
     flags: EgressFlags;
     credentials: CredentialInput[];
+    /** The run's session id: its lease keeps the gateway up until its sandbox runs. */
+    session: string;
     build: BuildSettings;
     progress: Progress;
   },
 ): Promise<{ socketDir: string; policy: EgressPolicy; image: string; root: string }> {
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
   const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
+  await takeLease(engine.kind, opts.workspaceId, opts.session);
   await ensureCa();
   const image = await ensureGatewayImage(engine, opts.build, opts.progress);
   const settings = await merged(engine, {

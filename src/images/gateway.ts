@@ -9,10 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { type BuildSettings, buildMissing, chainLabel, planNodeChain } from './build.js';
+import { contentHash } from './hash.js';
 import { type Progress, silentProgress } from './progress.js';
 import { type LayerRecipe, layer, REPO } from './recipes.js';
 
-export const GATEWAY_BUNDLE = fileURLToPath(new URL('../gateway/gateway.bundle.mjs', import.meta.url));
+// From the package root, so tests running the TypeScript sources find the built bundle too.
+export const GATEWAY_BUNDLE = fileURLToPath(
+  new URL('../../dist/gateway/gateway.bundle.mjs', import.meta.url),
+);
 
 export function gatewayRecipe(nodeTag: string, bundle: Buffer): LayerRecipe {
   const containerfile = [
@@ -35,19 +39,22 @@ async function readBundle(): Promise<Buffer> {
   return readFile(GATEWAY_BUNDLE);
 }
 
-export async function planGatewayImage(settings: BuildSettings): Promise<LayerRecipe[]> {
-  const chain = await planNodeChain(settings);
-  return [...chain.layers, gatewayRecipe(chain.layers.at(-1)!.tag, await readBundle())];
-}
+/**
+ * Named by the bundle alone: an existing gateway image serves whatever Node layer it was built
+ * on, so a run never needs the Node tarballs (or the npm registry) just to find it.
+ */
+export const gatewayTag = (bundle: Buffer): string => `${REPO}/gateway:${contentHash('gateway-v1', bundle)}`;
 
 export async function ensureGatewayImage(
   engine: ContainerEngine,
   settings: BuildSettings,
   progress: Progress = silentProgress(),
 ): Promise<string> {
+  const bundle = await readBundle();
+  const tag = gatewayTag(bundle);
+  if (await engine.imageExists(tag)) return tag;
   const chain = await planNodeChain(settings);
-  const recipe = gatewayRecipe(chain.layers.at(-1)!.tag, await readBundle());
-  if (await engine.imageExists(recipe.tag)) return recipe.tag;
+  const recipe = { ...gatewayRecipe(chain.layers.at(-1)!.tag, bundle), tag };
   await buildMissing(
     engine,
     [chain.rootfs, ...chain.layers, recipe],
@@ -57,6 +64,6 @@ export async function ensureGatewayImage(
       progress,
     },
   );
-  progress.done(`built ${recipe.tag}`);
-  return recipe.tag;
+  progress.done(`built ${tag}`);
+  return tag;
 }

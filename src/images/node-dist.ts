@@ -4,7 +4,7 @@
  * the tarballs come from `npm pack` on the host, cached with their digests.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,7 +63,8 @@ export async function packOnce(
   if (hit) return hit;
   await mkdir(dir, { recursive: true });
   // Pack into a private folder, then rename: an interrupted download never looks complete.
-  const tmp = join(dir, `.pack-${process.pid}-${Date.now()}`);
+  // Unique per call: node and npm are fetched at the same time, often within one millisecond.
+  const tmp = join(dir, `.pack-${process.pid}-${randomBytes(6).toString('hex')}`);
   await mkdir(tmp);
   try {
     const { stdout } = await run('npm', ['pack', `${name}@${version}`, '--json', '--pack-destination', tmp], {

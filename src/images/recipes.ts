@@ -142,7 +142,10 @@ export function shellQuote(arg: string): string {
 export function agentRecipe(parentTag: string, agent: AgentSpec, install: Install): LayerRecipe {
   const containerfile = [
     `FROM ${parentTag}`,
-    `RUN ${installCommand(install)}`,
+    // Installed as root with root's own HOME: the base image sets HOME=/home/agent, and whatever an
+    // install script writes there (npm's logs, OpenCode's postinstall creating ~/.config/opencode and
+    // ~/.local/share/opencode) would be root-owned in every new state volume, unwritable by the agent.
+    `RUN export HOME=/root && ${installCommand(install)}`,
     // Smoke-test the CLI as the sandbox user with a throwaway HOME: whatever it writes on first
     // start must not land in /home/agent, which seeds every new state volume.
     `USER ${SANDBOX_UID}:${SANDBOX_UID}`,

@@ -101,7 +101,14 @@ export async function stopSandbox(
   if (relay?.labels[LABELS.role] === 'ports')
     await engine.remove(relay.id, { force: true }).catch(() => undefined);
   const details = await engine.inspect(s.id);
-  if (details && details.labels[LABELS.autoRemove] !== 'false') await engine.remove(s.id, { force: true });
+  // Docker may already be removing an auto-remove container ("removal in progress").
+  if (details && details.labels[LABELS.autoRemove] !== 'false')
+    await engine.remove(s.id, { force: true }).catch(() => undefined);
+  // The last sandbox of a workspace takes its egress gateway with it.
+  if (s.workspace !== '?') {
+    const { releaseGateway } = await import('../gateway/container.js');
+    await releaseGateway(engine, s.workspace, undefined, s.id).catch(() => {});
+  }
   if (opts.reclaimTo && s.workspacePath !== '?') {
     await reclaimOwnership(s.workspacePath, opts.reclaimTo, s.created * 1000 - 2000);
   }

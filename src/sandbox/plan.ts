@@ -59,6 +59,8 @@ export interface RunRequest {
   devcontainer?: Pick<Devcontainer, 'env' | 'ports' | 'postCreate'>;
   /** --host-settings / --no-host-settings; undefined lets config decide. */
   hostSettings?: boolean;
+  /** The args carry a headless prompt (--prompt). */
+  headless?: boolean;
   /** Decided by the caller (which starts the gateway); undefined: config `network` (open or none). */
   network?: SandboxSpec['network'];
 }
@@ -98,7 +100,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
         : ['/bin/bash', '-l']
       : [
           ...req.agent.command,
-          ...(yolo ? req.agent.yoloArgs : []),
+          ...(yolo ? ((req.headless ? req.agent.headlessYoloArgs : undefined) ?? req.agent.yoloArgs) : []),
           ...(await instructionsArgs(req.agent, req.workspace.path)),
           ...(agentConfig.args ?? []),
           ...(req.endpoint?.args ?? []),

@@ -59,6 +59,8 @@ export interface SandboxSpec {
    * publishes them and reaches the sandbox's ports through sockets in `inboundDir`.
    */
   portRelay?: { image: string; user: string; inboundDir: string };
+  /** The host bridge's socket (in the gateway folder), served to the sandbox on 127.0.0.1:port. */
+  bridge?: { socketName: string; port: number };
 }
 
 const SANDBOX_INBOUND_DIR = '/run/corral/in';
@@ -139,13 +141,18 @@ export function proxyEnv(): Record<string, string> {
  * Start the forwarder (gateway socket → 127.0.0.1:3128) and wait until it listens, before anything
  * else runs. Images without Node on PATH (devcontainer bases) have corral's under /opt/corral.
  */
-export function forwarderInit(inbound: number[] = []): string[] {
+export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['bridge']): string[] {
   const dir = SANDBOX_GATEWAY_DIR;
+  const args = [
+    `--out ${SANDBOX_PROXY_PORT}=${dir}/${GATEWAY_CONTAINER_PATHS.socketFile}`,
+    ...(bridge ? [`--out ${bridge.port}=${dir}/${bridge.socketName}`] : []),
+    ...inbound.map((p) => `--in ${SANDBOX_INBOUND_DIR} ${p}`),
+  ];
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
   const log = '"${TMPDIR:-/tmp}/corral-forwarder.log"';
   return [
     'CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
-    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${dir}/${GATEWAY_CONTAINER_PATHS.socketFile} ${SANDBOX_PROXY_PORT}${inbound.length ? ` ${SANDBOX_INBOUND_DIR} ${inbound.join(' ')}` : ''} > ${log} 2>&1 &`,
+    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${args.join(' ')} > ${log} 2>&1 &`,
     `i=0; until grep -q ready ${log} 2>/dev/null; do i=$((i+1)); if [ $i -gt 500 ]; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.02; done`,
     'unset CORRAL_NODE i',
   ];
@@ -187,7 +194,9 @@ export function shellQuote(s: string): string {
 export function toContainerSpec(s: SandboxSpec): ContainerSpec {
   const gateway = s.network.mode === 'gateway' ? s.network : undefined;
   const inbound = s.portRelay ? s.ports.map((p) => p.containerPort) : [];
-  const prologue = gateway ? [...(gateway.trustCa ? caTrustInit() : []), ...forwarderInit(inbound)] : [];
+  const prologue = gateway
+    ? [...(gateway.trustCa ? caTrustInit() : []), ...forwarderInit(inbound, s.bridge)]
+    : [];
   const wrapped = wrapCommand(s.argv, [...prologue, ...s.init], s.files);
   return {
     name: s.name,

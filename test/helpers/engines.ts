@@ -8,6 +8,7 @@ import { resolveAgent } from '../../src/agents/index.js';
 import { corralPaths } from '../../src/config/load.js';
 import { type ContainerEngine, connectEngine, type EngineKind } from '../../src/engine/index.js';
 import { type BuildSettings, consoleProgress, ensureAgentImage } from '../../src/images/build.js';
+import { ensureGatewayImage } from '../../src/images/gateway.js';
 
 const KINDS: readonly EngineKind[] = ['podman', 'docker'];
 
@@ -57,6 +58,17 @@ export function agentImage(engine: ContainerEngine, agentName: string): Promise<
       settings: testBuildSettings(),
       progress: consoleProgress(process.stderr),
     }).then((r) => r.tag);
+    built.set(key, p);
+  }
+  return p;
+}
+
+/** The egress gateway's image on this engine (built once, as the test runner's user). */
+export function gatewayImage(engine: ContainerEngine): Promise<string> {
+  const key = `${engine.kind}:${engine.endpoint}:gateway`;
+  let p = built.get(key);
+  if (!p) {
+    p = ensureGatewayImage(engine, testBuildSettings(), consoleProgress(process.stderr));
     built.set(key, p);
   }
   return p;

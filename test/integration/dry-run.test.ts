@@ -19,7 +19,22 @@ for (const kind of TEST_ENGINES) {
       };
       const probe = 'id -u > dry.txt; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status >> dry.txt';
       const r = await corral(
-        ['shell', 'claude', '--no-join', '--dry-run', '-e', 'API_TOKEN=not-printed', '--', 'sh', '-c', probe],
+        // On the ordinary network: behind the gateway the printed commands also need the
+        // workspace's gateway running, which the dry run names but does not start.
+        [
+          'shell',
+          'claude',
+          '--no-join',
+          '--network',
+          'open',
+          '--dry-run',
+          '-e',
+          'API_TOKEN=not-printed',
+          '--',
+          'sh',
+          '-c',
+          probe,
+        ],
         { cwd: ws, env },
       );
       expect(r.code).toBe(0);

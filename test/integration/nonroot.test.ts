@@ -8,7 +8,7 @@ import { chmod, chown, mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corral } from '../helpers/cli.js';
-import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
+import { agentImage, engineFor, gatewayImage, TEST_ENGINES } from '../helpers/engines.js';
 
 const USER = 'corral-nonroot';
 const UID = 2345;
@@ -43,6 +43,8 @@ describe.skipIf(!isRoot)('as a non-root host user', () => {
     it(`${kind}: files the agent creates belong to the invoking user, and the agent is not root`, async () => {
       const engine = await engineFor(kind);
       const image = await agentImage(engine, 'claude');
+      // The gateway's image is built as root here: the test user has no npm setup to fetch Node.
+      await gatewayImage(engine);
       const home = `/home/${USER}`;
       const ws = await mkdtemp(join(home, `ws-${kind}-`));
       await chown(ws, UID, UID);
@@ -62,6 +64,7 @@ describe.skipIf(!isRoot)('as a non-root host user', () => {
         ],
         { cwd: ws, asUser: USER, env: { HOME: home, CORRAL_CONFIG: cfg, XDG_RUNTIME_DIR: '' } },
       );
+      if (r.code !== 0) console.error(r.stderr);
       expect(r.stderr).not.toMatch(/unexpected error/);
       expect(r.code).toBe(0);
       const uidInside = Number(r.stdout.trim().split('\n')[0]);

@@ -117,7 +117,7 @@ for (const kind of TEST_ENGINES) {
       expect(r.stdout).toContain('env=bar user=devuser');
       expect(r.stdout).toMatch(VERSION);
 
-      r = await run(ws, ['run', 'claude', '--dry-run']);
+      r = await run(ws, ['run', 'claude', '--network', 'open', '--dry-run']);
       expect(r.stdout).toContain('127.0.0.1:4317:4317');
       expect(r.stdout).toMatch(/localhost\/corral\/dev-claude:/);
     });

@@ -34,7 +34,7 @@ describe('every agent chain', () => {
       expect(c.base.containerfile.split('\n')[0]).toBe(`FROM ${c.rootfs.tag}`);
       expect(c.node.containerfile.split('\n')[0]).toBe(`FROM ${c.base.tag}`);
       expect(c.agent.containerfile.split('\n')[0]).toBe(`FROM ${c.node.tag}`);
-      expect(c.agent.containerfile).toContain(installCommand(a.install));
+      expect(c.agent.containerfile).toContain(`RUN export HOME=/root && ${installCommand(a.install)}`);
       expect(installCommand(a.install)).toContain(a.install.version);
       expect(c.agent.containerfile).toContain(`RUN HOME=$(mktemp -d) ${a.versionCommand.join(' ')}`);
       // The image ends as root only so later layers (project extensions) can install; sandboxes pass --user.

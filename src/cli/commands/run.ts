@@ -1,10 +1,6 @@
-/** `corral run <agent>` and `corral shell <agent>`: one sandbox, the agent or a shell in it. */
-import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
-import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import { consoleProgress } from '../../images/build.js';
@@ -17,15 +13,17 @@ import {
   sessionId,
   type Workspace,
 } from '../../sandbox/identity.js';
-import { buildSettings, type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
+import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
-import { hostAlias, type SandboxSpec } from '../../sandbox/spec.js';
+import { hostAlias } from '../../sandbox/spec.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
+import { startRunBridge } from './run-bridge.js';
+import { releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
 
 export function runCommand(): Command {
@@ -122,59 +120,6 @@ export function sandboxModelUrl(url: string, alias: string): string {
   return u.toString().replace(/\/$/, '');
 }
 
-/** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */
-async function sandboxNetwork(
-  engine: ContainerEngine,
-  workspace: Workspace,
-  config: Config,
-  opts: RunOptions,
-): Promise<SandboxSpec['network']> {
-  const mode = opts.network ?? config.network;
-  if (mode !== 'gateway') return { mode };
-  const { gatewayDirs } = await import('../../gateway/container.js');
-  return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock, trustCa: true };
-}
-
-/** Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying. */
-async function startGateway(
-  engine: ContainerEngine,
-  agent: AgentSpec,
-  workspace: Workspace,
-  config: Config,
-  opts: RunOptions,
-  spec: SandboxSpec,
-): Promise<void> {
-  const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
-  // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
-  const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
-  const gateway = await prepareGateway(engine, {
-    agent,
-    workspaceId: workspace.id,
-    config,
-    flags: {
-      ...(opts.allow ? { allow: opts.allow } : {}),
-      ...(opts.deny ? { deny: opts.deny } : {}),
-      allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
-    },
-    credentials: spec.credentials,
-    build: buildSettings(config),
-    progress: consoleProgress(process.stderr),
-  });
-  if (spec.ports.length) {
-    const inboundDir = join(gateway.root, 'in', spec.name);
-    await mkdir(inboundDir, { recursive: true });
-    // The sandbox user (another uid on Docker-as-root) creates its sockets here.
-    await chmod(inboundDir, 0o777);
-    spec.portRelay = { image: gateway.image, user: gatewayUser(engine), inboundDir };
-  }
-}
-
-function loopbackPort(url: string): number | undefined {
-  const u = new URL(url);
-  if (!['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'].includes(u.hostname)) return undefined;
-  return Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
-}
-
 export async function launch(
   ctx: Context,
   agent: AgentSpec,
@@ -255,6 +200,7 @@ export async function launch(
       session: sessionId(),
       mode,
       args: [...promptArgs, ...args],
+      headless: Boolean(opts.prompt),
       ...(opts.name ? { name: opts.name } : {}),
       // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
       profile:
@@ -280,7 +226,12 @@ export async function launch(
     config,
   );
   if (spec.network.mode === 'gateway' && !opts.dryRun) {
-    await startGateway(engine, agent, workspace, config, opts, spec);
+    try {
+      await startGateway(engine, agent, workspace, config, opts, spec);
+    } catch (e) {
+      await releaseRunGateway(engine, workspace, spec);
+      throw e;
+    }
     trace('gateway');
   }
   if (opts.dryRun) {
@@ -293,15 +244,29 @@ export async function launch(
     for (const line of dryRunFor(engine.kind, spec)) ctx.print(line);
     return 0;
   }
-  if (spec.detached) {
-    const id = await startDetached(engine, spec);
-    ctx.note(
-      `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop`,
-    );
-    return 0;
+  // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
+  // gateway if no other sandbox of the workspace still uses it.
+  const release = () => releaseRunGateway(engine, workspace, spec);
+  try {
+    if (spec.detached) {
+      const id = await startDetached(engine, spec);
+      ctx.note(
+        `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop`,
+      );
+      return 0;
+    }
+    const record =
+      config.transcripts.enabled && opts.record !== false
+        ? { record: { keep: config.transcripts.keep } }
+        : {};
+    const stopBridge = await startRunBridge(agent, workspace, spec, (line) => ctx.note(line));
+    try {
+      const result = await runAttached(engine, spec, ctx.io, record);
+      return result.exitCode;
+    } finally {
+      await stopBridge();
+    }
+  } finally {
+    await release();
   }
-  const record =
-    config.transcripts.enabled && opts.record !== false ? { record: { keep: config.transcripts.keep } } : {};
-  const result = await runAttached(engine, spec, ctx.io, record);
-  return result.exitCode;
 }

@@ -1,0 +1,54 @@
+/**
+ * The host bridge for an attached run behind the gateway: an MCP server on a Unix socket in the
+ * workspace gateway's folder, which the sandbox's forwarder serves on 127.0.0.1:3129. Only this
+ * run's sandbox has its token. Commands not allowed beforehand are refused (and the user told how
+ * to allow them); asking interactively comes with `corral approvals`.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { AgentSpec } from '../../agents/types.js';
+import type { Workspace } from '../../sandbox/identity.js';
+import type { SandboxSpec } from '../../sandbox/spec.js';
+
+export const BRIDGE_PORT = 3129;
+
+export function mcpConfig(token: string): string {
+  const url = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
+  // claude-json: the shape of Claude Code's --mcp-config file.
+  return JSON.stringify(
+    { mcpServers: { corral: { type: 'http', url, headers: { Authorization: `Bearer ${token}` } } } },
+    null,
+    2,
+  );
+}
+
+/** Start the bridge and wire it into the spec; returns what stops it. */
+export async function startRunBridge(
+  agent: AgentSpec,
+  workspace: Workspace,
+  spec: SandboxSpec,
+  note: (line: string) => void,
+): Promise<() => Promise<void>> {
+  if (spec.network.mode !== 'gateway' || !agent.mcp || spec.argv[0] !== agent.command[0])
+    return async () => {};
+  const { displayCommand, startBridge } = await import('../../bridge/index.js');
+  const token = randomBytes(24).toString('hex');
+  const socketName = `bridge-${spec.session}.sock`;
+  const bridge = await startBridge({
+    workspace: workspace.path,
+    session: spec.session,
+    token,
+    socketPath: join(spec.network.socketDir, socketName),
+    approve: async (req) => {
+      const cmd = displayCommand(req.command);
+      note(
+        `corral: refused a host command the agent asked for: ${cmd}\n  to allow it: corral allowed add '${cmd}'`,
+      );
+      return 'deny';
+    },
+  });
+  spec.bridge = { socketName, port: BRIDGE_PORT };
+  spec.files = { ...spec.files, [agent.mcp.file]: mcpConfig(token) };
+  spec.argv = [...agent.command, ...agent.mcp.args, ...spec.argv.slice(agent.command.length)];
+  return () => bridge.close();
+}

@@ -1,0 +1,82 @@
+/** What `corral run` does for a sandbox behind the egress gateway: plan its network, start the
+ * workspace's gateway (and a port relay), and let go of the gateway when the run ends. */
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentSpec } from '../../agents/types.js';
+import type { Config } from '../../config/index.js';
+import type { ContainerEngine } from '../../engine/index.js';
+import { consoleProgress } from '../../images/build.js';
+import type { Workspace } from '../../sandbox/identity.js';
+import { buildSettings } from '../../sandbox/image.js';
+import type { SandboxSpec } from '../../sandbox/spec.js';
+import type { RunOptions } from './run-options.js';
+
+/** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */
+export async function sandboxNetwork(
+  engine: ContainerEngine,
+  workspace: Workspace,
+  config: Config,
+  opts: RunOptions,
+): Promise<SandboxSpec['network']> {
+  const mode = opts.network ?? config.network;
+  if (mode === 'open') {
+    process.stderr.write(
+      'corral: --network open: this sandbox reaches your whole network and the host, with no egress control or audit.\n',
+    );
+  }
+  if (mode !== 'gateway') return { mode };
+  const { gatewayDirs } = await import('../../gateway/container.js');
+  return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock, trustCa: true };
+}
+
+/** Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying. */
+export async function startGateway(
+  engine: ContainerEngine,
+  agent: AgentSpec,
+  workspace: Workspace,
+  config: Config,
+  opts: RunOptions,
+  spec: SandboxSpec,
+): Promise<void> {
+  const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
+  // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
+  const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
+  const gateway = await prepareGateway(engine, {
+    agent,
+    workspaceId: workspace.id,
+    config,
+    flags: {
+      ...(opts.allow ? { allow: opts.allow } : {}),
+      ...(opts.deny ? { deny: opts.deny } : {}),
+      allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
+    },
+    credentials: spec.credentials,
+    session: spec.session,
+    build: buildSettings(config),
+    progress: consoleProgress(process.stderr),
+  });
+  if (spec.ports.length) {
+    const inboundDir = join(gateway.root, 'in', spec.name);
+    await mkdir(inboundDir, { recursive: true });
+    // The sandbox user (another uid on Docker-as-root) creates its sockets here.
+    await chmod(inboundDir, 0o777);
+    spec.portRelay = { image: gateway.image, user: gatewayUser(engine), inboundDir };
+  }
+}
+
+function loopbackPort(url: string): number | undefined {
+  const u = new URL(url);
+  if (!['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'].includes(u.hostname)) return undefined;
+  return Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+}
+
+/** Drop the run's lease on the gateway; the gateway stops if nothing else uses it. */
+export async function releaseRunGateway(
+  engine: ContainerEngine,
+  workspace: Workspace,
+  spec: SandboxSpec,
+): Promise<void> {
+  if (spec.network.mode !== 'gateway') return;
+  const { releaseGateway } = await import('../../gateway/container.js');
+  await releaseGateway(engine, workspace.id, spec.session).catch(() => {});
+}
