@@ -121,6 +121,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
     });
   }
 
+  out.push(await gatewayCheck(engine, ctx.config));
   const volumes = new Set((await engine.listVolumes(['io.corral.managed=true'])).map((v) => v.name));
   for (const agent of ctx.agents) {
     const own = ctx.config.agents[agent.name];
@@ -145,6 +146,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
         ...(present ? {} : { fix: `corral image build ${agent.name}` }),
       });
     }
+    out.push(injectionCheck(agent, ctx.config));
     const volume = homeVolumeName(agent.name);
     const keys = agent.authEnv.filter((k) => process.env[k]);
     out.push({
@@ -154,6 +156,49 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
     });
   }
   return out;
+}
+
+async function gatewayCheck(engine: ContainerEngine, config: Config): Promise<CheckResult> {
+  if (config.network !== 'gateway') {
+    return {
+      name: 'egress gateway',
+      status: 'warn',
+      detail: `network: ${config.network} — sandboxes ${config.network === 'open' ? 'reach everything, unfiltered' : 'have no network'}`,
+      fix: 'Remove `network:` from the config to go back to the gateway (the default).',
+    };
+  }
+  const { GATEWAY_BUNDLE, gatewayTag } = await import('../images/gateway.js');
+  if (!existsSync(GATEWAY_BUNDLE)) {
+    return {
+      name: 'egress gateway',
+      status: 'fail',
+      detail: `${GATEWAY_BUNDLE} is missing`,
+      fix: 'npm run build',
+    };
+  }
+  const tag = gatewayTag(readFileSync(GATEWAY_BUNDLE));
+  return (await engine.imageExists(tag))
+    ? { name: 'egress gateway', status: 'ok', detail: `${tag}; preset ${config.egress.preset}` }
+    : {
+        name: 'egress gateway',
+        status: 'info',
+        detail: `image not built yet (the first run builds it); preset ${config.egress.preset}`,
+      };
+}
+
+/** Which of the agent's keys stay on the host (gateway injection) and which enter the sandbox. */
+function injectionCheck(agent: AgentSpec, config: Config): CheckResult {
+  const injected = agent.injectable.map((i) => i.env);
+  const passedIn = agent.authEnv.filter((k) => !injected.includes(k));
+  const behind = config.network === 'gateway';
+  const parts = [
+    injected.length && behind ? `injected by the gateway (never in the sandbox): ${injected.join(', ')}` : '',
+    passedIn.length || !behind
+      ? `passed into the sandbox when you name them: ${(behind ? passedIn : agent.authEnv).join(', ')}`
+      : '',
+    'a login stored in its state volume stays in the sandbox',
+  ].filter(Boolean);
+  return { name: `${agent.name} keys`, status: 'info', detail: parts.join('; ') };
 }
 
 export function exitCodeFor(results: CheckResult[]): number {
