@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
  * Startup overhead of `corral shell <agent> -- true` against a raw `podman run` / `docker run` of the
- * same image, interleaved in one run so machine noise hits both equally. Two corral paths:
- *   cold  a new sandbox per command (`--no-join`)
- *   warm  the agent's sandbox is already running here (`corral shell -d`), so the command joins it
+ * same image, interleaved in one run so machine noise hits both equally. corral paths:
+ *   cold+gw     a new sandbox per command (`--no-join`) behind the workspace's egress gateway,
+ *               which is not running yet: the run starts it and stops it again (the default path)
+ *   cold        a new sandbox per command while the gateway is already up (another sandbox runs)
+ *   cold open   a new sandbox on the engine's ordinary network (`--network open`, no gateway)
+ *   warm        the agent's sandbox is already running here (`corral shell -d`): the command joins it
  * Prints medians, the ratio and the absolute overhead per engine and path.
  *
  *   node bench/startup.mjs [--runs 10] [--engines podman,docker] [--agent claude]
@@ -57,7 +60,9 @@ for (const engine of values.engines.split(',')) {
   );
   const image = images.find((i) => i.agent === values.agent && i.current)?.tag;
   if (!image) throw new Error(`no current ${values.agent} image on ${engine}`);
+  const coldGw = [];
   const cold = [];
+  const open = [];
   const warm = [];
   const raw = [];
   const shell = (...extra) =>
@@ -71,11 +76,16 @@ for (const engine of values.engines.split(',')) {
   // One warm-up each, not counted.
   shell('--no-join');
   time(engine, ['run', '--rm', image, 'true']);
+  for (let i = 0; i < runs; i++) {
+    coldGw.push(shell('--no-join'));
+    raw.push(time(engine, ['run', '--rm', image, 'true']));
+  }
   corral('shell', values.agent, '-d', '--', 'sleep', 'infinity');
   try {
     shell();
     for (let i = 0; i < runs; i++) {
       cold.push(shell('--no-join'));
+      open.push(shell('--no-join', '--network', 'open'));
       warm.push(shell());
       raw.push(time(engine, ['run', '--rm', image, 'true']));
     }
@@ -84,7 +94,9 @@ for (const engine of values.engines.split(',')) {
   }
   const r = median(raw);
   for (const [path, xs] of [
+    ['cold+gw', coldGw],
     ['cold', cold],
+    ['cold open', open],
     ['warm', warm],
   ]) {
     const c = median(xs);
@@ -99,6 +111,6 @@ for (const engine of values.engines.split(',')) {
   }
 }
 console.log(
-  `startup: corral shell ${values.agent} -- true (cold: a new sandbox; warm: joins the running one) vs raw <engine> run --rm IMAGE true (median of ${runs}, interleaved)`,
+  `startup: corral shell ${values.agent} -- true (cold+gw: new sandbox, gateway starts; cold: new sandbox, gateway up; cold open: no gateway; warm: joins the running one) vs raw <engine> run --rm IMAGE true (median of ${runs}, interleaved)`,
 );
 console.table(rows);
