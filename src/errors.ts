@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | 'MODEL_SCRIPT_INVALID'
   | 'WORKSPACE_INVALID'
+  | 'SECRETS_FOUND'
   | 'INTERRUPTED';
 
 export class CorralError extends Error {

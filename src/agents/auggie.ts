@@ -20,5 +20,6 @@ export const auggie = defineAgent({
   notes: [
     'no autonomy flag: --permission takes one tool per rule (no wildcard); --print runs without prompts',
     'no custom model endpoint: Auggie talks only to Augment',
+    'no host bridge yet: it has --mcp-config, but with no custom endpoint corral cannot test it',
   ],
 });

@@ -18,9 +18,10 @@ export const claude = defineAgent({
   hostSettings: ['.claude/settings.json', '.claude/CLAUDE.md'],
   // Its own file, not ~/.claude.json: that one holds the login.
   mcp: {
-    file: '.corral/mcp.json',
     format: 'claude-json',
-    args: ['--mcp-config', '/home/agent/.corral/mcp.json'],
+    file: '.corral/mcp.json',
+    args: ['--mcp-config', '{file}'],
+    tool: 'mcp__corral__run_command',
   },
   injectable: [
     { env: 'ANTHROPIC_API_KEY', host: 'api.anthropic.com', header: 'x-api-key' },

@@ -37,6 +37,9 @@ export const codex = defineAgent({
   instructionsFile: 'AGENTS.md',
   // config.toml is left out: its model provider would fight the one corral writes for an endpoint.
   hostSettings: ['.codex/AGENTS.md'],
+  // A `-c` override rather than config.toml, which holds the user's own settings in the state
+  // volume; the bearer token comes from the environment (bearer_token_env_var).
+  mcp: { format: 'codex-override', args: ['-c', '{config}'], tool: 'mcp__corral__run_command' },
   injectable: [
     { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
     { env: 'CODEX_API_KEY', host: 'api.openai.com', header: 'authorization' },

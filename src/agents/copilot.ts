@@ -25,6 +25,13 @@ export const copilot = defineAgent({
   ],
   // Its own file; it also reads AGENTS.md, CLAUDE.md and GEMINI.md (`copilot instruction list`).
   instructionsFile: '.github/copilot-instructions.md',
+  // Augments ~/.copilot/mcp-config.json for this session only.
+  mcp: {
+    format: 'copilot-json',
+    file: '.corral/copilot-mcp.json',
+    args: ['--additional-mcp-config', '@{file}'],
+    tool: 'corral-run_command',
+  },
   env: { COPILOT_AUTO_UPDATE: 'false' },
   endpoint: {
     // BYOK: with COPILOT_PROVIDER_BASE_URL set it needs no GitHub login; offline mode also drops

@@ -33,6 +33,13 @@ export const devstral = defineAgent({
   statePaths: ['.vibe'],
   authEnv: ['MISTRAL_API_KEY'],
   injectable: [{ env: 'MISTRAL_API_KEY', host: 'api.mistral.ai', header: 'authorization' }],
+  // Vibe's VIBE_* env layer: its mcp_servers list is merged with config.toml's by name. Vibe 3
+  // offers MCP tools in code mode: the model calls them inside its run_typescript tool.
+  mcp: {
+    format: 'vibe-json',
+    env: { VIBE_MCP_SERVERS: '{config}' },
+    tool: 'run_typescript: tools.mcp_corral.run_command(…)',
+  },
   apiDomains: ['api.mistral.ai', 'console.mistral.ai'],
   instructionsFile: 'AGENTS.md',
   endpoint: {

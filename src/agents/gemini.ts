@@ -40,6 +40,13 @@ export const gemini = defineAgent({
   ],
   instructionsFile: 'GEMINI.md',
   hostSettings: ['.gemini/settings.json', '.gemini/GEMINI.md'],
+  // An extension of corral's own: settings.json (the user's, or an endpoint's) stays untouched.
+  // (A system-defaults file would be simpler, but Gemini reads one only from a root-owned folder.)
+  mcp: {
+    format: 'gemini-extension',
+    file: '.gemini/extensions/corral/gemini-extension.json',
+    tool: 'mcp_corral_run_command',
+  },
   injectable: [
     { env: 'GEMINI_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },
     { env: 'GOOGLE_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },

@@ -61,6 +61,8 @@ export const opencode = defineAgent({
     { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
     { env: 'GEMINI_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },
   ],
+  // OPENCODE_CONFIG_CONTENT is merged over every config file OpenCode reads; none is touched.
+  mcp: { format: 'opencode-json', env: { OPENCODE_CONFIG_CONTENT: '{config}' }, tool: 'corral_run_command' },
   hostSettings: ['.config/opencode/opencode.json', '.config/opencode/AGENTS.md'],
   env: { OPENCODE_DISABLE_AUTOUPDATE: 'true' },
   endpoint: {

@@ -44,5 +44,8 @@ export const pi = defineAgent({
     args: ['--provider', 'corral', '--model', 'corral-scripted'],
     promptArgs: ['-p', '{prompt}'],
   },
-  notes: ['no autonomy flag: pi has no permission prompts and runs every tool without asking'],
+  notes: [
+    'no autonomy flag: pi has no permission prompts and runs every tool without asking',
+    'no host bridge: pi has no MCP support (by design)',
+  ],
 });

@@ -37,6 +37,16 @@ export const EndpointSchema = z.object({
   promptArgs: z.array(z.string()),
 });
 
+/** The MCP config formats corral renders for its host bridge (src/bridge/agent-config.ts). */
+export const McpFormatSchema = z.enum([
+  'claude-json',
+  'gemini-extension',
+  'opencode-json',
+  'copilot-json',
+  'codex-override',
+  'vibe-json',
+]);
+
 export const AgentSpecSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),
   displayName: z.string(),
@@ -84,10 +94,25 @@ export const AgentSpecSchema = z.object({
     )
     .default([]),
   /**
-   * How the agent is told about corral's host bridge (an MCP server over streamable HTTP): a config
-   * file written into its home in `format`, and args that make it load that file.
+   * How the agent is told about corral's host bridge (an MCP server over streamable HTTP with a
+   * bearer token): the config rendered in `format`, handed over by a file in its home, args or env.
    */
-  mcp: z.object({ file: z.string(), format: z.enum(['claude-json']), args: z.array(z.string()) }).optional(),
+  mcp: z
+    .object({
+      format: McpFormatSchema,
+      /**
+       * A file (relative to $HOME) that receives the config. Never a file the agent keeps its own
+       * login or settings in: an endpoint's file of the same name is merged into, nothing else is.
+       */
+      file: z.string().optional(),
+      /** Args right after the command; `{file}` is the file's absolute path, `{config}` the config text. */
+      args: z.array(z.string()).default([]),
+      /** Env for the agent, with the same placeholders. */
+      env: z.record(z.string(), z.string()).default({}),
+      /** The name the agent gives the model for the bridge's `run_command` (the server is `corral`). */
+      tool: z.string(),
+    })
+    .optional(),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

@@ -5,17 +5,24 @@
  * user input, so they are validated by the unit tests instead of on every start.
  */
 import type { z } from 'zod';
-import type { AgentSpecSchema, EndpointSchema, InstallSchema, WireSchema } from './schema.js';
+import type {
+  AgentSpecSchema,
+  EndpointSchema,
+  InstallSchema,
+  McpFormatSchema,
+  WireSchema,
+} from './schema.js';
 
 export type Install = z.infer<typeof InstallSchema>;
 export type Wire = z.infer<typeof WireSchema>;
 export type Endpoint = z.infer<typeof EndpointSchema>;
+export type McpFormat = z.infer<typeof McpFormatSchema>;
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
 
 /** Fill in the schema's defaults (the schema itself checks each spec in test/unit/agents.test.ts). */
 export function defineAgent(spec: AgentSpecInput): AgentSpec {
-  const { endpoint, ...rest } = spec;
+  const { endpoint, mcp, ...rest } = spec;
   return {
     env: {},
     notes: [],
@@ -23,5 +30,6 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
     injectable: [],
     ...rest,
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
+    ...(mcp ? { mcp: { args: [], env: {}, ...mcp } } : {}),
   };
 }

@@ -9,6 +9,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   auto_remove: true,
   host_ca: 'auto',
   host_settings: false,
+  credential_check: true,
   limits: { pids: 4096, memory: '8g' },
   transcripts: { enabled: true, keep: 200 },
   env: {},

@@ -28,6 +28,7 @@ const ENV_KEYS: Record<string, { key: string[]; type: 'string' | 'boolean' | 'in
   CORRAL_BASE_IMAGE: { key: ['base_image'], type: 'string' },
   CORRAL_PIDS_LIMIT: { key: ['limits', 'pids'], type: 'int' },
   CORRAL_MEMORY: { key: ['limits', 'memory'], type: 'string' },
+  CORRAL_CREDENTIAL_CHECK: { key: ['credential_check'], type: 'boolean' },
 };
 
 function envValue(name: string, raw: string, type: 'string' | 'boolean' | 'int'): unknown {

@@ -72,6 +72,12 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   /** Copy each agent's settings files from your home in at start (agents.<name>.host_settings wins). */
   host_settings: z.boolean().default(false),
+  /**
+   * Scan the workspace for credentials (keys, tokens, .env secrets) before a sandbox starts on it,
+   * and ask (or, without a terminal, refuse) while findings are untriaged. A project file cannot turn
+   * this off until the project is trusted.
+   */
+  credential_check: z.boolean().default(true),
   /** Record attached terminal sessions (asciicast v2) and keep the newest `keep`. */
   transcripts: z
     .strictObject({ enabled: z.boolean().default(true), keep: z.number().int().min(0).default(200) })

@@ -49,7 +49,8 @@ const HOST_COPY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Split an untrusted project layer into what is safe to honour and a list of what was skipped.
  * Widening: mounts, host-environment copies (bare names in an env list), custom images, the
- * base image and host CA file, services, and egress beyond the agent's own API.
+ * base image and host CA file, services, egress beyond the agent's own API, and turning off the
+ * credential scan (a repository must not be able to hide its own planted keys from the check).
  */
 export function restrictUntrusted(layer: Record<string, unknown>): {
   safe: Record<string, unknown>;
@@ -66,6 +67,7 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
   for (const [k, v] of Object.entries(layer)) {
     if (['mounts', 'base_image', 'host_ca', 'services', 'host_settings'].includes(k)) skipped.push(k);
     else if (k === 'network' && v === 'open') skipped.push('network (open)');
+    else if (k === 'credential_check' && v !== true) skipped.push(`credential_check (${String(v)})`);
     else if (k === 'egress' && typeof v === 'object' && v !== null) {
       // Denials only narrow; everything else in egress opens a way out.
       const { deny, ...widening } = v as Record<string, unknown>;

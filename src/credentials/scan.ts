@@ -4,27 +4,38 @@
  * user to mask, allow (see triage.ts) or abort; `corral scan` runs it on its own.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { CorralError } from '../errors.js';
 import { detect } from './rules.js';
-import type { FileInput, Finding, ScanOptions, ScanResult } from './types.js';
-import { type IgnoreLayer, layersFor, listDir } from './walk.js';
+import type { FileInput, FileStat, Finding, ScanOptions, ScanResult } from './types.js';
+import { type IgnoreLayer, readFolder } from './walk.js';
 
-export type { Finding, ScanOptions, ScanResult } from './types.js';
+export type { FileStat, Finding, ScanOptions, ScanResult } from './types.js';
 
 export const DEFAULT_BUDGET_MS = 3000;
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 /** Git's own test for binary: a NUL byte near the start. */
 const BINARY_SNIFF_BYTES = 8192;
-/** Files between yields to the event loop (so a Ctrl-C or progress timer is not starved). */
+/** Files and folders between yields to the event loop (so a Ctrl-C or progress timer is not starved). */
 const BATCH = 64;
 
-interface FileRead {
+export interface FileRead {
   fingerprint: string;
   text?: string;
+  /** What the open file was when read: an incremental scan compares it on the next run. */
+  stat: FileStat;
 }
+
+/** How a file is read; tests pass their own to count reads. */
+export type Reader = (abs: string, maxBytes: number) => FileRead | undefined;
+
+export const statOf = (st: Stats): FileStat => ({
+  size: st.size,
+  mtimeMs: st.mtimeMs,
+  ino: st.ino,
+});
 
 /**
  * Read one regular file without following a symlink, even one swapped in after the directory was
@@ -32,7 +43,7 @@ interface FileRead {
  * for small cached files the promise API's thread-pool round trips cost several times the read
  * itself; the scan loop yields to the event loop between batches instead.
  */
-function readRegular(abs: string, maxBytes: number): FileRead | undefined {
+export function readRegular(abs: string, maxBytes: number): FileRead | undefined {
   let fd: number;
   try {
     fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -42,17 +53,18 @@ function readRegular(abs: string, maxBytes: number): FileRead | undefined {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
+    const stat = statOf(st);
     const hash = createHash('sha256');
     if (st.size > maxBytes) {
       // Too big to scan, but a key file recognised by name still needs a fingerprint to be allowed.
       const chunk = Buffer.allocUnsafe(64 * 1024);
       for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
-      return { fingerprint: hash.digest('hex') };
+      return { fingerprint: hash.digest('hex'), stat };
     }
     const buf = readFileSync(fd);
     const fingerprint = hash.update(buf).digest('hex');
-    if (buf.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { fingerprint };
-    return { fingerprint, text: buf.toString('utf8') };
+    if (buf.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { fingerprint, stat };
+    return { fingerprint, text: buf.toString('utf8'), stat };
   } catch {
     return undefined;
   } finally {
@@ -60,9 +72,8 @@ function readRegular(abs: string, maxBytes: number): FileRead | undefined {
   }
 }
 
-function scanFile(root: string, rel: string, maxBytes: number): Finding[] {
-  const read = readRegular(join(root, rel), maxBytes);
-  if (!read) return [];
+/** The findings in one file as read. */
+export function findingsOf(rel: string, read: FileRead): Finding[] {
   const input: FileInput = {
     path: rel,
     name: basename(rel),
@@ -71,14 +82,12 @@ function scanFile(root: string, rel: string, maxBytes: number): Finding[] {
   return detect(input).map((h) => ({ path: rel, ...h, fingerprint: read.fingerprint }));
 }
 
-export async function scanWorkspace(root: string, opts: ScanOptions = {}): Promise<ScanResult> {
-  const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
-  const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const started = performance.now();
-  let realRoot: string;
+/** The workspace's real path; a CorralError when it is not a readable folder. */
+export async function scanRoot(root: string): Promise<string> {
   try {
-    realRoot = await realpath(root);
+    const realRoot = await realpath(root);
     if (!(await stat(realRoot)).isDirectory()) throw new Error('not a directory');
+    return realRoot;
   } catch {
     throw new CorralError(
       'WORKSPACE_INVALID',
@@ -86,6 +95,31 @@ export async function scanWorkspace(root: string, opts: ScanOptions = {}): Promi
       'Pass an existing folder.',
     );
   }
+}
+
+/** Called per file the walk looks at, with the real root and the file's relative path. */
+export type Visit = (realRoot: string, rel: string) => Finding[];
+
+/** `skip` entries cover themselves and everything below them. */
+function skipper(skip: string[] | undefined): (rel: string) => boolean {
+  const set = new Set((skip ?? []).map((s) => s.split(sep).join('/').replace(/\/+$/, '')));
+  if (!set.size) return () => false;
+  return (rel) => {
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1))
+      if (set.has(rel.slice(0, i))) return true;
+    return set.has(rel);
+  };
+}
+
+/**
+ * Walk the files a scan looks at (see walk.ts) within the budget, calling `visit` for each. The
+ * full scan reads every file; the incremental one (scan-cache.ts) reads only what changed.
+ */
+export async function walkWorkspace(root: string, opts: ScanOptions, visit: Visit): Promise<ScanResult> {
+  const budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
+  const started = performance.now();
+  const realRoot = await scanRoot(root);
+  const skipped = skipper(opts.skip);
 
   const findings: Finding[] = [];
   let filesScanned = 0;
@@ -94,22 +128,32 @@ export async function scanWorkspace(root: string, opts: ScanOptions = {}): Promi
 
   // Depth-first with an explicit stack: no recursion limit on deep trees, and a stop check per step.
   const stack: { dir: string; layers: IgnoreLayer[] }[] = [{ dir: '', layers: [] }];
+  let steps = 0;
   while (stack.length) {
     const { dir, layers: parentLayers } = stack.pop()!;
+    if (++steps % BATCH === 0) await new Promise((r) => setImmediate(r));
     let stopped = stopReason();
     if (stopped) return { findings, complete: false, filesScanned, stoppedBy: stopped };
-    const layers = await layersFor(realRoot, dir, parentLayers);
-    const { files, dirs } = await listDir(realRoot, dir, layers);
-    for (let i = 0; i < files.length; i++) {
-      if (i % BATCH === BATCH - 1) await new Promise((r) => setImmediate(r));
+    const { files, dirs, layers } = readFolder(realRoot, dir, parentLayers);
+    for (const file of files) {
+      if (++steps % BATCH === 0) await new Promise((r) => setImmediate(r));
       stopped = stopReason();
       if (stopped) return { findings, complete: false, filesScanned, stoppedBy: stopped };
-      findings.push(...scanFile(realRoot, files[i]!, maxBytes));
+      if (skipped(file)) continue;
+      findings.push(...visit(realRoot, file));
       filesScanned++;
-      opts.onProgress?.(filesScanned, files[i]!);
+      opts.onProgress?.(filesScanned, file);
     }
-    for (let i = dirs.length - 1; i >= 0; i--) stack.push({ dir: dirs[i]!, layers });
+    for (let i = dirs.length - 1; i >= 0; i--) if (!skipped(dirs[i]!)) stack.push({ dir: dirs[i]!, layers });
   }
   // Every file was looked at, even if the budget or signal ran out during the last one.
   return { findings, complete: true, filesScanned };
+}
+
+export async function scanWorkspace(root: string, opts: ScanOptions = {}): Promise<ScanResult> {
+  const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  return walkWorkspace(root, opts, (realRoot, rel) => {
+    const read = readRegular(join(realRoot, rel), maxBytes);
+    return read ? findingsOf(rel, read) : [];
+  });
 }

@@ -22,6 +22,18 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Larger files are skipped by their content (default 1 MiB); name-based rules still apply. */
   maxFileBytes?: number;
+  /**
+   * Workspace-relative folders not to scan: corral's own data and state folders when they lie inside
+   * (the sandbox never sees them) and masked folders (a volume covers them there).
+   */
+  skip?: string[];
+}
+
+/** What identifies a file's version without reading it (an incremental scan's cache key). */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  ino: number;
 }
 
 export interface ScanResult {

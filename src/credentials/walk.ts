@@ -6,7 +6,7 @@
  * names are scanned even when ignored. Symlinks are never followed: their targets may lie outside the
  * workspace, and a link inside it is scanned where it really lives.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
@@ -25,20 +25,22 @@ export interface IgnoreLayer {
 export interface DirListing {
   files: string[];
   dirs: string[];
+  /** The ignore layers in force inside the folder, for its subfolders. */
+  layers: IgnoreLayer[];
 }
 
-async function readIgnore(path: string): Promise<string | undefined> {
+function readIgnore(path: string): string | undefined {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
 }
 
 /** The layers in force inside `dir`: its parent's plus its own .gitignore (and, at the root, .git/info/exclude). */
-export async function layersFor(root: string, dir: string, parent: IgnoreLayer[]): Promise<IgnoreLayer[]> {
-  const sources = [await readIgnore(join(root, dir, '.gitignore'))];
-  if (dir === '') sources.unshift(await readIgnore(join(root, '.git/info/exclude')));
+function layersFor(root: string, dir: string, parent: IgnoreLayer[], hasIgnoreFile: boolean): IgnoreLayer[] {
+  const sources = [hasIgnoreFile ? readIgnore(join(root, dir, '.gitignore')) : undefined];
+  if (dir === '') sources.unshift(readIgnore(join(root, '.git/info/exclude')));
   const text = sources.filter((s) => s !== undefined).join('\n');
   return text ? [...parent, { dir, rules: ignore().add(text) }] : parent;
 }
@@ -55,15 +57,27 @@ export function isIgnored(layers: IgnoreLayer[], rel: string, isDir: boolean): b
   return ignored;
 }
 
-/** Regular files and directories of one folder, filtered; unreadable folders list as empty. */
-export async function listDir(root: string, dir: string, layers: IgnoreLayer[]): Promise<DirListing> {
-  const out: DirListing = { files: [], dirs: [] };
-  let entries: import('node:fs').Dirent[];
+/**
+ * Regular files and directories of one folder, filtered, with the ignore layers in force inside it;
+ * an unreadable folder lists as empty. Synchronous: on the start path a walk of a thousand folders
+ * is mostly waiting for the thread pool otherwise (the caller yields between batches).
+ */
+export function readFolder(root: string, dir: string, parent: IgnoreLayer[]): DirListing {
+  const out: DirListing = { files: [], dirs: [], layers: parent };
+  let entries: Dirent[];
   try {
-    entries = await readdir(join(root, dir), { withFileTypes: true });
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
   } catch {
     return out;
   }
+  // Only a folder that has a .gitignore costs a read for it.
+  const layers = layersFor(
+    root,
+    dir,
+    parent,
+    entries.some((e) => e.name === '.gitignore' && !e.isDirectory()),
+  );
+  out.layers = layers;
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const rel = dir ? `${dir}/${e.name}` : e.name;

@@ -7,7 +7,8 @@ import { callId, type OfferedTool } from './tools.js';
 export interface ResponsesRequest {
   model?: string;
   stream?: boolean;
-  tools?: { type?: string; name?: string }[];
+  /** Codex groups MCP tools in `namespace` tools (`mcp__<server>`) that hold function tools. */
+  tools?: { type?: string; name?: string; tools?: { name?: string }[] }[];
   input?: string | { type?: string; role?: string }[];
 }
 
@@ -25,6 +26,9 @@ export function inspect(req: ResponsesRequest): {
         ? [{ name: 'local_shell', type: 'local_shell' }]
         : [],
   );
+  // A script names a namespaced tool `<namespace>__<tool>` (mcp__corral__run_command, as Claude
+  // Code names the same MCP tool).
+  for (const [name] of namespaced(req)) tools.push({ name, type: 'function' });
   const items = Array.isArray(req.input) ? req.input : [];
   return {
     tools,
@@ -33,7 +37,18 @@ export function inspect(req: ResponsesRequest): {
   };
 }
 
-function outputItems(reply: Reply): Record<string, unknown>[] {
+/** Flat script name → the namespace and name Codex expects back in the function call. */
+function namespaced(req: ResponsesRequest): Map<string, { namespace: string; name: string }> {
+  const out = new Map<string, { namespace: string; name: string }>();
+  for (const t of req.tools ?? []) {
+    if (t.type !== 'namespace' || !t.name) continue;
+    for (const inner of t.tools ?? [])
+      if (inner.name) out.set(`${t.name}__${inner.name}`, { namespace: t.name, name: inner.name });
+  }
+  return out;
+}
+
+function outputItems(reply: Reply, req: ResponsesRequest): Record<string, unknown>[] {
   const message = (text: string) => ({
     type: 'message',
     id: callId('msg'),
@@ -56,13 +71,15 @@ function outputItems(reply: Reply): Record<string, unknown>[] {
       },
     ];
   }
+  const topLevel = (req.tools ?? []).some((t) => t.name === reply.name && t.type !== 'namespace');
+  const ns = topLevel ? undefined : namespaced(req).get(reply.name);
   return [
     ...say,
     {
       type: 'function_call',
       id: callId('fc'),
       call_id: callId('call'),
-      name: reply.name,
+      ...(ns ?? { name: reply.name }),
       arguments: JSON.stringify(reply.input),
       status: 'completed',
     },
@@ -70,7 +87,7 @@ function outputItems(reply: Reply): Record<string, unknown>[] {
 }
 
 export function respond(res: ServerResponse, req: ResponsesRequest, reply: Reply, stream: boolean): void {
-  const output = outputItems(reply);
+  const output = outputItems(reply, req);
   const response = {
     id: callId('resp'),
     object: 'response',

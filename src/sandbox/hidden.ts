@@ -4,7 +4,7 @@
  * session transcripts. When a workspace contains them (corral run in $HOME), an empty read-only
  * folder is mounted over each.
  */
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { corralPaths } from '../config/paths.js';
 
@@ -24,4 +24,21 @@ export async function emptyDir(): Promise<string> {
   const dir = join(corralPaths.cache, 'empty');
   await mkdir(dir, { recursive: true, mode: 0o555 });
   return dir;
+}
+
+/** An empty read-only file to mount over masked credential files (see credentials/triage.ts). */
+export async function emptyFile(): Promise<string> {
+  const file = join(corralPaths.cache, 'empty-file');
+  const ok = async () => {
+    const st = await lstat(file).catch(() => undefined);
+    return st?.isFile() === true && st.size === 0;
+  };
+  if (await ok()) return file;
+  await mkdir(corralPaths.cache, { recursive: true });
+  await rm(file, { force: true });
+  // `wx`: never write through something planted there; another start making it first is fine.
+  await writeFile(file, '', { mode: 0o444, flag: 'wx' }).catch(async (e) => {
+    if (!(await ok())) throw e;
+  });
+  return file;
 }

@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { buildEnv } from './env.js';
-import { emptyDir, hiddenInside, privateDirs } from './hidden.js';
+import { emptyDir, emptyFile, hiddenInside, privateDirs } from './hidden.js';
 import { withHostSettings } from './host-settings.js';
 import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
 import { validateMaskDir } from './masks.js';
@@ -53,6 +53,8 @@ export interface RunRequest {
   ports?: string[];
   /** Masks recorded with `corral mask` (config `masks` are added here). */
   masks?: string[];
+  /** Workspace files shadowed by an empty read-only file (masked credential findings). */
+  maskedFiles?: string[];
   /** Publish ports on all host addresses instead of 127.0.0.1. */
   publicPorts?: boolean;
   /** A trusted project's devcontainer.json: its env, forwarded ports and post-create command. */
@@ -78,6 +80,19 @@ function networkFor(req: RunRequest, config: Config, ports: unknown[]): SandboxS
 }
 
 const INSTRUCTIONS_LIMIT = 64 * 1024;
+
+/** A masked file's path as the scan reports it: relative, POSIX, inside the workspace. */
+function validateMaskedFile(path: string): string {
+  const parts = path.split('/');
+  if (!path || path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `Cannot mask the file "${path}": not a path inside the workspace.`,
+      'Mask files by the path `corral scan` lists.',
+    );
+  }
+  return path;
+}
 
 /** AGENTS.md for agents that read another name, when the workspace has no file of that name. */
 async function instructionsArgs(agent: AgentSpec, workspace: string): Promise<string[]> {
@@ -155,6 +170,10 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     network,
     credentials,
     hidden: { paths: hidden, emptyDir: hidden.length ? await emptyDir() : '' },
+    maskedFiles: {
+      paths: [...new Set((req.maskedFiles ?? []).map(validateMaskedFile))],
+      emptyFile: req.maskedFiles?.length ? await emptyFile() : '',
+    },
     ports: [
       ...new Set([...(dev?.ports.map(String) ?? []), ...(config.ports ?? []), ...(req.ports ?? [])]),
     ].map((p) => parsePort(p, req.publicPorts ?? false)),

@@ -54,6 +54,8 @@ export interface SandboxSpec {
   credentials: InjectedCredential[];
   /** corral's own folders inside the workspace, covered by `emptyDir` (see hidden.ts). */
   hidden: { paths: string[]; emptyDir: string };
+  /** Workspace files with credentials the user chose to mask, each covered by the read-only `emptyFile`. */
+  maskedFiles: { paths: string[]; emptyFile: string };
   /**
    * Behind the gateway the sandbox has no network to publish ports on: a relay container
    * publishes them and reaches the sandbox's ports through sockets in `inboundDir`.
@@ -120,7 +122,7 @@ export function caTrustEnv(): Record<string, string> {
 }
 
 /** Env that points every common HTTP client at the forwarder in front of the gateway. */
-export function proxyEnv(): Record<string, string> {
+export function proxyEnv(nodeOptions?: string): Record<string, string> {
   const url = `http://127.0.0.1:${SANDBOX_PROXY_PORT}`;
   const noProxy = 'localhost,127.0.0.1,::1';
   return {
@@ -133,7 +135,8 @@ export function proxyEnv(): Record<string, string> {
     // Node's own fetch and http honour the proxy variables only when asked (Node ≥ 22.21), and
     // then warn on every start that the agent doing it is experimental.
     NODE_USE_ENV_PROXY: '1',
-    NODE_OPTIONS: '--disable-warning=UNDICI-EHPA',
+    // Added to the user's own NODE_OPTIONS, not in place of them.
+    NODE_OPTIONS: [nodeOptions, '--disable-warning=UNDICI-EHPA'].filter(Boolean).join(' '),
   };
 }
 
@@ -204,7 +207,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
     cmd: wrapped.cmd,
     env: {
       ...s.env,
-      ...(gateway ? proxyEnv() : {}),
+      ...(gateway ? proxyEnv(s.env.NODE_OPTIONS) : {}),
       ...(gateway?.trustCa ? caTrustEnv() : {}),
       ...wrapped.env,
       HOME: SANDBOX_HOME,
@@ -232,6 +235,12 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       ...s.hidden.paths.map((p) => ({
         type: 'bind' as const,
         source: s.hidden.emptyDir,
+        target: `${WORKSPACE_DIR}/${p}`,
+        readOnly: true,
+      })),
+      ...s.maskedFiles.paths.map((p) => ({
+        type: 'bind' as const,
+        source: s.maskedFiles.emptyFile,
         target: `${WORKSPACE_DIR}/${p}`,
         readOnly: true,
       })),

@@ -74,7 +74,8 @@ for (const kind of TEST_ENGINES) {
       site = await siteContainer(kind, image, `corral-test-site-${process.pid}`);
       hostService = await upstream('host-service-ok');
       const home = await realpath(await mkdtemp(join(tmpdir(), 'corral-gw-')));
-      const testCa = await loadOrCreateCa(join(home, 'test-ca'));
+      // Outside the workspace: its private key would (rightly) stop the start at the credential check.
+      const testCa = await loadOrCreateCa(join(await mkdtemp(join(tmpdir(), 'corral-gw-ca-')), 'test-ca'));
       const leaf = await testCa.issueLeaf('api.anthropic.com');
       api = await siteContainer(kind, image, `corral-test-api-${process.pid}`, API, [
         '-e',

@@ -7,20 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AgentSpec } from '../../agents/types.js';
+import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
+import { SANDBOX_HOME } from '../../images/recipes.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 
 export const BRIDGE_PORT = 3129;
-
-export function mcpConfig(token: string): string {
-  const url = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
-  // claude-json: the shape of Claude Code's --mcp-config file.
-  return JSON.stringify(
-    { mcpServers: { corral: { type: 'http', url, headers: { Authorization: `Bearer ${token}` } } } },
-    null,
-    2,
-  );
-}
+export const BRIDGE_URL = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
 
 /** Start the bridge and wire it into the spec; returns what stops it. */
 export async function startRunBridge(
@@ -29,10 +22,18 @@ export async function startRunBridge(
   spec: SandboxSpec,
   note: (line: string) => void,
 ): Promise<() => Promise<void>> {
-  if (spec.network.mode !== 'gateway' || !agent.mcp || spec.argv[0] !== agent.command[0])
+  if (!agent.mcp) return async () => {};
+  if (spec.network.mode !== 'gateway' || spec.argv[0] !== agent.command[0]) {
+    spec.init = [...spec.init, ...staleMcpCleanup(agent)];
     return async () => {};
-  const { displayCommand, startBridge } = await import('../../bridge/index.js');
+  }
   const token = randomBytes(24).toString('hex');
+  const wiring = wireMcp(agent, { url: BRIDGE_URL, token }, spec.files, SANDBOX_HOME);
+  if (!wiring) {
+    note(`corral: no host bridge for this run: ${agent.mcp.file} already defines an MCP server named corral`);
+    return async () => {};
+  }
+  const { displayCommand, startBridge } = await import('../../bridge/index.js');
   const socketName = `bridge-${spec.session}.sock`;
   const bridge = await startBridge({
     workspace: workspace.path,
@@ -48,7 +49,8 @@ export async function startRunBridge(
     },
   });
   spec.bridge = { socketName, port: BRIDGE_PORT };
-  spec.files = { ...spec.files, [agent.mcp.file]: mcpConfig(token) };
-  spec.argv = [...agent.command, ...agent.mcp.args, ...spec.argv.slice(agent.command.length)];
+  spec.files = wiring.files;
+  spec.env = { ...spec.env, ...wiring.env };
+  spec.argv = [...agent.command, ...wiring.args, ...spec.argv.slice(agent.command.length)];
   return () => bridge.close();
 }

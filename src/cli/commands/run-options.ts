@@ -30,6 +30,8 @@ export interface RunOptions {
   allow?: string[];
   deny?: string[];
   allowHost?: number[];
+  /** false: --no-credential-check (skip the workspace scan for this start). */
+  credentialCheck?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -85,6 +87,10 @@ export function sandboxOptions(cmd: Command): Command {
     )
     .option('--deny <rule>', 'with the gateway: deny a domain, host:port or "METHOD host/path"', collect, [])
     .option('--allow-host <port>', 'with the gateway: let the sandbox reach this host port', collectPort, [])
+    .option(
+      '--no-credential-check',
+      'start without scanning the workspace for credentials (masked files stay masked)',
+    )
     .option('--dry-run', 'print the podman/docker commands that would do this, and do nothing')
     .option('--rebuild', "rebuild the agent's image layer first")
     .option('--no-cache', 'with --rebuild: build without the engine cache')

@@ -25,6 +25,7 @@ import { Context } from '../context.js';
 import { startRunBridge } from './run-bridge.js';
 import { releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
+import { checkCredentials } from './run-scan.js';
 
 export function runCommand(): Command {
   return sandboxOptions(
@@ -154,6 +155,11 @@ export async function launch(
     const joined = await joinRunning(ctx, engine, agent, workspace, args, opts);
     if (joined !== undefined) return joined;
   }
+  const masks = await readMasks(workspace);
+  const maskedFiles = await checkCredentials(ctx, workspace, config, {
+    ...opts,
+    maskDirs: [...(config.masks ?? []), ...masks],
+  });
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
   if (opts.modelUrl || opts.prompt) {
@@ -217,7 +223,8 @@ export async function launch(
       host: ctx.env,
       mounts: opts.mount ?? [],
       ports: opts.port ?? [],
-      masks: await readMasks(workspace),
+      masks,
+      maskedFiles,
       ...(project?.devcontainer ? { devcontainer: project.devcontainer } : {}),
       ...(opts.public ? { publicPorts: true } : {}),
       ...(opts.hostSettings !== undefined ? { hostSettings: opts.hostSettings } : {}),

@@ -1,18 +1,19 @@
 /**
  * `corral scan [dir]`: the pre-mount secret scan on its own, for CI and for triaging findings before
  * `corral run` asks. Exit 0 when nothing is left to decide, 1 when findings are untriaged.
+ * It reads every file (no cache): it is the check to trust when in doubt.
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_BUDGET_MS, type Finding, scanWorkspace } from '../../credentials/scan.js';
-import { allowFinding, untriaged } from '../../credentials/triage.js';
+import { DEFAULT_BUDGET_MS, scanWorkspace } from '../../credentials/scan.js';
+import { allowFinding, maskFinding, untriaged } from '../../credentials/triage.js';
 import { CorralError } from '../../errors.js';
+import { hiddenInside, privateDirs } from '../../sandbox/hidden.js';
 import { resolveWorkspace } from '../../sandbox/identity.js';
+import { readMasks } from '../../sandbox/masks.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
-
-/** Progress appears only when a scan is slow enough that silence would look like a hang. */
-const PROGRESS_AFTER_MS = 1000;
+import { location, printable, scanProgress } from './scan-prompt.js';
 
 function parseBudget(value: string): number {
   const n = Number(value);
@@ -21,32 +22,10 @@ function parseBudget(value: string): number {
   return n;
 }
 
-/** `--allow` takes paths as the user typed them; findings use workspace-relative POSIX paths. */
+/** `--allow`/`--mask` take paths as the user typed them; findings use workspace-relative POSIX paths. */
 function toFindingPath(workspace: string, given: string): string {
   const rel = isAbsolute(given) ? relative(workspace, given) : given;
   return rel.split(sep).join('/').replace(/^\.\//, '');
-}
-
-const location = (f: Finding) => (f.line ? `${f.path}:${f.line}` : f.path);
-
-function progress(ctx: Context) {
-  const started = Date.now();
-  const tty = (ctx.io.stderr as { isTTY?: boolean }).isTTY === true;
-  let last = 0;
-  let shown = false;
-  return {
-    onProgress(files: number, path: string) {
-      const now = Date.now();
-      if (now - started < PROGRESS_AFTER_MS || now - last < (tty ? 100 : 1000)) return;
-      last = now;
-      shown = true;
-      const line = `scanning… ${files} files (${path.length > 60 ? `…${path.slice(-59)}` : path})`;
-      ctx.io.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
-    },
-    done() {
-      if (shown && tty) ctx.io.stderr.write('\r\x1b[K');
-    },
-  };
 }
 
 export function scanCommand(): Command {
@@ -59,32 +38,48 @@ export function scanCommand(): Command {
       '--allow <paths...>',
       'allow the findings in these files (relative to the workspace) as they are now; a changed file is reported again',
     )
+    .option(
+      '--mask <paths...>',
+      'mask these files: sandboxes on this workspace see an empty read-only file in their place',
+    )
     .action(
       async (
         dir: string | undefined,
-        opts: { json?: boolean; budget?: number; allow?: string[] },
+        opts: { json?: boolean; budget?: number; allow?: string[]; mask?: string[] },
         cmd: Command,
       ) => {
         const ctx = Context.of(cmd);
         const ws = await resolveWorkspace(dir ?? process.cwd());
-        const shown = progress(ctx);
+        const config = await ctx.config(ws.path);
+        const shown = scanProgress(ctx);
         const result = await scanWorkspace(ws.path, {
           ...(opts.budget !== undefined ? { budgetMs: opts.budget } : {}),
+          // What a sandbox never sees from the host: corral's own folders and masked ones.
+          skip: [
+            ...hiddenInside(ws.path, privateDirs(ctx.env)),
+            ...(config.masks ?? []),
+            ...(await readMasks(ws)),
+          ],
           onProgress: shown.onProgress,
         }).finally(shown.done);
 
-        for (const given of opts.allow ?? []) {
+        const decide = async (given: string, verb: 'allow' | 'mask') => {
           const path = toFindingPath(ws.path, given);
           const match = result.findings.find((f) => f.path === path);
           if (!match) {
             throw new CorralError(
               'BAD_INPUT',
-              `There is no finding in ${path} to allow.`,
+              `There is no finding in ${printable(path)} to ${verb}.`,
               'Run `corral scan` to list the files with findings, and pass one of those paths.',
             );
           }
-          await allowFinding(ws.path, match);
-        }
+          await (verb === 'allow' ? allowFinding : maskFinding)(ws.path, match);
+        };
+        const both = (opts.allow ?? []).filter((p) => (opts.mask ?? []).includes(p));
+        if (both.length)
+          throw new CorralError('BAD_INPUT', `Allow or mask ${printable(both[0]!)}, not both.`);
+        for (const given of opts.allow ?? []) await decide(given, 'allow');
+        for (const given of opts.mask ?? []) await decide(given, 'mask');
         const open = await untriaged(ws.path, result.findings);
         const allowed = result.findings.length - open.length;
 
@@ -105,10 +100,10 @@ export function scanCommand(): Command {
           );
         }
         if (!opts.json) {
-          const tail = allowed ? ` (${allowed} allowed earlier, not shown)` : '';
+          const tail = allowed ? ` (${allowed} allowed or masked earlier, not shown)` : '';
           ctx.note(
             open.length
-              ? `${open.length} finding${open.length === 1 ? '' : 's'} in ${new Set(open.map((f) => f.path)).size} file(s)${tail}; after checking a file, allow it with \`corral scan --allow <path>\``
+              ? `${open.length} finding${open.length === 1 ? '' : 's'} in ${new Set(open.map((f) => f.path)).size} file(s)${tail}; after checking a file, allow it with \`corral scan --allow <path>\` or hide it from sandboxes with \`corral scan --mask <path>\``
               : `no untriaged findings in ${result.filesScanned} files${tail}`,
           );
         }

@@ -1,0 +1,189 @@
+/**
+ * How each agent is told about the host bridge: one pure renderer per MCP config format, and the
+ * wiring that turns an agent spec's `mcp` recipe into files, env and args for its sandbox.
+ *
+ * Every agent gets the bridge without corral touching a file the agent (or its user) owns: Claude
+ * Code and Copilot CLI load an extra config file corral writes under ~/.corral, Gemini CLI reads
+ * corral's file as its lowest-precedence "system defaults", Codex takes a `-c` override, OpenCode
+ * and Vibe read config from the environment, and each of them merges it with the user's own MCP
+ * servers. Should a recipe ever name a file an endpoint also writes, the entry is merged into it
+ * (JSON objects merged, TOML tables appended), never written over it.
+ *
+ * Light on purpose (no SDK imports): it runs on every start of an attached run.
+ */
+import type { AgentSpec, McpFormat } from '../agents/types.js';
+
+/** The name of the bridge's server in every agent's config; tool names derive from it. */
+export const SERVER_NAME = 'corral';
+
+/** The env name Codex reads the bearer token from (`bearer_token_env_var`). */
+export const TOKEN_ENV = 'CORRAL_BRIDGE_TOKEN';
+
+export interface BridgeEndpoint {
+  /** Where the sandbox reaches the bridge, e.g. http://127.0.0.1:3129/mcp. */
+  url: string;
+  token: string;
+}
+
+export interface RenderedMcpConfig {
+  /** The config text: a JSON document, or a TOML fragment / override. */
+  text: string;
+  /** Env the agent needs for it (a token it reads from the environment). */
+  env: Record<string, string>;
+}
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const json = (v: unknown) => JSON.stringify(v, null, 2);
+/** A TOML basic string (TOML accepts JSON's escapes). */
+const tomlString = (s: string) => JSON.stringify(s);
+
+/** Each format's text for one streamable-HTTP server with a bearer token. */
+export function renderMcpConfig(format: McpFormat, { url, token }: BridgeEndpoint): RenderedMcpConfig {
+  switch (format) {
+    // Claude Code's --mcp-config file.
+    case 'claude-json':
+      return {
+        text: json({ mcpServers: { [SERVER_NAME]: { type: 'http', url, headers: bearer(token) } } }),
+        env: {},
+      };
+    // A Gemini CLI extension's gemini-extension.json: `httpUrl` selects streamable HTTP (`url`
+    // would be SSE).
+    case 'gemini-extension':
+      return {
+        text: json({
+          name: SERVER_NAME,
+          version: '1.0.0',
+          mcpServers: { [SERVER_NAME]: { httpUrl: url, headers: bearer(token) } },
+        }),
+        env: {},
+      };
+    // OpenCode's config (opencode.json or OPENCODE_CONFIG_CONTENT): a remote server; no OAuth
+    // discovery, the header is the login.
+    case 'opencode-json':
+      return {
+        text: JSON.stringify({
+          mcp: {
+            [SERVER_NAME]: { type: 'remote', url, headers: bearer(token), oauth: false, enabled: true },
+          },
+        }),
+        env: {},
+      };
+    // Copilot CLI's mcp-config.json (or --additional-mcp-config): `tools` is required.
+    case 'copilot-json':
+      return {
+        text: json({
+          mcpServers: { [SERVER_NAME]: { type: 'http', url, headers: bearer(token), tools: ['*'] } },
+        }),
+        env: {},
+      };
+    // One Codex `-c key=value` override (the value is TOML): the token stays in the environment.
+    case 'codex-override':
+      return {
+        text: `mcp_servers.${SERVER_NAME}={url=${tomlString(url)},bearer_token_env_var=${tomlString(TOKEN_ENV)}}`,
+        env: { [TOKEN_ENV]: token },
+      };
+    // Vibe's `mcp_servers` list as JSON, for VIBE_MCP_SERVERS (merged with the user's by name).
+    case 'vibe-json':
+      return {
+        text: JSON.stringify([
+          {
+            name: SERVER_NAME,
+            transport: 'streamable-http',
+            url,
+            auth: { type: 'static', headers: bearer(token) },
+          },
+        ]),
+        env: {},
+      };
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function isObject(v: unknown): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `over` merged into `base`, objects recursively; anything else in `over` wins. */
+export function deepMerge(base: Json, over: Json): Json {
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Record<string, Json> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k]!, v) : v;
+  return out;
+}
+
+/**
+ * Merge an MCP entry into a config file another part of corral already writes (an endpoint's
+ * settings). JSON: objects merged. TOML: the fragment appended, unless the file already defines a
+ * table the fragment would define again (TOML forbids that): then the file's own wins and this
+ * returns undefined.
+ */
+export function mergeConfigText(existing: string, addition: string, path: string): string | undefined {
+  if (path.endsWith('.toml')) {
+    const headers = (s: string) =>
+      [...s.matchAll(/^\s*\[([^[\]]+)\]\s*(?:#.*)?$/gm)].map((m) => m[1]!.replace(/\s+/g, ''));
+    const defined = new Set(headers(existing));
+    if (headers(addition).some((h) => defined.has(h))) return undefined;
+    return `${existing.replace(/\n*$/, '\n')}\n${addition.replace(/\n*$/, '\n')}`;
+  }
+  return json(deepMerge(JSON.parse(existing) as Json, JSON.parse(addition) as Json));
+}
+
+export interface McpWiring {
+  files: Record<string, string>;
+  env: Record<string, string>;
+  /** Args to insert right after the agent's command. */
+  args: string[];
+}
+
+/**
+ * The files, env and args that give `agent` the bridge at `endpoint`. `files` are the sandbox's
+ * home files so far (an endpoint's config among them): the result's files replace them. `home` is
+ * the sandbox's $HOME. `{file}` in the recipe is the config file's absolute path, `{config}` the
+ * rendered config text.
+ */
+export function wireMcp(
+  agent: AgentSpec,
+  endpoint: BridgeEndpoint,
+  files: Record<string, string>,
+  home: string,
+): McpWiring | undefined {
+  const mcp = agent.mcp;
+  if (!mcp) return undefined;
+  const rendered = renderMcpConfig(mcp.format, endpoint);
+  const out = { ...files };
+  if (mcp.file) {
+    const existing = out[mcp.file];
+    if (existing === undefined) out[mcp.file] = rendered.text;
+    else {
+      const merged = mergeConfigText(existing, rendered.text, mcp.file);
+      if (merged === undefined) return undefined;
+      out[mcp.file] = merged;
+    }
+  }
+  const sub = (s: string) =>
+    s.replace(/\{(file|config)\}/g, (_, key: string) =>
+      key === 'file' ? `${home}/${mcp.file ?? ''}` : rendered.text,
+    );
+  return {
+    files: out,
+    env: { ...Object.fromEntries(Object.entries(mcp.env).map(([k, v]) => [k, sub(v)])), ...rendered.env },
+    args: mcp.args.map(sub),
+  };
+}
+
+/**
+ * Shell lines for a run without the bridge that remove a config file an earlier bridge run left
+ * in the agent's home (a persistent volume), where the agent would find it by itself and try to
+ * reach a bridge that is not there (Gemini's extension). Files the agent loads only when told to
+ * (by args or env) are harmless and stay.
+ */
+export function staleMcpCleanup(agent: AgentSpec): string[] {
+  const mcp = agent.mcp;
+  if (!mcp?.file) return [];
+  const referenced = [...mcp.args, ...Object.values(mcp.env)].some((s) => s.includes('{file}'));
+  if (referenced) return [];
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const dir = mcp.file.includes('/') ? mcp.file.slice(0, mcp.file.lastIndexOf('/')) : '';
+  return [`rm -f "$HOME"/${q(mcp.file)}`, ...(dir ? [`rmdir "$HOME"/${q(dir)} 2>/dev/null || true`] : [])];
+}
