@@ -149,13 +149,14 @@ for (const kind of TEST_ENGINES) {
       }, 600_000);
     }
 
-    it('claude on the default open network writes the file too (no gateway in the path)', async () => {
+    it('claude with --network open writes the file too (no gateway in the path)', async () => {
       await agentImage(await engineFor(kind), 'claude');
       const { ws } = await workspace('claude-open');
-      const r = await corral(['run', 'claude', '--model-url', server.url, '--prompt', PROMPT, '--yolo'], {
-        cwd: ws,
-        env,
-      });
+      const r = await corral(
+        ['run', 'claude', '--network', 'open', '--model-url', server.url, '--prompt', PROMPT, '--yolo'],
+        { cwd: ws, env },
+      );
+      expect(r.stderr).toContain('--network open');
       if (r.code !== 0) console.error(r.stdout, r.stderr);
       expect(r.code).toBe(0);
       await expectResultFile(ws);
