@@ -256,6 +256,9 @@ export async function launch(
   const release = () => releaseRunGateway(engine, workspace, spec);
   try {
     if (spec.detached) {
+      // No bridge for a detached run yet: drop an earlier run's bridge config from the agent's home.
+      const { staleMcpCleanup } = await import('../../bridge/agent-config.js');
+      spec.init = [...spec.init, ...staleMcpCleanup(agent)];
       const id = await startDetached(engine, spec);
       ctx.note(
         `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop`,

@@ -87,7 +87,13 @@ export function cleanCommand(): Command {
         await rm(gateway, { recursive: true, force: true });
         removed.push(`${gateway} (gateway socket, settings and traffic log)`);
       }
-      if (opts.all) await untrustWorkspace(ws.path);
+      if (opts.all) {
+        await untrustWorkspace(ws.path);
+        // Credential-scan decisions (allowed and masked files) go with the workspace's trust.
+        const { forgetWorkspace } = await import('../../credentials/triage.js');
+        if (await forgetWorkspace(ws.path))
+          removed.push('credential-scan decisions (allowed and masked files)');
+      }
       ctx.note(removed.length ? `removed:\n  ${removed.join('\n  ')}` : 'nothing to clean');
     });
 }
