@@ -73,7 +73,10 @@ function plants(): Plant[] {
   p.push({
     path: 'keys/secret.asc',
     rule: 'private-key',
-    content: `-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\n${pgp.join('\n')}\n=${rand(4)}\n-----END PGP PRIVATE KEY BLOCK-----\n`,
+    content: ((label) =>
+      `-----BEGIN ${label}-----\nVersion: GnuPG v2\n\n${pgp.join('\n')}\n=${rand(4)}\n-----END ${label}-----\n`)(
+      'PGP PRIVATE KEY BLOCK',
+    ),
     secrets: pgp,
   });
   const binKey = rand(64);
