@@ -5,7 +5,15 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { CorralError } from '../errors.js';
-import { createBody } from './docker-body.js';
+import {
+  createBody,
+  type DockerInfo,
+  execBody,
+  toDetails,
+  toEngineInfo,
+  toImageSummary,
+  toSummary,
+} from './docker-body.js';
 import { exists, ignoreMissing, splitTag, statusOf } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
@@ -61,18 +69,7 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async info(): Promise<EngineInfo> {
-    const i = await this.request<{
-      ServerVersion: string;
-      DefaultRuntime: string;
-      CgroupVersion?: string;
-      SecurityOptions?: string[];
-    }>('GET', '/info');
-    return {
-      version: i.ServerVersion,
-      runtime: i.DefaultRuntime,
-      cgroupVersion: `v${(i.CgroupVersion ?? '1').replace(/^v/, '')}`,
-      rootless: (i.SecurityOptions ?? []).some((o) => o.includes('rootless')),
-    };
+    return toEngineInfo(await this.request<DockerInfo>('GET', '/info'));
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -81,13 +78,7 @@ export class DockerApiEngine implements ContainerEngine {
 
   async listImages(labelFilter: string[]): Promise<ImageSummary[]> {
     const images = await (await this.docker()).listImages({ filters: { label: labelFilter } });
-    return images.map((i) => ({
-      id: i.Id,
-      tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
-      labels: i.Labels ?? {},
-      size: i.Size,
-      created: i.Created,
-    }));
+    return images.map(toImageSummary);
   }
 
   async removeImage(ref: string): Promise<void> {
@@ -206,26 +197,7 @@ export class DockerApiEngine implements ContainerEngine {
         'GET',
         `/containers/${encodeURIComponent(id)}/json`,
       );
-      return {
-        id: c.Id,
-        name: c.Name.replace(/^\//, ''),
-        image: c.Config.Image,
-        state: c.State.Status,
-        status: c.State.Status,
-        labels: c.Config.Labels ?? {},
-        created: Date.parse(c.Created) / 1000,
-        ports: Object.entries(c.HostConfig.PortBindings ?? {}).flatMap(([k, v]) =>
-          ((v as { HostIp: string; HostPort: string }[] | null) ?? []).map((b) => ({
-            hostIp: b.HostIp,
-            hostPort: Number(b.HostPort),
-            containerPort: Number.parseInt(k, 10),
-          })),
-        ),
-        running: c.State.Running,
-        exitCode: c.State.ExitCode,
-        user: c.Config.User,
-        tty: c.Config.Tty,
-      };
+      return toDetails(c);
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw e;
@@ -237,18 +209,7 @@ export class DockerApiEngine implements ContainerEngine {
       all: opts.all ?? true,
       filters: { label: opts.labels },
     });
-    return cs.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? '').replace(/^\//, ''),
-      image: c.Image,
-      state: c.State,
-      status: c.Status,
-      labels: c.Labels ?? {},
-      created: c.Created,
-      ports: (c.Ports ?? [])
-        .filter((p) => p.PublicPort)
-        .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort })),
-    }));
+    return cs.map(toSummary);
   }
 
   async logs(id: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {
@@ -262,7 +223,7 @@ export class DockerApiEngine implements ContainerEngine {
   async exec(id: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const exec = await (await this.docker())
       .getContainer(id)
-      .exec(this.execBody(cmd, { ...opts, tty: false, stdin: false }));
+      .exec(execBody(cmd, { ...opts, tty: false, stdin: false }));
     const stream = await exec.start({ hijack: true, stdin: false });
     const { stdout, stderr } = await collectExec(stream, (s, o, e) => this.demux(s, o, e));
     const info = await exec.inspect();
@@ -273,7 +234,7 @@ export class DockerApiEngine implements ContainerEngine {
     const { Id: execId } = await this.request<{ Id: string }>(
       'POST',
       `/containers/${encodeURIComponent(id)}/exec`,
-      this.execBody(cmd, opts),
+      execBody(cmd, opts),
     );
     const stream = await hijack(this.transport, `/exec/${execId}/start`, {
       Detach: false,
@@ -292,19 +253,6 @@ export class DockerApiEngine implements ContainerEngine {
       );
     };
     return { stream, exitCode, resize };
-  }
-
-  private execBody(cmd: string[], opts: ExecOptions) {
-    return {
-      Cmd: cmd,
-      AttachStdin: opts.stdin ?? false,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: opts.tty ?? false,
-      User: opts.user,
-      WorkingDir: opts.workdir,
-      Env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
-    };
   }
 
   async volumeExists(name: string): Promise<boolean> {

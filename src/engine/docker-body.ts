@@ -1,4 +1,13 @@
-import type { ContainerSpec } from './types.js';
+/** The Docker Engine API's shapes: request bodies from corral's types, and responses into them. */
+import type Docker from 'dockerode';
+import type {
+  ContainerDetails,
+  ContainerSpec,
+  ContainerSummary,
+  EngineInfo,
+  ExecOptions,
+  ImageSummary,
+} from './types.js';
 
 /** The Docker Engine API's container-create body for an engine-neutral ContainerSpec. */
 export function createBody(spec: ContainerSpec) {
@@ -40,5 +49,83 @@ export function createBody(spec: ContainerSpec) {
       AutoRemove: spec.autoRemove ?? false,
       Init: true,
     },
+  };
+}
+
+/** The exec-create body: one command in a running container. */
+export function execBody(cmd: string[], opts: ExecOptions) {
+  return {
+    Cmd: cmd,
+    AttachStdin: opts.stdin ?? false,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: opts.tty ?? false,
+    User: opts.user,
+    WorkingDir: opts.workdir,
+    Env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
+  };
+}
+
+export interface DockerInfo {
+  ServerVersion: string;
+  DefaultRuntime: string;
+  CgroupVersion?: string;
+  SecurityOptions?: string[];
+}
+
+export function toEngineInfo(i: DockerInfo): EngineInfo {
+  return {
+    version: i.ServerVersion,
+    runtime: i.DefaultRuntime,
+    cgroupVersion: `v${(i.CgroupVersion ?? '1').replace(/^v/, '')}`,
+    rootless: (i.SecurityOptions ?? []).some((o) => o.includes('rootless')),
+  };
+}
+
+export function toImageSummary(i: Docker.ImageInfo): ImageSummary {
+  return {
+    id: i.Id,
+    tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    labels: i.Labels ?? {},
+    size: i.Size,
+    created: i.Created,
+  };
+}
+
+export function toDetails(c: Docker.ContainerInspectInfo): ContainerDetails {
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    image: c.Config.Image,
+    state: c.State.Status,
+    status: c.State.Status,
+    labels: c.Config.Labels ?? {},
+    created: Date.parse(c.Created) / 1000,
+    ports: Object.entries(c.HostConfig.PortBindings ?? {}).flatMap(([k, v]) =>
+      ((v as { HostIp: string; HostPort: string }[] | null) ?? []).map((b) => ({
+        hostIp: b.HostIp,
+        hostPort: Number(b.HostPort),
+        containerPort: Number.parseInt(k, 10),
+      })),
+    ),
+    running: c.State.Running,
+    exitCode: c.State.ExitCode,
+    user: c.Config.User,
+    tty: c.Config.Tty,
+  };
+}
+
+export function toSummary(c: Docker.ContainerInfo): ContainerSummary {
+  return {
+    id: c.Id,
+    name: (c.Names[0] ?? '').replace(/^\//, ''),
+    image: c.Image,
+    state: c.State,
+    status: c.Status,
+    labels: c.Labels ?? {},
+    created: c.Created,
+    ports: (c.Ports ?? [])
+      .filter((p) => p.PublicPort)
+      .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort })),
   };
 }

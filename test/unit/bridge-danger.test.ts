@@ -14,7 +14,8 @@ import {
   patternAllows,
   removeAllowed,
 } from '../../src/bridge/approvals.js';
-import { dangerReason, tokenize } from '../../src/bridge/danger.js';
+import { dangerReason } from '../../src/bridge/danger.js';
+import { tokenize } from '../../src/bridge/shell-words.js';
 import { isCorralError } from '../../src/errors.js';
 
 const temps: string[] = [];
