@@ -4,12 +4,7 @@
  * path, the policy as it is now), credentials are swapped in, and the response streams back chunk
  * by chunk: SSE and long downloads are never held back.
  */
-import {
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
