@@ -8,11 +8,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { lstat, realpath, chmod as setMode, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CorralError } from '../errors.js';
+import { socketAccepts } from '../socket.js';
 import { type ApprovalAnswer, type ApprovalRequest, allowlistPath } from './approvals.js';
 import { CommandStore } from './commands.js';
 import { defaultNotifier } from './notify.js';
@@ -95,14 +95,7 @@ async function clearStaleSocket(path: string): Promise<void> {
       'Stop the other bridge or choose another socket path.',
     );
   if (!st.isSocket()) throw inUse();
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+  const alive = await socketAccepts(path);
   if (alive) throw inUse();
   await unlink(path);
 }

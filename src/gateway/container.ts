@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -15,6 +14,7 @@ import { dataFile } from '../config/json-store.js';
 import type { ContainerEngine, ContainerSpec, EngineKind } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
+import { socketAccepts } from '../socket.js';
 import {
   CA_PUBLIC_FILE,
   FORWARDER_FILE,
@@ -88,15 +88,7 @@ async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {
 async function waitReady(engine: ContainerEngine, id: string, socket: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(socket);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await socketAccepts(socket)) return;
     const details = await engine.inspect(id);
     if (!details?.running) break;
     await new Promise((r) => setTimeout(r, 25));
