@@ -13,6 +13,11 @@ import type { ContainerEngine, EngineKind } from './types.js';
 
 export type * from './types.js';
 
+/** The host as a container sees it (Podman adds this name itself; Docker needs `host-gateway`). */
+export function hostAlias(engine: EngineKind): string {
+  return engine === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
+}
+
 function make(kind: EngineKind, c: Candidate): ContainerEngine {
   return kind === 'podman'
     ? new PodmanEngine('podman', c.endpoint, c.transport)

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { dataFile } from '../config/json-store.js';
-import type { ContainerEngine, ContainerSpec, EngineKind } from '../engine/index.js';
+import { dataFile, writeJson } from '../config/json-store.js';
+import { type ContainerEngine, type ContainerSpec, type EngineKind, hostAlias } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
@@ -44,8 +44,34 @@ export function gatewayDirs(engine: EngineKind, workspaceId: string): GatewayDir
 export const gatewayName = (workspaceId: string): string => `corral-${workspaceId}-gateway`;
 export const caDir = (): string => dataFile('ca');
 
-export function hostAliasesFor(engine: EngineKind): string[] {
-  return engine === 'podman' ? ['host.containers.internal'] : ['host.docker.internal'];
+export async function readGatewaySettings(
+  engine: EngineKind,
+  workspaceId: string,
+): Promise<GatewaySettings | undefined> {
+  const path = join(gatewayDirs(engine, workspaceId).conf, P.settingsFile);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(await readFile(path, 'utf8')) as GatewaySettings;
+}
+
+const unique = <T>(xs: T[]): T[] => [...new Map(xs.map((x) => [JSON.stringify(x), x])).values()];
+
+/**
+ * A running gateway may serve another agent's sandbox in the workspace: keep what it allows and
+ * the placeholders it knows, and add this run's.
+ */
+export function mergeSettings(current: GatewaySettings, next: GatewaySettings): GatewaySettings {
+  const c = current.policy;
+  const n = next.policy;
+  return {
+    ...next,
+    policy: {
+      rules: unique([...c.rules, ...n.rules]),
+      intercept: unique([...c.intercept, ...n.intercept]),
+      allowHostPorts: unique([...c.allowHostPorts, ...n.allowHostPorts]),
+      hostAddresses: unique([...c.hostAddresses, ...n.hostAddresses]),
+    },
+    credentials: unique([...current.credentials, ...next.credentials]),
+  };
 }
 
 async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
@@ -56,9 +82,8 @@ async function writeAtomic(path: string, text: string, mode: number): Promise<vo
 
 /** Replace the settings file; a running gateway reloads its policy from it. */
 export async function writeGatewaySettings(dirs: GatewayDirs, settings: GatewaySettings): Promise<void> {
-  await mkdir(dirs.conf, { recursive: true, mode: 0o755 });
-  // It may hold real keys: readable by the user (and the gateway, which runs as the user) only.
-  await writeAtomic(join(dirs.conf, P.settingsFile), `${JSON.stringify(settings, null, 2)}\n`, 0o600);
+  // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
+  await writeJson(join(dirs.conf, P.settingsFile), settings);
 }
 
 async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {
@@ -109,19 +134,24 @@ export interface GatewayOptions {
   settings: GatewaySettings;
 }
 
-/** Start the workspace's gateway unless it is running on this image; returns its socket folder. */
+/**
+ * Start the workspace's gateway unless it is running on this image (then hand it this run's
+ * settings, merged with what it already serves); returns its folders.
+ */
 export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
   const ws = opts.settings.workspace;
   const dirs = gatewayDirs(opts.engine, ws);
   await prepareDirs(dirs, opts.settings.intercept);
-  await writeGatewaySettings(dirs, opts.settings);
   const name = gatewayName(ws);
   const socket = join(dirs.sock, P.socketFile);
   const current = await engine.inspect(name);
   if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
+    const serving = await readGatewaySettings(opts.engine, ws);
+    await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
     await waitReady(engine, current.id, socket);
     return dirs;
   }
+  await writeGatewaySettings(dirs, opts.settings);
   if (current) await engine.remove(current.id, { force: true }).catch(() => {});
   const spec: ContainerSpec = {
     name,
@@ -150,7 +180,7 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     noNewPrivileges: true,
     pidsLimit: 256,
     memoryBytes: 512 * 1024 * 1024,
-    ...(opts.engine === 'docker' ? { extraHosts: ['host.docker.internal:host-gateway'] } : {}),
+    ...(opts.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
     // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
     autoRemove: false,
   };

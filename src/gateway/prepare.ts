@@ -8,16 +8,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
-import type { ContainerEngine } from '../engine/index.js';
+import { type ContainerEngine, hostAlias } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import type { BuildSettings } from '../images/build.js';
 import { ensureGatewayImage } from '../images/gateway.js';
 import { detectHostCa } from '../images/host-ca.js';
 import type { Progress } from '../images/progress.js';
-import { caDir, ensureGateway, gatewayName, hostAliasesFor, takeLease } from './container.js';
+import { caDir, ensureGateway, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { buildPolicy, type EgressPolicy, type Preset, parseRule, type Rule } from './policy.js';
-import { readGatewaySettings, readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
+import { readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
 import type { GatewaySettings } from './settings.js';
 
 export interface EgressFlags {
@@ -87,30 +87,6 @@ async function ensureCa(): Promise<void> {
   await loadOrCreateCa(caDir());
 }
 
-const unique = <T>(xs: T[]): T[] => [...new Map(xs.map((x) => [JSON.stringify(x), x])).values()];
-
-/**
- * A gateway already running for this workspace may serve another agent's sandbox: keep what it
- * allows and the placeholders it knows, and add this run's. A fresh gateway starts from this run.
- */
-async function merged(engine: ContainerEngine, settings: GatewaySettings): Promise<GatewaySettings> {
-  const running = await engine.inspect(gatewayName(settings.workspace));
-  const current = running?.running ? await readGatewaySettings(engine.kind, settings.workspace) : undefined;
-  if (!current) return settings;
-  const p = settings.policy;
-  const c = current.policy;
-  return {
-    ...settings,
-    policy: {
-      rules: unique([...c.rules, ...p.rules]),
-      intercept: unique([...c.intercept, ...p.intercept]),
-      allowHostPorts: unique([...c.allowHostPorts, ...p.allowHostPorts]),
-      hostAddresses: unique([...c.hostAddresses, ...p.hostAddresses]),
-    },
-    credentials: unique([...current.credentials, ...settings.credentials]),
-  };
-}
-
 export async function prepareGateway(
   engine: ContainerEngine,
   opts: {
@@ -124,27 +100,27 @@ export async function prepareGateway(
     build: BuildSettings;
     progress: Progress;
   },
-): Promise<{ socketDir: string; policy: EgressPolicy; image: string; root: string }> {
+): Promise<{ socketDir: string; image: string; root: string }> {
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
   const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
   await takeLease(engine.kind, opts.workspaceId, opts.session);
   await ensureCa();
   const image = await ensureGatewayImage(engine, opts.build, opts.progress);
-  const settings = await merged(engine, {
+  const settings: GatewaySettings = {
     workspace: opts.workspaceId,
     policy,
-    hostAliases: hostAliasesFor(engine.kind),
+    hostAliases: [hostAlias(engine.kind)],
     hosts: opts.config.egress.hosts,
     intercept: true,
     idleMinutes: 30,
     credentials: opts.credentials,
     upstreamCa: await upstreamCas(opts.config),
-  });
+  };
   const dirs = await ensureGateway(engine, {
     image,
     engine: engine.kind,
     user: gatewayUser(engine),
     settings,
   });
-  return { socketDir: dirs.sock, policy: settings.policy, image, root: dirs.root };
+  return { socketDir: dirs.sock, image, root: dirs.root };
 }

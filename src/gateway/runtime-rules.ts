@@ -1,16 +1,8 @@
-/**
- * Rules added with `corral egress allow|deny` while a workspace runs. They apply at once to the
- * running gateway (its settings file is rewritten; it reloads) and to later runs in the workspace,
- * until `corral egress reset`.
- */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
-import { gatewayDirs, writeGatewaySettings } from './container.js';
+import { gatewayDirs, readGatewaySettings, writeGatewaySettings } from './container.js';
 import { parsePolicy, parseRule, type Rule } from './policy.js';
-import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
 
 export interface RuntimeRules {
   allow: string[];
@@ -29,15 +21,6 @@ export function runtimeRuleList(rules: RuntimeRules): Rule[] {
     ...rules.allow.map((r) => parseRule(r, 'allow', 'flag')),
     ...rules.deny.map((r) => parseRule(r, 'deny', 'flag')),
   ];
-}
-
-export async function readGatewaySettings(
-  engine: EngineKind,
-  workspaceId: string,
-): Promise<GatewaySettings | undefined> {
-  const path = join(gatewayDirs(engine, workspaceId).conf, P.settingsFile);
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(await readFile(path, 'utf8')) as GatewaySettings;
 }
 
 /** Record a rule and hand it to the workspace's gateway(s) on every engine that has one. */

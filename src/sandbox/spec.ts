@@ -2,7 +2,13 @@
  * SandboxSpec → ContainerSpec, as a pure function: what a sandbox is (mounts, user, hardening,
  * labels, the start command) is decided here and nowhere else, so it can be unit-tested.
  */
-import type { ContainerSpec, EngineKind, Mount, PortBinding } from '../engine/index.js';
+import {
+  type ContainerSpec,
+  type EngineKind,
+  hostAlias,
+  type Mount,
+  type PortBinding,
+} from '../engine/index.js';
 import {
   CA_PUBLIC_FILE,
   FORWARDER_FILE,
@@ -159,11 +165,6 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
     `i=0; until grep -q ready ${log} 2>/dev/null; do i=$((i+1)); if [ $i -gt 500 ]; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.02; done`,
     'unset CORRAL_NODE i',
   ];
-}
-
-/** The host as the sandbox sees it (for a model server or other host service it is told about). */
-export function hostAlias(engine: EngineKind): string {
-  return engine === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
 }
 
 /**

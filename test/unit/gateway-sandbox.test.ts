@@ -74,3 +74,45 @@ describe('a sandbox behind the gateway', () => {
     expect(placeholderFor(REAL)).not.toBe(p);
   });
 });
+
+describe('a running gateway serving a second agent', () => {
+  it('keeps what it already allows and the placeholders it knows, and adds the new run’s', async () => {
+    const { mergeSettings } = await import('../../src/gateway/container.js');
+    const { buildPolicy } = await import('../../src/gateway/policy.js');
+    const base = {
+      workspace: 'w',
+      hostAliases: [],
+      hosts: {},
+      intercept: true,
+      idleMinutes: 30,
+      upstreamCa: [],
+    };
+    const a = {
+      host: 'api.anthropic.com',
+      header: 'x-api-key',
+      value: 'real-a-123456',
+      placeholder: 'ph-a-123456',
+    };
+    const b = {
+      host: 'api.openai.com',
+      header: 'authorization',
+      value: 'real-b-123456',
+      placeholder: 'ph-b-123456',
+    };
+    const claudeRun = {
+      ...base,
+      policy: buildPolicy({ agentDomains: ['api.anthropic.com'], allowHostPorts: [8080] }),
+      credentials: [a],
+    };
+    const codexRun = {
+      ...base,
+      policy: buildPolicy({ agentDomains: ['api.openai.com'], allowHostPorts: [8080] }),
+      credentials: [b],
+    };
+    const merged = mergeSettings(claudeRun, codexRun);
+    expect(merged.policy.rules.map((r) => r.host).sort()).toEqual(['api.anthropic.com', 'api.openai.com']);
+    expect(merged.policy.allowHostPorts).toEqual([8080]);
+    expect(merged.credentials).toEqual([a, b]);
+    expect(mergeSettings(merged, codexRun).credentials).toEqual([a, b]);
+  });
+});

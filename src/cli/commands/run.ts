@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
-import type { ContainerEngine } from '../../engine/index.js';
+import { type ContainerEngine, hostAlias } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import { consoleProgress } from '../../images/build.js';
 import { dryRunFor } from '../../sandbox/dry-run.js';
@@ -18,7 +18,6 @@ import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
-import { hostAlias } from '../../sandbox/spec.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
