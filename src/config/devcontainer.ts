@@ -6,38 +6,41 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { z } from 'zod';
 import { CorralError } from '../errors.js';
 import { describeIssues } from './errors.js';
 
 export const DEVCONTAINER_FILES = ['.devcontainer/devcontainer.json', '.devcontainer.json'];
 
-const Command = z.union([
-  z.string(),
-  z.array(z.string()),
-  z.record(z.string(), z.union([z.string(), z.array(z.string())])),
-]);
+type CommandSpec = string | string[] | Record<string, string | string[]>;
 
-const Port = z.union([z.number().int().min(1).max(65535), z.string()]);
-
-const DevcontainerSchema = z.object({
-  name: z.string().optional(),
-  image: z.string().min(1).optional(),
-  build: z
-    .object({
-      dockerfile: z.string().min(1),
-      context: z.string().optional(),
-      args: z.record(z.string(), z.string()).optional(),
-      target: z.string().optional(),
-    })
-    .optional(),
-  dockerFile: z.string().optional(),
-  context: z.string().optional(),
-  containerEnv: z.record(z.string(), z.string()).optional(),
-  remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
-  forwardPorts: z.array(Port).optional(),
-  postCreateCommand: Command.optional(),
-});
+/** Built on first use: zod stays off the start path of projects without a devcontainer. */
+async function devcontainerSchema() {
+  const { z } = await import('zod');
+  const command = z.union([
+    z.string(),
+    z.array(z.string()),
+    z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  ]);
+  const port = z.union([z.number().int().min(1).max(65535), z.string()]);
+  return z.object({
+    name: z.string().optional(),
+    image: z.string().min(1).optional(),
+    build: z
+      .object({
+        dockerfile: z.string().min(1),
+        context: z.string().optional(),
+        args: z.record(z.string(), z.string()).optional(),
+        target: z.string().optional(),
+      })
+      .optional(),
+    dockerFile: z.string().optional(),
+    context: z.string().optional(),
+    containerEnv: z.record(z.string(), z.string()).optional(),
+    remoteEnv: z.record(z.string(), z.string().nullable()).optional(),
+    forwardPorts: z.array(port).optional(),
+    postCreateCommand: command.optional(),
+  });
+}
 
 /** Properties corral reads; anything else in the file is listed as unsupported. */
 const SUPPORTED = new Set([
@@ -76,7 +79,7 @@ export function findDevcontainer(workspace: string): string | undefined {
 /** Quote for /bin/sh so an array command runs as the exact argv it names. */
 const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`);
 
-function commands(c: z.infer<typeof Command> | undefined): string[] {
+function commands(c: CommandSpec | undefined): string[] {
   if (c === undefined) return [];
   if (typeof c === 'string') return c.trim() ? [c] : [];
   if (Array.isArray(c)) return c.length ? [c.map(quote).join(' ')] : [];
@@ -99,6 +102,7 @@ export async function parseDevcontainer(path: string, workspace: string): Promis
       'Fix the file, or remove it to use corral’s own image.',
     );
   }
+  const DevcontainerSchema = await devcontainerSchema();
   const result = DevcontainerSchema.safeParse(raw);
   if (!result.success) {
     throw new CorralError(

@@ -1,8 +1,10 @@
 /** `corral allowed [list|add|remove]`: host commands the agent may run through the bridge without asking. */
 import { Command } from 'commander';
-import { addAllowed, listAllowed, removeAllowed } from '../../bridge/index.js';
 import { resolveWorkspace } from '../../sandbox/identity.js';
 import { Context } from '../context.js';
+
+// The bridge pulls in the MCP SDK: load it when a subcommand runs, not on every corral start.
+const approvals = () => import('../../bridge/approvals.js');
 
 const workdir = (cmd: Command) =>
   cmd.option('-w, --workdir <dir>', 'workspace (default: the current folder)');
@@ -17,7 +19,7 @@ export function allowedCommand(): Command {
       .action(async (opts: { workdir?: string; json?: boolean }, cmd: Command) => {
         const ctx = Context.of(cmd);
         const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-        const list = await listAllowed(ws.path);
+        const list = await (await approvals()).listAllowed(ws.path);
         if (opts.json) return ctx.json(list);
         if (!list.length) return ctx.note('nothing allowed in this workspace');
         ctx.print(list.join('\n'));
@@ -30,7 +32,7 @@ export function allowedCommand(): Command {
         .argument('<pattern>', 'the command or pattern'),
     ).action(async (pattern: string, opts: { workdir?: string }, cmd: Command) => {
       const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-      const added = await addAllowed(ws.path, pattern);
+      const added = await (await approvals()).addAllowed(ws.path, pattern);
       Context.of(cmd).note(added ? `allowed: ${pattern}` : `already allowed: ${pattern}`);
     }),
   );
@@ -39,7 +41,7 @@ export function allowedCommand(): Command {
       new Command('remove').description('stop allowing a command or pattern').argument('<pattern>'),
     ).action(async (pattern: string, opts: { workdir?: string }, cmd: Command) => {
       const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-      const removed = await removeAllowed(ws.path, pattern);
+      const removed = await (await approvals()).removeAllowed(ws.path, pattern);
       Context.of(cmd).note(removed ? `removed: ${pattern}` : `was not allowed: ${pattern}`);
     }),
   );

@@ -6,12 +6,14 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import type { AuditEntry } from '../../gateway/audit.js';
 import { gatewayDirs, readGatewaySettings } from '../../gateway/container.js';
-import { formatRule } from '../../gateway/policy.js';
-import { addRuntimeRule, resetRuntimeRules } from '../../gateway/runtime-rules.js';
 import { GATEWAY_CONTAINER_PATHS as P } from '../../gateway/settings.js';
 import { resolveWorkspace } from '../../sandbox/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
+
+// Rule parsing uses zod: loaded when an egress subcommand runs, not on every corral start.
+const rules = () => import('../../gateway/runtime-rules.js');
+const policy = () => import('../../gateway/policy.js');
 
 const workdir = (cmd: Command) =>
   cmd.option('-w, --workdir <dir>', 'workspace (default: the current folder)');
@@ -23,10 +25,12 @@ function ruleCommand(action: 'allow' | 'deny'): Command {
         `${action} a domain (example.com, *.example.com), host:port, or "METHOD host/path-prefix" for this workspace; applies to a running gateway at once`,
       )
       .argument('<rules...>', 'rules'),
-  ).action(async (rules: string[], opts: { workdir?: string }, cmd: Command) => {
+  ).action(async (texts: string[], opts: { workdir?: string }, cmd: Command) => {
     const ctx = Context.of(cmd);
     const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-    for (const text of rules) {
+    const { addRuntimeRule } = await rules();
+    const { formatRule } = await policy();
+    for (const text of texts) {
       const { rule, applied } = await addRuntimeRule(ws.id, action, text);
       const where = applied.length
         ? `applied to the running gateway (${applied.join(', ')})`
@@ -92,7 +96,7 @@ export function egressCommand(): Command {
     workdir(new Command('reset').description('drop the rules added with `corral egress allow|deny`')).action(
       async (opts: { workdir?: string }, cmd: Command) => {
         const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-        const before = await resetRuntimeRules(ws.id);
+        const before = await (await rules()).resetRuntimeRules(ws.id);
         Context.of(cmd).note(
           `dropped ${before.allow.length + before.deny.length} rule(s); a running gateway keeps them until the next run`,
         );
@@ -109,6 +113,7 @@ export function egressCommand(): Command {
         if (!settings)
           return ctx.note('no gateway has run in this workspace (`corral run --network gateway`)');
         if (opts.json) return ctx.json(settings.policy);
+        const { formatRule } = await policy();
         const rows = settings.policy.rules.map((r) => [r.action, formatRule(r), r.source]);
         ctx.print(await table(['ACTION', 'RULE', 'FROM'], rows));
         const ports = settings.policy.allowHostPorts;
