@@ -46,14 +46,17 @@ export function toInfo(c: ContainerSummary): SandboxInfo {
 
 export async function listSandboxes(
   engine: ContainerEngine,
-  opts: { running?: boolean; workspace?: string; agent?: string } = {},
+  /** ports: also the ports a relay container publishes for a sandbox behind the gateway (for `list`). */
+  opts: { running?: boolean; workspace?: string; agent?: string; ports?: boolean } = {},
 ): Promise<SandboxInfo[]> {
   const labels = [`${LABELS.managed}=true`, `${LABELS.role}=agent`];
   if (opts.workspace) labels.push(`${LABELS.workspace}=${opts.workspace}`);
   if (opts.agent) labels.push(`${LABELS.agent}=${opts.agent}`);
   const all = (await engine.list({ labels, all: !opts.running })).map(toInfo);
   // Behind the gateway, a sandbox's published ports belong to its relay container.
-  const relays = await engine.list({ labels: [`${LABELS.managed}=true`, `${LABELS.role}=ports`] });
+  const relays = opts.ports
+    ? await engine.list({ labels: [`${LABELS.managed}=true`, `${LABELS.role}=ports`] })
+    : [];
   for (const r of relays) {
     const owner = all.find((s) => `${s.name}-ports` === r.name);
     if (owner) owner.ports = [...owner.ports, ...r.ports];

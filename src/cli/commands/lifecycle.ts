@@ -41,7 +41,10 @@ export function listCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { running?: boolean; json?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const all = await listSandboxes(await ctx.engine(), { ...(opts.running ? { running: true } : {}) });
+      const all = await listSandboxes(await ctx.engine(), {
+        ports: true,
+        ...(opts.running ? { running: true } : {}),
+      });
       if (opts.json) return ctx.json(all);
       if (!all.length) return ctx.note(opts.running ? 'no running sandboxes' : 'no sandboxes');
       ctx.print(
