@@ -99,7 +99,20 @@ function printError(e: unknown, debug: boolean): number {
   return 1;
 }
 
+/**
+ * `corral --help | head` closes the pipe early; that is the reader's choice, not an error. Cleanup
+ * (stopping an attached sandbox) still runs, since nothing is thrown.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}
+
 export async function main(argv: string[] = process.argv): Promise<number> {
+  ignoreClosedPipes();
   const program = buildProgram();
   program.exitOverride();
   for (const c of program.commands) c.exitOverride();
