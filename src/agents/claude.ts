@@ -10,6 +10,7 @@ export const claude = defineAgent({
   versionCommand: ['claude', '--version'],
   yoloArgs: ['--dangerously-skip-permissions'],
   statePaths: ['.claude', '.claude.json'],
+  loginFiles: ['.claude/.credentials.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'],
   // 2.1.x refreshes OAuth tokens at platform.claude.com (console.anthropic.com and statsig are gone).
   apiDomains: ['api.anthropic.com', 'platform.claude.com', 'claude.ai', 'claude.com'],
@@ -22,6 +23,17 @@ export const claude = defineAgent({
     file: '.corral/mcp.json',
     args: ['--mcp-config', '{file}'],
     tool: 'mcp__corral__run_command',
+  },
+  setupToken: {
+    command: ['claude', 'setup-token'],
+    env: 'CLAUDE_CODE_OAUTH_TOKEN',
+    pattern: 'sk-ant-oat01-[A-Za-z0-9_-]{20,}',
+  },
+  authProbe: {
+    url: 'https://api.anthropic.com/v1/models',
+    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+    headers: { 'anthropic-version': '2023-06-01' },
+    oauthHeaders: { 'anthropic-beta': 'oauth-2025-04-20' },
   },
   injectable: [
     { env: 'ANTHROPIC_API_KEY', host: 'api.anthropic.com', header: 'x-api-key' },

@@ -32,6 +32,7 @@ export const codex = defineAgent({
   versionCommand: ['codex', '--version'],
   yoloArgs: ['--dangerously-bypass-approvals-and-sandbox'],
   statePaths: ['.codex'],
+  loginFiles: ['.codex/auth.json'],
   authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'CODEX_ACCESS_TOKEN'],
   apiDomains: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],
   instructionsFile: 'AGENTS.md',
@@ -40,6 +41,7 @@ export const codex = defineAgent({
   // A `-c` override rather than config.toml, which holds the user's own settings in the state
   // volume; the bearer token comes from the environment (bearer_token_env_var).
   mcp: { format: 'codex-override', args: ['-c', '{config}'], tool: 'mcp__corral__run_command' },
+  authProbe: { url: 'https://api.openai.com/v1/models', baseUrlEnv: 'OPENAI_BASE_URL' },
   injectable: [
     { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
     { env: 'CODEX_API_KEY', host: 'api.openai.com', header: 'authorization' },

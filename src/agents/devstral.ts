@@ -32,6 +32,7 @@ export const devstral = defineAgent({
   yoloArgs: ['--auto-approve'],
   statePaths: ['.vibe'],
   authEnv: ['MISTRAL_API_KEY'],
+  authProbe: { url: 'https://api.mistral.ai/v1/models' },
   injectable: [{ env: 'MISTRAL_API_KEY', host: 'api.mistral.ai', header: 'authorization' }],
   // Vibe's VIBE_* env layer: its mcp_servers list is merged with config.toml's by name. Vibe 3
   // offers MCP tools in code mode: the model calls them inside its run_typescript tool.

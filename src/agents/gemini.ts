@@ -23,6 +23,7 @@ export const gemini = defineAgent({
   versionCommand: ['gemini', '--version'],
   yoloArgs: ['--approval-mode=yolo'],
   statePaths: ['.gemini'],
+  loginFiles: ['.gemini/oauth_creds.json'],
   authEnv: [
     'GEMINI_API_KEY',
     'GOOGLE_API_KEY',
@@ -46,6 +47,10 @@ export const gemini = defineAgent({
     format: 'gemini-extension',
     file: '.gemini/extensions/corral/gemini-extension.json',
     tool: 'mcp_corral_run_command',
+  },
+  authProbe: {
+    url: 'https://generativelanguage.googleapis.com/v1beta/models',
+    baseUrlEnv: 'GOOGLE_GEMINI_BASE_URL',
   },
   injectable: [
     { env: 'GEMINI_API_KEY', host: 'generativelanguage.googleapis.com', header: 'x-goog-api-key' },

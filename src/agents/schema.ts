@@ -64,6 +64,8 @@ export const AgentSpecSchema = z.object({
   headlessYoloArgs: z.array(z.string()).optional(),
   /** Paths relative to $HOME that hold login and config; they live in the persistent state volume. */
   statePaths: z.array(z.string()).min(1),
+  /** Files (relative to $HOME) holding the agent's own login, for `corral auth doctor`. */
+  loginFiles: z.array(z.string()).default([]),
   /** Env names of API keys / tokens the agent reads; passed in only when the user names them. */
   authEnv: z.array(z.string()),
   /** Domains the agent must reach to work at all (its API and login). */
@@ -111,6 +113,26 @@ export const AgentSpecSchema = z.object({
       env: z.record(z.string(), z.string()).default({}),
       /** The name the agent gives the model for the bridge's `run_command` (the server is `corral`). */
       tool: z.string(),
+    })
+    .optional(),
+  /**
+   * The agent's own flow that prints a long-lived token (`claude setup-token`): the command, the
+   * env name the agent reads it from, and the token's shape (to pick it out of the output).
+   */
+  setupToken: z
+    .object({ command: z.array(z.string()).min(1), env: z.string(), pattern: z.string() })
+    .optional(),
+  /**
+   * A cheap authenticated request (`corral auth doctor`): GET `url` (its origin replaced by the
+   * env `baseUrlEnv` when set), sending the key as the agent's `injectable` entry for that env says.
+   */
+  authProbe: z
+    .object({
+      url: z.string().url(),
+      baseUrlEnv: z.string().optional(),
+      headers: z.record(z.string(), z.string()).default({}),
+      /** Extra headers when the credential is an OAuth token rather than an API key. */
+      oauthHeaders: z.record(z.string(), z.string()).default({}),
     })
     .optional(),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */

@@ -22,14 +22,16 @@ export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
 
 /** Fill in the schema's defaults (the schema itself checks each spec in test/unit/agents.test.ts). */
 export function defineAgent(spec: AgentSpecInput): AgentSpec {
-  const { endpoint, mcp, ...rest } = spec;
+  const { endpoint, mcp, authProbe, ...rest } = spec;
   return {
     env: {},
     notes: [],
     hostSettings: [],
     injectable: [],
+    loginFiles: [],
     ...rest,
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
     ...(mcp ? { mcp: { args: [], env: {}, ...mcp } } : {}),
+    ...(authProbe ? { authProbe: { headers: {}, oauthHeaders: {}, ...authProbe } } : {}),
   };
 }

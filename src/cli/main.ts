@@ -8,6 +8,7 @@ import { findAgent } from '../agents/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
+import { addDoctorCommand, addTokenCommands } from './commands/auth-token.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { egressCommand } from './commands/egress.js';
@@ -62,10 +63,18 @@ export function buildProgram(): Command {
     cleanCommand(),
     doctorCommand(),
     sessionsCommand(),
+    authCommand(),
   ]) {
     program.addCommand(c);
   }
   return program;
+}
+
+function authCommand(): Command {
+  const auth = new Command('auth').description("agents' logins: long-lived tokens and a login doctor");
+  addTokenCommands(auth);
+  addDoctorCommand(auth);
+  return auth;
 }
 
 const VALUE_OPTIONS = new Set(['--engine', '--config']);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
+import { type StoredToken, withStoredToken } from '../auth/token.js';
 import type { Devcontainer } from '../config/devcontainer.js';
 import { parseSize } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -63,6 +64,8 @@ export interface RunRequest {
   hostSettings?: boolean;
   /** The args carry a headless prompt (--prompt). */
   headless?: boolean;
+  /** A long-lived token stored with `corral auth setup-token`: used unless the user names a key. */
+  storedToken?: StoredToken;
   /** Decided by the caller (which starts the gateway); undefined: config `network` (open or none). */
   network?: SandboxSpec['network'];
 }
@@ -121,7 +124,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
           ...(req.endpoint?.args ?? []),
           ...req.args,
         ];
-  const built = await buildEnv({
+  const named = await buildEnv({
     agentDefaults: { ...dev?.env, ...req.agent.env, ...(req.endpoint?.env ?? {}) },
     global: config.env,
     perAgent: agentConfig.env,
@@ -129,6 +132,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     flags: req.env,
     host: req.host,
   });
+  const built = withStoredToken(req.agent, named, req.storedToken);
   const hidden = hiddenInside(req.workspace.path, privateDirs(req.host));
   const network = networkFor(req, config, [
     ...(dev?.ports ?? []),

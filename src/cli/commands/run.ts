@@ -104,6 +104,13 @@ async function joinRunning(
   });
 }
 
+async function storedTokenFor(agent: AgentSpec, profile: string, env: NodeJS.ProcessEnv) {
+  if (!agent.setupToken) return undefined;
+  const { readStoredToken } = await import('../../auth/token.js');
+  const { detectKeyring } = await import('../../auth/keyring.js');
+  return readStoredToken(agent.name, profile, detectKeyring(env));
+}
+
 /** Rewrite a loopback model URL to the host as the sandbox sees it. */
 export function sandboxModelUrl(url: string, alias: string): string {
   let u: URL;
@@ -194,6 +201,10 @@ export async function launch(
       );
   trace('image');
   const network = await sandboxNetwork(engine, workspace, config, opts);
+  // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
+  const profile =
+    opts.modelUrl && (opts.profile ?? 'default') === 'default' ? 'custom-model' : (opts.profile ?? 'default');
+  const storedToken = await storedTokenFor(agent, profile, ctx.env);
   const spec = await planSandbox(
     {
       network,
@@ -207,11 +218,8 @@ export async function launch(
       args: [...promptArgs, ...args],
       headless: Boolean(opts.prompt),
       ...(opts.name ? { name: opts.name } : {}),
-      // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
-      profile:
-        opts.modelUrl && (opts.profile ?? 'default') === 'default'
-          ? 'custom-model'
-          : (opts.profile ?? 'default'),
+      profile,
+      ...(storedToken ? { storedToken } : {}),
       env: opts.env,
       envFiles: opts.envFile,
       ...(opts.yolo !== undefined ? { yolo: opts.yolo } : {}),
