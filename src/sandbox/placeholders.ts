@@ -13,11 +13,14 @@ export interface InjectedCredential {
 }
 
 /**
- * Same prefix (`sk-ant-api03-`, `sk-proj-`) and length as the real key, so a CLI that checks the
+ * Same prefix (`sk-ant-api03-`, `sk-ant-oat01-`, `sk-proj-`) and length as the real key, so a CLI that checks the
  * shape of its key accepts it, but nothing secret in it.
  */
 export function placeholderFor(real: string): string {
-  const prefix = /^[A-Za-z]+(?:[-_][A-Za-z0-9]+)?[-_]/.exec(real)?.[0] ?? '';
+  // Anthropic's kind marker (api03, oat01) tells a CLI an API key from an OAuth token; it is fixed
+  // text, not key material. Elsewhere only the first word or two are kept.
+  const prefix =
+    /^sk-ant-[a-z]+\d\d-/.exec(real)?.[0] ?? /^[A-Za-z]+(?:[-_][A-Za-z0-9]+)?[-_]/.exec(real)?.[0] ?? '';
   const tag = `corral${randomBytes(12).toString('hex')}`;
   const body = tag.padEnd(Math.max(tag.length, real.length - prefix.length), 'x');
   return `${prefix}${body}`;

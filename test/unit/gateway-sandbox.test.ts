@@ -54,7 +54,7 @@ describe('a sandbox behind the gateway', () => {
     const spec = await planSandbox(request(), ConfigSchema.parse({}));
     const c = toContainerSpec(spec);
     expect(JSON.stringify(c)).not.toContain(REAL);
-    expect(c.env.ANTHROPIC_API_KEY).toMatch(/^sk-ant-corral[0-9a-f]{24}/);
+    expect(c.env.ANTHROPIC_API_KEY).toMatch(/^sk-ant-api03-corral[0-9a-f]{24}/);
     expect(c.env.ANTHROPIC_API_KEY).toHaveLength(REAL.length);
     expect(spec.credentials).toEqual([
       { host: 'api.anthropic.com', header: 'x-api-key', value: REAL, placeholder: c.env.ANTHROPIC_API_KEY },
@@ -72,6 +72,12 @@ describe('a sandbox behind the gateway', () => {
     expect(p.startsWith('sk-ant-')).toBe(true);
     expect(p).not.toContain(REAL.slice(13, 25));
     expect(placeholderFor(REAL)).not.toBe(p);
+    // The kind marker (API key or OAuth token) survives; random key material never does.
+    expect(p.startsWith(REAL.slice(0, 13))).toBe(true);
+    const oauth = ['sk', 'ant', 'oat01', 'Zq9-_x'.repeat(12)].join('-');
+    expect(placeholderFor(oauth).startsWith('sk-ant-oat01-corral')).toBe(true);
+    const openai = ['sk', 'proj', 'ab-cd_ef'.repeat(10)].join('-');
+    expect(placeholderFor(openai).startsWith('sk-proj-corral')).toBe(true);
   });
 });
 
