@@ -51,7 +51,8 @@ export function envLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(ENV_KEYS)) {
     const raw = env[name];
-    if (raw === undefined) continue;
+    // `CORRAL_ENGINE= corral …` clears a setting; only a boolean reads empty as a value (false).
+    if (raw === undefined || (raw === '' && spec.type !== 'boolean')) continue;
     let node = out;
     for (const k of spec.key.slice(0, -1)) {
       node[k] ??= {};

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CorralError } from '../errors.js';
 import type { Transport } from './hijack.js';
 import type { EngineKind } from './types.js';
@@ -136,7 +136,8 @@ export function probe(transport: Transport, timeoutMs = 3000): Promise<EngineKin
 
 /** Start `podman system service` in the background and wait for its socket to answer. */
 export async function startPodmanService(start: NonNullable<Candidate['start']>): Promise<boolean> {
-  if (start.socketPath.startsWith('/run/podman')) mkdirSync('/run/podman', { recursive: true });
+  // Podman does not make the socket's folder: $XDG_RUNTIME_DIR/podman is missing on a fresh login.
+  mkdirSync(dirname(start.socketPath), { recursive: true });
   const child = spawn(start.command, start.args, { detached: true, stdio: 'ignore' });
   child.on('error', () => undefined);
   child.unref();

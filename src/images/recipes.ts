@@ -32,7 +32,7 @@ const ROOTFS_PACKAGES = ['ca-certificates', 'git', 'procps', 'less', 'curl', 'xz
 
 export function rootfsRecipe(suite: Suite, extra: string[] = []): RootfsRecipe {
   const packages = [...ROOTFS_PACKAGES, ...extra].sort();
-  return { suite, packages, tag: `${REPO}/rootfs:${contentHash('rootfs-v1', suite, packages.join(','))}` };
+  return { suite, packages, tag: `${REPO}/rootfs:${contentHash('rootfs-v2', suite, packages.join(','))}` };
 }
 
 /**

@@ -128,6 +128,9 @@ export async function bootstrapTarball(
       'sh',
       dir,
     ]);
+    // mkdtemp made the folder 0700, and it is the image's `/`: overlay storage hides that, but vfs
+    // (rootless Podman) applies it, and then no user but root can reach anything.
+    await sh('chmod', ['0755', dir]);
     await sh('tar', ['-C', dir, '--numeric-owner', '-cf', partial, '.']);
     await rename(partial, tarball);
     return tarball;

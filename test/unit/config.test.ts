@@ -87,6 +87,10 @@ describe('config', () => {
       limits: { memory: '2g' },
       engine: 'podman',
     });
+    // Empty clears a string or number; for a boolean it is a value (false).
+    expect(envLayer({ CORRAL_ENGINE: '', CORRAL_PIDS_LIMIT: '', CORRAL_AUTO_PULL: '' })).toEqual({
+      auto_pull: false,
+    });
   });
 
   it('deep-merges objects and replaces arrays', () => {
