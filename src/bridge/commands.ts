@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { constants as os } from 'node:os';
 import { CorralError } from '../errors.js';
+import { forgetRunning, recordRunning } from './registry.js';
 import { createExclusive, openSafeDir, readTail, type SafeDir, writeExclusive } from './safe-fs.js';
 
 export type CommandState = 'running' | 'finished' | 'killed';
@@ -36,6 +37,8 @@ interface Running {
   dir: SafeDir;
   exited: Promise<void>;
   stopping?: Promise<void>;
+  /** Set at the first exit/error event (both may fire); state follows once the files are written. */
+  ended?: boolean;
   tails?: { stdout: string; stderr: string };
   timer?: NodeJS.Timeout;
 }
@@ -111,6 +114,11 @@ export class CommandStore {
       child.once('error', resolve);
     });
     info.startedAt = new Date().toISOString();
+    if (run.pid > 0 && run.info.state === 'running') {
+      await recordRunning({ session, id, pid: run.pid, workspace, command, startedAt: info.startedAt }).catch(
+        () => {},
+      );
+    }
     if (timeoutMs) {
       run.timer = setTimeout(() => void this.stop(id).catch(() => {}), timeoutMs);
       run.timer.unref();
@@ -127,15 +135,18 @@ export class CommandStore {
   }
 
   private finish(run: Running, code: number, done: () => void): void {
-    if (run.info.state !== 'running') {
+    if (run.ended) {
       done();
       return;
     }
+    run.ended = true;
     clearTimeout(run.timer);
-    const killed = run.stopping !== undefined;
-    run.info.state = killed ? 'killed' : 'finished';
-    if (!killed) run.info.exitCode = code;
     void (async () => {
+      // Killed here (stop_command, the bridge closing) or from `corral commands kill`.
+      const external = await forgetRunning(this.opts.session, run.info.id).catch(() => false);
+      const killed = run.stopping !== undefined || external;
+      run.info.state = killed ? 'killed' : 'finished';
+      if (!killed) run.info.exitCode = code;
       try {
         const [stdout, stderr] = await Promise.all([
           readTail(run.out, TAIL_BYTES),

@@ -160,6 +160,16 @@ export async function writeExclusive(dir: SafeDir, name: string, text: string): 
  * files, and a link to a host secret must not be read back to it.
  */
 export async function readNoFollow(dir: SafeDir, name: string, limit = 4096): Promise<string | undefined> {
+  return (await readBytesNoFollow(dir, name, limit))?.toString('utf8');
+}
+
+/** Up to `limit` bytes from `position` of a regular file in `dir`, never through a link. */
+export async function readBytesNoFollow(
+  dir: SafeDir,
+  name: string,
+  limit: number,
+  position = 0,
+): Promise<Buffer | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(dir.child(name), O_RDONLY | O_NOFOLLOW);
@@ -169,8 +179,8 @@ export async function readNoFollow(dir: SafeDir, name: string, limit = 4096): Pr
   try {
     if (!(await handle.stat()).isFile()) return undefined;
     const buf = Buffer.alloc(limit);
-    const { bytesRead } = await handle.read(buf, 0, limit, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
+    const { bytesRead } = await handle.read(buf, 0, limit, position);
+    return buf.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }

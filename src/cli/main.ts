@@ -9,6 +9,7 @@ import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
 import { addDoctorCommand, addTokenCommands } from './commands/auth-token.js';
+import { commandsCommand } from './commands/commands.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { egressCommand } from './commands/egress.js';
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     initCommand(),
     egressCommand(),
     allowedCommand(),
+    commandsCommand(),
     scanCommand(),
     trustCommand(),
     untrustCommand(),
