@@ -1,4 +1,7 @@
-/** `corral allowed [list|add|remove]`: host commands the agent may run through the bridge without asking. */
+/**
+ * `corral allowed [list|add|remove]`: host commands the agent may run through the bridge without
+ * asking. Without a subcommand, at a terminal, an interactive list to review and remove entries.
+ */
 import { Command } from 'commander';
 import { resolveWorkspace } from '../../sandbox/identity.js';
 import { Context } from '../context.js';
@@ -6,44 +9,72 @@ import { Context } from '../context.js';
 // The bridge pulls in the MCP SDK: load it when a subcommand runs, not on every corral start.
 const approvals = () => import('../../bridge/approvals.js');
 
-const workdir = (cmd: Command) =>
-  cmd.option('-w, --workdir <dir>', 'workspace (default: the current folder)');
+// -w belongs to `allowed` and reaches its subcommands (commander gives a parent's options to it).
+const workspaceOf = async (cmd: Command) =>
+  (await resolveWorkspace(cmd.optsWithGlobals<{ workdir?: string }>().workdir ?? process.cwd())).path;
+
+async function print(ctx: Context, ws: string, json: boolean): Promise<void> {
+  const list = await (await approvals()).listAllowed(ws);
+  if (json) return ctx.json(list);
+  if (!list.length) return ctx.note('nothing allowed in this workspace');
+  ctx.print(list.join('\n'));
+}
+
+async function review(ws: string): Promise<void> {
+  const { listAllowed, removeAllowed } = await approvals();
+  const { runListView } = await import('../tui/list-view.js');
+  await runListView({
+    title: `host commands allowed without asking in ${ws}`,
+    columns: ['KIND', 'PATTERN'],
+    empty: 'nothing allowed here yet (the agent asks; answer "always", or `corral allowed add`)',
+    load: async () =>
+      (await listAllowed(ws)).map((p) => ({ key: p, cells: [p.endsWith('*') ? 'prefix' : 'exact', p] })),
+    actions: [
+      {
+        key: 'd',
+        label: 'remove',
+        confirm: true,
+        run: async (p) => ((await removeAllowed(ws, p)) ? `removed: ${p}` : `was not allowed: ${p}`),
+      },
+    ],
+    refreshMs: 2000,
+  });
+}
 
 export function allowedCommand(): Command {
-  const allowed = new Command('allowed').description(
-    'host commands agents in this workspace may run through the bridge without asking',
+  const allowed = new Command('allowed')
+    .description('host commands agents in this workspace may run through the bridge without asking')
+    .option('-w, --workdir <dir>', 'workspace (default: the current folder)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const ws = await workspaceOf(cmd);
+      if (process.stdin.isTTY && process.stdout.isTTY) return review(ws);
+      return print(Context.of(cmd), ws, false);
+    });
+  allowed.addCommand(
+    new Command('list')
+      .description('the allowed commands and prefix patterns')
+      .option('--json', 'print JSON')
+      .action(async (opts: { json?: boolean }, cmd: Command) =>
+        print(Context.of(cmd), await workspaceOf(cmd), Boolean(opts.json)),
+      ),
   );
   allowed.addCommand(
-    workdir(new Command('list').description('the allowed commands and prefix patterns'))
-      .option('--json', 'print JSON')
-      .action(async (opts: { workdir?: string; json?: boolean }, cmd: Command) => {
-        const ctx = Context.of(cmd);
-        const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-        const list = await (await approvals()).listAllowed(ws.path);
-        if (opts.json) return ctx.json(list);
-        if (!list.length) return ctx.note('nothing allowed in this workspace');
-        ctx.print(list.join('\n'));
+    new Command('add')
+      .description('allow an exact command, or a prefix pattern ending in * (e.g. "npm test*")')
+      .argument('<pattern>', 'the command or pattern')
+      .action(async (pattern: string, _opts: unknown, cmd: Command) => {
+        const added = await (await approvals()).addAllowed(await workspaceOf(cmd), pattern);
+        Context.of(cmd).note(added ? `allowed: ${pattern}` : `already allowed: ${pattern}`);
       }),
   );
   allowed.addCommand(
-    workdir(
-      new Command('add')
-        .description('allow an exact command, or a prefix pattern ending in * (e.g. "npm test*")')
-        .argument('<pattern>', 'the command or pattern'),
-    ).action(async (pattern: string, opts: { workdir?: string }, cmd: Command) => {
-      const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-      const added = await (await approvals()).addAllowed(ws.path, pattern);
-      Context.of(cmd).note(added ? `allowed: ${pattern}` : `already allowed: ${pattern}`);
-    }),
-  );
-  allowed.addCommand(
-    workdir(
-      new Command('remove').description('stop allowing a command or pattern').argument('<pattern>'),
-    ).action(async (pattern: string, opts: { workdir?: string }, cmd: Command) => {
-      const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-      const removed = await (await approvals()).removeAllowed(ws.path, pattern);
-      Context.of(cmd).note(removed ? `removed: ${pattern}` : `was not allowed: ${pattern}`);
-    }),
+    new Command('remove')
+      .description('stop allowing a command or pattern')
+      .argument('<pattern>')
+      .action(async (pattern: string, _opts: unknown, cmd: Command) => {
+        const removed = await (await approvals()).removeAllowed(await workspaceOf(cmd), pattern);
+        Context.of(cmd).note(removed ? `removed: ${pattern}` : `was not allowed: ${pattern}`);
+      }),
   );
   return allowed;
 }
