@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'MODEL_SCRIPT_INVALID'
   | 'WORKSPACE_INVALID'
   | 'SECRETS_FOUND'
+  | 'BRIDGE_FAILED'
   | 'INTERRUPTED';
 
 export class CorralError extends Error {

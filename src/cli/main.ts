@@ -8,6 +8,8 @@ import { findAgent } from '../agents/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
+import { approvalsCommand } from './commands/approvals.js';
+import { bridgeCommand } from './commands/bridge.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { egressCommand } from './commands/egress.js';
@@ -53,6 +55,7 @@ export function buildProgram(): Command {
     initCommand(),
     egressCommand(),
     allowedCommand(),
+    approvalsCommand(),
     scanCommand(),
     trustCommand(),
     untrustCommand(),
@@ -65,6 +68,7 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(c);
   }
+  program.addCommand(bridgeCommand(), { hidden: true });
   return program;
 }
 

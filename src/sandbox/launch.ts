@@ -6,7 +6,7 @@
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
-import { connect, drained, type Stdio } from './attach.js';
+import { type AttachControl, connect, drained, type Stdio } from './attach.js';
 import { homeVolumeName, LABELS } from './identity.js';
 import { ensureMaskVolumes } from './masks.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
@@ -112,7 +112,7 @@ export async function runAttached(
   engine: ContainerEngine,
   spec: SandboxSpec,
   io: Stdio,
-  opts: { record?: { keep: number } } = {},
+  opts: { record?: { keep: number }; control?: (c: AttachControl) => void } = {},
 ): Promise<AttachedResult> {
   const startedAt = Date.now();
   const hadAcls = spec.user.reclaimTo ? await grantWorkspace(spec.workspace.path) : false;
@@ -150,6 +150,7 @@ export async function runAttached(
       stdin: spec.stdin,
       resize: (rows, cols) => engine.resize(p.id, rows, cols),
       ...(recorder ? { record: recorder.write } : {}),
+      ...(opts.control ? { control: opts.control } : {}),
     });
     const exitCode = await waiting;
     trace('wait');
