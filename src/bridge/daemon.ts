@@ -99,10 +99,9 @@ export async function serveDetachedBridge(): Promise<number> {
       await bridge?.close().catch(() => {});
       await updateBridgeState(c.session, { pid: undefined, ended: Date.now() }).catch(() => {});
       if (exitCode !== undefined || why === 'container exited')
-        await notify(
-          `corral: ${c.agent} finished`,
-          `${c.workspace} (exit code ${exitCode ?? 'unknown'})`,
-        ).catch(() => {});
+        await notify(`${c.agent} finished`, `${c.workspace} (exit code ${exitCode ?? 'unknown'})`).catch(
+          () => {},
+        );
     })());
   for (const s of ['SIGTERM', 'SIGINT'] as const)
     process.once(s, () => void end(s).then(() => process.exit(0)));
@@ -132,7 +131,7 @@ export async function serveDetachedBridge(): Promise<number> {
         timeoutMs: c.approvalTimeoutMs,
         onPending: (p) =>
           void notify(
-            `corral: ${c.agent} asks for approval`,
+            `${c.agent} asks for approval`,
             `${summarizeApproval(p)} — corral approvals allow ${p.id} (or always, deny)`,
           ).catch(() => {}),
       }),

@@ -17,6 +17,7 @@ export interface SandboxInfo {
   workspace: string;
   workspacePath: string;
   profile: string;
+  session: string;
   state: string;
   status: string;
   running: boolean;
@@ -34,6 +35,7 @@ export function toInfo(c: ContainerSummary): SandboxInfo {
     workspace: c.labels[LABELS.workspace] ?? '?',
     workspacePath: c.labels[LABELS.workspacePath] ?? '?',
     profile: c.labels[LABELS.profile] ?? '?',
+    session: c.labels[LABELS.session] ?? '',
     state: c.state,
     status: c.status,
     running: c.state === 'running',
