@@ -8,24 +8,37 @@ import type { PendingApproval } from './approval-queue.js';
 import type { ApprovalAnswer } from './approvals.js';
 import { displayCommand } from './approvals.js';
 
+const KEYS: Record<string, ApprovalAnswer> = {
+  y: 'once',
+  a: 'always',
+  n: 'deny',
+  '\x03': 'deny',
+  '\x04': 'deny',
+};
+
 /**
- * One read from a raw-mode terminal: y = once, a = always, n / Esc / Ctrl-C / Ctrl-D = no.
- * Anything else (other letters, Enter, arrow keys, whose sequences start with Esc) is ignored.
+ * One read from a raw-mode terminal: y = once, a = always, n / Esc / Ctrl-C / Ctrl-D = no; the
+ * first key that means something wins (a fast typist's keys arrive together). Other keys and
+ * escape sequences (arrow keys start with Esc too) are skipped.
  */
 export function keyAnswer(chunk: Buffer | string): ApprovalAnswer | undefined {
   const s = chunk.toString();
-  if (s === '\x1b' || s === '\x03' || s === '\x04') return 'deny';
-  if (s.length !== 1) return undefined;
-  switch (s.toLowerCase()) {
-    case 'y':
-      return 'once';
-    case 'a':
-      return 'always';
-    case 'n':
-      return 'deny';
-    default:
-      return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\x1b') {
+      const next = s[i + 1];
+      if (next === undefined) return 'deny';
+      if (next === '[' || next === 'O') {
+        // CSI / SS3: parameters, then one final byte in @..~.
+        i += 2;
+        while (i < s.length && !/[@-~]/.test(s[i]!)) i++;
+      }
+      continue;
+    }
+    const a = KEYS[c.toLowerCase()];
+    if (a) return a;
   }
+  return undefined;
 }
 
 const MAX_SHOWN = 2000;

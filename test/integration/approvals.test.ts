@@ -83,7 +83,13 @@ for (const kind of TEST_ENGINES) {
       };
       // Keeps the sandbox busy (a command that waits; Claude Code runs a plain `sleep` in the background) while the test talks to its bridge.
       const script = await parseScript(
-        ['turns:', '  - tool: Bash', '    input: {"command": "timeout 300 tail -f /dev/null"}', '  - text: Done.', ''].join('\n'),
+        [
+          'turns:',
+          '  - tool: Bash',
+          '    input: {"command": "timeout 300 tail -f /dev/null"}',
+          '  - text: Done.',
+          '',
+        ].join('\n'),
         'approvals test script',
       );
       server = await startModelServer({ host: '0.0.0.0', script, allow: isLocalOrContainerAddress });

@@ -30,7 +30,7 @@ const pending = (over: Partial<PendingApproval> = {}): PendingApproval => ({
 });
 
 describe('keys', () => {
-  it('y once, a always, n / Esc / Ctrl-C no; other keys and escape sequences ignored', () => {
+  it('y once, a always, n / Esc / Ctrl-C no; other keys and escape sequences skipped', () => {
     expect(keyAnswer('y')).toBe('once');
     expect(keyAnswer('Y')).toBe('once');
     expect(keyAnswer('a')).toBe('always');
@@ -39,8 +39,12 @@ describe('keys', () => {
     expect(keyAnswer('\x03')).toBe('deny');
     expect(keyAnswer('\x1b[A')).toBeUndefined();
     expect(keyAnswer('\r')).toBeUndefined();
-    expect(keyAnswer('yy')).toBeUndefined();
     expect(keyAnswer('x')).toBeUndefined();
+    expect(keyAnswer('\x1bOA')).toBeUndefined();
+    // Keys typed together: the first that means something.
+    expect(keyAnswer('xn')).toBe('deny');
+    expect(keyAnswer('\x1b[Aa')).toBe('always');
+    expect(keyAnswer('ya')).toBe('once');
   });
 });
 
