@@ -72,14 +72,17 @@ export class TerminalPrompter {
     return new Promise((resolve) => {
       const finish = (line: string) => {
         stdin.off('data', onKey);
+        // Keep no terminal input flowing that nobody reads: it would keep corral from exiting.
+        if (!stdin.listenerCount('data')) stdin.pause();
         job.signal.removeEventListener('abort', onAbort);
         stderr.write(`\r\ncorral: ${line}\r\n`);
         resolve();
       };
+      let taken = false;
       const onKey = (chunk: Buffer) => {
-        const a = keyAnswer(chunk);
+        const a = taken ? undefined : keyAnswer(chunk);
         if (!a) return;
-        stdin.off('data', onKey);
+        taken = true;
         job.signal.removeEventListener('abort', onAbort);
         void job.answer(a).then((won) =>
           // Someone else answered first: their answer stands, and says so when it aborts.
