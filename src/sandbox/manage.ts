@@ -160,14 +160,22 @@ export async function attachTo(
     throw new CorralError('CONTAINER_NOT_FOUND', `${s.name} is not running.`, 'See `corral list`.');
   }
   const stream = await engine.attach(s.id, { stdin: true, tty: details.tty });
+  // A detached run's bridge asks through the approval queue: this terminal can answer too.
+  let stopPrompts = () => {};
+  const prompts =
+    details.tty && io.stdin.isTTY && s.session
+      ? (await import('../bridge/attach-prompts.js')).attachPrompts(s.session, s.agent, io)
+      : undefined;
   const disconnect = connect(engine, stream, io, {
     tty: details.tty,
     stdin: true,
     resize: (r, c) => engine.resize(s.id, r, c),
+    ...(prompts ? { control: (c) => (stopPrompts = prompts(c)) } : {}),
   });
   try {
     await drained(stream);
   } finally {
+    stopPrompts();
     disconnect();
   }
   const after = await engine.inspect(s.id);

@@ -153,6 +153,43 @@ for (const kind of TEST_ENGINES) {
       }
     });
 
+    it("`corral attach` to a detached run shows its bridge process's prompt; y runs the command", async () => {
+      const ws = await realpath(await tempWorkspace('corral-e2e-tty-'));
+      const r = await corral(
+        ['run', 'claude', '-d', '--model-url', server.url, '--yolo', '--prompt', 'Ask the host.'],
+        {
+          cwd: ws,
+          env,
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+      const child = spawn(
+        'script',
+        [
+          '-qfec',
+          `stty rows 30 cols 100; exec ${[process.execPath, BIN, 'attach', 'claude'].map(q).join(' ')}`,
+          '/dev/null',
+        ],
+        { cwd: ws, env: { ...process.env, ...env, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      const term = new Terminal(child);
+      try {
+        await term.until(`run on the host: ${COMMAND}`);
+        await expect(readFile(join(ws, 'host-made.txt'), 'utf8')).rejects.toThrow();
+        term.type('y');
+        await term.until('corral: allowed once', 10_000);
+        await term.until('Asked the host.');
+        expect(await readFile(join(ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
+        // The sandbox is done, so attach returns.
+        await Promise.race([term.done, new Promise((res) => setTimeout(res, 15_000))]);
+        expect(child.exitCode).toBe(0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        await corral(['clean'], { cwd: ws, env });
+      }
+    });
+
     it('n refuses it, and says how to allow it', async () => {
       const { ws, term } = await session('n');
       try {

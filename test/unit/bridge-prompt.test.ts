@@ -255,3 +255,49 @@ describe('bridge instructions', () => {
     expect(withBridgeInstructions(codex, ['codex'], text)).toEqual(['codex']);
   });
 });
+
+describe('prompts from the queue (corral attach to a detached run)', () => {
+  it("shows the session's requests, answers by key, and takes down one answered elsewhere", async () => {
+    const { promptFromQueue } = await import('../../src/bridge/queue-prompter.js');
+    const root = await mkdtemp(join(tmpdir(), 'corral-qprompt-'));
+    const queue = new ApprovalQueue(join(root, 'q'));
+    const t = terminal();
+    const stop = promptFromQueue(
+      queue,
+      's1',
+      new TerminalPrompter({ stdin: t.stdin, stderr: t.stderr }, t.hold, 'claude'),
+      50,
+    );
+    const until = async (text: string) => {
+      for (let i = 0; !t.text().includes(text) && i < 100; i++) await tick();
+      expect(t.text()).toContain(text);
+    };
+    try {
+      const signal = new AbortController().signal;
+      const req = (session: string, command: string) => ({
+        kind: 'command',
+        workspace: '/ws',
+        session,
+        command,
+        signal,
+      });
+      // Another session's request is not shown here.
+      await queue.add(req('s2', 'other'), 60_000);
+      const mine = await queue.add(req('s1', 'make'), 60_000);
+      const answered = queue.wait(mine, signal, 20);
+      await until('run on the host: make');
+      t.stdin.write('a');
+      expect(await answered).toBe('always');
+      const next = await queue.add(req('s1', 'make again'), 60_000);
+      const elsewhere = queue.wait(next, signal, 20);
+      await until('make again');
+      expect(await queue.answer(next.id, 'deny')).toBe(true);
+      expect(await elsewhere).toBe('deny');
+      await until('answered with `corral approvals`');
+      expect(t.text()).not.toContain('other');
+    } finally {
+      stop();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
