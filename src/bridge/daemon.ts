@@ -60,7 +60,8 @@ function terminalLine(tty: string | undefined): NodeJS.WritableStream {
 function recordingNotifier(session: string, base: Notifier): Notifier {
   return async (title, body) => {
     await updateBridgeState(session, { lastNotification: { title, body, at: Date.now() } });
-    log(`notify: ${title}: ${body}`);
+    // The title only: a body can quote a command, and commands can hold secrets.
+    log(`notify: ${title}`);
     await base(title, body);
   };
 }
@@ -92,6 +93,7 @@ export async function serveDetachedBridge(): Promise<number> {
   if (!start) return 1;
   const c: DaemonConfig = start.config;
   let bridge: Bridge | undefined;
+  const notify = recordingNotifier(c.session, defaultNotifier(terminalLine(c.notifyTty)));
   let ending: Promise<void> | undefined;
   const end = (why: string, exitCode?: number) =>
     (ending ??= (async () => {
@@ -106,7 +108,6 @@ export async function serveDetachedBridge(): Promise<number> {
   for (const s of ['SIGTERM', 'SIGINT'] as const)
     process.once(s, () => void end(s).then(() => process.exit(0)));
   process.on('SIGHUP', () => {});
-  const notify = recordingNotifier(c.session, defaultNotifier(terminalLine(c.notifyTty)));
   try {
     await pruneBridgeStates().catch(() => {});
     await writeBridgeState({
