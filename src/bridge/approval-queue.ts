@@ -144,7 +144,12 @@ export class ApprovalQueue {
         if (!name.endsWith('.json') || !validApprovalId(id) || names.includes(`${id}.answer`)) continue;
         const p = await readPending(join(dir, name));
         if (!p || p.id !== id || p.session !== session) continue;
-        if (p.expires <= now || !alive(p.pid)) continue;
+        // A bridge that died (killed, crashed) cannot settle its requests: forget them here.
+        if (!alive(p.pid)) {
+          await this.settle(p);
+          continue;
+        }
+        if (p.expires <= now) continue;
         if (opts.workspace && p.workspace !== opts.workspace) continue;
         out.push(p);
       }

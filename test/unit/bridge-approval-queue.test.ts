@@ -83,6 +83,8 @@ describe('approval queue', () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), pid: Number(dead) }));
     expect(await q.list()).toEqual([]);
+    // ...and its files are removed.
+    expect(await readdir(join(root, 'approvals', 'sess-a'))).not.toContain(`${p.id}.json`);
   });
 
   it('rejects ids and sessions that are not plain names', async () => {
