@@ -35,6 +35,8 @@ const START_TIMEOUT_MS = 15_000;
 export interface DaemonHandle {
   pid: number;
   log: string;
+  /** Resolves when the bridge listens; rejects (and the process is stopped) when it cannot. */
+  ready: Promise<void>;
   /** Hand over the started container; the process then runs on its own. */
   watch(id: string): Promise<void>;
   /** The run failed before the container started: stop the process. */
@@ -80,7 +82,7 @@ function readTail(path: string): string {
   }
 }
 
-/** Start the process and wait until its socket listens. */
+/** Start the process; `ready` resolves when its socket listens (meanwhile the sandbox is created). */
 export async function spawnBridgeDaemon(config: DaemonConfig): Promise<DaemonHandle> {
   const log = bridgeLogPath(config.session);
   mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
@@ -100,17 +102,14 @@ export async function spawnBridgeDaemon(config: DaemonConfig): Promise<DaemonHan
   const abort = () => {
     if (child.exitCode === null) child.kill('SIGTERM');
   };
-  try {
-    const ready = reply(child, 'ready', log);
-    child.send({ type: 'start', config } satisfies ToDaemon);
-    await ready;
-  } catch (e) {
-    abort();
-    throw e;
-  }
+  const ready = reply(child, 'ready', log);
+  child.send({ type: 'start', config } satisfies ToDaemon);
+  // Settled by whoever waits for it; a failure also stops the process.
+  ready.catch(abort);
   return {
     pid,
     log,
+    ready,
     abort,
     watch: async (id) => {
       const watching = reply(child, 'watching', log);

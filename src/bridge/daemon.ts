@@ -143,6 +143,9 @@ export async function serveDetachedBridge(): Promise<number> {
     await end('failed to start');
     return 1;
   }
+  // Connected while the run creates the sandbox, not after.
+  const connecting = connectEngine(c.engine);
+  connecting.catch(() => {});
   send({ type: 'ready' });
   const watch = await nextMessage('watch');
   if (!watch) {
@@ -151,7 +154,7 @@ export async function serveDetachedBridge(): Promise<number> {
   }
   let engine: ContainerEngine;
   try {
-    engine = await connectEngine(c.engine);
+    engine = await connecting;
   } catch (e) {
     send({ type: 'error', message: (e as Error).message });
     await end('no engine');

@@ -84,11 +84,17 @@ async function startRelay(engine: ContainerEngine, spec: SandboxSpec): Promise<(
   return remove;
 }
 
-export async function startDetached(engine: ContainerEngine, spec: SandboxSpec): Promise<string> {
+export async function startDetached(
+  engine: ContainerEngine,
+  spec: SandboxSpec,
+  /** Awaited between create and start (the host bridge coming up meanwhile). */
+  beforeStart?: Promise<void>,
+): Promise<string> {
   // Detached Docker-as-root sessions are handed back by `corral stop`.
   if (spec.user.reclaimTo) await grantWorkspace(spec.workspace.path);
   const p = await prepare(engine, spec);
   try {
+    await beforeStart;
     await engine.startContainer(p.id);
     await startRelay(engine, spec);
   } catch (e) {

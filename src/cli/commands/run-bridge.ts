@@ -24,6 +24,8 @@ export const DEFAULT_APPROVAL_TIMEOUT_S = 60;
 export interface RunBridge {
   /** Attached TTY runs: takes the terminal control, so approvals can be asked there. */
   control?: (c: AttachControl) => void;
+  /** Detached runs: resolves when the bridge listens (start the sandbox only then). */
+  ready?: Promise<void>;
   /** Detached runs: the sandbox started; its bridge process takes over from here. */
   started(containerId: string): Promise<void>;
   /** Attached: the run ended. Detached: the start failed. */
@@ -173,6 +175,7 @@ async function detachedBridge(
     ...(tty ? { notifyTty: tty } : {}),
   });
   return {
+    ready: daemon.ready,
     started: (id) => daemon.watch(id),
     stop: async () => daemon.abort(),
   };

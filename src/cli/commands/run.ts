@@ -260,10 +260,11 @@ export async function launch(
       approvalTimeoutS: config.approval_timeout,
       note: (line) => ctx.note(line),
     });
+    trace('bridge');
     if (spec.detached) {
       let id: string;
       try {
-        id = await startDetached(engine, spec);
+        id = await startDetached(engine, spec, bridge.ready);
       } catch (e) {
         await bridge.stop();
         throw e;
