@@ -7,6 +7,7 @@
  * The sandbox is real Claude Code, kept busy by the scripted model (a long-running command in the sandbox)
  * so that the test, holding the session's token as the sandbox does, calls the bridge itself.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -193,3 +194,47 @@ for (const kind of TEST_ENGINES) {
     });
   });
 }
+
+describe('the detached bridge process', () => {
+  let home: string;
+  const saved = process.env.CORRAL_DATA_DIR;
+  beforeAll(async () => {
+    home = await realpath(await mkdtemp(join(tmpdir(), 'corral-bridge-proc-')));
+    await mkdir(join(home, 'ws'));
+    await mkdir(join(home, 'sock'));
+    process.env.CORRAL_DATA_DIR = join(home, 'data');
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.CORRAL_DATA_DIR;
+    else process.env.CORRAL_DATA_DIR = saved;
+  });
+  const config = (session: string, socketPath: string) => ({
+    workspace: join(home, 'ws'),
+    session,
+    token: randomBytes(24).toString('hex'),
+    socketPath,
+    agent: 'claude',
+    container: 'corral-test-none',
+    engine: 'unix:///nonexistent.sock',
+    approvalTimeoutMs: 1000,
+  });
+
+  it('ends, removing its socket, when the run gives up before the sandbox starts', async () => {
+    const { spawnBridgeDaemon } = await import('../../src/bridge/daemon-spawn.js');
+    const socket = join(home, 'sock', 'b1.sock');
+    const d = await spawnBridgeDaemon(config('sess-abort', socket));
+    await d.ready;
+    expect(existsSync(socket)).toBe(true);
+    expect(processGone(d.pid)).toBe(false);
+    d.abort();
+    await eventually(async () => (processGone(d.pid) ? true : undefined), 'the bridge process to exit');
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('fails clearly, and is gone, when it cannot listen', async () => {
+    const { spawnBridgeDaemon } = await import('../../src/bridge/daemon-spawn.js');
+    const d = await spawnBridgeDaemon(config('sess-fail', join(home, 'missing', 'b2.sock')));
+    await expect(d.ready).rejects.toThrow(/host bridge for this detached run did not start/);
+    await eventually(async () => (processGone(d.pid) ? true : undefined), 'the bridge process to exit');
+  });
+});
