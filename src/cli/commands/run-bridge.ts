@@ -68,7 +68,10 @@ export async function startRunBridge(
     ? await detachedBridge(agent, workspace, spec, { ...opts, token, socketPath, timeoutMs })
     : await attachedBridge(agent, workspace, spec, { ...opts, token, socketPath, timeoutMs });
   spec.bridge = { socketName, port: BRIDGE_PORT };
-  spec.files = wiring.files;
+  spec.files = {
+    ...wiring.files,
+    ...(agent.mcp.instructionsFile ? { [agent.mcp.instructionsFile]: bridgeInstructions(spec.session) } : {}),
+  };
   spec.env = { ...spec.env, ...wiring.env };
   spec.argv = withBridgeInstructions(
     agent,
