@@ -84,6 +84,9 @@ for (const kind of TEST_ENGINES) {
     }, 600_000);
     afterAll(async () => {
       await server?.close();
+      // The test profile's home (its settled first-run dialogs) is this test's own.
+      const { homeVolumeName } = await import('../../src/sandbox/identity.js');
+      await (await engineFor(kind)).removeVolume(homeVolumeName('claude', PROFILE)).catch(() => {});
     });
 
     async function session(key: 'y' | 'n'): Promise<{ ws: string; term: Terminal }> {
@@ -131,14 +134,18 @@ for (const kind of TEST_ENGINES) {
       return { ws, term };
     }
 
+    /** The agent answers, then Ctrl-C twice ends it; whatever happened, nothing is left running. */
     async function finish(ws: string, term: Terminal): Promise<void> {
-      await term.until('Asked the host.');
-      term.type('\x03');
-      await new Promise((r) => setTimeout(r, 300));
-      term.type('\x03');
-      await Promise.race([term.done, new Promise((r) => setTimeout(r, 15_000))]);
-      if (term.child.exitCode === null) term.child.kill('SIGKILL');
-      await corral(['clean'], { cwd: ws, env });
+      try {
+        await term.until('Asked the host.');
+        term.type('\x03');
+        await new Promise((r) => setTimeout(r, 300));
+        term.type('\x03');
+        await Promise.race([term.done, new Promise((r) => setTimeout(r, 15_000))]);
+      } finally {
+        if (term.child.exitCode === null) term.child.kill('SIGKILL');
+        await corral(['clean'], { cwd: ws, env });
+      }
     }
 
     it('y runs the command once, and the agent gets its result', async () => {
