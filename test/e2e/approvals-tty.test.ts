@@ -116,21 +116,27 @@ for (const kind of TEST_ENGINES) {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const term = new Terminal(child);
-      // The placeholder key behind the gateway is new each run: Claude asks whether to use it.
-      await term.until('Do you want to use this API key');
-      term.type('\x1b[A');
-      await new Promise((r) => setTimeout(r, 300));
-      term.type('\r');
-      await new Promise((r) => setTimeout(r, 2000));
-      term.type('Ask the host.');
-      await new Promise((r) => setTimeout(r, 500));
-      term.type('\r');
-      await term.until('claude asks to');
-      await term.until(`run on the host: ${COMMAND}`);
-      // Held: nothing has run yet, and keys other than the answers change nothing.
-      await expect(readFile(join(ws, 'host-made.txt'), 'utf8')).rejects.toThrow();
-      term.type('x');
-      term.type(key);
+      try {
+        // The placeholder key behind the gateway is new each run: Claude asks whether to use it.
+        await term.until('Do you want to use this API key');
+        term.type('\x1b[A');
+        await new Promise((r) => setTimeout(r, 300));
+        term.type('\r');
+        await new Promise((r) => setTimeout(r, 2000));
+        term.type('Ask the host.');
+        await new Promise((r) => setTimeout(r, 500));
+        term.type('\r');
+        await term.until('claude asks to');
+        await term.until(`run on the host: ${COMMAND}`);
+        // Held: nothing has run yet, and keys other than the answers change nothing.
+        await expect(readFile(join(ws, 'host-made.txt'), 'utf8')).rejects.toThrow();
+        term.type('x');
+        term.type(key);
+      } catch (e) {
+        child.kill('SIGKILL');
+        await corral(['clean'], { cwd: ws, env });
+        throw e;
+      }
       return { ws, term };
     }
 
