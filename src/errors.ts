@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'WORKSPACE_INVALID'
   | 'SECRETS_FOUND'
   | 'AUTH_FAILED'
+  | 'BRIDGE_FAILED'
   | 'INTERRUPTED';
 
 export class CorralError extends Error {

@@ -31,6 +31,8 @@ export const copilot = defineAgent({
     file: '.corral/copilot-mcp.json',
     args: ['--additional-mcp-config', '@{file}'],
     tool: 'corral-run_command',
+    // Copilot drops MCP server instructions; it reads modular user-level instruction files.
+    instructionsFile: '.copilot/instructions/corral-bridge.instructions.md',
   },
   env: { COPILOT_AUTO_UPDATE: 'false' },
   endpoint: {

@@ -113,6 +113,11 @@ export const AgentSpecSchema = z.object({
       env: z.record(z.string(), z.string()).default({}),
       /** The name the agent gives the model for the bridge's `run_command` (the server is `corral`). */
       tool: z.string(),
+      /**
+       * A file (relative to $HOME, named by corral) the agent reads as the user's own instructions,
+       * for agents whose MCP client does not pass the server's instructions on to the model.
+       */
+      instructionsFile: z.string().optional(),
     })
     .optional(),
   /**

@@ -180,10 +180,16 @@ export function wireMcp(
  */
 export function staleMcpCleanup(agent: AgentSpec): string[] {
   const mcp = agent.mcp;
-  if (!mcp?.file) return [];
-  const referenced = [...mcp.args, ...Object.values(mcp.env)].some((s) => s.includes('{file}'));
-  if (referenced) return [];
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  // Bridge instructions the agent reads by itself would tell it about a bridge that is not there.
+  const instructions = mcp?.instructionsFile ? [`rm -f "$HOME"/${q(mcp.instructionsFile)}`] : [];
+  if (!mcp?.file) return instructions;
+  const referenced = [...mcp.args, ...Object.values(mcp.env)].some((s) => s.includes('{file}'));
+  if (referenced) return instructions;
   const dir = mcp.file.includes('/') ? mcp.file.slice(0, mcp.file.lastIndexOf('/')) : '';
-  return [`rm -f "$HOME"/${q(mcp.file)}`, ...(dir ? [`rmdir "$HOME"/${q(dir)} 2>/dev/null || true`] : [])];
+  return [
+    ...instructions,
+    `rm -f "$HOME"/${q(mcp.file)}`,
+    ...(dir ? [`rmdir "$HOME"/${q(dir)} 2>/dev/null || true`] : []),
+  ];
 }

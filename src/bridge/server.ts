@@ -15,6 +15,7 @@ import { CorralError } from '../errors.js';
 import { socketAccepts } from '../socket.js';
 import { type ApprovalAnswer, type ApprovalRequest, allowlistPath } from './approvals.js';
 import { CommandStore } from './commands.js';
+import { bridgeInstructions } from './instructions.js';
 import { defaultNotifier } from './notify.js';
 import { registerTools } from './tools.js';
 
@@ -135,7 +136,10 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       res.writeHead(405, { allow: 'POST' }).end();
       return;
     }
-    const mcp = new McpServer({ name: 'corral', version: '1' }, { capabilities: { tools: {} } });
+    const mcp = new McpServer(
+      { name: 'corral', version: '1' },
+      { capabilities: { tools: {} }, instructions: bridgeInstructions(opts.session) },
+    );
     registerTools(mcp, ctx);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

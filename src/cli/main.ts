@@ -8,7 +8,9 @@ import { findAgent } from '../agents/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
+import { approvalsCommand } from './commands/approvals.js';
 import { addDoctorCommand, addTokenCommands } from './commands/auth-token.js';
+import { bridgeCommand } from './commands/bridge.js';
 import { commandsCommand } from './commands/commands.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -56,6 +58,7 @@ export function buildProgram(): Command {
     egressCommand(),
     allowedCommand(),
     commandsCommand(),
+    approvalsCommand(),
     scanCommand(),
     trustCommand(),
     untrustCommand(),
@@ -69,6 +72,7 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(c);
   }
+  program.addCommand(bridgeCommand(), { hidden: true });
   return program;
 }
 

@@ -29,6 +29,7 @@ const ENV_KEYS: Record<string, { key: string[]; type: 'string' | 'boolean' | 'in
   CORRAL_PIDS_LIMIT: { key: ['limits', 'pids'], type: 'int' },
   CORRAL_MEMORY: { key: ['limits', 'memory'], type: 'string' },
   CORRAL_CREDENTIAL_CHECK: { key: ['credential_check'], type: 'boolean' },
+  CORRAL_APPROVAL_TIMEOUT: { key: ['approval_timeout'], type: 'int' },
 };
 
 function envValue(name: string, raw: string, type: 'string' | 'boolean' | 'int'): unknown {

@@ -116,6 +116,8 @@ export const ConfigSchema = z.strictObject({
       }),
     )
     .default({}),
+  /** Seconds an agent's request (a host command, a service) waits for the user's answer; then no. Default 60. */
+  approval_timeout: z.number().int().min(1).max(3600).optional(),
   agents: z.record(z.string(), AgentConfigSchema).default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -12,6 +12,20 @@ export interface Stdio {
   stderr: Writable;
 }
 
+/**
+ * Lets something else use the terminal for a moment (an approval prompt): `hold` stops passing the
+ * sandbox's output to the terminal (kept, in order) and the user's keys to the sandbox; `release`
+ * writes what was kept and, with `redraw`, nudges the terminal size so a full-screen agent
+ * repaints over whatever was printed meanwhile.
+ */
+export interface AttachControl {
+  hold(): void;
+  release(opts?: { redraw?: boolean }): void;
+}
+
+/** Output kept while held, beyond which the sandbox is made to wait (backpressure) instead. */
+const HOLD_LIMIT = 4 * 1024 * 1024;
+
 export const processStdio = (): Stdio => ({
   stdin: process.stdin,
   stdout: process.stdout,
@@ -29,6 +43,8 @@ export function connect(
     resize?: (rows: number, cols: number) => Promise<void>;
     /** Sees every chunk of terminal output (transcripts). */
     record?: (chunk: Buffer) => void;
+    /** Receives the control for holding the terminal (TTY sessions only). */
+    control?: (c: AttachControl) => void;
   },
 ): () => void {
   const undo: (() => void)[] = [];
@@ -39,8 +55,21 @@ export function connect(
       io.stderr.write(`corral: connection to the sandbox failed: ${e.message}\n`);
   };
   stream.on('error', onError);
+  let held = false;
   if (opts.tty) {
-    stream.pipe(io.stdout, { end: false });
+    let kept: Buffer[] = [];
+    let keptBytes = 0;
+    const onOutput = (chunk: Buffer) => {
+      if (!held) {
+        io.stdout.write(chunk);
+        return;
+      }
+      kept.push(chunk);
+      keptBytes += chunk.length;
+      if (keptBytes > HOLD_LIMIT) stream.pause();
+    };
+    stream.on('data', onOutput);
+    undo.push(() => stream.off('data', onOutput));
     if (opts.record) stream.on('data', opts.record);
     if (io.stdin.isTTY && io.stdin.setRawMode) {
       io.stdin.setRawMode(true);
@@ -52,12 +81,31 @@ export function connect(
       process.on('SIGWINCH', resize);
       undo.push(() => process.off('SIGWINCH', resize));
     }
+    opts.control?.({
+      hold: () => {
+        held = true;
+      },
+      release: ({ redraw } = {}) => {
+        held = false;
+        const out = Buffer.concat(kept);
+        kept = [];
+        keptBytes = 0;
+        if (out.length) io.stdout.write(out);
+        stream.resume();
+        // The same size twice sends no SIGWINCH: one column less, then the real size.
+        if (redraw && opts.resize && io.stdout.isTTY) {
+          const rows = io.stdout.rows ?? 24;
+          const cols = io.stdout.columns ?? 80;
+          void opts.resize(rows, Math.max(1, cols - 1)).then(() => opts.resize?.(rows, cols));
+        }
+      },
+    });
   } else {
     engine.demux(stream, io.stdout, io.stderr);
   }
   if (opts.stdin) {
     const onData = (chunk: Buffer) => {
-      if (!stream.destroyed && stream.writable) stream.write(chunk);
+      if (!held && !stream.destroyed && stream.writable) stream.write(chunk);
     };
     // Without a TTY, end of input is passed on as a half-close so the process inside sees EOF.
     // A TTY has no EOF (Ctrl-D is a keystroke), and some engines drop a TTY session on

@@ -6,7 +6,7 @@
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
-import { connect, drained, type Stdio } from './attach.js';
+import { type AttachControl, connect, drained, type Stdio } from './attach.js';
 import { homeVolumeName, LABELS } from './identity.js';
 import { ensureMaskVolumes } from './masks.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
@@ -84,11 +84,17 @@ async function startRelay(engine: ContainerEngine, spec: SandboxSpec): Promise<(
   return remove;
 }
 
-export async function startDetached(engine: ContainerEngine, spec: SandboxSpec): Promise<string> {
+export async function startDetached(
+  engine: ContainerEngine,
+  spec: SandboxSpec,
+  /** Awaited between create and start (the host bridge coming up meanwhile). */
+  beforeStart?: Promise<void>,
+): Promise<string> {
   // Detached Docker-as-root sessions are handed back by `corral stop`.
   if (spec.user.reclaimTo) await grantWorkspace(spec.workspace.path);
   const p = await prepare(engine, spec);
   try {
+    await beforeStart;
     await engine.startContainer(p.id);
     await startRelay(engine, spec);
   } catch (e) {
@@ -112,7 +118,7 @@ export async function runAttached(
   engine: ContainerEngine,
   spec: SandboxSpec,
   io: Stdio,
-  opts: { record?: { keep: number } } = {},
+  opts: { record?: { keep: number }; control?: (c: AttachControl) => void } = {},
 ): Promise<AttachedResult> {
   const startedAt = Date.now();
   const hadAcls = spec.user.reclaimTo ? await grantWorkspace(spec.workspace.path) : false;
@@ -150,6 +156,7 @@ export async function runAttached(
       stdin: spec.stdin,
       resize: (rows, cols) => engine.resize(p.id, rows, cols),
       ...(recorder ? { record: recorder.write } : {}),
+      ...(opts.control ? { control: opts.control } : {}),
     });
     const exitCode = await waiting;
     trace('wait');

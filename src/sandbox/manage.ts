@@ -17,6 +17,7 @@ export interface SandboxInfo {
   workspace: string;
   workspacePath: string;
   profile: string;
+  session: string;
   state: string;
   status: string;
   running: boolean;
@@ -34,6 +35,7 @@ export function toInfo(c: ContainerSummary): SandboxInfo {
     workspace: c.labels[LABELS.workspace] ?? '?',
     workspacePath: c.labels[LABELS.workspacePath] ?? '?',
     profile: c.labels[LABELS.profile] ?? '?',
+    session: c.labels[LABELS.session] ?? '',
     state: c.state,
     status: c.status,
     running: c.state === 'running',
@@ -158,14 +160,22 @@ export async function attachTo(
     throw new CorralError('CONTAINER_NOT_FOUND', `${s.name} is not running.`, 'See `corral list`.');
   }
   const stream = await engine.attach(s.id, { stdin: true, tty: details.tty });
+  // A detached run's bridge asks through the approval queue: this terminal can answer too.
+  let stopPrompts = () => {};
+  const prompts =
+    details.tty && io.stdin.isTTY && s.session
+      ? (await import('../bridge/attach-prompts.js')).attachPrompts(s.session, s.agent, io)
+      : undefined;
   const disconnect = connect(engine, stream, io, {
     tty: details.tty,
     stdin: true,
     resize: (r, c) => engine.resize(s.id, r, c),
+    ...(prompts ? { control: (c) => (stopPrompts = prompts(c)) } : {}),
   });
   try {
     await drained(stream);
   } finally {
+    stopPrompts();
     disconnect();
   }
   const after = await engine.inspect(s.id);

@@ -129,6 +129,13 @@ for (const kind of TEST_ENGINES) {
           const served = server.requests;
           expect(served.map((s) => s.step)).toEqual(expect.arrayContaining([0, 1]));
           expect(served.find((s) => s.step === 1)?.body).toContain('exit');
+          // The agent was told about the bridge: Claude in its system prompt (--append-system-prompt),
+          // Copilot CLI by a user-level instructions file, the others when their MCP client passes
+          // the server's instructions on to the model (measured: Codex, Gemini CLI and OpenCode do,
+          // Vibe does not).
+          const told = served.some((s) => s.body?.includes('Host bridge (corral)'));
+          console.log(`bridge: ${c.agent} on ${kind}: bridge instructions reached the model: ${told}`);
+          if (['claude', 'codex', 'gemini', 'opencode', 'copilot'].includes(c.agent)) expect(told).toBe(true);
         } finally {
           await server.close();
           await corral(['clean'], { cwd: ws, env });
@@ -149,11 +156,53 @@ for (const kind of TEST_ENGINES) {
 
       it('refuses a command nobody allowed, and says how to allow it', async () => {
         const ws = await realpath(await tempWorkspace('corral-e2e-bridge-'));
-        const r = await run('claude', server, ws, ['--yolo']);
+        // Nobody answers: a short approval timeout stands in for the minute a person gets.
+        const r = await corral(
+          ['run', 'claude', '--model-url', server.url, '--prompt', 'Ask the host.', '--yolo'],
+          {
+            cwd: ws,
+            env: { ...env, CORRAL_APPROVAL_TIMEOUT: '2' },
+          },
+        );
         expect(r.code).toBe(0);
         expect(r.stderr).toContain('refused a host command');
         expect(r.stderr).toContain(`corral allowed add '${COMMAND}'`);
         await expect(readFile(join(ws, 'host-made.txt'), 'utf8')).rejects.toThrow();
+        await corral(['clean'], { cwd: ws, env });
+      });
+
+      it('runs a command nobody allowed once `corral approvals allow` approves it', async () => {
+        const ws = await realpath(await tempWorkspace('corral-e2e-bridge-'));
+        const before = server.requests.length;
+        const running = run('claude', server, ws, ['--yolo']);
+        // The run waits for an answer; the user gives it from another terminal.
+        let id: string | undefined;
+        for (let i = 0; !id && i < 300; i++) {
+          const list = await corral(['approvals', '--json', '-w', ws], { cwd: ws, env });
+          const pending = JSON.parse(list.stdout || '[]') as Array<{
+            id: string;
+            details: { command?: string };
+          }>;
+          if (pending[0]) {
+            expect(pending[0].details.command).toBe(COMMAND);
+            id = pending[0].id;
+          } else await new Promise((res) => setTimeout(res, 100));
+        }
+        expect(id, 'an approval request appeared').toBeDefined();
+        await expect(readFile(join(ws, 'host-made.txt'), 'utf8')).rejects.toThrow();
+        const allow = await corral(['approvals', 'allow', id!], { cwd: ws, env });
+        expect(allow.code, allow.stderr).toBe(0);
+        const r = await running;
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toContain(`corral approvals allow ${id}`);
+        expect(r.stderr).not.toContain('refused a host command');
+        expect(await readFile(join(ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
+        // Allowed once, not always.
+        expect((await corral(['allowed', 'list', '--json'], { cwd: ws, env })).stdout.trim()).toBe('[]');
+        // The model got the command's result back.
+        expect(server.requests.slice(before).some((s) => s.step === 1 && s.body?.includes('exit_code'))).toBe(
+          true,
+        );
         await corral(['clean'], { cwd: ws, env });
       });
     });

@@ -173,12 +173,16 @@ describe('wiring each agent', () => {
 });
 
 describe('runs without the bridge', () => {
-  it("remove a config file the agent would find by itself (Gemini's extension), nothing else", () => {
+  it("remove a file the agent would find by itself (Gemini's extension, Copilot's instructions), nothing else", () => {
     expect(staleMcpCleanup(agent('gemini'))).toEqual([
       `rm -f "$HOME"/'.gemini/extensions/corral/gemini-extension.json'`,
       `rmdir "$HOME"/'.gemini/extensions/corral' 2>/dev/null || true`,
     ]);
-    for (const name of ['claude', 'codex', 'copilot', 'opencode', 'devstral', 'pi'])
+    // Copilot reads corral's bridge instructions file by itself: it goes too.
+    expect(staleMcpCleanup(agent('copilot'))).toEqual([
+      `rm -f "$HOME"/'.copilot/instructions/corral-bridge.instructions.md'`,
+    ]);
+    for (const name of ['claude', 'codex', 'opencode', 'devstral', 'pi'])
       expect(staleMcpCleanup(agent(name)), name).toEqual([]);
   });
 });

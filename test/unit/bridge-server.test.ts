@@ -130,6 +130,11 @@ beforeEach(() => {
 });
 
 describe('run_command', () => {
+  it('tells the agent about itself in the MCP instructions (approval, where output goes)', () => {
+    expect(client.getInstructions()).toContain(`.corral/commands/${SESSION}/<id>/`);
+    expect(client.getInstructions()).toContain("needs the user's approval");
+  });
+
   it('runs a pre-allowed command without asking and writes its output files', async () => {
     const cmd = "printf 'out 1\\nout 2\\n'; printf 'oops\\n' >&2; touch ran.marker; exit 3";
     await addAllowed(ws, cmd, allowFile);

@@ -45,19 +45,37 @@ export function listCommand(): Command {
         ports: true,
         ...(opts.running ? { running: true } : {}),
       });
-      if (opts.json) return ctx.json(all);
+      // Detached runs' bridges remember the agent's last notification (notify_user, approvals, exit).
+      const { readBridgeState } = await import('../../bridge/session-state.js');
+      const notes = await Promise.all(
+        all.map(async (s) => (s.session ? (await readBridgeState(s.session))?.lastNotification : undefined)),
+      );
+      if (opts.json) return ctx.json(all.map((s, i) => ({ ...s, lastNotification: notes[i] ?? null })));
       if (!all.length) return ctx.note(opts.running ? 'no running sandboxes' : 'no sandboxes');
+      const noted = notes.some(Boolean);
       ctx.print(
         await table(
-          ['NAME', 'AGENT', 'STATE', 'CREATED', 'PORTS', 'WORKSPACE'],
-          all.map((s) => [
-            s.name,
-            s.agent,
-            s.detached && s.running ? `${s.state} (detached)` : s.state,
-            age(s.created),
-            formatPorts(s.ports),
-            s.workspacePath,
-          ]),
+          [
+            'NAME',
+            'AGENT',
+            'STATE',
+            'CREATED',
+            'PORTS',
+            'WORKSPACE',
+            ...(noted ? ['LAST NOTIFICATION'] : []),
+          ],
+          all.map((s, i) => {
+            const n = notes[i];
+            return [
+              s.name,
+              s.agent,
+              s.detached && s.running ? `${s.state} (detached)` : s.state,
+              age(s.created),
+              formatPorts(s.ports),
+              s.workspacePath,
+              ...(noted ? [n ? `${age(n.at / 1000)}: ${n.title}: ${n.body}`.slice(0, 80) : ''] : []),
+            ];
+          }),
         ),
       );
     });

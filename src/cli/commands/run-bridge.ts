@@ -1,56 +1,185 @@
 /**
- * The host bridge for an attached run behind the gateway: an MCP server on a Unix socket in the
- * workspace gateway's folder, which the sandbox's forwarder serves on 127.0.0.1:3129. Only this
- * run's sandbox has its token. Commands not allowed beforehand are refused (and the user told how
- * to allow them); asking interactively comes with `corral approvals`.
+ * The host bridge of a run behind the gateway: an MCP server on a Unix socket in the workspace
+ * gateway's folder, which the sandbox's forwarder serves on 127.0.0.1:3129. Only this run's sandbox
+ * has its token. Commands not allowed beforehand wait for the user: in the run's terminal (a
+ * prompt) when it has one, and in `corral approvals` always. An attached run serves the bridge
+ * itself; a detached run hands it to a small host process that ends with the sandbox.
  */
 import { randomBytes } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentSpec } from '../../agents/types.js';
 import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
+import { bridgeInstructions, withBridgeInstructions } from '../../bridge/instructions.js';
+import type { ContainerEngine } from '../../engine/index.js';
 import { SANDBOX_HOME } from '../../images/recipes.js';
+import type { AttachControl, Stdio } from '../../sandbox/attach.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 
 export const BRIDGE_PORT = 3129;
 export const BRIDGE_URL = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
+export const DEFAULT_APPROVAL_TIMEOUT_S = 60;
 
-/** Start the bridge and wire it into the spec; returns what stops it. */
+export interface RunBridge {
+  /** Attached TTY runs: takes the terminal control, so approvals can be asked there. */
+  control?: (c: AttachControl) => void;
+  /** Detached runs: resolves when the bridge listens (start the sandbox only then). */
+  ready?: Promise<void>;
+  /** Detached runs: the sandbox started; its bridge process takes over from here. */
+  started(containerId: string): Promise<void>;
+  /** Attached: the run ended. Detached: the start failed. */
+  stop(): Promise<void>;
+}
+
+const NONE: RunBridge = { started: async () => {}, stop: async () => {} };
+
+export interface RunBridgeOptions {
+  engine: ContainerEngine;
+  io: Stdio;
+  approvalTimeoutS?: number | undefined;
+  note: (line: string) => void;
+}
+
+/** Start the bridge and wire it into the spec (agent config, token, instructions). */
 export async function startRunBridge(
   agent: AgentSpec,
   workspace: Workspace,
   spec: SandboxSpec,
-  note: (line: string) => void,
-): Promise<() => Promise<void>> {
-  if (!agent.mcp) return async () => {};
+  opts: RunBridgeOptions,
+): Promise<RunBridge> {
+  if (!agent.mcp) return NONE;
   if (spec.network.mode !== 'gateway' || spec.argv[0] !== agent.command[0]) {
     spec.init = [...spec.init, ...staleMcpCleanup(agent)];
-    return async () => {};
+    return NONE;
   }
   const token = randomBytes(24).toString('hex');
   const wiring = wireMcp(agent, { url: BRIDGE_URL, token }, spec.files, SANDBOX_HOME);
   if (!wiring) {
-    note(`corral: no host bridge for this run: ${agent.mcp.file} already defines an MCP server named corral`);
-    return async () => {};
+    opts.note(
+      `corral: no host bridge for this run: ${agent.mcp.file} already defines an MCP server named corral`,
+    );
+    return NONE;
   }
-  const { displayCommand, startBridge } = await import('../../bridge/index.js');
   const socketName = `bridge-${spec.session}.sock`;
+  const socketPath = join(spec.network.socketDir, socketName);
+  const timeoutMs = (opts.approvalTimeoutS ?? DEFAULT_APPROVAL_TIMEOUT_S) * 1000;
+  const bridge = spec.detached
+    ? await detachedBridge(agent, workspace, spec, { ...opts, token, socketPath, timeoutMs })
+    : await attachedBridge(agent, workspace, spec, { ...opts, token, socketPath, timeoutMs });
+  spec.bridge = { socketName, port: BRIDGE_PORT };
+  spec.files = {
+    ...wiring.files,
+    ...(agent.mcp.instructionsFile ? { [agent.mcp.instructionsFile]: bridgeInstructions(spec.session) } : {}),
+  };
+  spec.env = { ...spec.env, ...wiring.env };
+  spec.argv = withBridgeInstructions(
+    agent,
+    [...agent.command, ...wiring.args, ...spec.argv.slice(agent.command.length)],
+    bridgeInstructions(spec.session),
+  );
+  return bridge;
+}
+
+interface Started extends RunBridgeOptions {
+  token: string;
+  socketPath: string;
+  timeoutMs: number;
+}
+
+async function attachedBridge(
+  agent: AgentSpec,
+  workspace: Workspace,
+  spec: SandboxSpec,
+  o: Started,
+): Promise<RunBridge> {
+  const [{ displayCommand, startBridge }, { ApprovalQueue }, { queuedApprover }, { TerminalPrompter }] =
+    await Promise.all([
+      import('../../bridge/index.js'),
+      import('../../bridge/approval-queue.js'),
+      import('../../bridge/ask.js'),
+      import('../../bridge/terminal-prompt.js'),
+    ]);
+  const { summarizeApproval } = await import('../../bridge/prompt.js');
+  // The terminal is there to ask in only when the user types into the agent's TTY.
+  const interactive = spec.tty && Boolean(o.io.stdin.isTTY);
+  let prompter: InstanceType<typeof TerminalPrompter> | undefined;
+  const approve = queuedApprover({
+    queue: new ApprovalQueue(),
+    timeoutMs: o.timeoutMs,
+    get prompter() {
+      return prompter;
+    },
+    onPending: (p) => {
+      if (!prompter)
+        o.note(
+          `corral: ${agent.name} asks to ${p.kind === 'command' ? 'run on the host' : p.kind}: ${summarizeApproval(p)}\n  answer with: corral approvals allow ${p.id}   (or always, deny)`,
+        );
+    },
+  });
   const bridge = await startBridge({
     workspace: workspace.path,
     session: spec.session,
-    token,
-    socketPath: join(spec.network.socketDir, socketName),
+    token: o.token,
+    socketPath: o.socketPath,
+    approvalTimeoutMs: o.timeoutMs,
     approve: async (req) => {
-      const cmd = displayCommand(req.command);
-      note(
-        `corral: refused a host command the agent asked for: ${cmd}\n  to allow it: corral allowed add '${cmd}'`,
-      );
-      return 'deny';
+      const answer = await approve(req);
+      if (answer === 'deny' && req.kind === 'command') {
+        const cmd = displayCommand(req.command);
+        o.note(
+          `corral: refused a host command the agent asked for: ${cmd}\n  to allow it: corral allowed add '${cmd}'`,
+        );
+      }
+      return answer;
     },
   });
-  spec.bridge = { socketName, port: BRIDGE_PORT };
-  spec.files = wiring.files;
-  spec.env = { ...spec.env, ...wiring.env };
-  spec.argv = [...agent.command, ...wiring.args, ...spec.argv.slice(agent.command.length)];
-  return () => bridge.close();
+  return {
+    ...(interactive
+      ? {
+          control: (c: AttachControl) => {
+            prompter = new TerminalPrompter({ stdin: o.io.stdin, stderr: o.io.stderr }, c, agent.name);
+          },
+        }
+      : {}),
+    started: async () => {},
+    stop: () => bridge.close(),
+  };
+}
+
+/** The tty the user started the run from, for a bell later (no tty: no bell). */
+function startingTty(io: Stdio): string | undefined {
+  if (!(io.stderr as { isTTY?: boolean }).isTTY) return undefined;
+  try {
+    const path = readlinkSync('/proc/self/fd/2');
+    return /^\/dev\/(pts\/\d+|tty\w*)$/.test(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function detachedBridge(
+  agent: AgentSpec,
+  workspace: Workspace,
+  spec: SandboxSpec,
+  o: Started,
+): Promise<RunBridge> {
+  const { spawnBridgeDaemon } = await import('../../bridge/daemon-spawn.js');
+  const tty = startingTty(o.io);
+  const daemon = await spawnBridgeDaemon({
+    workspace: workspace.path,
+    session: spec.session,
+    token: o.token,
+    socketPath: o.socketPath,
+    agent: agent.name,
+    container: spec.name,
+    engine: o.engine.endpoint,
+    approvalTimeoutMs: o.timeoutMs,
+    ...(tty ? { notifyTty: tty } : {}),
+  });
+  return {
+    ready: daemon.ready,
+    started: (id) => daemon.watch(id),
+    stop: async () => daemon.abort(),
+  };
 }

@@ -262,13 +262,24 @@ export async function launch(
   // gateway if no other sandbox of the workspace still uses it.
   const release = () => releaseRunGateway(engine, workspace, spec);
   try {
+    const bridge = await startRunBridge(agent, workspace, spec, {
+      engine,
+      io: ctx.io,
+      approvalTimeoutS: config.approval_timeout,
+      note: (line) => ctx.note(line),
+    });
+    trace('bridge');
     if (spec.detached) {
-      // No bridge for a detached run yet: drop an earlier run's bridge config from the agent's home.
-      const { staleMcpCleanup } = await import('../../bridge/agent-config.js');
-      spec.init = [...spec.init, ...staleMcpCleanup(agent)];
-      const id = await startDetached(engine, spec);
+      let id: string;
+      try {
+        id = await startDetached(engine, spec, bridge.ready);
+      } catch (e) {
+        await bridge.stop();
+        throw e;
+      }
+      await bridge.started(id).catch((e: Error) => ctx.note(`corral: ${e.message}`));
       ctx.note(
-        `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop`,
+        `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop, \`corral approvals\` to answer its requests`,
       );
       return 0;
     }
@@ -276,12 +287,14 @@ export async function launch(
       config.transcripts.enabled && opts.record !== false
         ? { record: { keep: config.transcripts.keep } }
         : {};
-    const stopBridge = await startRunBridge(agent, workspace, spec, (line) => ctx.note(line));
     try {
-      const result = await runAttached(engine, spec, ctx.io, record);
+      const result = await runAttached(engine, spec, ctx.io, {
+        ...record,
+        ...(bridge.control ? { control: bridge.control } : {}),
+      });
       return result.exitCode;
     } finally {
-      await stopBridge();
+      await bridge.stop();
     }
   } finally {
     await release();

@@ -1,0 +1,16 @@
+/** `corral bridge serve`: the detached run's bridge process (hidden; `corral run -d` starts it). */
+import { Command } from 'commander';
+
+export function bridgeCommand(): Command {
+  const bridge = new Command('bridge').description('the host bridge of detached runs (internal)');
+  bridge.addCommand(
+    new Command('serve')
+      .description('serve one detached session (started by `corral run -d`)')
+      .action(async () => {
+        const { serveDetachedBridge } = await import('../../bridge/daemon.js');
+        // Nothing may keep a finished bridge process alive (a stray timer, a socket).
+        process.exit(await serveDetachedBridge());
+      }),
+  );
+  return bridge;
+}
