@@ -22,6 +22,13 @@ export async function ignoreMissing(action: () => Promise<unknown>, codes: numbe
   } catch (e) {
     const code = statusOf(e);
     if (code !== undefined && codes.includes(code)) return;
+    // Podman answers 500, not 404, when an auto-remove container vanishes while we act on it.
+    if (
+      codes.includes(404) &&
+      code === 500 &&
+      /no such container|does not exist in database/i.test(String((e as Error).message))
+    )
+      return;
     throw e;
   }
 }

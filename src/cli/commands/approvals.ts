@@ -14,25 +14,59 @@ const prompt = () => import('../../bridge/prompt.js');
 
 const left = (expires: number) => `${Math.max(0, Math.round((expires - Date.now()) / 1000))}s`;
 
+type ListOpts = { workdir?: string; json?: boolean };
+
+async function pendingIn(opts: ListOpts) {
+  const ws = opts.workdir ? await resolveWorkspace(opts.workdir) : undefined;
+  return (await queue()).list(ws ? { workspace: ws.path } : {});
+}
+
+async function printList(ctx: Context, opts: ListOpts): Promise<void> {
+  const pending = await pendingIn(opts);
+  if (opts.json) return ctx.json(pending.map(({ pid: _pid, ...p }) => p));
+  if (!pending.length) return ctx.note('no approvals waiting');
+  const { summarizeApproval } = await prompt();
+  ctx.print(
+    await table(
+      ['ID', 'KIND', 'WHAT', 'TIME LEFT', 'WORKSPACE'],
+      pending.map((p) => [p.id, p.kind, summarizeApproval(p), left(p.expires), p.workspace]),
+    ),
+  );
+}
+
+/** At a terminal: waiting requests appear as they come; one key answers the selected one. */
+async function review(opts: ListOpts): Promise<void> {
+  const { summarizeApproval, ANSWER_WORDS } = await prompt();
+  const { runListView } = await import('../tui/list-view.js');
+  const answer = (a: ApprovalAnswer) => async (id: string) =>
+    (await (await queue()).answer(id, a)) ? `${id}: ${ANSWER_WORDS[a]}` : `${id} is no longer waiting`;
+  await runListView({
+    title: 'approvals agents are waiting for',
+    columns: ['ID', 'KIND', 'TIME LEFT', 'WHAT'],
+    empty: 'no approvals waiting (this list updates itself)',
+    load: async () =>
+      (await pendingIn(opts)).map((p) => ({
+        key: p.id,
+        cells: [p.id, p.kind, left(p.expires), summarizeApproval(p)],
+      })),
+    detail: async (id) => {
+      const p = (await pendingIn(opts)).find((x) => x.id === id);
+      return p ? `${summarizeApproval(p)}\nworkspace: ${p.workspace}` : 'answered or gone';
+    },
+    actions: [
+      { key: 'y', label: 'allow once', run: answer('once') },
+      { key: 'a', label: 'allow always', confirm: true, run: answer('always') },
+      { key: 'n', label: 'deny', run: answer('deny') },
+    ],
+  });
+}
+
 function listCmd(name: string): Command {
   return new Command(name)
     .description('pending approvals (all workspaces unless -w)')
-    .option('-w, --workdir <dir>', 'only this workspace')
-    .option('--json', 'print JSON')
-    .action(async (opts: { workdir?: string; json?: boolean }, cmd: Command) => {
-      const ctx = Context.of(cmd);
-      const ws = opts.workdir ? await resolveWorkspace(opts.workdir) : undefined;
-      const pending = await (await queue()).list(ws ? { workspace: ws.path } : {});
-      if (opts.json) return ctx.json(pending.map(({ pid: _pid, ...p }) => p));
-      if (!pending.length) return ctx.note('no approvals waiting');
-      const { summarizeApproval } = await prompt();
-      ctx.print(
-        await table(
-          ['ID', 'KIND', 'WHAT', 'TIME LEFT', 'WORKSPACE'],
-          pending.map((p) => [p.id, p.kind, summarizeApproval(p), left(p.expires), p.workspace]),
-        ),
-      );
-    });
+    .action(async (_opts: unknown, cmd: Command) =>
+      printList(Context.of(cmd), cmd.optsWithGlobals<ListOpts>()),
+    );
 }
 
 function answerCmd(name: string, answer: ApprovalAnswer, what: string): Command {
@@ -40,9 +74,9 @@ function answerCmd(name: string, answer: ApprovalAnswer, what: string): Command 
     .description(what)
     .argument('[ids...]', 'approval ids (see `corral approvals`)')
     .option('--all', 'every pending approval in the workspace (-w, default: the current folder)')
-    .option('-w, --workdir <dir>', 'workspace for --all')
-    .action(async (ids: string[], opts: { all?: boolean; workdir?: string }, cmd: Command) => {
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd);
+      const opts = cmd.optsWithGlobals<{ all?: boolean; workdir?: string }>();
       if (!opts.all && !ids.length) {
         throw new CorralError(
           'BAD_INPUT',
@@ -76,10 +110,21 @@ function answerCmd(name: string, answer: ApprovalAnswer, what: string): Command 
 }
 
 export function approvalsCommand(): Command {
-  const approvals = new Command('approvals').description(
-    "answer agents' requests to run host commands (and start services): list, allow, always, deny",
-  );
-  approvals.addCommand(listCmd('list'), { isDefault: true });
+  // -w and --json belong to `approvals` and reach its subcommands (commander hands a parent's options down).
+  const approvals = new Command('approvals')
+    .description(
+      "answer agents' requests to run host commands (and start services): list, allow, always, deny; interactive at a terminal",
+    )
+    .option(
+      '-w, --workdir <dir>',
+      'only this workspace (for --all: the workspace; default the current folder)',
+    )
+    .option('--json', 'print JSON (list)')
+    .action(async (opts: ListOpts, cmd: Command) => {
+      if (process.stdin.isTTY && process.stdout.isTTY && !opts.json) return review(opts);
+      return printList(Context.of(cmd), opts);
+    });
+  approvals.addCommand(listCmd('list'));
   approvals.addCommand(answerCmd('allow', 'once', 'allow once'));
   approvals.addCommand(
     answerCmd('always', 'always', 'allow, and allow the same command from now on in its workspace'),
