@@ -17,6 +17,7 @@ import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } fro
 import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
+import { servicesCommand } from './commands/services.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
     cleanCommand(),
     doctorCommand(),
     sessionsCommand(),
+    servicesCommand(),
   ]) {
     program.addCommand(c);
   }

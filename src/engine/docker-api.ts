@@ -14,6 +14,7 @@ import {
   toImageSummary,
   toSummary,
 } from './docker-body.js';
+import { connectNetwork, disconnectNetwork, inspectImage } from './docker-net.js';
 import { exists, ignoreMissing, splitTag, statusOf } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
@@ -127,6 +128,10 @@ export class DockerApiEngine implements ContainerEngine {
     await followJsonStream(stream, onOutput, (message) => {
       throw new CorralError('IMAGE_NOT_FOUND', `Pulling ${ref} failed: ${message}`);
     });
+  }
+
+  inspectImage(ref: string) {
+    return inspectImage((m, p, b) => this.request(m, p, b), ref);
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -294,5 +299,13 @@ export class DockerApiEngine implements ContainerEngine {
   async listNetworks(labelFilter: string[]) {
     const nets = await (await this.docker()).listNetworks({ filters: { label: labelFilter } });
     return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+  }
+
+  connectNetwork(network: string, container: string, aliases?: string[]): Promise<void> {
+    return connectNetwork((m, p, b) => this.request(m, p, b), network, container, aliases);
+  }
+
+  disconnectNetwork(network: string, container: string): Promise<void> {
+    return disconnectNetwork((m, p, b) => this.request(m, p, b), network, container);
   }
 }

@@ -11,6 +11,7 @@ import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
 import { SANDBOX_HOME } from '../../images/recipes.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
+import type { ServiceController } from '../../services/types.js';
 
 export const BRIDGE_PORT = 3129;
 export const BRIDGE_URL = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
@@ -21,6 +22,7 @@ export async function startRunBridge(
   workspace: Workspace,
   spec: SandboxSpec,
   note: (line: string) => void,
+  services?: ServiceController,
 ): Promise<() => Promise<void>> {
   if (!agent.mcp) return async () => {};
   if (spec.network.mode !== 'gateway' || spec.argv[0] !== agent.command[0]) {
@@ -42,11 +44,14 @@ export async function startRunBridge(
     socketPath: join(spec.network.socketDir, socketName),
     approve: async (req) => {
       const cmd = displayCommand(req.command);
-      note(
-        `corral: refused a host command the agent asked for: ${cmd}\n  to allow it: corral allowed add '${cmd}'`,
-      );
+      const what =
+        req.kind === 'service'
+          ? `a service the agent asked for: ${displayCommand(req.name)} from ${cmd.slice('service:'.length)}`
+          : `a host command the agent asked for: ${cmd}`;
+      note(`corral: refused ${what}\n  to allow it: corral allowed add '${cmd}'`);
       return 'deny';
     },
+    ...(services ? { services } : {}),
   });
   spec.bridge = { socketName, port: BRIDGE_PORT };
   spec.files = wiring.files;

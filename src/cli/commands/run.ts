@@ -25,6 +25,7 @@ import { startRunBridge } from './run-bridge.js';
 import { releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
 import { checkCredentials } from './run-scan.js';
+import { startRunServices, stopRunServices } from './run-services.js';
 
 export function runCommand(): Command {
   return sandboxOptions(
@@ -252,8 +253,12 @@ export async function launch(
   }
   // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
   // gateway if no other sandbox of the workspace still uses it.
-  const release = () => releaseRunGateway(engine, workspace, spec);
+  const release = async () => {
+    await stopRunServices(engine, workspace, spec);
+    await releaseRunGateway(engine, workspace, spec);
+  };
   try {
+    const services = await startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
     if (spec.detached) {
       // No bridge for a detached run yet: drop an earlier run's bridge config from the agent's home.
       const { staleMcpCleanup } = await import('../../bridge/agent-config.js');
@@ -268,7 +273,7 @@ export async function launch(
       config.transcripts.enabled && opts.record !== false
         ? { record: { keep: config.transcripts.keep } }
         : {};
-    const stopBridge = await startRunBridge(agent, workspace, spec, (line) => ctx.note(line));
+    const stopBridge = await startRunBridge(agent, workspace, spec, (line) => ctx.note(line), services);
     try {
       const result = await runAttached(engine, spec, ctx.io, record);
       return result.exitCode;
