@@ -3,6 +3,7 @@
  * running services. Called after every start and stop, so the files never drift from what runs.
  */
 import { existsSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJson } from '../config/json-store.js';
 import type { ContainerEngine } from '../engine/index.js';
@@ -53,7 +54,10 @@ export async function syncRoutes(engine: ContainerEngine, ws: Workspace): Promis
     dirs.sock,
     gateway.map((r) => r.socket),
   );
-  await writeJson(join(dirs.sock, SERVICE_ROUTES_FILE), { services: sandbox });
+  // Readable by the sandbox user, which may be another uid (Docker); it holds no secret.
+  const file = join(dirs.sock, SERVICE_ROUTES_FILE);
+  await writeFile(`${file}.tmp`, `${JSON.stringify({ services: sandbox }, null, 2)}\n`, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
   await writeHostsInPlace(join(dirs.sock, HOSTS_FILE), hostsText(sandbox));
   return ready;
 }
