@@ -53,7 +53,11 @@ async function main(): Promise<void> {
   await rm(socketPath, { force: true });
   let connections = 0;
   let idleSince = Date.now();
-  const services = serviceRelay(P.confDir, P.socketDir, log);
+  const onConnection = (open: boolean) => {
+    connections += open ? 1 : -1;
+    if (connections === 0) idleSince = Date.now();
+  };
+  const services = serviceRelay(P.confDir, P.socketDir, log, onConnection);
   await services.sync();
   const policyNow = () =>
     withServices(withHost(settings.policy, settings.hostAliases, hostIps), services.routes());
@@ -66,10 +70,7 @@ async function main(): Promise<void> {
     credentials: settings.credentials,
     ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
-    onConnection(open: boolean) {
-      connections += open ? 1 : -1;
-      if (connections === 0) idleSince = Date.now();
-    },
+    onConnection,
   });
   // Sandboxes run under other uids (user namespaces, Docker's --user); the folder is theirs alone.
   await chmod(socketPath, 0o666);

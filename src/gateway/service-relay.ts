@@ -37,7 +37,13 @@ async function readRoutes(confDir: string): Promise<GatewayServiceRoute[]> {
   }
 }
 
-export function serviceRelay(confDir: string, socketDir: string, log: (line: string) => void): ServiceRelay {
+export function serviceRelay(
+  confDir: string,
+  socketDir: string,
+  log: (line: string) => void,
+  /** Counted like the proxy's connections, so a database in use keeps the gateway from idling out. */
+  onConnection: (open: boolean) => void = () => {},
+): ServiceRelay {
   const open = new Map<string, { server: Server; target: string }>();
   const closeOne = async (socket: string) => {
     open.get(socket)?.server.close();
@@ -59,6 +65,8 @@ export function serviceRelay(confDir: string, socketDir: string, log: (line: str
       const path = join(socketDir, r.socket);
       await rm(path, { force: true });
       const server = createServer({ noDelay: true }, (client) => {
+        onConnection(true);
+        client.once('close', () => onConnection(false));
         const upstream = connect(r.port, r.host);
         const done = () => {
           client.destroy();

@@ -7,6 +7,7 @@ import { findService, listServices, tailLogs } from './query.js';
 import type { ServiceController } from './types.js';
 
 export { reapOrphans, startService, stopService, stopSessionServices } from './lifecycle.js';
+export { ensureServicesNetwork } from './network.js';
 export { findService, listServices, sanitizeLog, tailLogs } from './query.js';
 export type { ServiceController, ServiceInfo, ServiceRequest } from './types.js';
 

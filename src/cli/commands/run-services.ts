@@ -22,6 +22,8 @@ export async function startRunServices(
   const reaped = await svc.reapOrphans(engine, workspace);
   if (reaped.length) note(`corral: removed services left by an earlier run: ${reaped.join(', ')}`);
   const running = await svc.listServices(engine, workspace);
+  // A gateway started anew (after idling out) must join the services network again.
+  if (running.length) await svc.ensureServicesNetwork(engine, workspace);
   for (const [name, def] of Object.entries(config.services)) {
     const same = running.find((s) => s.name === name && s.state === 'running');
     if (same?.image === def.image) continue;
