@@ -20,34 +20,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalRequest, addAllowed } from '../../src/bridge/approvals.js';
 import { type Bridge, startBridge } from '../../src/bridge/server.js';
 import type { ContainerEngine } from '../../src/engine/index.js';
-import { buildContext } from '../../src/images/context.js';
 import { workspaceIdOf } from '../../src/sandbox/identity.js';
 import { serviceController } from '../../src/services/index.js';
 import { corral } from '../helpers/cli.js';
-import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
+import { engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
+import { buildEchoImage } from '../helpers/services.js';
 
 const run = promisify(execFile);
-
-/** A tiny HTTP service: answers with its name and the path, logs each hit, keeps a file in its VOLUME. */
-const SERVER = `require('fs').writeFileSync('/data/started','1');require('http').createServer((q,s)=>{console.log('HIT '+q.url);s.end('echo-ok '+q.url)}).listen(8080,()=>console.log('listening'))`;
-
-async function buildEchoImage(engine: ContainerEngine, tag: string): Promise<void> {
-  const base = await agentImage(engine, 'claude');
-  const containerfile = [
-    `FROM ${base}`,
-    'USER 0',
-    'EXPOSE 8080',
-    'VOLUME /data',
-    `CMD ["node", "-e", ${JSON.stringify(SERVER)}]`,
-    '',
-  ].join('\n');
-  await engine.buildImage({
-    context: buildContext({ containerfile, files: {} }),
-    dockerfile: 'Containerfile',
-    tag,
-    labels: { 'io.corral.test': 'true' },
-  });
-}
 
 /** What the engine still holds for a workspace's services. */
 async function leftovers(kind: string, engine: ContainerEngine, wsId: string) {
