@@ -55,7 +55,11 @@ export function registerServiceTools(server: McpServer, ctx: ServiceToolContext)
       inputSchema: {
         image: z.string().min(1).max(255).describe('Image reference, e.g. postgres:16'),
         name,
-        env: z.record(z.string(), z.string()).optional().describe('Environment variables for the service'),
+        env: z
+          .record(z.string().max(128), z.string().max(32_768))
+          .refine((e) => Object.keys(e).length <= 64, 'at most 64 variables')
+          .optional()
+          .describe('Environment variables for the service'),
         ports: z
           .array(z.number().int().min(1).max(65535))
           .max(16)

@@ -258,6 +258,11 @@ for (const kind of TEST_ENGINES) {
         const cli = await corral(['services', 'list', '--json'], { cwd: ws.path, env });
         expect(JSON.parse(cli.stdout)).toMatchObject([{ name: 'late', envKeys: ['LATE_PASSWORD'] }]);
         expect(cli.stdout).not.toContain(secret);
+        const tail = await corral(['services', 'logs', 'late', '-n', '1'], { cwd: ws.path, env });
+        expect(tail.stdout.trim()).toBe('HIT /direct');
+        const none = await corral(['services', 'stop', 'nosuch'], { cwd: ws.path, env });
+        expect(none.code).toBe(1);
+        expect(none.stderr).toContain('No service named nosuch');
       });
 
       it("is out of another workspace's reach, by name or by address", async () => {
