@@ -6,9 +6,10 @@ import { startService, stopService } from './lifecycle.js';
 import { findService, listServices, tailLogs } from './query.js';
 import type { ServiceController } from './types.js';
 
-export { reapOrphans, startService, stopService, stopSessionServices } from './lifecycle.js';
+export { startService, stopService } from './lifecycle.js';
 export { ensureServicesNetwork } from './network.js';
 export { findService, listServices, sanitizeLog, tailLogs } from './query.js';
+export { reapOrphans, stopSessionServices } from './sessions.js';
 export type { ServiceController, ServiceInfo, ServiceRequest } from './types.js';
 
 export const MAX_LOG_LINES = 1000;

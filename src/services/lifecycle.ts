@@ -1,13 +1,9 @@
 /**
- * Starting and stopping service containers. A service belongs to the session that started it and
- * goes (container, data volumes, and the network once unused) when that session ends; a session
- * that died without cleaning up is reaped by the next corral run in the workspace.
+ * Starting and stopping service containers (when they go with their session: sessions.ts).
  */
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ContainerEngine, ContainerSpec, ImageDetails } from '../engine/index.js';
 import { CorralError } from '../errors.js';
-import { gatewayDirs, gatewayName } from '../gateway/container.js';
+import { gatewayName } from '../gateway/container.js';
 import { LABELS, type Workspace } from '../sandbox/identity.js';
 import { trace } from '../trace.js';
 import {
@@ -59,7 +55,11 @@ async function removeVolumes(engine: ContainerEngine, ws: Workspace, name: strin
   for (const v of vols) await engine.removeVolume(v.name).catch(() => {});
 }
 
-async function removeService(engine: ContainerEngine, ws: Workspace, s: { name: string; container: string }) {
+export async function removeService(
+  engine: ContainerEngine,
+  ws: Workspace,
+  s: { name: string; container: string },
+) {
   // Its data goes with it, so there is nothing to shut down gracefully for.
   await engine.kill(s.container).catch(() => {});
   await engine.remove(s.container, { force: true }).catch(() => {});
@@ -81,6 +81,8 @@ export async function startService(
   ws: Workspace,
   session: string,
   req: ServiceRequest,
+  /** config: from `services:`, kept while any session of the workspace lives; agent: the session's own. */
+  origin: ServiceInfo['origin'] = 'agent',
 ): Promise<ServiceInfo> {
   validate(req);
   const gw = await engine.inspect(gatewayName(ws.id));
@@ -114,7 +116,7 @@ export async function startService(
   trace('svc: network');
   const address = nextAddress((await listServices(engine, ws)).map((s) => s.address));
   const envKeys = Object.keys(req.env).sort();
-  const labels = serviceLabels(ws, session, { name: req.name, ports, address, envKeys });
+  const labels = serviceLabels(ws, session, { name: req.name, ports, address, envKeys, origin });
   const name = serviceContainer(ws.id, req.name);
   // A fresh volume for each declared data folder: nothing from an earlier run, nothing shared.
   const volumes = image.volumes.map((target, i) => ({ source: serviceVolume(ws.id, req.name, i), target }));
@@ -196,40 +198,4 @@ export async function stopService(engine: ContainerEngine, ws: Workspace, name: 
   await removeService(engine, ws, s);
   await syncRoutes(engine, ws);
   await dropServicesNetworkIfUnused(engine, ws);
-}
-
-/** Everything a session started; called when it ends, however it ends. Returns the names stopped. */
-export async function stopSessionServices(
-  engine: ContainerEngine,
-  ws: Workspace,
-  session: string,
-): Promise<string[]> {
-  const mine = (await listServices(engine, ws)).filter((s) => s.session === session);
-  for (const s of mine) await removeService(engine, ws, s);
-  if (mine.length) await syncRoutes(engine, ws).catch(() => {});
-  await dropServicesNetworkIfUnused(engine, ws);
-  return mine.map((s) => s.name);
-}
-
-const LEASE_FRESH_MS = 60_000;
-
-/**
- * Services whose session is over (no running sandbox of it, no fresh gateway lease): left by a
- * corral that was killed outright. Removed like at a session's end.
- */
-export async function reapOrphans(engine: ContainerEngine, ws: Workspace): Promise<string[]> {
-  const sessions = new Set((await listServices(engine, ws)).map((s) => s.session));
-  const reaped: string[] = [];
-  for (const session of sessions) {
-    const running = await engine.list({
-      labels: [`${LABELS.workspace}=${ws.id}`, `${LABELS.session}=${session}`, `${LABELS.role}=agent`],
-      all: false,
-    });
-    if (running.length) continue;
-    const lease = join(gatewayDirs(engine.kind, ws.id).root, 'leases', session);
-    const age = Date.now() - ((await stat(lease).catch(() => undefined))?.mtimeMs ?? 0);
-    if (age < LEASE_FRESH_MS) continue;
-    reaped.push(...(await stopSessionServices(engine, ws, session)));
-  }
-  return reaped;
 }

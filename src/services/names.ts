@@ -11,6 +11,7 @@ export const SERVICE_LABELS = {
   ports: 'io.corral.service-ports',
   address: 'io.corral.service-address',
   envKeys: 'io.corral.service-env-keys',
+  origin: 'io.corral.service-origin',
 } as const;
 
 /** The role label of service containers and of their data volumes. */
@@ -64,7 +65,7 @@ export function validateEnvKeys(env: Record<string, string>): void {
 export function serviceLabels(
   ws: Workspace,
   session: string,
-  s: { name: string; ports: number[]; address: string; envKeys: string[] },
+  s: { name: string; ports: number[]; address: string; envKeys: string[]; origin: 'config' | 'agent' },
 ): Record<string, string> {
   return {
     [LABELS.managed]: 'true',
@@ -76,6 +77,7 @@ export function serviceLabels(
     [SERVICE_LABELS.ports]: s.ports.join(','),
     [SERVICE_LABELS.address]: s.address,
     [SERVICE_LABELS.envKeys]: s.envKeys.join(','),
+    [SERVICE_LABELS.origin]: s.origin,
   };
 }
 

@@ -24,6 +24,7 @@ export function toServiceInfo(c: ContainerSummary): ServiceInfo {
     address: l[SERVICE_LABELS.address] ?? '',
     envKeys: split(l[SERVICE_LABELS.envKeys]),
     session: l[LABELS.session] ?? '',
+    origin: l[SERVICE_LABELS.origin] === 'config' ? 'config' : 'agent',
     container: c.name,
     created: c.created,
   };

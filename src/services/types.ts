@@ -19,8 +19,13 @@ export interface ServiceInfo {
   /** Its loopback address inside the workspace's sandboxes. */
   address: string;
   envKeys: string[];
-  /** The corral session that started it; it stops when that session ends. */
+  /** The corral session that started it. */
   session: string;
+  /**
+   * agent: started through the bridge, it stops when its session ends. config: from `services:`,
+   * shared by the workspace's sessions, it stops when the last of them ends.
+   */
+  origin: 'config' | 'agent';
   container: string;
   created: number;
 }

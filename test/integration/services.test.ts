@@ -149,6 +149,40 @@ for (const kind of TEST_ENGINES) {
       await corral(['clean'], { cwd: ws.path, env });
     }, 300_000);
 
+    it("shares a project's services among the workspace's sandboxes until the last one stops", async () => {
+      const ws = await trustedProject('x');
+      // The first sandbox starts the service (it is this session's) and stays up…
+      let first: ChildProcess | undefined;
+      const firstDone = corral(
+        ['shell', 'claude', '--no-join', '--name', `corral-${ws.id}-first`, '--', 'sleep', '600'],
+        { cwd: ws.path, env, onSpawn: (c) => (first = c) },
+      );
+      await eventually(async () => {
+        const l = await leftovers(kind, engine, ws.id);
+        const c = await engine.list({
+          labels: [`io.corral.workspace=${ws.id}`, 'io.corral.role=agent'],
+          all: false,
+        });
+        return l.containers.length && c.length ? true : undefined;
+      }, 'the first sandbox and its service');
+      // …a second one joins it, then the first ends: the service stays for the second.
+      expect((await corral(['shell', 'claude', '-d'], { cwd: ws.path, env })).code).toBe(0);
+      first!.kill('SIGTERM');
+      await firstDone;
+      const live = await corral(
+        ['exec', 'claude', '--', 'curl', '-s', '-m', '10', 'http://echo:8080/still'],
+        {
+          cwd: ws.path,
+          env,
+        },
+      );
+      expect(live.stdout).toBe('echo-ok /still');
+      // The last one stops: the service goes with it.
+      expect((await corral(['stop', '-f', 'claude'], { cwd: ws.path, env })).code).toBe(0);
+      expect(await leftovers(kind, engine, ws.id)).toEqual({ containers: [], volumes: [], networks: [] });
+      await corral(['clean'], { cwd: ws.path, env });
+    }, 300_000);
+
     describe('start_service over the host bridge', () => {
       let ws: { path: string; id: string };
       let other: { path: string; id: string };

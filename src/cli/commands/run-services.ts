@@ -28,18 +28,22 @@ export async function startRunServices(
     const same = running.find((s) => s.name === name && s.state === 'running');
     if (same?.image === def.image) continue;
     const ports = def.ports ?? (def.port ? [def.port] : undefined);
-    const s = await svc.startService(engine, workspace, spec.session, {
-      name,
-      image: def.image,
-      env: def.env,
-      ...(ports ? { ports } : {}),
-    });
+    const s = await svc.startService(
+      engine,
+      workspace,
+      spec.session,
+      { name, image: def.image, env: def.env, ...(ports ? { ports } : {}) },
+      'config',
+    );
     note(`corral: service ${name} (${s.image}) at ${s.ports.map((p) => `${name}:${p}`).join(', ')}`);
   }
   return svc.serviceController(engine, workspace, spec.session);
 }
 
-/** Everything this run's session started goes with it (also after Ctrl-C: called from finally). */
+/**
+ * What this run's session started goes with it (also after Ctrl-C: called from finally), and the
+ * configured services too when no other sandbox of the workspace still runs.
+ */
 export async function stopRunServices(
   engine: ContainerEngine,
   workspace: Workspace,
