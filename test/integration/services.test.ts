@@ -23,7 +23,7 @@ import type { ContainerEngine } from '../../src/engine/index.js';
 import { workspaceIdOf } from '../../src/sandbox/identity.js';
 import { serviceController } from '../../src/services/index.js';
 import { corral } from '../helpers/cli.js';
-import { engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
+import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
 import { buildEchoImage } from '../helpers/services.js';
 
 const run = promisify(execFile);
@@ -108,7 +108,11 @@ for (const kind of TEST_ENGINES) {
       const ws = await trustedProject(secret);
       const r = await sh(
         ws.path,
-        'curl -s -m 10 http://echo:8080/via-proxy; echo; curl --noproxy "*" -s -m 10 http://echo:8080/direct; echo; getent hosts echo',
+        'curl -s -m 10 http://echo:8080/via-proxy; echo; curl --noproxy "*" -s -m 10 http://echo:8080/direct; echo; getent hosts echo; ' +
+          // Attacks: rewrite the name table or the route file; reach another port of the service.
+          '{ echo "127.0.0.1 echo" >> /etc/hosts; } 2>/dev/null || echo hosts-ro; ' +
+          '{ echo "{}" > /run/corral/gw/services.json; } 2>/dev/null || echo routes-ro; ' +
+          "curl -s -o /dev/null -w '%{http_code}\\n' -m 5 http://echo:22/",
       );
       if (r.code !== 0) console.error(r.stdout, r.stderr);
       expect(r.code).toBe(0);
@@ -116,6 +120,7 @@ for (const kind of TEST_ENGINES) {
       expect(lines[0]).toBe('echo-ok /via-proxy');
       expect(lines[1]).toBe('echo-ok /direct');
       expect(lines[2]).toMatch(/^127\.0\.2\.\d+\s+echo$/);
+      expect(lines.slice(3)).toEqual(['hosts-ro', 'routes-ro', '403']);
       expect(r.stderr).toContain('service echo');
       expect(r.stdout + r.stderr).not.toContain(secret);
       expect(await leftovers(kind, engine, ws.id)).toEqual({ containers: [], volumes: [], networks: [] });
@@ -312,6 +317,19 @@ for (const kind of TEST_ENGINES) {
         const logs = await call('service_logs', { name: 'late', lines: 50 });
         expect(String(logs.value.logs)).not.toContain('HIT /x');
       }, 120_000);
+
+      it('refuses an image without ports, and one that exits at once, leaving nothing behind', async () => {
+        const quitter = await agentImage(engine, 'claude');
+        const noPorts = await call('start_service', { image: quitter, name: 'quits' });
+        expect(noPorts.isError).toBe(true);
+        expect(String(noPorts.value.message)).toContain('exposes no port');
+        const quits = await call('start_service', { image: quitter, name: 'quits', ports: [9] });
+        expect(quits.isError).toBe(true);
+        expect(String(quits.value.message)).toContain('exited at once');
+        const left = await leftovers(kind, engine, ws.id);
+        expect(left.containers).toEqual([`corral-${ws.id}-svc-late`]);
+        expect(left.volumes).toHaveLength(1);
+      }, 60_000);
 
       it('an allowlisted image starts without asking; stop_service removes its container and volume', async () => {
         await addAllowed(ws.path, `service:${image}`, allowFile);
