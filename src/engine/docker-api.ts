@@ -130,10 +130,6 @@ export class DockerApiEngine implements ContainerEngine {
     });
   }
 
-  inspectImage(ref: string) {
-    return inspectImage((m, p, b) => this.request(m, p, b), ref);
-  }
-
   async createContainer(spec: ContainerSpec): Promise<string> {
     const res = await this.request<{ Id: string }>(
       'POST',
@@ -301,11 +297,12 @@ export class DockerApiEngine implements ContainerEngine {
     return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
   }
 
-  connectNetwork(network: string, container: string, aliases?: string[]): Promise<void> {
-    return connectNetwork((m, p, b) => this.request(m, p, b), network, container, aliases);
-  }
-
-  disconnectNetwork(network: string, container: string): Promise<void> {
-    return disconnectNetwork((m, p, b) => this.request(m, p, b), network, container);
-  }
+  // Image inspection and network attach/detach live in docker-net.ts.
+  private readonly bound = <T>(method: string, path: string, body?: unknown) =>
+    this.request<T>(method, path, body);
+  inspectImage = (ref: string) => inspectImage(this.bound, ref);
+  connectNetwork = (network: string, container: string, aliases?: string[]) =>
+    connectNetwork(this.bound, network, container, aliases);
+  disconnectNetwork = (network: string, container: string) =>
+    disconnectNetwork(this.bound, network, container);
 }

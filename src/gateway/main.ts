@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     pending = true;
     setTimeout(async () => {
       pending = false;
-      await services.sync();
+      await services.sync().catch((e: Error) => log(`services not updated: ${e.message}`));
       try {
         settings = await readSettings();
         gateway.setPolicy(policyNow());
