@@ -4,9 +4,12 @@
  * gateway's policy and resolver additions for services, and the approval of a service by image.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ApprovalRequest, addAllowed, decide } from '../../src/bridge/approvals.js';
 import { isCorralError } from '../../src/errors.js';
@@ -185,5 +188,61 @@ describe('approving a service', () => {
     expect(o.asked).toHaveLength(0);
     expect((await svc('postgres:16')).run).toBe(false);
     expect(o.asked.map((r) => r.kind)).toEqual(['service']);
+  });
+});
+
+describe('start_service on the bridge', () => {
+  it('starts nothing when the user says no, and says why', async () => {
+    const dir = await tempDir();
+    const ws = await realpath(dir);
+    const started: unknown[] = [];
+    const token = randomBytes(24).toString('hex');
+    const bridge = await startBridge({
+      workspace: ws,
+      session: 's1',
+      token,
+      socketPath: join(dir, 'b.sock'),
+      allowlistPath: join(dir, 'allowed.json'),
+      approve: async () => 'deny',
+      // Records what would start; the engine side is tested on real engines (integration).
+      services: {
+        start: async (req) => {
+          started.push(req);
+          throw new Error('not reached');
+        },
+        stop: async () => {},
+        list: async () => [],
+        logs: async () => '',
+      },
+    });
+    const dispatcher = new Agent({ connect: { socketPath: bridge.socketPath } });
+    const client = new Client({ name: 't', version: '1' });
+    try {
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL('http://corral/mcp'), {
+          fetch: ((u: string, i?: RequestInit) => undiciFetch(u, { ...(i as object), dispatcher })) as never,
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      const res = await client.callTool({
+        name: 'start_service',
+        arguments: { image: 'postgres:16', name: 'db', env: { POSTGRES_PASSWORD: 'pw' } },
+      });
+      expect(res.isError).toBe(true);
+      const text = (res.content as { text: string }[])[0]!.text;
+      expect(JSON.parse(text)).toMatchObject({ status: 'refused', reason: 'the user declined' });
+      expect(text).not.toContain('pw"');
+      expect(started).toEqual([]);
+      const bad = await client.callTool({
+        name: 'start_service',
+        arguments: { image: 'x', name: 'Bad Name' },
+      });
+      expect(bad.isError).toBe(true);
+      expect(started).toEqual([]);
+    } finally {
+      await client.close();
+      await bridge.close();
+      await dispatcher.close();
+    }
   });
 });
