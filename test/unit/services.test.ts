@@ -12,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ApprovalRequest, addAllowed, decide } from '../../src/bridge/approvals.js';
+import { startBridge } from '../../src/bridge/server.js';
 import { isCorralError } from '../../src/errors.js';
 import { decide as decideEgress } from '../../src/gateway/decide.js';
 import { buildPolicy } from '../../src/gateway/policy.js';
