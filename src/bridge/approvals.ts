@@ -109,15 +109,33 @@ export async function removeAllowed(
   });
 }
 
-/** What the user is asked to approve. */
-export interface ApprovalRequest {
-  kind: 'command';
+interface ApprovalBase {
   workspace: string;
   session: string;
+  /** The command, or for a service its allowlist entry `service:<image>`. */
   command: string;
   /** Aborted when the answer is no longer wanted (timeout, client gone): dismiss the prompt. */
   signal: AbortSignal;
 }
+
+/** A host command to run. */
+export interface CommandApprovalRequest extends ApprovalBase {
+  kind: 'command';
+}
+
+/** A service container to start: shown by image, name and env key names (values never). */
+export interface ServiceApprovalRequest extends ApprovalBase {
+  kind: 'service';
+  image: string;
+  name: string;
+  envKeys: string[];
+}
+
+/** What the user is asked to approve. */
+export type ApprovalRequest = CommandApprovalRequest | ServiceApprovalRequest;
+
+/** Allowlist entries for service images start with this (`service:postgres:16`, `service:redis:*`). */
+export const SERVICE_PREFIX = 'service:';
 
 export type ApprovalAnswer = 'once' | 'always' | 'deny';
 
@@ -134,13 +152,18 @@ export interface DecideOptions {
   /** The caller's cancellation (e.g. the MCP request was cancelled). */
   signal?: AbortSignal;
   home?: string;
+  /** Set for a service: `command` is then its `service:<image>` entry, matched only by service entries. */
+  service?: Pick<ServiceApprovalRequest, 'image' | 'name' | 'envKeys'>;
 }
 
 /** Danger check, then allowlist, then the user, with a timeout that counts as no. */
 export async function decide(command: string, opts: DecideOptions): Promise<Verdict> {
-  const danger = dangerReason(command, opts.workspace, opts.home);
+  const danger = opts.service ? undefined : dangerReason(command, opts.workspace, opts.home);
   if (danger) return { run: false, reason: `refused without asking: ${danger}`, asked: false };
-  if (isAllowed(await listAllowed(opts.workspace, opts.allowlistPath), command)) {
+  const entries = (await listAllowed(opts.workspace, opts.allowlistPath)).filter(
+    (p) => !opts.service || p.startsWith(SERVICE_PREFIX),
+  );
+  if (isAllowed(entries, command)) {
     return { run: true, via: 'allowlist' };
   }
   const ctl = new AbortController();
@@ -152,7 +175,9 @@ export async function decide(command: string, opts: DecideOptions): Promise<Verd
   );
   let answer: ApprovalAnswer;
   try {
-    const req: ApprovalRequest = { ...pick(opts), command, kind: 'command', signal: ctl.signal };
+    const req: ApprovalRequest = opts.service
+      ? { ...pick(opts), ...opts.service, command, kind: 'service', signal: ctl.signal }
+      : { ...pick(opts), command, kind: 'command', signal: ctl.signal };
     answer = await Promise.race([Promise.resolve().then(() => opts.approve(req)), gone]);
   } catch {
     answer = 'deny';

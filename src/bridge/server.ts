@@ -12,11 +12,13 @@ import { isAbsolute } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CorralError } from '../errors.js';
+import type { ServiceController } from '../services/types.js';
 import { socketAccepts } from '../socket.js';
 import { type ApprovalAnswer, type ApprovalRequest, allowlistPath } from './approvals.js';
 import { CommandStore } from './commands.js';
 import { bridgeInstructions } from './instructions.js';
 import { defaultNotifier } from './notify.js';
+import { registerServiceTools } from './service-tools.js';
 import { registerTools } from './tools.js';
 
 export interface BridgeOptions {
@@ -38,6 +40,8 @@ export interface BridgeOptions {
   inlineWaitMs?: number;
   /** Time between SIGTERM and SIGKILL when stopping a command. Default 5 s. */
   killGraceMs?: number;
+  /** The workspace's service containers, for start_service and friends (no such tools without). */
+  services?: ServiceController;
 }
 
 export interface Bridge {
@@ -141,6 +145,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       { capabilities: { tools: {} }, instructions: bridgeInstructions(opts.session) },
     );
     registerTools(mcp, ctx);
+    if (opts.services) registerServiceTools(mcp, { ...ctx, services: opts.services });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

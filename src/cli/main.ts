@@ -21,6 +21,7 @@ import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } fro
 import { modelCommand } from './commands/model.js';
 import { runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
+import { servicesCommand } from './commands/services.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
     doctorCommand(),
     sessionsCommand(),
     authCommand(),
+    servicesCommand(),
   ]) {
     program.addCommand(c);
   }

@@ -107,12 +107,14 @@ export const ConfigSchema = z.strictObject({
   /** Service containers started with the workspace once trusted; sandboxes reach each by its name. */
   services: z
     .record(
-      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a service name like postgres or redis'),
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'a service name like postgres or redis'),
       z.strictObject({
         image: z.string().min(1),
         env: z.record(z.string(), z.string()).default({}),
-        /** The port it listens on (defaults to the image's first exposed port). */
+        /** The port it listens on (default: the image's exposed ports). */
         port: z.number().int().min(1).max(65535).optional(),
+        /** Several ports it listens on (default: the image's exposed ports). */
+        ports: z.array(z.number().int().min(1).max(65535)).min(1).max(16).optional(),
       }),
     )
     .default({}),

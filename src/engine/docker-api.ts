@@ -14,6 +14,7 @@ import {
   toImageSummary,
   toSummary,
 } from './docker-body.js';
+import { connectNetwork, disconnectNetwork, inspectImage } from './docker-net.js';
 import { exists, ignoreMissing, splitTag, statusOf } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
@@ -295,4 +296,13 @@ export class DockerApiEngine implements ContainerEngine {
     const nets = await (await this.docker()).listNetworks({ filters: { label: labelFilter } });
     return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
   }
+
+  // Image inspection and network attach/detach live in docker-net.ts.
+  private readonly bound = <T>(method: string, path: string, body?: unknown) =>
+    this.request<T>(method, path, body);
+  inspectImage = (ref: string) => inspectImage(this.bound, ref);
+  connectNetwork = (network: string, container: string, aliases?: string[]) =>
+    connectNetwork(this.bound, network, container, aliases);
+  disconnectNetwork = (network: string, container: string) =>
+    disconnectNetwork(this.bound, network, container);
 }

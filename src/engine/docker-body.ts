@@ -46,9 +46,13 @@ export function createBody(spec: ContainerSpec) {
         ]),
       ),
       ExtraHosts: spec.extraHosts,
+      ...(spec.sysctls ? { Sysctls: spec.sysctls } : {}),
       AutoRemove: spec.autoRemove ?? false,
       Init: true,
     },
+    ...(spec.network && spec.networkAliases?.length
+      ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.networkAliases } } } }
+      : {}),
   };
 }
 
@@ -112,6 +116,9 @@ export function toDetails(c: Docker.ContainerInspectInfo): ContainerDetails {
     exitCode: c.State.ExitCode,
     user: c.Config.User,
     tty: c.Config.Tty,
+    networks: Object.fromEntries(
+      Object.entries(c.NetworkSettings?.Networks ?? {}).map(([name, n]) => [name, { ip: n.IPAddress }]),
+    ),
   };
 }
 

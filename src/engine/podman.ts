@@ -58,9 +58,13 @@ export class PodmanEngine extends DockerApiEngine {
       ...(spec.network === 'none'
         ? { netns: { nsmode: 'none' } }
         : spec.network
-          ? { netns: { nsmode: 'bridge' }, networks: { [spec.network]: {} } }
+          ? {
+              netns: { nsmode: 'bridge' },
+              networks: { [spec.network]: spec.networkAliases ? { aliases: spec.networkAliases } : {} },
+            }
           : {}),
       hostadd: spec.extraHosts,
+      ...(spec.sysctls ? { sysctl: spec.sysctls } : {}),
       portmappings: (spec.ports ?? []).map((p) => ({
         host_ip: p.hostIp,
         host_port: p.hostPort,

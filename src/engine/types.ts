@@ -53,6 +53,10 @@ export interface ContainerSpec {
   keepId?: { uid: number; gid: number };
   /** A network name, or `none` for no network at all (only loopback). */
   network?: string;
+  /** Extra names the container answers to on `network` (a service's short name). */
+  networkAliases?: string[];
+  /** Namespaced kernel settings (e.g. net.ipv4.ip_unprivileged_port_start). */
+  sysctls?: Record<string, string>;
   /** Published ports (tcp). */
   ports?: PortBinding[];
   extraHosts?: string[];
@@ -81,6 +85,16 @@ export interface ContainerDetails extends ContainerSummary {
   exitCode: number;
   user: string;
   tty: boolean;
+  /** Address on each network the container is attached to, by network name. */
+  networks: Record<string, { ip: string }>;
+}
+
+/** What an image declares for its containers. */
+export interface ImageDetails {
+  /** EXPOSE'd tcp ports. */
+  exposedPorts: number[];
+  /** VOLUME paths. */
+  volumes: string[];
 }
 
 export interface ImageSummary {
@@ -142,6 +156,7 @@ export interface ContainerEngine {
   /** Import a root filesystem tarball as an image (the offline base bootstrap). */
   importImage(rootfs: Readable, tag: string, changes: string[]): Promise<void>;
   pullImage(ref: string, onOutput?: (line: string) => void): Promise<void>;
+  inspectImage(ref: string): Promise<ImageDetails | undefined>;
 
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -179,4 +194,8 @@ export interface ContainerEngine {
   createNetwork(name: string, opts: { internal?: boolean; labels: Record<string, string> }): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   listNetworks(labelFilter: string[]): Promise<{ name: string; labels: Record<string, string> }[]>;
+  /** Attach a (running) container to a network; already attached is not an error. */
+  connectNetwork(network: string, container: string, aliases?: string[]): Promise<void>;
+  /** Detach a container from a network; not attached (or gone) is not an error. */
+  disconnectNetwork(network: string, container: string): Promise<void>;
 }

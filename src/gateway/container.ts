@@ -15,6 +15,7 @@ import { type ContainerEngine, type ContainerSpec, type EngineKind, hostAlias } 
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
+import { ensureHostsFile } from './service-files.js';
 import {
   CA_PUBLIC_FILE,
   FORWARDER_FILE,
@@ -97,6 +98,7 @@ async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void>
     await writeAtomic(forwarder, source.toString(), 0o644);
   }
   if (intercept) await copyFile(join(caDir(), 'ca.crt'), join(dirs.sock, CA_PUBLIC_FILE));
+  await ensureHostsFile(dirs.sock);
 }
 
 async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {

@@ -13,6 +13,7 @@ import type { EgressPolicy } from './policy.js';
 import { startGateway } from './proxy.js';
 import { runRelay } from './relay.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
+import { type ServiceRelay, serviceAddress, serviceRelay, withServices } from './service-relay.js';
 import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
 
 function log(line: string): void {
@@ -24,9 +25,11 @@ async function readSettings(): Promise<GatewaySettings> {
 }
 
 /** Names the settings pin to addresses (egress.hosts), `host-gateway` meaning the host itself. */
-function pinnedResolver(settings: GatewaySettings, hostIps: string[]): Resolve {
+function pinnedResolver(settings: GatewaySettings, hostIps: string[], services: ServiceRelay): Resolve {
   const base = cachingResolver(systemResolve, 5000);
   return async (host) => {
+    const service = serviceAddress(services.routes(), host);
+    if (service) return service;
     const pinned = settings.hosts[host];
     if (pinned === undefined) return base(host);
     return pinned === 'host-gateway' ? hostIps : [pinned];
@@ -50,19 +53,24 @@ async function main(): Promise<void> {
   await rm(socketPath, { force: true });
   let connections = 0;
   let idleSince = Date.now();
+  const onConnection = (open: boolean) => {
+    connections += open ? 1 : -1;
+    if (connections === 0) idleSince = Date.now();
+  };
+  const services = serviceRelay(P.confDir, P.socketDir, log, onConnection);
+  await services.sync();
+  const policyNow = () =>
+    withServices(withHost(settings.policy, settings.hostAliases, hostIps), services.routes());
   const gateway = await startGateway({
-    policy: withHost(settings.policy, settings.hostAliases, hostIps),
+    policy: policyNow(),
     socketPath,
-    resolve: pinnedResolver(settings, hostIps),
+    resolve: pinnedResolver(settings, hostIps, services),
     audit: createWriteStream(join(P.logDir, P.auditFile), { flags: 'a', mode: 0o600 }),
     sandbox: settings.workspace,
     credentials: settings.credentials,
     ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
-    onConnection(open: boolean) {
-      connections += open ? 1 : -1;
-      if (connections === 0) idleSince = Date.now();
-    },
+    onConnection,
   });
   // Sandboxes run under other uids (user namespaces, Docker's --user); the folder is theirs alone.
   await chmod(socketPath, 0o666);
@@ -75,9 +83,10 @@ async function main(): Promise<void> {
     pending = true;
     setTimeout(async () => {
       pending = false;
+      await services.sync().catch((e: Error) => log(`services not updated: ${e.message}`));
       try {
         settings = await readSettings();
-        gateway.setPolicy(withHost(settings.policy, settings.hostAliases, hostIps));
+        gateway.setPolicy(policyNow());
         gateway.setCredentials(settings.credentials);
         log('policy reloaded');
       } catch (e) {
@@ -89,6 +98,7 @@ async function main(): Promise<void> {
   const stop = async (why: string) => {
     log(`stopping: ${why}`);
     await gateway.close().catch(() => {});
+    await services.close().catch(() => {});
     await rm(socketPath, { force: true });
     process.exit(0);
   };

@@ -56,6 +56,7 @@ export function dryRunCommands(d: DryRunInput): string[] {
   for (const p of s.ports ?? []) args.push('-p', `${p.hostIp}:${p.hostPort}:${p.containerPort}`);
   for (const h of s.extraHosts ?? []) args.push('--add-host', h);
   if (s.network) args.push('--network', s.network);
+  for (const [k, v] of Object.entries(s.sysctls ?? {})) args.push('--sysctl', `${k}=${v}`);
   for (const [k, v] of Object.entries(s.labels)) args.push('--label', `${k}=${v}`);
   for (const [k, v] of Object.entries(s.env)) args.push('-e', secrets.includes(k) ? k : `${k}=${v}`);
   args.push(s.image, ...s.cmd);

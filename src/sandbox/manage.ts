@@ -111,6 +111,9 @@ export async function stopSandbox(
     await engine.remove(s.id, { force: true }).catch(() => undefined);
   // The last sandbox of a workspace takes its egress gateway with it.
   if (s.workspace !== '?') {
+    // Services its session started (a detached run's) go with it.
+    const { reapOrphans } = await import('../services/sessions.js');
+    await reapOrphans(engine, { id: s.workspace, path: s.workspacePath }).catch(() => {});
     const { releaseGateway } = await import('../gateway/container.js');
     await releaseGateway(engine, s.workspace, undefined, s.id).catch(() => {});
   }

@@ -9,6 +9,7 @@ import {
   type Mount,
   type PortBinding,
 } from '../engine/index.js';
+import { HOSTS_FILE, SERVICE_ROUTES_FILE } from '../gateway/service-files.js';
 import {
   CA_PUBLIC_FILE,
   FORWARDER_FILE,
@@ -155,6 +156,8 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
   const args = [
     `--out ${SANDBOX_PROXY_PORT}=${dir}/${GATEWAY_CONTAINER_PATHS.socketFile}`,
     ...(bridge ? [`--out ${bridge.port}=${dir}/${bridge.socketName}`] : []),
+    // The workspace's services (started now or later) on their own loopback addresses.
+    `--services ${dir}/${SERVICE_ROUTES_FILE}`,
     ...inbound.map((p) => `--in ${SANDBOX_INBOUND_DIR} ${p}`),
   ];
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
@@ -246,7 +249,16 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
         readOnly: true,
       })),
       ...(gateway
-        ? [{ type: 'bind' as const, source: gateway.socketDir, target: SANDBOX_GATEWAY_DIR, readOnly: true }]
+        ? [
+            { type: 'bind' as const, source: gateway.socketDir, target: SANDBOX_GATEWAY_DIR, readOnly: true },
+            // corral's hosts file names the workspace's services; it is rewritten in place as they come and go.
+            {
+              type: 'bind' as const,
+              source: `${gateway.socketDir}/${HOSTS_FILE}`,
+              target: '/etc/hosts',
+              readOnly: true,
+            },
+          ]
         : []),
     ],
     capDrop: ['ALL'],
@@ -261,7 +273,11 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
           // Docker needs the host alias spelled out; Podman adds host.containers.internal itself.
           ...(s.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
         }
-      : { network: 'none' }),
+      : {
+          network: 'none',
+          // Its own loopback only: services on their standard ports (80 too) need no capability.
+          ...(gateway ? { sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' } } : {}),
+        }),
     // Detached auto-remove is the engine's job; attached sessions remove after reading the exit code.
     autoRemove: s.autoRemove && s.detached,
   };

@@ -50,6 +50,20 @@ describe('a sandbox behind the gateway', () => {
     expect(c.cmd.join(' ')).toContain('forwarder.mjs --out 3128=/run/corral/gw/proxy.sock');
   });
 
+  it("names the workspace's services: corral's hosts file at /etc/hosts, the forwarder watching the route file", async () => {
+    const c = toContainerSpec(await planSandbox(request(), ConfigSchema.parse({})));
+    expect(c.mounts).toContainEqual({
+      type: 'bind',
+      source: '/data/gateways/podman-x/sock/hosts',
+      target: '/etc/hosts',
+      readOnly: true,
+    });
+    expect(c.cmd.join(' ')).toContain('--services /run/corral/gw/services.json');
+    // Its own loopback only; no capability comes with it.
+    expect(c.sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0' });
+    expect(c.capDrop).toEqual(['ALL']);
+  });
+
   it('keeps the real key out of the container and hands it to the gateway instead', async () => {
     const spec = await planSandbox(request(), ConfigSchema.parse({}));
     const c = toContainerSpec(spec);

@@ -16,6 +16,7 @@ import { SANDBOX_HOME } from '../../images/recipes.js';
 import type { AttachControl, Stdio } from '../../sandbox/attach.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
+import type { ServiceController } from '../../services/types.js';
 
 export const BRIDGE_PORT = 3129;
 export const BRIDGE_URL = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
@@ -39,6 +40,8 @@ export interface RunBridgeOptions {
   io: Stdio;
   approvalTimeoutS?: number | undefined;
   note: (line: string) => void;
+  /** Services the agent may start (attached runs; the detached bridge process has none yet). */
+  services?: ServiceController | undefined;
 }
 
 /** Start the bridge and wire it into the spec (agent config, token, instructions). */
@@ -133,6 +136,7 @@ async function attachedBridge(
       }
       return answer;
     },
+    ...(o.services ? { services: o.services } : {}),
   });
   return {
     ...(interactive

@@ -25,6 +25,7 @@ import { startRunBridge } from './run-bridge.js';
 import { releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
 import { checkCredentials } from './run-scan.js';
+import { startRunServices, stopRunServices } from './run-services.js';
 
 export function runCommand(): Command {
   return sandboxOptions(
@@ -260,13 +261,18 @@ export async function launch(
   }
   // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
   // gateway if no other sandbox of the workspace still uses it.
-  const release = () => releaseRunGateway(engine, workspace, spec);
+  const release = async () => {
+    await stopRunServices(engine, workspace, spec);
+    await releaseRunGateway(engine, workspace, spec);
+  };
   try {
+    const services = await startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
     const bridge = await startRunBridge(agent, workspace, spec, {
       engine,
       io: ctx.io,
       approvalTimeoutS: config.approval_timeout,
       note: (line) => ctx.note(line),
+      services,
     });
     trace('bridge');
     if (spec.detached) {

@@ -5,7 +5,7 @@
  * only one that knows about Ink. Written with createElement, not JSX, so the build needs no JSX step.
  */
 import { Box, render, Text, useApp, useInput } from 'ink';
-import { createElement as h, useCallback, useEffect, useState } from 'react';
+import { createElement as h, useCallback, useEffect, useRef, useState } from 'react';
 
 export interface Row {
   key: string;
@@ -55,6 +55,10 @@ export function ListView({ spec, columns = 100 }: { spec: ListViewSpec; columns?
   const [status, setStatus] = useState('');
   const [asking, setAsking] = useState<Action | undefined>();
   const current = rows?.[Math.min(selected, (rows?.length ?? 1) - 1)];
+  // Keys can arrive before Ink re-registers the input handler after a render: the handler reads
+  // what is on screen from here, never from a stale closure.
+  const seen = useRef({ rows, current, asking });
+  seen.current = { rows, current, asking };
 
   const reload = useCallback(async () => {
     try {
@@ -99,6 +103,7 @@ export function ListView({ spec, columns = 100 }: { spec: ListViewSpec; columns?
   };
 
   useInput((input, key) => {
+    const { rows, current, asking } = seen.current;
     if (asking) {
       if (input === 'y' && current) void act(asking, current.key);
       else {

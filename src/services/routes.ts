@@ -1,0 +1,63 @@
+/**
+ * Rebuild the route files (see gateway/service-files.ts) from the engine's view of the workspace's
+ * running services. Called after every start and stop, so the files never drift from what runs.
+ */
+import { existsSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJson } from '../config/json-store.js';
+import type { ContainerEngine } from '../engine/index.js';
+import { gatewayDirs } from '../gateway/container.js';
+import {
+  type GatewayServiceRoute,
+  HOSTS_FILE,
+  hostsText,
+  type SandboxServiceRoute,
+  SERVICE_ROUTES_FILE,
+  serviceSocket,
+  writeHostsInPlace,
+} from '../gateway/service-files.js';
+import type { Workspace } from '../sandbox/identity.js';
+import { servicesNetwork } from './names.js';
+import { listServices } from './query.js';
+
+const SOCKET_WAIT_MS = 5000;
+
+async function waitForSockets(dir: string, sockets: string[]): Promise<boolean> {
+  const deadline = Date.now() + SOCKET_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (sockets.every((s) => existsSync(join(dir, s)))) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+/** Returns false when the gateway did not open a service's socket in time. */
+export async function syncRoutes(engine: ContainerEngine, ws: Workspace): Promise<boolean> {
+  const dirs = gatewayDirs(engine.kind, ws.id);
+  const net = servicesNetwork(ws.id);
+  const gateway: GatewayServiceRoute[] = [];
+  const sandbox: SandboxServiceRoute[] = [];
+  for (const s of await listServices(engine, ws)) {
+    if (s.state !== 'running') continue;
+    const ip = (await engine.inspect(s.container))?.networks[net]?.ip;
+    if (!ip) continue;
+    for (const port of s.ports) {
+      const socket = serviceSocket(s.name, port);
+      gateway.push({ name: s.name, socket, host: ip, port });
+      sandbox.push({ name: s.name, address: s.address, port, socket });
+    }
+  }
+  // The gateway opens its sockets first, so a name never resolves before its path works.
+  await writeJson(join(dirs.conf, SERVICE_ROUTES_FILE), { routes: gateway });
+  const ready = await waitForSockets(
+    dirs.sock,
+    gateway.map((r) => r.socket),
+  );
+  // Readable by the sandbox user, which may be another uid (Docker); it holds no secret.
+  const file = join(dirs.sock, SERVICE_ROUTES_FILE);
+  await writeFile(`${file}.tmp`, `${JSON.stringify({ services: sandbox }, null, 2)}\n`, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+  await writeHostsInPlace(join(dirs.sock, HOSTS_FILE), hostsText(sandbox));
+  return ready;
+}
