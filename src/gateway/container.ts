@@ -21,6 +21,7 @@ import {
   type GatewaySettings,
   GATEWAY_CONTAINER_PATHS as P,
 } from './settings.js';
+import { GATEWAY_PROCESS_ENV } from './tuning.js';
 
 // From the package root, so tests running the TypeScript sources find the built file too.
 const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
@@ -157,7 +158,7 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     name,
     image: opts.image,
     cmd: ['node', '/opt/corral/gateway.mjs'],
-    env: {},
+    env: { ...GATEWAY_PROCESS_ENV },
     labels: {
       [LABELS.managed]: 'true',
       [LABELS.workspace]: ws,
