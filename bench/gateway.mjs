@@ -222,8 +222,9 @@ async function main() {
   const paths = values.paths.split(',');
   const procs = [up, gwProc];
   let relayPort;
+  let relay;
   if (paths.includes('relay')) {
-    const relay = child('relay', dir, ['--port', String(ports.http)]);
+    relay = child('relay', dir, ['--port', String(ports.http)]);
     procs.push(relay);
     [relayPort] = await once(relay, 'message');
   }
@@ -236,6 +237,7 @@ async function main() {
   const work = new Set(values.workloads.split(','));
   const med = (xs) => pct(xs, 50);
   const rows = [];
+  const notes = [];
   const row = (path, metric, d, g, unit, higherIsBetter) =>
     rows.push({
       path,
@@ -264,6 +266,7 @@ async function main() {
       `${values.link ? `; download paced to ${values.link} MB/s` : ''}). Targets: +<=2 ms p50, >=90% throughput.`,
   );
   console.table(rows);
+  for (const n of notes) console.log(n);
 
   async function smallRows(path, c) {
     const small = await interleaved(c, 10, (cl) => sequential(cl, '/small', Math.ceil(n / 10)));
@@ -274,12 +277,22 @@ async function main() {
     row(path, 'small req/s (c=16)', med(rps.direct), med(rps.gateway), 'req/s', true);
   }
   async function bigRows(path, c) {
+    // CPU time and page faults of the process in the middle: less noisy than wall time on a busy
+    // machine, and what a change to the gateway's per-byte work moves first.
+    const middle = path === 'relay' ? relay : gwProc;
+    const before = await usage(middle);
     const big = await interleaved(c, Number(values.downloads), async (cl) => {
       const r = await get(cl, '/big');
       if (r.bytes !== BIG) throw new Error(`short download: ${r.bytes}`);
       return BIG / 1048576 / (r.ms / 1000);
     });
+    const after = await usage(middle);
     row(path, '10 MB download', med(big.direct), med(big.gateway), 'MB/s', true);
+    const per = (k) => (after[k] - before[k]) / Number(values.downloads);
+    notes.push(
+      `${path}: the ${path === 'relay' ? 'relay' : 'gateway'} process spent ${per('cpuMs').toFixed(1)} ms CPU ` +
+        `and ${Math.round(per('faults'))} page faults per 10 MB download`,
+    );
   }
   async function sseRows(path, c) {
     const sse = await interleaved(c, 10, (cl) => sequential(cl, '/sse', Math.ceil(Number(values.sse) / 10)));
@@ -307,7 +320,23 @@ function paced(res, buf, mbps) {
   step();
 }
 
+/** Ask a child process for its CPU time and page faults so far. */
+async function usage(proc) {
+  proc.send('usage');
+  const [u] = await once(proc, 'message');
+  return u;
+}
+
+function answerUsage() {
+  process.on('message', (m) => {
+    if (m !== 'usage') return;
+    const r = process.resourceUsage();
+    process.send({ cpuMs: (r.userCPUTime + r.systemCPUTime) / 1000, faults: r.minorPageFault });
+  });
+}
+
 async function relayRole() {
+  answerUsage();
   const upstream = Number(values.port);
   const server = net.createServer({ noDelay: true }, (c) => {
     const u = net.connect({ host: '127.0.0.1', port: upstream, noDelay: true });
@@ -343,6 +372,7 @@ async function upstreamRole() {
 async function gatewayRole() {
   const { buildPolicy, loadOrCreateCa, startGateway } = await import(dist);
   const [msg] = await once(process, 'message');
+  answerUsage();
   const ca = await loadOrCreateCa(join(values.dir, 'gateway-ca'));
   const socketPath = values.forwarder ? join(values.dir, 'proxy.sock') : undefined;
   const gw = await startGateway({

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     credentials: settings.credentials,
     ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
+    logBodies: settings.logBodies ?? false,
     onConnection(open: boolean) {
       connections += open ? 1 : -1;
       if (connections === 0) idleSince = Date.now();
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
         settings = await readSettings();
         gateway.setPolicy(withHost(settings.policy, settings.hostAliases, hostIps));
         gateway.setCredentials(settings.credentials);
+        gateway.setBodyLogging(settings.logBodies ?? false);
         log('policy reloaded');
       } catch (e) {
         log(`keeping the previous policy: ${(e as Error).message}`);

@@ -25,6 +25,8 @@ export interface EgressFlags {
   deny?: string[];
   allowHost?: number[];
   preset?: Preset;
+  /** --log-bodies: log request and response bodies (redacted) for this run. */
+  logBodies?: boolean;
 }
 
 export function policyFor(
@@ -115,6 +117,7 @@ export async function prepareGateway(
     idleMinutes: 30,
     credentials: opts.credentials,
     upstreamCa: await upstreamCas(opts.config),
+    logBodies: opts.flags.logBodies ?? opts.config.egress.log_bodies ?? false,
   };
   const dirs = await ensureGateway(engine, {
     image,

@@ -55,6 +55,8 @@ export interface GatewayOptions {
   connectTimeoutMs?: number;
   /** Told when a client connection opens (true) or closes (false), e.g. to exit when idle. */
   onConnection?: (open: boolean) => void;
+  /** Log the head of request and response bodies (redacted) where the gateway sees them. */
+  logBodies?: boolean;
 }
 
 export interface Gateway {
@@ -69,6 +71,8 @@ export interface Gateway {
   setPolicy(policy: EgressPolicy): void;
   /** Replace the injected credentials, likewise. */
   setCredentials(credentials: readonly CredentialInput[]): void;
+  /** Turn body logging on or off for requests that start afterwards. */
+  setBodyLogging(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let policy = parsePolicy(opts.policy);
   let credentials = parseCredentials(opts.credentials ?? []);
   let injectHosts = credentialHosts(credentials);
+  let logBodies = opts.logBodies ?? false;
   const extraCa = opts.upstreamCa === undefined ? [] : [opts.upstreamCa].flat();
   // Node replaces, not extends, its roots when `ca` is given, so extra CAs come with the roots. Built
   // once as a context: a `ca` agent option would be re-joined into the pool key on every request.
@@ -105,6 +110,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     httpAgent: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
     httpsAgent: new HttpsAgent({ keepAlive: true, scheduling: 'lifo', ...tlsTrust }),
     connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
+    logBodies: () => logBodies,
   };
 
   const sockets = new Set<Socket>();
@@ -231,6 +237,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     setCredentials(list: readonly CredentialInput[]) {
       credentials = parseCredentials(list);
       injectHosts = credentialHosts(credentials);
+    },
+    setBodyLogging(on: boolean) {
+      logBodies = on;
     },
     setPolicy(p: EgressPolicy) {
       policy = parsePolicy(p);

@@ -22,6 +22,8 @@ export interface GatewaySettings {
   credentials: CredentialInput[];
   /** Extra CAs (PEM) to trust for upstream TLS: the host's (corporate proxies) and egress.upstream_ca. */
   upstreamCa: string[];
+  /** Log request and response bodies, redacted (egress.log_bodies, --log-bodies). */
+  logBodies?: boolean;
 }
 
 /** Paths inside the gateway container. */

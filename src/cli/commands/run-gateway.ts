@@ -49,6 +49,7 @@ export async function startGateway(
       ...(opts.allow ? { allow: opts.allow } : {}),
       ...(opts.deny ? { deny: opts.deny } : {}),
       allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
+      ...(opts.logBodies ? { logBodies: true } : {}),
     },
     credentials: spec.credentials,
     session: spec.session,
