@@ -24,7 +24,7 @@ import {
 import { GATEWAY_PROCESS_ENV } from './tuning.js';
 
 // From the package root, so tests running the TypeScript sources find the built file too.
-const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
+export const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 export const LABEL_GATEWAY_IMAGE = 'io.corral.gateway-image';
 
@@ -135,27 +135,11 @@ export interface GatewayOptions {
   settings: GatewaySettings;
 }
 
-/**
- * Start the workspace's gateway unless it is running on this image (then hand it this run's
- * settings, merged with what it already serves); returns its folders.
- */
-export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
+/** The gateway container, as created (and as `--dry-run` prints it). */
+export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): ContainerSpec {
   const ws = opts.settings.workspace;
-  const dirs = gatewayDirs(opts.engine, ws);
-  await prepareDirs(dirs, opts.settings.intercept);
-  const name = gatewayName(ws);
-  const socket = join(dirs.sock, P.socketFile);
-  const current = await engine.inspect(name);
-  if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
-    const serving = await readGatewaySettings(opts.engine, ws);
-    await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
-    await waitReady(engine, current.id, socket);
-    return dirs;
-  }
-  await writeGatewaySettings(dirs, opts.settings);
-  if (current) await engine.remove(current.id, { force: true }).catch(() => {});
-  const spec: ContainerSpec = {
-    name,
+  return {
+    name: gatewayName(ws),
     image: opts.image,
     cmd: ['node', '/opt/corral/gateway.mjs'],
     env: { ...GATEWAY_PROCESS_ENV },
@@ -185,6 +169,28 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
     autoRemove: false,
   };
+}
+
+/**
+ * Start the workspace's gateway unless it is running on this image (then hand it this run's
+ * settings, merged with what it already serves); returns its folders.
+ */
+export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
+  const ws = opts.settings.workspace;
+  const dirs = gatewayDirs(opts.engine, ws);
+  await prepareDirs(dirs, opts.settings.intercept);
+  const name = gatewayName(ws);
+  const socket = join(dirs.sock, P.socketFile);
+  const current = await engine.inspect(name);
+  if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
+    const serving = await readGatewaySettings(opts.engine, ws);
+    await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
+    await waitReady(engine, current.id, socket);
+    return dirs;
+  }
+  await writeGatewaySettings(dirs, opts.settings);
+  if (current) await engine.remove(current.id, { force: true }).catch(() => {});
+  const spec = gatewayContainerSpec(opts, dirs);
   let id: string;
   try {
     id = await engine.createContainer(spec);

@@ -89,28 +89,23 @@ async function ensureCa(): Promise<void> {
   await loadOrCreateCa(caDir());
 }
 
-export async function prepareGateway(
+export interface GatewayRunInput {
+  agent: AgentSpec;
+  workspaceId: string;
+  config: Config;
+  flags: EgressFlags;
+  credentials: CredentialInput[];
+}
+
+/** The settings a run hands its workspace's gateway; reads config and rule files, starts nothing. */
+export async function planGatewaySettings(
   engine: ContainerEngine,
-  opts: {
-    agent: AgentSpec;
-    workspaceId: string;
-    config: Config;
-    flags: EgressFlags;
-    credentials: CredentialInput[];
-    /** The run's session id: its lease keeps the gateway up until its sandbox runs. */
-    session: string;
-    build: BuildSettings;
-    progress: Progress;
-  },
-): Promise<{ socketDir: string; image: string; root: string }> {
+  opts: GatewayRunInput,
+): Promise<GatewaySettings> {
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
-  const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
-  await takeLease(engine.kind, opts.workspaceId, opts.session);
-  await ensureCa();
-  const image = await ensureGatewayImage(engine, opts.build, opts.progress);
-  const settings: GatewaySettings = {
+  return {
     workspace: opts.workspaceId,
-    policy,
+    policy: policyFor(opts.agent, opts.config, opts.flags, runtime),
     hostAliases: [hostAlias(engine.kind)],
     hosts: opts.config.egress.hosts,
     intercept: true,
@@ -119,6 +114,21 @@ export async function prepareGateway(
     upstreamCa: await upstreamCas(opts.config),
     logBodies: opts.flags.logBodies ?? opts.config.egress.log_bodies ?? false,
   };
+}
+
+export async function prepareGateway(
+  engine: ContainerEngine,
+  opts: GatewayRunInput & {
+    /** The run's session id: its lease keeps the gateway up until its sandbox runs. */
+    session: string;
+    build: BuildSettings;
+    progress: Progress;
+  },
+): Promise<{ socketDir: string; image: string; root: string }> {
+  const settings = await planGatewaySettings(engine, opts);
+  await takeLease(engine.kind, opts.workspaceId, opts.session);
+  await ensureCa();
+  const image = await ensureGatewayImage(engine, opts.build, opts.progress);
   const dirs = await ensureGateway(engine, {
     image,
     engine: engine.kind,
