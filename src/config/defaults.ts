@@ -21,6 +21,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
     allow_host_ports: [],
     hosts: {},
     log_bodies: false,
+    gateway_linger: 120,
   },
   services: {},
   agents: {},

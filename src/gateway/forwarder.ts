@@ -8,6 +8,9 @@
  *   --out <port>=<socket>   serve 127.0.0.1:<port>, relaying to <socket> (the proxy, the bridge)
  *   --in <dir> <port>       serve <dir>/<port>.sock, relaying to 127.0.0.1:<port>: the other end
  *                           of a port a relay container publishes on the host
+ *   --hold <socket>         keep one idle request open to the gateway at <socket> while this
+ *                           sandbox runs: the gateway lingers after its last sandbox, and this is
+ *                           how it knows one is still there, however quiet its agent is
  * It prints "ready" on stdout once everything listens, so the start script can wait for it.
  */
 import { chmodSync, rmSync } from 'node:fs';
@@ -40,6 +43,16 @@ function listening(server: Server, listen: (done: () => void) => void): Promise<
   });
 }
 
+/** The presence request: open as long as this process lives, re-made if the gateway restarts. */
+function hold(socket: string): void {
+  const c = connect(socket);
+  c.on('connect', () => c.write('GET /corral/presence HTTP/1.1\r\nHost: corral\r\n\r\n'));
+  c.on('data', () => {});
+  c.on('error', () => {});
+  c.on('close', () => setTimeout(() => hold(socket), 1000));
+}
+
+const holds: string[] = [];
 const outs: { port: number; socket: string }[] = [];
 const ins: { dir: string; port: number }[] = [];
 const args = process.argv.slice(2);
@@ -48,13 +61,17 @@ for (let i = 0; i < args.length; i++) {
     const [port, socket] = (args[++i] ?? '').split('=');
     if (!socket || !Number.isInteger(Number(port))) throw new Error(`bad --out ${args[i]}`);
     outs.push({ port: Number(port), socket });
+  } else if (args[i] === '--hold') {
+    const socket = args[++i];
+    if (!socket) throw new Error('bad --hold');
+    holds.push(socket);
   } else if (args[i] === '--in') {
     const dir = args[++i];
     const port = Number(args[++i]);
     if (!dir || !Number.isInteger(port)) throw new Error('bad --in');
     ins.push({ dir, port });
   } else {
-    process.stderr.write(`usage: forwarder.mjs [--out PORT=SOCKET]… [--in DIR PORT]…\n`);
+    process.stderr.write(`usage: forwarder.mjs [--out PORT=SOCKET]… [--in DIR PORT]… [--hold SOCKET]…\n`);
     process.exit(2);
   }
 }
@@ -80,6 +97,7 @@ for (const i of ins) {
     ),
   );
 }
+for (const h of holds) hold(h);
 Promise.all(ready).then(
   () => process.stdout.write('ready\n'),
   (e: Error) => {

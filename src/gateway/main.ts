@@ -49,7 +49,14 @@ async function main(): Promise<void> {
   const socketPath = join(P.socketDir, P.socketFile);
   await rm(socketPath, { force: true });
   let connections = 0;
-  let idleSince = Date.now();
+  // Every running sandbox holds a connection open (forwarder --hold), so no connections at all
+  // means no sandbox: exit after the linger (or the older, long idle spell).
+  const idleMs = settings.lingerSeconds ? settings.lingerSeconds * 1000 : settings.idleMinutes * 60_000;
+  let idle: NodeJS.Timeout | undefined;
+  const idleFromNow = () => {
+    clearTimeout(idle);
+    if (connections === 0 && idleMs > 0) idle = setTimeout(() => void stop('idle'), idleMs);
+  };
   const gateway = await startGateway({
     policy: withHost(settings.policy, settings.hostAliases, hostIps),
     socketPath,
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
     logBodies: settings.logBodies ?? false,
     onConnection(open: boolean) {
       connections += open ? 1 : -1;
-      if (connections === 0) idleSince = Date.now();
+      idleFromNow();
     },
   });
   // Sandboxes run under other uids (user namespaces, Docker's --user); the folder is theirs alone.
@@ -96,12 +103,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  const idleMs = settings.idleMinutes * 60_000;
-  if (idleMs > 0) {
-    setInterval(() => {
-      if (connections === 0 && Date.now() - idleSince > idleMs) void stop('idle');
-    }, 30_000).unref();
-  }
+  idleFromNow();
 }
 
 if (process.argv[2] === 'relay') {

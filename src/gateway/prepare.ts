@@ -110,6 +110,7 @@ export async function planGatewaySettings(
     hosts: opts.config.egress.hosts,
     intercept: true,
     idleMinutes: 30,
+    lingerSeconds: opts.config.egress.gateway_linger ?? 120,
     credentials: opts.credentials,
     upstreamCa: await upstreamCas(opts.config),
     logBodies: opts.flags.logBodies ?? opts.config.egress.log_bodies ?? false,
@@ -134,6 +135,7 @@ export async function prepareGateway(
     engine: engine.kind,
     user: gatewayUser(engine),
     settings,
+    session: opts.session,
   });
   return { socketDir: dirs.sock, image, root: dirs.root };
 }

@@ -30,6 +30,9 @@ import { forwardRequest, forwardUpgrade, type Target } from './forward.js';
 import { type EgressPolicy, hostMatches, parsePolicy } from './policy.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
 
+/** Held open by each running sandbox's forwarder (forwarder.ts --hold). */
+export const PRESENCE_PATH = '/corral/presence';
+
 export interface GatewayOptions {
   policy: EgressPolicy;
   /** Listen address; default 127.0.0.1. In the gateway container, the internal network's side. */
@@ -164,6 +167,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const t = plainTarget(req);
     if (t) return void forwardRequest(ctx, req, res, t).catch(() => res.destroy());
     if (req.url === '/healthz') return plainText(res, 200, 'ok\n');
+    if (req.url === PRESENCE_PATH) {
+      // A sandbox's forwarder saying it is there: answered with a head only, held open until
+      // the sandbox goes (its open connection is what keeps the gateway from idling out).
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.flushHeaders();
+    }
     plainText(res, 400, 'corral egress gateway: send proxy requests (absolute http:// URLs or CONNECT)\n');
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {

@@ -139,5 +139,5 @@ export async function releaseRunGateway(
 ): Promise<void> {
   if (spec.network.mode !== 'gateway') return;
   const { releaseGateway } = await import('../../gateway/container.js');
-  await releaseGateway(engine, workspace.id, spec.session).catch(() => {});
+  await releaseGateway(engine, workspace.id, spec.session, undefined, { linger: true }).catch(() => {});
 }
