@@ -17,6 +17,8 @@
  *   --link MB/s   pace the upstream's download to this rate, as a network link would; unpaced, the
  *                 download measures CPU per byte on loopback, where direct needs no copy in between
  *   --workloads   any of small,big,sse
+ *   --malloc-default  run the gateway without its container's malloc settings (tuning.ts), to
+ *                 see what they buy
  * Imports the gateway from dist/: run `npm run build` first.
  *
  *   node bench/gateway.mjs [--requests 1000] [--downloads 10] [--sse 200] [--paths plain,intercept,tunnel,relay]
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     workloads: { type: 'string', default: 'small,big,sse' },
     forwarder: { type: 'boolean', default: false },
     link: { type: 'string' },
+    'malloc-default': { type: 'boolean', default: false },
     port: { type: 'string' },
   },
 });
@@ -215,7 +218,7 @@ async function main() {
   const { GATEWAY_PROCESS_ENV } = await import(tuning);
   const gwProc = child('gateway', dir, values.forwarder ? ['--forwarder'] : [], {
     ...process.env,
-    ...GATEWAY_PROCESS_ENV,
+    ...(values['malloc-default'] ? {} : GATEWAY_PROCESS_ENV),
   });
   gwProc.send({ upstreamCa: ports.ca });
   const [gw] = await once(gwProc, 'message');
