@@ -108,6 +108,6 @@ export function gatewayDryRunCommands(d: GatewayDryRun): string[] {
 export function gatewayDryRunCleanup(d: GatewayDryRun): string[] {
   return [
     ...(d.relay ? [`${d.engine} rm -f ${shellQuote(d.relay.container.name)} >/dev/null 2>&1 || true`] : []),
-    `# when no sandbox of this workspace runs any more, corral stops the gateway: ${d.engine} rm -f ${d.container.name}`,
+    `# the gateway exits by itself ${d.settings.lingerSeconds ?? 0} s after its last sandbox; at once: ${d.engine} rm -f ${d.container.name}`,
   ];
 }

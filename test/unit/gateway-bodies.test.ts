@@ -137,9 +137,24 @@ describe('gateway body logging', () => {
   let gw: Gateway;
   const audit = new PassThrough();
   const lines: AuditEntry[] = [];
+  let releaseSse: () => void = () => {};
 
   beforeAll(async () => {
     upstream = createServer((req: IncomingMessage, res) => {
+      if (req.url === '/sse') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: first\n\n');
+        // Ends once the client has the first event (or after a fallback, so a buffering proxy
+        // shows as the wrong order rather than a hang).
+        const fallback = setTimeout(() => releaseSse(), 3000);
+        new Promise<void>((r) => {
+          releaseSse = r;
+        }).then(() => {
+          clearTimeout(fallback);
+          res.end('data: last\n\n');
+        });
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -207,5 +222,30 @@ describe('gateway body logging', () => {
 
     gw.setBodyLogging(false);
     expect(await post(body)).not.toHaveProperty('requestBody');
+  });
+
+  it('keeps an event stream unbuffered while logging it', async () => {
+    gw.setBodyLogging(true);
+    try {
+      const before = lines.length;
+      const port = (upstream.address() as AddressInfo).port;
+      const req = request({ host: '127.0.0.1', port: gw.port, path: `http://echo.test:${port}/sse` });
+      req.end();
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      const seen: string[] = [];
+      res.on('data', (c: Buffer) => {
+        seen.push(c.toString());
+        if (seen.length === 1) {
+          seen.push('client-got-first');
+          releaseSse();
+        }
+      });
+      await once(res, 'end');
+      expect(seen.slice(0, 2)).toEqual(['data: first\n\n', 'client-got-first']);
+      for (let i = 0; i < 100 && lines.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(lines.at(-1)?.responseBody).toEqual({ text: 'data: first\n\ndata: last\n\n' });
+    } finally {
+      gw.setBodyLogging(false);
+    }
   });
 });
