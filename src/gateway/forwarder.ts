@@ -16,24 +16,45 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-/** Pipe two sockets together; when the far side refuses, an HTTP client gets a readable 502. */
-function splice(client: Socket, upstream: Socket, what: string): void {
-  const done = () => {
-    client.destroy();
-    upstream.destroy();
+// A host-side socket that is missing or refusing is usually the gateway (re)starting: a new corral
+// version replacing it, or a run starting it. Clients wait that long rather than get a 502.
+const RETRY_EVERY_MS = 100;
+const RETRY_FOR_MS = 5000;
+const RETRYABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
+
+/**
+ * Pipe a client to what `open` connects to; when that refuses (after retrying, if `retry`), an
+ * HTTP client gets a readable 502. Nothing the client sent is lost across retries: it is only
+ * read once the far side is connected.
+ */
+function splice(client: Socket, open: () => Socket, what: string, retry: boolean): void {
+  const started = Date.now();
+  client.pause();
+  client.on('error', () => client.destroy());
+  const attempt = () => {
+    if (client.destroyed) return;
+    const upstream = open();
+    let connected = false;
+    upstream.once('connect', () => {
+      connected = true;
+      if (client.destroyed) return void upstream.destroy();
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.end());
+      client.pipe(upstream).pipe(client);
+    });
+    upstream.on('error', (e: NodeJS.ErrnoException) => {
+      upstream.destroy();
+      if (connected) return void client.destroy();
+      const again = retry && RETRYABLE.has(e.code ?? '') && Date.now() - started < RETRY_FOR_MS;
+      if (again) return void setTimeout(attempt, RETRY_EVERY_MS);
+      if (!client.destroyed) {
+        client.end(
+          `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncorral: ${what} is not reachable (${e.message}); \`corral doctor\` checks it.\n`,
+        );
+      }
+    });
   };
-  client.on('error', done);
-  upstream.on('error', (e) => {
-    if (!client.destroyed && client.bytesWritten === 0) {
-      client.end(
-        `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncorral: ${what} is not reachable (${e.message}); \`corral doctor\` checks it.\n`,
-      );
-    }
-    upstream.destroy();
-  });
-  client.on('close', done);
-  upstream.on('close', () => client.end());
-  client.pipe(upstream).pipe(client);
+  attempt();
 }
 
 function listening(server: Server, listen: (done: () => void) => void): Promise<void> {
@@ -79,14 +100,17 @@ for (let i = 0; i < args.length; i++) {
 const ready: Promise<void>[] = [];
 for (const o of outs) {
   const server = createServer({ noDelay: true }, (c) =>
-    splice(c, connect(o.socket), `the host side of port ${o.port}`),
+    splice(c, () => connect(o.socket), `the host side of port ${o.port}`, true),
   );
   ready.push(listening(server, (done) => server.listen(o.port, '127.0.0.1', done)));
 }
 for (const i of ins) {
   const path = `${i.dir}/${i.port}.sock`;
   rmSync(path, { force: true });
-  const server = createServer((c) => splice(c, connect(i.port, '127.0.0.1'), `sandbox port ${i.port}`));
+  // No retry: a sandbox port nobody listens on should be refused at once.
+  const server = createServer((c) =>
+    splice(c, () => connect(i.port, '127.0.0.1'), `sandbox port ${i.port}`, false),
+  );
   // The relay container runs under another uid.
   ready.push(
     listening(server, (done) =>
