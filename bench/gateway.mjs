@@ -3,25 +3,39 @@
  * Egress gateway overhead: the same loopback upstream reached directly and through the gateway, in
  * one run, interleaved so machine noise hits both. The upstream and the gateway each run in their
  * own process (as in production, where the gateway is its own container), the client in this one.
- * Three gateway paths against their direct equivalent:
+ * Three gateway paths against their direct equivalent, and a reference:
  *   plain      HTTP via an absolute-URI proxy request          vs direct HTTP
  *   intercept  HTTPS via CONNECT + TLS interception (agents)    vs direct HTTPS
  *   tunnel     HTTPS via CONNECT splice (no interception)       vs direct HTTPS
+ *   relay      plain HTTP through a bare Node TCP relay (socket.pipe, no HTTP, no policy): the
+ *              cheapest extra hop a Node proxy can be, so the gateway's ratios have a yardstick
  * Workloads: small requests (sequential latency p50/p99, and req/s at concurrency 16), a 10 MB
  * download (MB/s), and time to the first SSE event. Keep-alive everywhere, as real clients do.
+ * Options:
+ *   --forwarder   put the in-sandbox forwarder in front, as in production: client → 127.0.0.1 TCP →
+ *                 forwarder → Unix socket → gateway (by default the client reaches the gateway on TCP)
+ *   --link MB/s   pace the upstream's download to this rate, as a network link would; unpaced, the
+ *                 download measures CPU per byte on loopback, where direct needs no copy in between
+ *   --workloads   any of small,big,sse
+ *   --malloc-default  run the gateway without its container's malloc settings (tuning.ts), to
+ *                 see what they buy
  * Imports the gateway from dist/: run `npm run build` first.
  *
- *   node bench/gateway.mjs [--requests 1000] [--downloads 10] [--sse 200] [--paths plain,intercept,tunnel]
+ *   node bench/gateway.mjs [--requests 1000] [--downloads 10] [--sse 200] [--paths plain,intercept,tunnel,relay]
+ *                          [--workloads small,big,sse] [--forwarder] [--link 100]
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -32,9 +46,16 @@ const { values } = parseArgs({
     downloads: { type: 'string', default: '10' },
     sse: { type: 'string', default: '200' },
     paths: { type: 'string', default: 'plain,intercept,tunnel' },
+    workloads: { type: 'string', default: 'small,big,sse' },
+    forwarder: { type: 'boolean', default: false },
+    link: { type: 'string' },
+    'malloc-default': { type: 'boolean', default: false },
+    port: { type: 'string' },
   },
 });
 const dist = new URL('../dist/gateway/index.js', import.meta.url);
+const tuning = new URL('../dist/gateway/tuning.js', import.meta.url);
+const forwarderJs = new URL('../dist/gateway/forwarder.js', import.meta.url);
 const BIG = 10 * 1024 * 1024;
 const NAMES = {
   'intercept.bench': ['127.0.0.1'],
@@ -43,8 +64,26 @@ const NAMES = {
 };
 
 // --- the client ---
-function child(role, dir) {
-  return fork(new URL(import.meta.url), ['--role', role, '--dir', dir], { stdio: 'inherit' });
+function child(role, dir, extra = [], env = process.env) {
+  return fork(new URL(import.meta.url), ['--role', role, '--dir', dir, ...extra], { stdio: 'inherit', env });
+}
+
+async function freePort() {
+  const s = http.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** The in-sandbox forwarder, serving 127.0.0.1:<port> and relaying to the gateway's socket. */
+async function startForwarder(socket) {
+  const port = await freePort();
+  const p = spawn(process.execPath, [fileURLToPath(forwarderJs), '--out', `${port}=${socket}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for await (const line of createInterface({ input: p.stdout })) if (line === 'ready') break;
+  return { port, proc: p };
 }
 
 /** An https.Agent that reaches its hosts through the gateway with CONNECT, keeping tunnels alive. */
@@ -95,7 +134,18 @@ function get(client, path, onFirstByte) {
 }
 
 /** Clients for one path: `direct` and `gateway`, each a function (path) => request options. */
-function clients(path, ports, gwPort, upstreamCa, gatewayCa) {
+function clients(path, ports, gwPort, upstreamCa, gatewayCa, relayPort) {
+  if (path === 'relay') {
+    const [da, ra] = [0, 0].map(() => new http.Agent({ keepAlive: true, maxSockets: 16 }));
+    return {
+      direct: {
+        request: (p, cb) => http.request({ host: '127.0.0.1', port: ports.http, path: p, agent: da }, cb),
+      },
+      gateway: {
+        request: (p, cb) => http.request({ host: '127.0.0.1', port: relayPort, path: p, agent: ra }, cb),
+      },
+    };
+  }
   if (path === 'plain') {
     const mk = () => new http.Agent({ keepAlive: true, maxSockets: 16 });
     const [da, ga] = [mk(), mk()];
@@ -162,13 +212,35 @@ async function interleaved(c, rounds, fn) {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'corral-bench-gw-'));
-  const up = child('upstream', dir);
+  const up = child('upstream', dir, values.link ? ['--link', values.link] : []);
   const [ports] = await once(up, 'message');
-  const gwProc = child('gateway', dir);
+  // The gateway runs as its container runs it: same malloc settings.
+  const { GATEWAY_PROCESS_ENV } = await import(tuning);
+  const gwProc = child('gateway', dir, values.forwarder ? ['--forwarder'] : [], {
+    ...process.env,
+    ...(values['malloc-default'] ? {} : GATEWAY_PROCESS_ENV),
+  });
   gwProc.send({ upstreamCa: ports.ca });
   const [gw] = await once(gwProc, 'message');
+  const paths = values.paths.split(',');
+  const procs = [up, gwProc];
+  let relayPort;
+  let relay;
+  if (paths.includes('relay')) {
+    relay = child('relay', dir, ['--port', String(ports.http)]);
+    procs.push(relay);
+    [relayPort] = await once(relay, 'message');
+  }
+  if (values.forwarder) {
+    const fw = await startForwarder(gw.socket);
+    procs.push(fw.proc);
+    gw.port = fw.port;
+  }
   const n = Number(values.requests);
+  const work = new Set(values.workloads.split(','));
+  const med = (xs) => pct(xs, 50);
   const rows = [];
+  const notes = [];
   const row = (path, metric, d, g, unit, higherIsBetter) =>
     rows.push({
       path,
@@ -181,47 +253,111 @@ async function main() {
         : `${g >= d ? '+' : ''}${(g - d).toFixed(2)} ms`,
     });
   try {
-    for (const path of values.paths.split(',')) {
-      const c = clients(path, ports, gw.port, ports.ca, gw.ca);
+    for (const path of paths) {
+      const c = clients(path, ports, gw.port, ports.ca, gw.ca, relayPort);
       await interleaved(c, 2, (cl) => sequential(cl, '/small', 50)); // warm-up: connections, leaves
-      const small = await interleaved(c, 10, (cl) => sequential(cl, '/small', Math.ceil(n / 10)));
-      const lat = (side) => small[side].flatMap((x) => x.ms);
-      row(path, 'small p50', pct(lat('direct'), 50), pct(lat('gateway'), 50), 'ms');
-      row(path, 'small p99', pct(lat('direct'), 99), pct(lat('gateway'), 99), 'ms');
-      const rps = await interleaved(c, 4, (cl) => concurrent(cl, n, 16));
-      const med = (xs) => pct(xs, 50);
-      row(path, 'small req/s (c=16)', med(rps.direct), med(rps.gateway), 'req/s', true);
-      const big = await interleaved(c, Number(values.downloads), async (cl) => {
-        const r = await get(cl, '/big');
-        if (r.bytes !== BIG) throw new Error(`short download: ${r.bytes}`);
-        return BIG / 1048576 / (r.ms / 1000);
-      });
-      row(path, '10 MB download', med(big.direct), med(big.gateway), 'MB/s', true);
-      const sse = await interleaved(c, 10, (cl) =>
-        sequential(cl, '/sse', Math.ceil(Number(values.sse) / 10)),
-      );
-      const fb = (side) => sse[side].flatMap((x) => x.first);
-      row(path, 'SSE first event p50', pct(fb('direct'), 50), pct(fb('gateway'), 50), 'ms');
-      row(path, 'SSE first event p99', pct(fb('direct'), 99), pct(fb('gateway'), 99), 'ms');
+      if (work.has('small')) await smallRows(path, c);
+      if (work.has('big')) await bigRows(path, c);
+      if (work.has('sse')) await sseRows(path, c);
     }
   } finally {
-    up.kill();
-    gwProc.kill();
+    for (const p of procs) p.kill();
   }
   console.log(
-    `gateway: same loopback upstream, direct vs through the gateway (interleaved; ${n} small requests per side, ` +
-      `${values.downloads} downloads, ${values.sse} SSE streams). Targets: +<=2 ms p50, >=90% throughput.`,
+    `gateway: same loopback upstream, direct vs through the gateway${values.forwarder ? ' behind the in-sandbox forwarder' : ''} ` +
+      `(interleaved; ${n} small requests per side, ${values.downloads} downloads, ${values.sse} SSE streams` +
+      `${values.link ? `; download paced to ${values.link} MB/s` : ''}). Targets: +<=2 ms p50, >=90% throughput.`,
   );
   console.table(rows);
+  for (const n of notes) console.log(n);
+
+  async function smallRows(path, c) {
+    const small = await interleaved(c, 10, (cl) => sequential(cl, '/small', Math.ceil(n / 10)));
+    const lat = (side) => small[side].flatMap((x) => x.ms);
+    row(path, 'small p50', pct(lat('direct'), 50), pct(lat('gateway'), 50), 'ms');
+    row(path, 'small p99', pct(lat('direct'), 99), pct(lat('gateway'), 99), 'ms');
+    const rps = await interleaved(c, 4, (cl) => concurrent(cl, n, 16));
+    row(path, 'small req/s (c=16)', med(rps.direct), med(rps.gateway), 'req/s', true);
+  }
+  async function bigRows(path, c) {
+    // CPU time and page faults of the process in the middle: less noisy than wall time on a busy
+    // machine, and what a change to the gateway's per-byte work moves first.
+    const middle = path === 'relay' ? relay : gwProc;
+    const before = await usage(middle);
+    const big = await interleaved(c, Number(values.downloads), async (cl) => {
+      const r = await get(cl, '/big');
+      if (r.bytes !== BIG) throw new Error(`short download: ${r.bytes}`);
+      return BIG / 1048576 / (r.ms / 1000);
+    });
+    const after = await usage(middle);
+    row(path, '10 MB download', med(big.direct), med(big.gateway), 'MB/s', true);
+    const per = (k) => (after[k] - before[k]) / Number(values.downloads);
+    notes.push(
+      `${path}: the ${path === 'relay' ? 'relay' : 'gateway'} process spent ${per('cpuMs').toFixed(1)} ms CPU ` +
+        `and ${Math.round(per('faults'))} page faults per 10 MB download`,
+    );
+  }
+  async function sseRows(path, c) {
+    const sse = await interleaved(c, 10, (cl) => sequential(cl, '/sse', Math.ceil(Number(values.sse) / 10)));
+    const fb = (side) => sse[side].flatMap((x) => x.first);
+    row(path, 'SSE first event p50', pct(fb('direct'), 50), pct(fb('gateway'), 50), 'ms');
+    row(path, 'SSE first event p99', pct(fb('direct'), 99), pct(fb('gateway'), 99), 'ms');
+  }
 }
 
 // --- child processes: the upstream and the gateway ---
+/** Send `buf` at about `mbps` MB/s, as a link of that speed would deliver it. */
+function paced(res, buf, mbps) {
+  res.writeHead(200, { 'content-length': buf.length });
+  const t0 = performance.now();
+  let sent = 0;
+  const step = () => {
+    const due = Math.min(buf.length, Math.ceil(((performance.now() - t0) / 1000) * mbps * 1048576));
+    if (due > sent) {
+      res.write(buf.subarray(sent, due));
+      sent = due;
+    }
+    if (sent < buf.length) setTimeout(step, 1);
+    else res.end();
+  };
+  step();
+}
+
+/** Ask a child process for its CPU time and page faults so far. */
+async function usage(proc) {
+  proc.send('usage');
+  const [u] = await once(proc, 'message');
+  return u;
+}
+
+function answerUsage() {
+  process.on('message', (m) => {
+    if (m !== 'usage') return;
+    const r = process.resourceUsage();
+    process.send({ cpuMs: (r.userCPUTime + r.systemCPUTime) / 1000, faults: r.minorPageFault });
+  });
+}
+
+async function relayRole() {
+  answerUsage();
+  const upstream = Number(values.port);
+  const server = net.createServer({ noDelay: true }, (c) => {
+    const u = net.connect({ host: '127.0.0.1', port: upstream, noDelay: true });
+    c.on('error', () => u.destroy());
+    u.on('error', () => c.destroy());
+    c.pipe(u).pipe(c);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  process.send(server.address().port);
+}
+
 async function upstreamRole() {
   const { loadOrCreateCa } = await import(dist);
   const ca = await loadOrCreateCa(join(values.dir, 'upstream-ca'));
   const big = Buffer.alloc(BIG, 'x');
   const handler = (req, res) => {
-    if (req.url === '/big') return res.end(big);
+    if (req.url === '/big') return values.link ? paced(res, big, Number(values.link)) : res.end(big);
     if (req.url === '/sse') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: first\n\n');
@@ -239,8 +375,11 @@ async function upstreamRole() {
 async function gatewayRole() {
   const { buildPolicy, loadOrCreateCa, startGateway } = await import(dist);
   const [msg] = await once(process, 'message');
+  answerUsage();
   const ca = await loadOrCreateCa(join(values.dir, 'gateway-ca'));
+  const socketPath = values.forwarder ? join(values.dir, 'proxy.sock') : undefined;
   const gw = await startGateway({
+    ...(socketPath ? { socketPath } : {}),
     // The bench names resolve to loopback, which the gateway opens only for names allowed exactly.
     policy: buildPolicy({
       preset: 'agent',
@@ -251,9 +390,12 @@ async function gatewayRole() {
     upstreamCa: msg.upstreamCa,
     resolve: async (host) => NAMES[host] ?? [],
   });
-  process.send({ port: gw.port, ca: ca.certPem });
+  process.send({ port: gw.port, socket: socketPath, ca: ca.certPem });
 }
 
+// Exit cleanly when the client is done, so `node --cpu-prof` writes every process's profile.
+if (values.role) process.on('SIGTERM', () => process.exit(0));
 if (values.role === 'upstream') await upstreamRole();
+else if (values.role === 'relay') await relayRole();
 else if (values.role === 'gateway') await gatewayRole();
 else await main();

@@ -3,7 +3,9 @@
  * Startup overhead of `corral shell <agent> -- true` against a raw `podman run` / `docker run` of the
  * same image, interleaved in one run so machine noise hits both equally. corral paths:
  *   cold+gw     a new sandbox per command (`--no-join`) behind the workspace's egress gateway,
- *               which is not running yet: the run starts it and stops it again (the default path)
+ *               which is not running yet: the run starts it (a first run, or after the linger)
+ *   again+gw    the same, run right after the previous run: the gateway still lingers from it
+ *               (egress.gateway_linger) and is reused
  *   cold        a new sandbox per command while the gateway is already up (another sandbox runs)
  *   cold open   a new sandbox on the engine's ordinary network (`--network open`, no gateway)
  *   warm        the agent's sandbox is already running here (`corral shell -d`): the command joins it
@@ -12,7 +14,8 @@
  *   node bench/startup.mjs [--runs 10] [--engines podman,docker] [--agent claude]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +29,8 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 const bin = resolve(import.meta.dirname, '../bin/corral.js');
-const ws = mkdtempSync(join(tmpdir(), 'corral-bench-'));
+const ws = realpathSync(mkdtempSync(join(tmpdir(), 'corral-bench-')));
+const gatewayName = `corral-${createHash('sha256').update(ws).digest('hex').slice(0, 12)}-gateway`;
 
 function time(cmd, args, env = {}) {
   const t0 = process.hrtime.bigint();
@@ -61,6 +65,7 @@ for (const engine of values.engines.split(',')) {
   const image = images.find((i) => i.agent === values.agent && i.current)?.tag;
   if (!image) throw new Error(`no current ${values.agent} image on ${engine}`);
   const coldGw = [];
+  const againGw = [];
   const cold = [];
   const open = [];
   const warm = [];
@@ -76,8 +81,12 @@ for (const engine of values.engines.split(',')) {
   // One warm-up each, not counted.
   shell('--no-join');
   time(engine, ['run', '--rm', image, 'true']);
+  // Not timed: what `corral stop` or the end of the linger does.
+  const dropGateway = () => spawnSync(engine, ['rm', '-f', gatewayName], { stdio: 'ignore' });
   for (let i = 0; i < runs; i++) {
+    dropGateway();
     coldGw.push(shell('--no-join'));
+    againGw.push(shell('--no-join'));
     raw.push(time(engine, ['run', '--rm', image, 'true']));
   }
   corral('shell', values.agent, '-d', '--', 'sleep', 'infinity');
@@ -95,6 +104,7 @@ for (const engine of values.engines.split(',')) {
   const r = median(raw);
   for (const [path, xs] of [
     ['cold+gw', coldGw],
+    ['again+gw', againGw],
     ['cold', cold],
     ['cold open', open],
     ['warm', warm],
@@ -111,6 +121,6 @@ for (const engine of values.engines.split(',')) {
   }
 }
 console.log(
-  `startup: corral shell ${values.agent} -- true (cold+gw: new sandbox, gateway starts; cold: new sandbox, gateway up; cold open: no gateway; warm: joins the running one) vs raw <engine> run --rm IMAGE true (median of ${runs}, interleaved)`,
+  `startup: corral shell ${values.agent} -- true (cold+gw: new sandbox, gateway starts; again+gw: right after a run, its gateway lingering; cold: new sandbox, gateway up; cold open: no gateway; warm: joins the running one) vs raw <engine> run --rm IMAGE true (median of ${runs}, interleaved)`,
 );
 console.table(rows);

@@ -14,7 +14,15 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   transcripts: { enabled: true, keep: 200 },
   env: {},
   network: 'gateway',
-  egress: { preset: 'agent' as const, allow: [], deny: [], allow_host_ports: [], hosts: {} },
+  egress: {
+    preset: 'agent' as const,
+    allow: [],
+    deny: [],
+    allow_host_ports: [],
+    hosts: {},
+    log_bodies: false,
+    gateway_linger: 120,
+  },
   services: {},
   agents: {},
 });

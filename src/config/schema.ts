@@ -102,6 +102,10 @@ export const ConfigSchema = z.strictObject({
       upstream_ca: z.string().optional(),
       /** Names the gateway resolves to fixed addresses (`host-gateway` is the host), like --add-host. */
       hosts: z.record(z.string(), z.string()).default({}),
+      /** Log request and response bodies (first 64 KiB, text only, redacted) in the audit log. */
+      log_bodies: z.boolean().default(false),
+      /** Seconds the gateway stays up after its last sandbox, for the next run; 0 stops it at once. */
+      gateway_linger: z.number().int().min(0).default(120),
     })
     .prefault({}),
   /** Service containers started with the workspace once trusted; sandboxes reach each by its name. */

@@ -1,9 +1,11 @@
 /**
  * The egress audit log: one JSON object per line, one line per request (plain or intercepted) or
- * per tunnel (CONNECT without interception, where requests are invisible). Bodies are never
- * written; every string goes through the redactor on its way out, so a caller cannot forget to.
+ * per tunnel (CONNECT without interception, where requests are invisible). Bodies are written
+ * only when the user opts in (egress.log_bodies); every string, bodies included, goes through the
+ * redactor on its way out, so a caller cannot forget to.
  */
 import type { Writable } from 'node:stream';
+import type { LoggedBody } from './bodies.js';
 import { createRedactor, type Redactor } from './redact.js';
 
 export type AuditDecision = 'allow' | 'deny' | 'error';
@@ -30,6 +32,9 @@ export interface AuditEntry {
   /** TLS was terminated at the gateway for this request. */
   intercepted?: boolean;
   durationMs: number;
+  /** With body logging on: the head of the request and response bodies, redacted. */
+  requestBody?: LoggedBody;
+  responseBody?: LoggedBody;
 }
 
 export interface AuditLog {
@@ -72,6 +77,10 @@ export function createAuditLog(stream: Writable | undefined, opts: AuditLogOptio
       if (line.path !== undefined) line.path = redact.path(line.path);
       if (line.reason !== undefined) line.reason = redact.text(line.reason);
       if (line.rule !== undefined) line.rule = redact.text(line.rule);
+      for (const k of ['requestBody', 'responseBody'] as const) {
+        const b = line[k];
+        if (b && 'text' in b) line[k] = { ...b, text: redact.body(b.text) };
+      }
       stream.write(`${JSON.stringify(line)}\n`);
     },
   };

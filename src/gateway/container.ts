@@ -5,7 +5,7 @@
  * settings file, which the running gateway picks up. It exits by itself after a long idle spell.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import { type ContainerEngine, type ContainerSpec, type EngineKind, hostAlias } 
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
+import * as lease from './lease.js';
 import { ensureHostsFile } from './service-files.js';
 import {
   CA_PUBLIC_FILE,
@@ -22,9 +23,10 @@ import {
   type GatewaySettings,
   GATEWAY_CONTAINER_PATHS as P,
 } from './settings.js';
+import { GATEWAY_PROCESS_ENV } from './tuning.js';
 
 // From the package root, so tests running the TypeScript sources find the built file too.
-const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
+export const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 export const LABEL_GATEWAY_IMAGE = 'io.corral.gateway-image';
 
@@ -134,32 +136,18 @@ export interface GatewayOptions {
   /** uid:gid the gateway runs as, so the files it makes in corral's folders are the user's. */
   user: string;
   settings: GatewaySettings;
+  /** The run's session: its own lease does not count as another user of the gateway. */
+  session?: string;
 }
 
-/**
- * Start the workspace's gateway unless it is running on this image (then hand it this run's
- * settings, merged with what it already serves); returns its folders.
- */
-export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
+/** The gateway container, as created (and as `--dry-run` prints it). */
+export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): ContainerSpec {
   const ws = opts.settings.workspace;
-  const dirs = gatewayDirs(opts.engine, ws);
-  await prepareDirs(dirs, opts.settings.intercept);
-  const name = gatewayName(ws);
-  const socket = join(dirs.sock, P.socketFile);
-  const current = await engine.inspect(name);
-  if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
-    const serving = await readGatewaySettings(opts.engine, ws);
-    await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
-    await waitReady(engine, current.id, socket);
-    return dirs;
-  }
-  await writeGatewaySettings(dirs, opts.settings);
-  if (current) await engine.remove(current.id, { force: true }).catch(() => {});
-  const spec: ContainerSpec = {
-    name,
+  return {
+    name: gatewayName(ws),
     image: opts.image,
     cmd: ['node', '/opt/corral/gateway.mjs'],
-    env: {},
+    env: { ...GATEWAY_PROCESS_ENV },
     labels: {
       [LABELS.managed]: 'true',
       [LABELS.workspace]: ws,
@@ -186,6 +174,36 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
     autoRemove: false,
   };
+}
+
+/**
+ * Start the workspace's gateway unless it is running on this image (then hand it this run's
+ * settings, merged with what it already serves); returns its folders.
+ */
+export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
+  const ws = opts.settings.workspace;
+  const dirs = gatewayDirs(opts.engine, ws);
+  await prepareDirs(dirs, opts.settings.intercept);
+  const name = gatewayName(ws);
+  const socket = join(dirs.sock, P.socketFile);
+  const current = await engine.inspect(name);
+  if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
+    // Add to what it serves only for sandboxes (or runs starting) that still use it: a gateway
+    // lingering after the last run gets this run's policy alone, not the last run's flags too.
+    const shared = await lease.gatewayInUse(
+      engine,
+      dirs.root,
+      ws,
+      opts.session ? { session: opts.session } : {},
+    );
+    const serving = shared ? await readGatewaySettings(opts.engine, ws) : undefined;
+    await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
+    await waitReady(engine, current.id, socket);
+    return dirs;
+  }
+  await writeGatewaySettings(dirs, opts.settings);
+  if (current) await engine.remove(current.id, { force: true }).catch(() => {});
+  const spec = gatewayContainerSpec(opts, dirs);
   let id: string;
   try {
     id = await engine.createContainer(spec);
@@ -201,21 +219,19 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
   return dirs;
 }
 
-const LEASE_FRESH_MS = 60_000;
-
 /**
  * A run holds a lease on its workspace's gateway from before it starts the gateway until its
  * sandbox is up (or gone), so a run ending at that moment does not stop the gateway under it.
  */
 export async function takeLease(engine: EngineKind, workspaceId: string, session: string): Promise<void> {
-  const dir = join(gatewayDirs(engine, workspaceId).root, 'leases');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, session), '');
+  await lease.takeLease(gatewayDirs(engine, workspaceId).root, session);
 }
 
 /**
  * Drop this run's lease, and stop the gateway when nothing uses it any more: no running sandbox
  * in the workspace and no fresh lease. Detached sandboxes keep it; `corral stop` comes back here.
+ * With `linger`, a gateway whose settings ask for a linger is left running: it exits by itself
+ * once no sandbox has held a connection to it for that long, and the next run reuses it.
  */
 export async function releaseGateway(
   engine: ContainerEngine,
@@ -223,22 +239,15 @@ export async function releaseGateway(
   session?: string,
   /** A sandbox just stopped: the engine may list it as running a moment longer. */
   stopped?: string,
+  opts: { linger?: boolean } = {},
 ): Promise<void> {
-  const dir = join(gatewayDirs(engine.kind, workspaceId).root, 'leases');
-  if (session) await rm(join(dir, session), { force: true });
+  const root = gatewayDirs(engine.kind, workspaceId).root;
+  if (session) await lease.dropLease(root, session);
   const gw = await engine.inspect(gatewayName(workspaceId));
   if (!gw) return;
-  const leases = await readdir(dir).catch(() => [] as string[]);
-  for (const l of leases) {
-    const age = Date.now() - ((await stat(join(dir, l)).catch(() => undefined))?.mtimeMs ?? 0);
-    if (age < LEASE_FRESH_MS) return;
-  }
-  const running = await engine.list({
-    labels: [`${LABELS.managed}=true`, `${LABELS.workspace}=${workspaceId}`, `${LABELS.role}=agent`],
-  });
-  // Ids may be short or full depending on where they came from.
-  const same = (id: string) => stopped !== undefined && (id.startsWith(stopped) || stopped.startsWith(id));
-  if (running.some((c) => !same(c.id))) return;
+  if (await lease.gatewayInUse(engine, root, workspaceId, stopped ? { stopped } : {})) return;
+  const linger = (await readGatewaySettings(engine.kind, workspaceId))?.lingerSeconds ?? 0;
+  if (opts.linger && gw.running && linger > 0) return;
   await engine.remove(gw.id, { force: true }).catch(() => {});
 }
 

@@ -23,6 +23,8 @@ export interface GatewayContext {
   httpAgent: HttpAgent;
   httpsAgent: HttpsAgent;
   connectTimeoutMs: number;
+  /** Whether request and response bodies go into the audit log (opt-in), as it is now. */
+  logBodies(): boolean;
 }
 
 export type Admission =

@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { BodyCapture } from './bodies.js';
 import {
   type Admission,
   admit,
@@ -69,6 +70,13 @@ interface Outcome {
   reason?: string;
 }
 
+/** The heads of one exchange's bodies, when body logging is on. */
+interface Bodies {
+  request: BodyCapture;
+  response: BodyCapture;
+  responseHeaders?: IncomingMessage['headers'];
+}
+
 function record(
   ctx: GatewayContext,
   req: IncomingMessage,
@@ -76,8 +84,9 @@ function record(
   a: Admission,
   start: number,
   o: Outcome,
+  bodies?: Bodies,
 ) {
-  ctx.audit.write({
+  const entry = {
     method: req.method ?? 'GET',
     host: t.host,
     port: t.port,
@@ -90,7 +99,18 @@ function record(
     ...(o.reason ? { reason: o.reason } : {}),
     ...(t.secure ? { intercepted: true } : {}),
     durationMs: performance.now() - start,
-  });
+  };
+  if (!bodies) return ctx.audit.write(entry);
+  // Decoding a compressed body is asynchronous; the entry keeps the times taken above.
+  Promise.all([bodies.request.result(req.headers), bodies.response.result(bodies.responseHeaders ?? {})])
+    .then(([requestBody, responseBody]) =>
+      ctx.audit.write({
+        ...entry,
+        ...(requestBody ? { requestBody } : {}),
+        ...(responseBody ? { responseBody } : {}),
+      }),
+    )
+    .catch(() => ctx.audit.write(entry));
 }
 
 function refuse(res: ServerResponse, status: number, body: string) {
@@ -123,9 +143,13 @@ export async function forwardRequest(
     return;
   }
   const o: Outcome = { status: 502, bytesIn: 0, bytesOut: 0, decision: 'allow' };
+  const bodies: Bodies | undefined = ctx.logBodies()
+    ? { request: new BodyCapture(), response: new BodyCapture() }
+    : undefined;
   const up = startUpstream(ctx, req, t, a.address, false);
   req.on('data', (c: Buffer) => {
     o.bytesOut += c.length;
+    bodies?.request.add(c);
   });
   req.on('error', () => up.destroy());
   req.pipe(up);
@@ -134,8 +158,10 @@ export async function forwardRequest(
     res.writeHead(o.status, ures.statusMessage, responseHeaders(ures));
     // Send the head now: an SSE client must see the response start before the first event.
     res.flushHeaders();
+    if (bodies) bodies.responseHeaders = ures.headers;
     ures.on('data', (c: Buffer) => {
       o.bytesIn += c.length;
+      bodies?.response.add(c);
     });
     ures.pipe(res);
     ures.on('error', () => res.destroy());
@@ -157,7 +183,7 @@ export async function forwardRequest(
       up.destroy();
       if (o.decision === 'allow') o.reason = 'client closed before the response ended';
     }
-    record(ctx, req, t, a, start, o);
+    record(ctx, req, t, a, start, o, bodies);
   });
 }
 

@@ -11,30 +11,54 @@
  *   --services <file>       serve each service the file lists on its own loopback address and
  *                           port, relaying to the gateway's socket for it; the file is watched, as
  *                           services start and stop while the sandbox runs
+ *   --hold <socket>         keep one idle request open to the gateway at <socket> while this
+ *                           sandbox runs: the gateway lingers after its last sandbox, and this is
+ *                           how it knows one is still there, however quiet its agent is
  * It prints "ready" on stdout once everything listens, so the start script can wait for it.
  */
 import { chmodSync, readFileSync, rmSync, watch } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 
-/** Pipe two sockets together; when the far side refuses, an HTTP client gets a readable 502. */
-function splice(client: Socket, upstream: Socket, what: string): void {
-  const done = () => {
-    client.destroy();
-    upstream.destroy();
+// A host-side socket that is missing or refusing is usually the gateway (re)starting: a new corral
+// version replacing it, or a run starting it. Clients wait that long rather than get a 502.
+const RETRY_EVERY_MS = 100;
+const RETRY_FOR_MS = 5000;
+const RETRYABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
+
+/**
+ * Pipe a client to what `open` connects to; when that refuses (after retrying, if `retry`), an
+ * HTTP client gets a readable 502. Nothing the client sent is lost across retries: it is only
+ * read once the far side is connected.
+ */
+function splice(client: Socket, open: () => Socket, what: string, retry: boolean): void {
+  const started = Date.now();
+  client.pause();
+  client.on('error', () => client.destroy());
+  const attempt = () => {
+    if (client.destroyed) return;
+    const upstream = open();
+    let connected = false;
+    upstream.once('connect', () => {
+      connected = true;
+      if (client.destroyed) return void upstream.destroy();
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.end());
+      client.pipe(upstream).pipe(client);
+    });
+    upstream.on('error', (e: NodeJS.ErrnoException) => {
+      upstream.destroy();
+      if (connected) return void client.destroy();
+      const again = retry && RETRYABLE.has(e.code ?? '') && Date.now() - started < RETRY_FOR_MS;
+      if (again) return void setTimeout(attempt, RETRY_EVERY_MS);
+      if (!client.destroyed) {
+        client.end(
+          `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncorral: ${what} is not reachable (${e.message}); \`corral doctor\` checks it.\n`,
+        );
+      }
+    });
   };
-  client.on('error', done);
-  upstream.on('error', (e) => {
-    if (!client.destroyed && client.bytesWritten === 0) {
-      client.end(
-        `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ncorral: ${what} is not reachable (${e.message}); \`corral doctor\` checks it.\n`,
-      );
-    }
-    upstream.destroy();
-  });
-  client.on('close', done);
-  upstream.on('close', () => client.end());
-  client.pipe(upstream).pipe(client);
+  attempt();
 }
 
 function listening(server: Server, listen: (done: () => void) => void): Promise<void> {
@@ -44,6 +68,16 @@ function listening(server: Server, listen: (done: () => void) => void): Promise<
   });
 }
 
+/** The presence request: open as long as this process lives, re-made if the gateway restarts. */
+function hold(socket: string): void {
+  const c = connect(socket);
+  c.on('connect', () => c.write('GET /corral/presence HTTP/1.1\r\nHost: corral\r\n\r\n'));
+  c.on('data', () => {});
+  c.on('error', () => {});
+  c.on('close', () => setTimeout(() => hold(socket), 1000));
+}
+
+const holds: string[] = [];
 const outs: { port: number; socket: string }[] = [];
 const ins: { dir: string; port: number }[] = [];
 let servicesFile: string | undefined;
@@ -53,6 +87,10 @@ for (let i = 0; i < args.length; i++) {
     const [port, socket] = (args[++i] ?? '').split('=');
     if (!socket || !Number.isInteger(Number(port))) throw new Error(`bad --out ${args[i]}`);
     outs.push({ port: Number(port), socket });
+  } else if (args[i] === '--hold') {
+    const socket = args[++i];
+    if (!socket) throw new Error('bad --hold');
+    holds.push(socket);
   } else if (args[i] === '--in') {
     const dir = args[++i];
     const port = Number(args[++i]);
@@ -61,7 +99,9 @@ for (let i = 0; i < args.length; i++) {
   } else if (args[i] === '--services') {
     servicesFile = args[++i];
   } else {
-    process.stderr.write(`usage: forwarder.mjs [--out PORT=SOCKET]… [--in DIR PORT]… [--services FILE]\n`);
+    process.stderr.write(
+      `usage: forwarder.mjs [--out PORT=SOCKET]… [--in DIR PORT]… [--services FILE] [--hold SOCKET]…\n`,
+    );
     process.exit(2);
   }
 }
@@ -69,14 +109,17 @@ for (let i = 0; i < args.length; i++) {
 const ready: Promise<void>[] = [];
 for (const o of outs) {
   const server = createServer({ noDelay: true }, (c) =>
-    splice(c, connect(o.socket), `the host side of port ${o.port}`),
+    splice(c, () => connect(o.socket), `the host side of port ${o.port}`, true),
   );
   ready.push(listening(server, (done) => server.listen(o.port, '127.0.0.1', done)));
 }
 for (const i of ins) {
   const path = `${i.dir}/${i.port}.sock`;
   rmSync(path, { force: true });
-  const server = createServer((c) => splice(c, connect(i.port, '127.0.0.1'), `sandbox port ${i.port}`));
+  // No retry: a sandbox port nobody listens on should be refused at once.
+  const server = createServer((c) =>
+    splice(c, () => connect(i.port, '127.0.0.1'), `sandbox port ${i.port}`, false),
+  );
   // The relay container runs under another uid.
   ready.push(
     listening(server, (done) =>
@@ -116,7 +159,9 @@ function syncServices(file: string): void {
   for (const [key, r] of wanted) {
     if (serving.has(key)) continue;
     const socket = join(dirname(file), r.socket);
-    const server = createServer({ noDelay: true }, (c) => splice(c, connect(socket), `service ${key}`));
+    const server = createServer({ noDelay: true }, (c) =>
+      splice(c, () => connect(socket), `service ${key}`, true),
+    );
     // Kept in the map even so: retrying every second would not make the address bindable.
     server.on('error', (e) => process.stderr.write(`corral forwarder: cannot serve ${key}: ${e.message}\n`));
     server.listen(r.port, r.address);
@@ -134,6 +179,7 @@ if (servicesFile) {
   setInterval(() => syncServices(file), 1000).unref();
 }
 
+for (const h of holds) hold(h);
 Promise.all(ready).then(
   () => process.stdout.write('ready\n'),
   (e: Error) => {

@@ -52,10 +52,17 @@ async function main(): Promise<void> {
   const socketPath = join(P.socketDir, P.socketFile);
   await rm(socketPath, { force: true });
   let connections = 0;
-  let idleSince = Date.now();
+  // Every running sandbox holds a connection open (forwarder --hold), so no connections at all
+  // means no sandbox: exit after the linger (or the older, long idle spell). Service relays count too.
+  const idleMs = settings.lingerSeconds ? settings.lingerSeconds * 1000 : settings.idleMinutes * 60_000;
+  let idle: NodeJS.Timeout | undefined;
+  const idleFromNow = () => {
+    clearTimeout(idle);
+    if (connections === 0 && idleMs > 0) idle = setTimeout(() => void stop('idle'), idleMs);
+  };
   const onConnection = (open: boolean) => {
     connections += open ? 1 : -1;
-    if (connections === 0) idleSince = Date.now();
+    idleFromNow();
   };
   const services = serviceRelay(P.confDir, P.socketDir, log, onConnection);
   await services.sync();
@@ -70,6 +77,7 @@ async function main(): Promise<void> {
     credentials: settings.credentials,
     ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
+    logBodies: settings.logBodies ?? false,
     onConnection,
   });
   // Sandboxes run under other uids (user namespaces, Docker's --user); the folder is theirs alone.
@@ -88,6 +96,7 @@ async function main(): Promise<void> {
         settings = await readSettings();
         gateway.setPolicy(policyNow());
         gateway.setCredentials(settings.credentials);
+        gateway.setBodyLogging(settings.logBodies ?? false);
         log('policy reloaded');
       } catch (e) {
         log(`keeping the previous policy: ${(e as Error).message}`);
@@ -104,12 +113,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  const idleMs = settings.idleMinutes * 60_000;
-  if (idleMs > 0) {
-    setInterval(() => {
-      if (connections === 0 && Date.now() - idleSince > idleMs) void stop('idle');
-    }, 30_000).unref();
-  }
+  idleFromNow();
 }
 
 if (process.argv[2] === 'relay') {

@@ -25,6 +25,8 @@ export interface EgressFlags {
   deny?: string[];
   allowHost?: number[];
   preset?: Preset;
+  /** --log-bodies: log request and response bodies (redacted) for this run. */
+  logBodies?: boolean;
 }
 
 export function policyFor(
@@ -87,40 +89,53 @@ async function ensureCa(): Promise<void> {
   await loadOrCreateCa(caDir());
 }
 
+export interface GatewayRunInput {
+  agent: AgentSpec;
+  workspaceId: string;
+  config: Config;
+  flags: EgressFlags;
+  credentials: CredentialInput[];
+}
+
+/** The settings a run hands its workspace's gateway; reads config and rule files, starts nothing. */
+export async function planGatewaySettings(
+  engine: ContainerEngine,
+  opts: GatewayRunInput,
+): Promise<GatewaySettings> {
+  const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
+  return {
+    workspace: opts.workspaceId,
+    policy: policyFor(opts.agent, opts.config, opts.flags, runtime),
+    hostAliases: [hostAlias(engine.kind)],
+    hosts: opts.config.egress.hosts,
+    intercept: true,
+    idleMinutes: 30,
+    lingerSeconds: opts.config.egress.gateway_linger ?? 120,
+    credentials: opts.credentials,
+    upstreamCa: await upstreamCas(opts.config),
+    logBodies: opts.flags.logBodies ?? opts.config.egress.log_bodies ?? false,
+  };
+}
+
 export async function prepareGateway(
   engine: ContainerEngine,
-  opts: {
-    agent: AgentSpec;
-    workspaceId: string;
-    config: Config;
-    flags: EgressFlags;
-    credentials: CredentialInput[];
+  opts: GatewayRunInput & {
     /** The run's session id: its lease keeps the gateway up until its sandbox runs. */
     session: string;
     build: BuildSettings;
     progress: Progress;
   },
 ): Promise<{ socketDir: string; image: string; root: string }> {
-  const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
-  const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
+  const settings = await planGatewaySettings(engine, opts);
   await takeLease(engine.kind, opts.workspaceId, opts.session);
   await ensureCa();
   const image = await ensureGatewayImage(engine, opts.build, opts.progress);
-  const settings: GatewaySettings = {
-    workspace: opts.workspaceId,
-    policy,
-    hostAliases: [hostAlias(engine.kind)],
-    hosts: opts.config.egress.hosts,
-    intercept: true,
-    idleMinutes: 30,
-    credentials: opts.credentials,
-    upstreamCa: await upstreamCas(opts.config),
-  };
   const dirs = await ensureGateway(engine, {
     image,
     engine: engine.kind,
     user: gatewayUser(engine),
     settings,
+    session: opts.session,
   });
   return { socketDir: dirs.sock, image, root: dirs.root };
 }

@@ -30,6 +30,9 @@ import { forwardRequest, forwardUpgrade, type Target } from './forward.js';
 import { type EgressPolicy, hostMatches, parsePolicy } from './policy.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
 
+/** Held open by each running sandbox's forwarder (forwarder.ts --hold). */
+export const PRESENCE_PATH = '/corral/presence';
+
 export interface GatewayOptions {
   policy: EgressPolicy;
   /** Listen address; default 127.0.0.1. In the gateway container, the internal network's side. */
@@ -55,6 +58,8 @@ export interface GatewayOptions {
   connectTimeoutMs?: number;
   /** Told when a client connection opens (true) or closes (false), e.g. to exit when idle. */
   onConnection?: (open: boolean) => void;
+  /** Log the head of request and response bodies (redacted) where the gateway sees them. */
+  logBodies?: boolean;
 }
 
 export interface Gateway {
@@ -69,6 +74,8 @@ export interface Gateway {
   setPolicy(policy: EgressPolicy): void;
   /** Replace the injected credentials, likewise. */
   setCredentials(credentials: readonly CredentialInput[]): void;
+  /** Turn body logging on or off for requests that start afterwards. */
+  setBodyLogging(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +91,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let policy = parsePolicy(opts.policy);
   let credentials = parseCredentials(opts.credentials ?? []);
   let injectHosts = credentialHosts(credentials);
+  let logBodies = opts.logBodies ?? false;
   const extraCa = opts.upstreamCa === undefined ? [] : [opts.upstreamCa].flat();
   // Node replaces, not extends, its roots when `ca` is given, so extra CAs come with the roots. Built
   // once as a context: a `ca` agent option would be re-joined into the pool key on every request.
@@ -105,6 +113,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     httpAgent: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
     httpsAgent: new HttpsAgent({ keepAlive: true, scheduling: 'lifo', ...tlsTrust }),
     connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
+    logBodies: () => logBodies,
   };
 
   const sockets = new Set<Socket>();
@@ -158,6 +167,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const t = plainTarget(req);
     if (t) return void forwardRequest(ctx, req, res, t).catch(() => res.destroy());
     if (req.url === '/healthz') return plainText(res, 200, 'ok\n');
+    if (req.url === PRESENCE_PATH) {
+      // A sandbox's forwarder saying it is there: answered with a head only, held open until
+      // the sandbox goes (its open connection is what keeps the gateway from idling out).
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.flushHeaders();
+    }
     plainText(res, 400, 'corral egress gateway: send proxy requests (absolute http:// URLs or CONNECT)\n');
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -231,6 +246,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     setCredentials(list: readonly CredentialInput[]) {
       credentials = parseCredentials(list);
       injectHosts = credentialHosts(credentials);
+    },
+    setBodyLogging(on: boolean) {
+      logBodies = on;
     },
     setPolicy(p: EgressPolicy) {
       policy = parsePolicy(p);

@@ -41,6 +41,30 @@ export interface Redactor {
   path(p: string): string;
   /** Headers: sensitive names hidden entirely, other values passed through text(). */
   headers(h: Record<string, string | string[] | undefined>): Record<string, string>;
+  /**
+   * A logged body: JSON fields and form fields named like secrets hidden (as query params are),
+   * then text() over all of it. Works on a truncated body or an event stream too.
+   */
+  body(b: string): string;
+}
+
+// A JSON string member, `"name": "value"`, for bodies that do not parse whole (cut at the log
+// limit, event streams, JSON lines).
+const JSON_STRING_MEMBER = /"((?:[^"\\]|\\.)*)"(\s*:\s*)"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * Strings under a field named like a secret are hidden, however deep. Numbers and booleans are
+ * kept: they are counts and flags (`max_tokens`, `input_tokens`), not credentials.
+ */
+function redactJson(v: unknown, hidden: boolean, text: (s: string) => string): unknown {
+  if (typeof v === 'string') return hidden ? REDACTED : text(v);
+  if (Array.isArray(v)) return v.map((x) => redactJson(x, hidden, text));
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [k, redactJson(x, hidden || SENSITIVE_PARAM.test(k), text)]),
+    );
+  }
+  return v;
 }
 
 function escapeRegExp(s: string): string {
@@ -90,5 +114,24 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
     return out;
   };
 
-  return { text, path, headers };
+  const body = (b: string): string => {
+    const trimmed = b.trimStart();
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+      try {
+        return text(JSON.stringify(redactJson(JSON.parse(b), false, text)));
+      } catch {
+        // Not whole JSON: the member-by-member pass below.
+      }
+    } else if (/^[^\s=&{[]+=[^\s]*$/.test(trimmed)) {
+      // A form body (a=1&b=2) is a query string.
+      return path(`?${b}`).slice(1);
+    }
+    return text(
+      b.replace(JSON_STRING_MEMBER, (m, name: string, colon: string) =>
+        SENSITIVE_PARAM.test(name) ? `"${name}"${colon}"${REDACTED}"` : m,
+      ),
+    );
+  };
+
+  return { text, path, headers, body };
 }

@@ -18,10 +18,17 @@ export interface GatewaySettings {
   intercept: boolean;
   /** Exit after this long with no connections; 0 never. */
   idleMinutes: number;
+  /**
+   * Stay up this long after the last sandbox goes, so the next run finds it running; the gateway
+   * then exits by itself. 0: stop with the last sandbox. Replaces idleMinutes when set.
+   */
+  lingerSeconds?: number;
   /** Real keys swapped in for the sandbox's placeholders (which is why this file is 0600). */
   credentials: CredentialInput[];
   /** Extra CAs (PEM) to trust for upstream TLS: the host's (corporate proxies) and egress.upstream_ca. */
   upstreamCa: string[];
+  /** Log request and response bodies, redacted (egress.log_bodies, --log-bodies). */
+  logBodies?: boolean;
 }
 
 /** Paths inside the gateway container. */

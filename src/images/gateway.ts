@@ -45,6 +45,11 @@ async function readBundle(): Promise<Buffer> {
  */
 export const gatewayTag = (bundle: Buffer): string => `${REPO}/gateway:${contentHash('gateway-v1', bundle)}`;
 
+/** The tag ensureGatewayImage would give, without looking at the engine or building. */
+export async function plannedGatewayImage(): Promise<string> {
+  return gatewayTag(await readBundle());
+}
+
 export async function ensureGatewayImage(
   engine: ContainerEngine,
   settings: BuildSettings,

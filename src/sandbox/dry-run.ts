@@ -22,26 +22,20 @@ export interface DryRunInput {
   volumes: Record<string, Record<string, string>>;
   /** Docker as root: the ACL grant and hand-back corral does around the session. */
   reclaim?: { workspace: string; to: HostUser };
+  /** Env names that look secret but whose values may be printed (the gateway's placeholders). */
+  printable?: string[];
 }
 
-export function dryRunCommands(d: DryRunInput): string[] {
-  const bin = d.engine;
-  const s = d.spec;
-  const lines: string[] = [];
-  const secrets = Object.keys(s.env).filter((k) => SECRET_NAME.test(k));
-  if (secrets.length)
-    lines.push(`# needs ${secrets.join(', ')} set in this shell (corral does not print secret values)`);
-  for (const [name, labels] of Object.entries(d.volumes)) {
-    const l = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    const exists =
-      bin === 'podman' ? `podman volume exists ${name}` : `docker volume inspect ${name} >/dev/null 2>&1`;
-    lines.push(`${exists} || ${[bin, 'volume', 'create', ...l, name].map(shellQuote).join(' ')}`);
-  }
-  if (d.reclaim) {
-    const ws = shellQuote(d.reclaim.workspace);
-    lines.push(`setfacl -R -m u:${SANDBOX_UID}:rwX -m d:u:${SANDBOX_UID}:rwX ${ws}`);
-  }
-  const args: string[] = [bin, 'run', '--rm', '--name', s.name, '--init'];
+/** `<engine> run …` for a container spec; secret-looking env passes by name only. */
+export function runCommand(
+  bin: EngineKind,
+  s: ContainerSpec,
+  opts: { detach?: boolean; printable?: string[] } = {},
+): string {
+  const secrets = secretNames(s, opts.printable);
+  const args: string[] = opts.detach
+    ? [bin, 'run', '-d', ...(s.autoRemove ? ['--rm'] : []), '--name', s.name]
+    : [bin, 'run', '--rm', '--name', s.name, '--init'];
   if (s.openStdin) args.push('-i');
   if (s.tty) args.push('-t');
   args.push('--user', s.user, '-w', s.workdir);
@@ -60,7 +54,30 @@ export function dryRunCommands(d: DryRunInput): string[] {
   for (const [k, v] of Object.entries(s.labels)) args.push('--label', `${k}=${v}`);
   for (const [k, v] of Object.entries(s.env)) args.push('-e', secrets.includes(k) ? k : `${k}=${v}`);
   args.push(s.image, ...s.cmd);
-  lines.push(args.map(shellQuote).join(' '));
+  return args.map(shellQuote).join(' ');
+}
+
+const secretNames = (s: ContainerSpec, printable: string[] = []) =>
+  Object.keys(s.env).filter((k) => SECRET_NAME.test(k) && !printable.includes(k));
+
+export function dryRunCommands(d: DryRunInput): string[] {
+  const bin = d.engine;
+  const s = d.spec;
+  const lines: string[] = [];
+  const secrets = secretNames(s, d.printable);
+  if (secrets.length)
+    lines.push(`# needs ${secrets.join(', ')} set in this shell (corral does not print secret values)`);
+  for (const [name, labels] of Object.entries(d.volumes)) {
+    const l = Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    const exists =
+      bin === 'podman' ? `podman volume exists ${name}` : `docker volume inspect ${name} >/dev/null 2>&1`;
+    lines.push(`${exists} || ${[bin, 'volume', 'create', ...l, name].map(shellQuote).join(' ')}`);
+  }
+  if (d.reclaim) {
+    const ws = shellQuote(d.reclaim.workspace);
+    lines.push(`setfacl -R -m u:${SANDBOX_UID}:rwX -m d:u:${SANDBOX_UID}:rwX ${ws}`);
+  }
+  lines.push(runCommand(bin, s, d.printable ? { printable: d.printable } : {}));
   if (d.reclaim) {
     const ws = shellQuote(d.reclaim.workspace);
     lines.push(
@@ -82,10 +99,15 @@ export function dryRunFor(engine: EngineKind, sandbox: SandboxSpec): string[] {
       [LABELS.role]: 'state',
     },
   };
+  // Behind the gateway, keys in the env are placeholders: nothing secret, and the sandbox needs them.
+  const printable = Object.keys(sandbox.env).filter((k) =>
+    sandbox.credentials.some((c) => c.placeholder === sandbox.env[k]),
+  );
   const lines = dryRunCommands({
     engine,
     spec,
     volumes,
+    printable,
     ...(sandbox.user.reclaimTo
       ? { reclaim: { workspace: sandbox.workspace.path, to: sandbox.user.reclaimTo } }
       : {}),

@@ -155,6 +155,8 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
   const dir = SANDBOX_GATEWAY_DIR;
   const args = [
     `--out ${SANDBOX_PROXY_PORT}=${dir}/${GATEWAY_CONTAINER_PATHS.socketFile}`,
+    // Tells the gateway this sandbox is there, so it does not idle out under a quiet agent.
+    `--hold ${dir}/${GATEWAY_CONTAINER_PATHS.socketFile}`,
     ...(bridge ? [`--out ${bridge.port}=${dir}/${bridge.socketName}`] : []),
     // The workspace's services (started now or later) on their own loopback addresses.
     `--services ${dir}/${SERVICE_ROUTES_FILE}`,

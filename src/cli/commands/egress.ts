@@ -40,10 +40,18 @@ function ruleCommand(action: 'allow' | 'deny'): Command {
   });
 }
 
+function formatBody(label: string, b: AuditEntry['requestBody']): string {
+  if (!b) return '';
+  if ('omitted' in b) return `\n  ${label}: not logged, ${b.omitted}`;
+  const text = b.text.replace(/\r?\n$/, '').replace(/\n/g, '\n    ');
+  return `\n  ${label}${b.truncated ? ' (first 64 KiB)' : ''}: ${text}`;
+}
+
 function formatEntry(e: AuditEntry): string {
   const target = `${e.host}:${e.port}${e.path ?? ''}`;
   const why = e.decision === 'allow' ? (e.rule ?? '') : (e.reason ?? '');
-  return `${e.time}  ${e.decision.padEnd(5)} ${String(e.status).padEnd(3)} ${e.method} ${target}${why ? `  (${why})` : ''}`;
+  const head = `${e.time}  ${e.decision.padEnd(5)} ${String(e.status).padEnd(3)} ${e.method} ${target}${why ? `  (${why})` : ''}`;
+  return head + formatBody('request body', e.requestBody) + formatBody('response body', e.responseBody);
 }
 
 async function printLog(

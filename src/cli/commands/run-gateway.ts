@@ -1,10 +1,12 @@
 /** What `corral run` does for a sandbox behind the egress gateway: plan its network, start the
  * workspace's gateway (and a port relay), and let go of the gateway when the run ends. */
+import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../../agents/types.js';
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
+import type { GatewayRunInput } from '../../gateway/prepare.js';
 import { consoleProgress } from '../../images/build.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import { buildSettings } from '../../sandbox/image.js';
@@ -39,18 +41,8 @@ export async function startGateway(
   spec: SandboxSpec,
 ): Promise<void> {
   const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
-  // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
-  const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
   const gateway = await prepareGateway(engine, {
-    agent,
-    workspaceId: workspace.id,
-    config,
-    flags: {
-      ...(opts.allow ? { allow: opts.allow } : {}),
-      ...(opts.deny ? { deny: opts.deny } : {}),
-      allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
-    },
-    credentials: spec.credentials,
+    ...gatewayRunInput(agent, workspace, config, opts, spec),
     session: spec.session,
     build: buildSettings(config),
     progress: consoleProgress(process.stderr),
@@ -62,6 +54,75 @@ export async function startGateway(
     await chmod(inboundDir, 0o777);
     spec.portRelay = { image: gateway.image, user: gatewayUser(engine), inboundDir };
   }
+}
+
+function gatewayRunInput(
+  agent: AgentSpec,
+  workspace: Workspace,
+  config: Config,
+  opts: RunOptions,
+  spec: SandboxSpec,
+): GatewayRunInput {
+  // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
+  const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
+  return {
+    agent,
+    workspaceId: workspace.id,
+    config,
+    flags: {
+      ...(opts.allow ? { allow: opts.allow } : {}),
+      ...(opts.deny ? { deny: opts.deny } : {}),
+      allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
+      ...(opts.logBodies ? { logBodies: true } : {}),
+    },
+    credentials: spec.credentials,
+  };
+}
+
+/**
+ * `--dry-run`: the commands that would set up the gateway (and a port relay) before the sandbox's,
+ * and what follows it. Plans the relay into `spec` as startGateway would; starts nothing.
+ */
+export async function gatewayDryRun(
+  engine: ContainerEngine,
+  agent: AgentSpec,
+  workspace: Workspace,
+  config: Config,
+  opts: RunOptions,
+  spec: SandboxSpec,
+): Promise<{ before: string[]; after: string[] }> {
+  const { gatewayUser, planGatewaySettings } = await import('../../gateway/prepare.js');
+  const { caDir, FORWARDER_JS, gatewayContainerSpec, gatewayDirs } = await import(
+    '../../gateway/container.js'
+  );
+  const { gatewayDryRunCleanup, gatewayDryRunCommands } = await import('../../gateway/dry-run.js');
+  const { plannedGatewayImage } = await import('../../images/gateway.js');
+  const { relayContainerSpec } = await import('../../sandbox/spec.js');
+  const settings = await planGatewaySettings(engine, gatewayRunInput(agent, workspace, config, opts, spec));
+  const image = await plannedGatewayImage();
+  const user = gatewayUser(engine);
+  const dirs = gatewayDirs(engine.kind, workspace.id);
+  if (spec.ports.length) {
+    spec.portRelay = { image, user, inboundDir: join(dirs.root, 'in', spec.name) };
+  }
+  const relay = relayContainerSpec(spec);
+  const plan = {
+    engine: engine.kind,
+    container: gatewayContainerSpec({ image, engine: engine.kind, user, settings }, dirs),
+    dirs,
+    settings,
+    forwarderJs: FORWARDER_JS,
+    caCert: join(caDir(), 'ca.crt'),
+    caExists: existsSync(join(caDir(), 'ca.crt')),
+    credentialEnv: (placeholder: string) => Object.keys(spec.env).find((k) => spec.env[k] === placeholder),
+    ...(relay && spec.portRelay
+      ? { relay: { container: relay, inboundDir: spec.portRelay.inboundDir } }
+      : {}),
+  };
+  const before = gatewayDryRunCommands(plan);
+  if (!(await engine.imageExists(image)))
+    before.unshift(`# the gateway image ${image} is built on the first run behind the gateway`);
+  return { before, after: gatewayDryRunCleanup(plan) };
 }
 
 function loopbackPort(url: string): number | undefined {
@@ -78,5 +139,5 @@ export async function releaseRunGateway(
 ): Promise<void> {
   if (spec.network.mode !== 'gateway') return;
   const { releaseGateway } = await import('../../gateway/container.js');
-  await releaseGateway(engine, workspace.id, spec.session).catch(() => {});
+  await releaseGateway(engine, workspace.id, spec.session, undefined, { linger: true }).catch(() => {});
 }

@@ -30,6 +30,8 @@ export interface RunOptions {
   allow?: string[];
   deny?: string[];
   allowHost?: number[];
+  /** Log request and response bodies (redacted) in the egress audit log. */
+  logBodies?: boolean;
   /** false: --no-credential-check (skip the workspace scan for this start). */
   credentialCheck?: boolean;
 }
@@ -87,6 +89,10 @@ export function sandboxOptions(cmd: Command): Command {
     )
     .option('--deny <rule>', 'with the gateway: deny a domain, host:port or "METHOD host/path"', collect, [])
     .option('--allow-host <port>', 'with the gateway: let the sandbox reach this host port', collectPort, [])
+    .option(
+      '--log-bodies',
+      'with the gateway: log request/response bodies (first 64 KiB of text, secrets redacted) in `corral egress log`',
+    )
     .option(
       '--no-credential-check',
       'start without scanning the workspace for credentials (masked files stay masked)',

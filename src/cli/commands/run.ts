@@ -22,7 +22,7 @@ import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
 import { startRunBridge } from './run-bridge.js';
-import { releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
+import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
 import { checkCredentials } from './run-scan.js';
 import { startRunServices, stopRunServices } from './run-services.js';
@@ -250,13 +250,13 @@ export async function launch(
     trace('gateway');
   }
   if (opts.dryRun) {
-    if (spec.network.mode === 'gateway')
-      ctx.print(
-        "# needs the workspace's egress gateway running (`corral run --network gateway` here starts it)",
-      );
+    const gw =
+      spec.network.mode === 'gateway'
+        ? await gatewayDryRun(engine, agent, workspace, config, opts, spec)
+        : { before: [], after: [] };
     if (!(await engine.imageExists(image)))
       ctx.print(`# build the image first: corral image build ${agent.name}`);
-    for (const line of dryRunFor(engine.kind, spec)) ctx.print(line);
+    for (const line of [...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after]) ctx.print(line);
     return 0;
   }
   // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the

@@ -1,0 +1,113 @@
+/**
+ * `--dry-run` behind the gateway: the commands that set up what the sandbox's commands need, the
+ * workspace's gateway (its folders, the forwarder the sandbox runs, the settings file, the
+ * container) and a port relay. Nothing is started or written while planning them. Real keys are
+ * never printed: the settings file takes them from the shell's environment by name.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { ContainerSpec, EngineKind } from '../engine/index.js';
+import { runCommand } from '../sandbox/dry-run.js';
+import { shellQuote } from '../sandbox/spec.js';
+import type { GatewayDirs } from './container.js';
+import {
+  CA_PUBLIC_FILE,
+  FORWARDER_FILE,
+  type GatewaySettings,
+  GATEWAY_CONTAINER_PATHS as P,
+} from './settings.js';
+
+export interface GatewayDryRun {
+  engine: EngineKind;
+  /** The gateway container, as ensureGateway would create it. */
+  container: ContainerSpec;
+  dirs: GatewayDirs;
+  settings: GatewaySettings;
+  /** The built forwarder and the install's CA certificate, on the host. */
+  forwarderJs: string;
+  caCert: string;
+  caExists: boolean;
+  /** For each credential, the env name the shell must hold its real value in. */
+  credentialEnv: (placeholder: string) => string | undefined;
+  relay?: { container: ContainerSpec; inboundDir: string };
+}
+
+/**
+ * The settings file written by printf, with each real key spliced in from the shell as "$NAME":
+ * JSON and shell quoting stay apart, and the key never appears in the printed text.
+ */
+function settingsCommand(d: GatewayDryRun): { line: string; needs: string[]; dropped: string[] } {
+  const needs: string[] = [];
+  const dropped: string[] = [];
+  const marks: string[] = [];
+  // A marker no JSON text holds, replaced by the shell variable once the JSON is made.
+  const token = `corral-secret-${randomBytes(6).toString('hex')}`;
+  const credentials = d.settings.credentials.flatMap((c) => {
+    const name = d.credentialEnv(c.placeholder);
+    if (!name) {
+      dropped.push(c.host);
+      return [];
+    }
+    needs.push(name);
+    marks.push(name);
+    return [{ ...c, value: `${token}-${marks.length - 1}-` }];
+  });
+  const json = JSON.stringify({ ...d.settings, credentials }, null, 2);
+  const parts = json.split(new RegExp(`${token}-(\\d+)-`));
+  const args = parts.map((p, i) => (i % 2 ? `"$${marks[Number(p)]}"` : shellQuote(p)));
+  const file = shellQuote(join(d.dirs.conf, P.settingsFile));
+  return {
+    line: `(umask 077 && printf '%s' ${args.join(' ')} > ${file})`,
+    needs: [...new Set(needs)],
+    dropped,
+  };
+}
+
+export function gatewayDryRunCommands(d: GatewayDryRun): string[] {
+  const q = shellQuote;
+  const { dirs } = d;
+  const bin = d.engine;
+  const name = d.container.name;
+  const settings = settingsCommand(d);
+  const lines = ["# the workspace's egress gateway (corral reuses it when it already runs on this image)"];
+  if (settings.needs.length)
+    lines.push(`# needs ${settings.needs.join(', ')} set in this shell: the gateway injects them`);
+  for (const host of settings.dropped)
+    lines.push(`# the credential for ${host} is left out: no env name holds it`);
+  lines.push(
+    `mkdir -p ${q(dirs.conf)} ${q(dirs.log)} ${q(dirs.sock)}`,
+    `chmod 700 ${q(dirs.log)} && chmod 755 ${q(dirs.sock)}`,
+    // The sandbox runs the forwarder from the socket folder with its own node.
+    `cp ${q(d.forwarderJs)} ${q(join(dirs.sock, FORWARDER_FILE))}`,
+  );
+  if (d.settings.intercept) {
+    if (!d.caExists)
+      lines.push(
+        `# no CA at ${d.caCert} yet: corral makes the install's CA on its first run behind the gateway`,
+      );
+    lines.push(`cp ${q(d.caCert)} ${q(join(dirs.sock, CA_PUBLIC_FILE))}`);
+  }
+  lines.push(settings.line);
+  const running = `${bin} inspect -f '{{.State.Running}}' ${q(name)} 2>/dev/null`;
+  lines.push(
+    `[ "$(${running})" = true ] || { ${bin} rm -f ${q(name)} >/dev/null 2>&1; ${runCommand(bin, d.container, { detach: true })} >/dev/null; }`,
+    // Ready once it listens; the sandbox's forwarder connects to this socket.
+    `i=0; until [ -S ${q(join(dirs.sock, P.socketFile))} ]; do i=$((i+1)); [ $i -lt 300 ] || { echo 'the gateway did not start' >&2; exit 1; }; sleep 0.05; done`,
+  );
+  if (d.relay) {
+    lines.push(
+      '# the port relay: publishes the sandbox ports, which has no network of its own',
+      `mkdir -p ${q(d.relay.inboundDir)} && chmod 777 ${q(d.relay.inboundDir)}`,
+      `${runCommand(bin, d.relay.container, { detach: true })} >/dev/null`,
+    );
+  }
+  return lines;
+}
+
+/** What corral does once the sandbox is gone, as comments: the gateway may serve other sandboxes. */
+export function gatewayDryRunCleanup(d: GatewayDryRun): string[] {
+  return [
+    ...(d.relay ? [`${d.engine} rm -f ${shellQuote(d.relay.container.name)} >/dev/null 2>&1 || true`] : []),
+    `# the gateway exits by itself ${d.settings.lingerSeconds ?? 0} s after its last sandbox; at once: ${d.engine} rm -f ${d.container.name}`,
+  ];
+}
