@@ -44,6 +44,17 @@ export const codex = defineAgent({
     { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
     { env: 'CODEX_API_KEY', host: 'api.openai.com', header: 'authorization' },
   ],
+  // ChatGPT logins: the binary's client id; it refreshes at auth.openai.com and sends the access
+  // token to chatgpt.com's backend (API keys go to api.openai.com, above).
+  oauth: {
+    format: 'codex',
+    file: '.codex/auth.json',
+    tokenUrl: 'https://auth.openai.com/oauth/token',
+    clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+    scopes: ['openid', 'profile', 'email'],
+    hosts: ['chatgpt.com', 'api.openai.com'],
+  },
+  loginFiles: ['.codex/auth.json'],
   endpoint: {
     wire: 'openai-responses',
     env: { OPENAI_API_KEY: '{apiKey}' },

@@ -31,6 +31,7 @@ export const devstral = defineAgent({
   versionCommand: ['vibe', '--version'],
   yoloArgs: ['--auto-approve'],
   statePaths: ['.vibe'],
+  loginFiles: ['.vibe/.env'],
   authEnv: ['MISTRAL_API_KEY'],
   injectable: [{ env: 'MISTRAL_API_KEY', host: 'api.mistral.ai', header: 'authorization' }],
   // Vibe's VIBE_* env layer: its mcp_servers list is merged with config.toml's by name. Vibe 3

@@ -47,6 +47,7 @@ export const opencode = defineAgent({
   // `--auto` before `run` makes OpenCode print its help; headless `run` already allows its tools.
   headlessYoloArgs: [],
   statePaths: ['.local/share/opencode', '.config/opencode', '.local/state/opencode', '.cache/opencode'],
+  loginFiles: ['.local/share/opencode/auth.json'],
   authEnv: [
     'ANTHROPIC_API_KEY',
     'OPENAI_API_KEY',

@@ -37,6 +37,24 @@ export const EndpointSchema = z.object({
   promptArgs: z.array(z.string()),
 });
 
+/**
+ * An OAuth login corral can broker (src/auth/): the host keeps the real tokens and refreshes them;
+ * the sandbox's credentials file holds placeholders the gateway swaps for the current token.
+ */
+export const OAuthSchema = z.object({
+  /** The shape of the agent's credentials file, which decides how tokens are read and refreshed. */
+  format: z.enum(['claude', 'codex']),
+  /** The credentials file, relative to $HOME. */
+  file: z.string(),
+  /** Where the CLI refreshes its tokens (config `agents.<name>.oauth_token_url` overrides it). */
+  tokenUrl: z.string().url(),
+  clientId: z.string(),
+  /** Scopes asked for on refresh when the login does not record its own. */
+  scopes: z.array(z.string()).default([]),
+  /** Where the access token is sent as a bearer: the gateway swaps the placeholder in there only. */
+  hosts: z.array(z.string()).min(1),
+});
+
 /** The MCP config formats corral renders for its host bridge (src/bridge/agent-config.ts). */
 export const McpFormatSchema = z.enum([
   'claude-json',
@@ -113,6 +131,9 @@ export const AgentSpecSchema = z.object({
       tool: z.string(),
     })
     .optional(),
+  oauth: OAuthSchema.optional(),
+  /** Files in $HOME that hold a login: `corral auth import` copies them in, `corral auth logout` removes them. */
+  loginFiles: z.array(z.string()).default([]),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

@@ -1,0 +1,113 @@
+/**
+ * A scripted OAuth provider for tests: a token endpoint that rotates refresh tokens and rejects any
+ * reuse, and an API that accepts only the current access token. Tokens are random per run.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  createServer as createHttp,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+export interface OAuthProvider {
+  /** The token endpoint's URL on `host` (plain HTTP). */
+  tokenPort: number;
+  /** The API's port (TLS when a certificate was given). */
+  apiPort: number;
+  current(): { access: string; refresh: string; expiresAt: number };
+  refreshes: number;
+  /** Refresh tokens presented a second time (must stay empty). */
+  reuse: string[];
+  /** API requests answered 200 / 401. */
+  apiOk: number;
+  apiDenied: number;
+  /** Bodies the token endpoint received (to check the request shape). */
+  bodies: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export const fakeToken = (kind: string) => `sk-ant-${kind}01-${randomBytes(30).toString('base64url')}`;
+
+export async function startOAuthProvider(opts: {
+  /** Lifetime of each access token, seconds. */
+  lifetimeSeconds: number;
+  /** How long the access token just replaced keeps working (a real provider: until it expires). */
+  graceMs?: number;
+  tls?: { cert: string; key: string };
+  host?: string;
+}): Promise<OAuthProvider> {
+  let access = fakeToken('oat');
+  let refresh = fakeToken('ort');
+  let expiresAt = Date.now() + opts.lifetimeSeconds * 1000;
+  let previous: { token: string; until: number } | undefined;
+  const spent = new Set<string>();
+  const p: OAuthProvider = {
+    tokenPort: 0,
+    apiPort: 0,
+    current: () => ({ access, refresh, expiresAt }),
+    refreshes: 0,
+    reuse: [],
+    apiOk: 0,
+    apiDenied: 0,
+    bodies: [],
+    close: async () => {},
+  };
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((r) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => r(Buffer.concat(chunks).toString()));
+    });
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const token = createHttp(async (req, res) => {
+    const body = JSON.parse((await read(req)) || '{}') as Record<string, unknown>;
+    p.bodies.push({ ...body, refresh_token: body.refresh_token === refresh ? 'current' : 'other' });
+    const presented = String(body.refresh_token ?? '');
+    if (spent.has(presented)) {
+      p.reuse.push(presented);
+      return send(res, 400, { error: 'invalid_grant' });
+    }
+    if (presented !== refresh) return send(res, 400, { error: 'invalid_grant' });
+    spent.add(presented);
+    previous = { token: access, until: Date.now() + (opts.graceMs ?? 0) };
+    access = fakeToken('oat');
+    refresh = fakeToken('ort');
+    expiresAt = Date.now() + opts.lifetimeSeconds * 1000;
+    p.refreshes++;
+    send(res, 200, {
+      access_token: access,
+      refresh_token: refresh,
+      expires_in: opts.lifetimeSeconds,
+      token_type: 'Bearer',
+    });
+  });
+  const apiHandler = (req: IncomingMessage, res: ServerResponse) => {
+    const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const now = Date.now();
+    const ok =
+      auth !== undefined &&
+      ((auth === access && now < expiresAt) || (auth === previous?.token && now < previous.until));
+    req.resume();
+    if (ok) p.apiOk++;
+    else p.apiDenied++;
+    send(res, ok ? 200 : 401, ok ? { ok: true } : { error: 'unauthorized' });
+  };
+  const api: Server = opts.tls ? createHttps(opts.tls, apiHandler) : createHttp(apiHandler);
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((r) => token.listen(0, host, r));
+  await new Promise<void>((r) => api.listen(0, host, r));
+  p.tokenPort = (token.address() as AddressInfo).port;
+  p.apiPort = (api.address() as AddressInfo).port;
+  p.close = async () => {
+    token.closeAllConnections();
+    api.closeAllConnections();
+    await Promise.all([new Promise((r) => token.close(r)), new Promise((r) => api.close(r))]);
+  };
+  return p;
+}
