@@ -8,6 +8,7 @@ import { findAgent } from '../agents/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
+import { authCommand } from './commands/auth.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { egressCommand } from './commands/egress.js';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
     cleanCommand(),
     doctorCommand(),
     sessionsCommand(),
+    authCommand(),
   ]) {
     program.addCommand(c);
   }

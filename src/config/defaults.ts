@@ -17,4 +17,5 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   egress: { preset: 'agent' as const, allow: [], deny: [], allow_host_ports: [], hosts: {} },
   services: {},
   agents: {},
+  auth: { refresh_check_seconds: 300, refresh_ahead_seconds: 3600 },
 });

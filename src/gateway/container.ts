@@ -43,6 +43,8 @@ export function gatewayDirs(engine: EngineKind, workspaceId: string): GatewayDir
 
 export const gatewayName = (workspaceId: string): string => `corral-${workspaceId}-gateway`;
 export const caDir = (): string => dataFile('ca');
+/** The login store (src/auth/store.ts), shared by every workspace's gateway. */
+export const authRoot = (): string => dataFile('auth');
 
 export async function readGatewaySettings(
   engine: EngineKind,
@@ -71,6 +73,7 @@ export function mergeSettings(current: GatewaySettings, next: GatewaySettings): 
       hostAddresses: unique([...c.hostAddresses, ...n.hostAddresses]),
     },
     credentials: unique([...current.credentials, ...next.credentials]),
+    brokered: unique([...(current.brokered ?? []), ...(next.brokered ?? [])]),
   };
 }
 
@@ -152,6 +155,7 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     return dirs;
   }
   await writeGatewaySettings(dirs, opts.settings);
+  await mkdir(authRoot(), { recursive: true, mode: 0o700 });
   if (current) await engine.remove(current.id, { force: true }).catch(() => {});
   const spec: ContainerSpec = {
     name,
@@ -172,6 +176,7 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
       { type: 'bind', source: dirs.conf, target: P.confDir, readOnly: true },
       { type: 'bind', source: dirs.sock, target: P.socketDir },
       { type: 'bind', source: dirs.log, target: P.logDir },
+      { type: 'bind', source: authRoot(), target: P.authDir },
       ...(opts.settings.intercept
         ? [{ type: 'bind' as const, source: caDir(), target: P.caDir, readOnly: true }]
         : []),

@@ -8,6 +8,7 @@
 import { createWriteStream, watch } from 'node:fs';
 import { chmod, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startBrokered } from './brokered.js';
 import { loadOrCreateCa } from './ca.js';
 import type { EgressPolicy } from './policy.js';
 import { startGateway } from './proxy.js';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const ca = settings.intercept ? await loadOrCreateCa(P.caDir) : undefined;
   const socketPath = join(P.socketDir, P.socketFile);
   await rm(socketPath, { force: true });
+  const brokered = startBrokered(settings, log);
   let connections = 0;
   let idleSince = Date.now();
   const gateway = await startGateway({
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     audit: createWriteStream(join(P.logDir, P.auditFile), { flags: 'a', mode: 0o600 }),
     sandbox: settings.workspace,
     credentials: settings.credentials,
+    liveCredentials: brokered.credentials,
     ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
     onConnection(open: boolean) {
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
         settings = await readSettings();
         gateway.setPolicy(withHost(settings.policy, settings.hostAliases, hostIps));
         gateway.setCredentials(settings.credentials);
+        brokered.update(settings);
         log('policy reloaded');
       } catch (e) {
         log(`keeping the previous policy: ${(e as Error).message}`);

@@ -18,7 +18,7 @@ import { caDir, ensureGateway, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { buildPolicy, type EgressPolicy, type Preset, parseRule, type Rule } from './policy.js';
 import { readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
-import type { GatewaySettings } from './settings.js';
+import type { BrokeredLogin, GatewaySettings } from './settings.js';
 
 export interface EgressFlags {
   allow?: string[];
@@ -95,6 +95,8 @@ export async function prepareGateway(
     config: Config;
     flags: EgressFlags;
     credentials: CredentialInput[];
+    /** Brokered OAuth logins the gateway injects and keeps fresh. */
+    brokered?: BrokeredLogin[];
     /** The run's session id: its lease keeps the gateway up until its sandbox runs. */
     session: string;
     build: BuildSettings;
@@ -114,6 +116,11 @@ export async function prepareGateway(
     intercept: true,
     idleMinutes: 30,
     credentials: opts.credentials,
+    brokered: opts.brokered ?? [],
+    refresh: {
+      checkSeconds: opts.config.auth.refresh_check_seconds,
+      aheadSeconds: opts.config.auth.refresh_ahead_seconds,
+    },
     upstreamCa: await upstreamCas(opts.config),
   };
   const dirs = await ensureGateway(engine, {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { AgentSpec } from '../../agents/types.js';
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
+import type { BrokeredLogin } from '../../gateway/settings.js';
 import { consoleProgress } from '../../images/build.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import { buildSettings } from '../../sandbox/image.js';
@@ -37,6 +38,7 @@ export async function startGateway(
   config: Config,
   opts: RunOptions,
   spec: SandboxSpec,
+  brokered: BrokeredLogin[] = [],
 ): Promise<void> {
   const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
   // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
@@ -51,6 +53,7 @@ export async function startGateway(
       allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
     },
     credentials: spec.credentials,
+    brokered,
     session: spec.session,
     build: buildSettings(config),
     progress: consoleProgress(process.stderr),

@@ -21,6 +21,7 @@ import { planSandbox } from '../../sandbox/plan.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
+import { planRunLogin, type RunLoginPlan } from './run-auth.js';
 import { startRunBridge } from './run-bridge.js';
 import { releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
@@ -231,9 +232,11 @@ export async function launch(
     },
     config,
   );
+  let login: RunLoginPlan | undefined;
   if (spec.network.mode === 'gateway' && !opts.dryRun) {
     try {
-      await startGateway(engine, agent, workspace, config, opts, spec);
+      login = await planRunLogin(ctx, engine, agent, spec, config);
+      await startGateway(engine, agent, workspace, config, opts, spec, login.brokered);
     } catch (e) {
       await releaseRunGateway(engine, workspace, spec);
       throw e;
@@ -271,6 +274,7 @@ export async function launch(
     const stopBridge = await startRunBridge(agent, workspace, spec, (line) => ctx.note(line));
     try {
       const result = await runAttached(engine, spec, ctx.io, record);
+      await login?.afterRun();
       return result.exitCode;
     } finally {
       await stopBridge();
