@@ -24,6 +24,8 @@ export interface OAuthProvider {
   /** API requests answered 200 / 401. */
   apiOk: number;
   apiDenied: number;
+  /** Every token it ever issued, access and refresh (for leak checks). */
+  issued: string[];
   /** Bodies the token endpoint received (to check the request shape). */
   bodies: Record<string, unknown>[];
   close(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startOAuthProvider(opts: {
     reuse: [],
     apiOk: 0,
     apiDenied: 0,
+    issued: [access, refresh],
     bodies: [],
     close: async () => {},
   };
@@ -79,6 +82,7 @@ export async function startOAuthProvider(opts: {
     access = fakeToken('oat');
     refresh = fakeToken('ort');
     expiresAt = Date.now() + opts.lifetimeSeconds * 1000;
+    p.issued.push(access, refresh);
     p.refreshes++;
     send(res, 200, {
       access_token: access,
@@ -99,6 +103,9 @@ export async function startOAuthProvider(opts: {
     send(res, ok ? 200 : 401, ok ? { ok: true } : { error: 'unauthorized' });
   };
   const api: Server = opts.tls ? createHttps(opts.tls, apiHandler) : createHttp(apiHandler);
+  // Node closes idle keep-alive sockets after 5 s; the gateway reusing one at that instant gets a
+  // reset (a 502), which is the gateway's keep-alive behaviour, not what these tests are about.
+  api.keepAliveTimeout = 120_000;
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((r) => token.listen(0, host, r));
   await new Promise<void>((r) => api.listen(0, host, r));
