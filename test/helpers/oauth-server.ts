@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   createServer as createHttp,
+  request as httpRequest,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -40,6 +41,8 @@ export async function startOAuthProvider(opts: {
   graceMs?: number;
   tls?: { cert: string; key: string };
   host?: string;
+  /** Pass authenticated API requests on to this server (the scripted model), for real CLIs. */
+  forward?: string;
 }): Promise<OAuthProvider> {
   let access = fakeToken('oat');
   let refresh = fakeToken('ort');
@@ -97,10 +100,20 @@ export async function startOAuthProvider(opts: {
     const ok =
       auth !== undefined &&
       ((auth === access && now < expiresAt) || (auth === previous?.token && now < previous.until));
-    req.resume();
     if (ok) p.apiOk++;
     else p.apiDenied++;
-    send(res, ok ? 200 : 401, ok ? { ok: true } : { error: 'unauthorized' });
+    if (!ok || !opts.forward) {
+      req.resume();
+      return send(res, ok ? 200 : 401, ok ? { ok: true } : { error: 'unauthorized' });
+    }
+    const target = new URL(req.url ?? '/', opts.forward);
+    const { authorization: _a, host: _h, ...headers } = req.headers;
+    const up = httpRequest(target, { method: req.method, headers }, (ures) => {
+      res.writeHead(ures.statusCode ?? 502, ures.headers);
+      ures.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
   };
   const api: Server = opts.tls ? createHttps(opts.tls, apiHandler) : createHttp(apiHandler);
   // Node closes idle keep-alive sockets after 5 s; the gateway reusing one at that instant gets a
