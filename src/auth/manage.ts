@@ -15,7 +15,7 @@ import { homeVolumeName, LABELS } from '../sandbox/identity.js';
 import { parseAgentFile } from './formats.js';
 import { authDir } from './paths.js';
 import { readLogin, removeAuthDir, saveLogin } from './store.js';
-import { removeVolumeFiles, writeVolumeFiles } from './volume.js';
+import { ensureStateVolume, removeVolumeFiles, writeVolumeFiles } from './volume.js';
 
 /** The lead's long-lived token (`corral auth setup-token`) sits beside the brokered login. */
 export const TOKEN_FILE = 'token';
@@ -84,7 +84,7 @@ export async function importLogin(
     );
   }
   const { engine, image } = await opts.engine();
-  await writeVolumeFiles(engine, image, homeVolumeName(agent.name, profile), files);
+  await writeVolumeFiles(engine, image, await ensureStateVolume(engine, agent.name, profile), files);
   return { where: 'volume', files: Object.keys(files).map((f) => `~/${f}`) };
 }
 

@@ -232,11 +232,12 @@ export async function launch(
     },
     config,
   );
-  let login: RunLoginPlan | undefined;
+  const login: RunLoginPlan | undefined = opts.dryRun
+    ? undefined
+    : await planRunLogin(ctx, engine, agent, spec, config);
   if (spec.network.mode === 'gateway' && !opts.dryRun) {
     try {
-      login = await planRunLogin(ctx, engine, agent, spec, config);
-      await startGateway(engine, agent, workspace, config, opts, spec, login.brokered);
+      await startGateway(engine, agent, workspace, config, opts, spec, login?.brokered);
     } catch (e) {
       await releaseRunGateway(engine, workspace, spec);
       throw e;
