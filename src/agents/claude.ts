@@ -45,6 +45,8 @@ export const claude = defineAgent({
     hosts: ['api.anthropic.com'],
   },
   loginFiles: ['.claude/.credentials.json'],
+  // Without a browser it shows a URL and takes the code pasted back: no callback port to forward.
+  login: { args: ['auth', 'login'], callbackPorts: [] },
   env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   endpoint: {
     wire: 'anthropic',

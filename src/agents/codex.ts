@@ -55,6 +55,8 @@ export const codex = defineAgent({
     hosts: ['chatgpt.com', 'api.openai.com'],
   },
   loginFiles: ['.codex/auth.json'],
+  // The browser comes back to http://localhost:1455/auth/callback, where `codex login` listens.
+  login: { args: ['login'], callbackPorts: [1455] },
   endpoint: {
     wire: 'openai-responses',
     env: { OPENAI_API_KEY: '{apiKey}' },

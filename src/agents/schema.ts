@@ -132,6 +132,11 @@ export const AgentSpecSchema = z.object({
     })
     .optional(),
   oauth: OAuthSchema.optional(),
+  /**
+   * The CLI's own login command (`corral auth login`): args after `command`, and the localhost ports
+   * its OAuth callback listens on in the sandbox, forwarded from the host's for the login.
+   */
+  login: z.object({ args: z.array(z.string()).min(1), callbackPorts: z.array(z.number().int()) }).optional(),
   /** Files in $HOME that hold a login: `corral auth import` copies them in, `corral auth logout` removes them. */
   loginFiles: z.array(z.string()).default([]),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */

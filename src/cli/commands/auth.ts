@@ -9,6 +9,7 @@ import type { AgentSpec } from '../../agents/types.js';
 import { DEFAULT_PROFILE, validateProfile } from '../../sandbox/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
+import { loginCommand } from './auth-login.js';
 
 interface ProfileOption {
   profile: string;
@@ -120,7 +121,8 @@ function logoutCommand(): Command {
 
 export function authCommand(): Command {
   return new Command('auth')
-    .description('logins per agent and profile: import, list, logout')
+    .description('logins per agent and profile: login, import, list, logout')
+    .addCommand(loginCommand())
     .addCommand(importCommand())
     .addCommand(listCommand())
     .addCommand(logoutCommand());
