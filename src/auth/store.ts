@@ -9,7 +9,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lock } from 'proper-lockfile';
 import { CorralError } from '../errors.js';
 import { makePlaceholders, type OAuthLogin, type Placeholders } from './formats.js';
 
@@ -72,6 +71,8 @@ export async function writeLogin(dir: string, login: OAuthLogin): Promise<void> 
  */
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   await ensureAuthDir(dir);
+  // Loaded here, not at the top: a run that only reads the store should not pay ~25 ms for it.
+  const { lock } = await import('proper-lockfile');
   let release: () => Promise<void>;
   try {
     release = await lock(dir, {
@@ -79,6 +80,9 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
       lockfilePath: join(dir, LOCK_FILE),
       stale: 30_000,
       retries: { retries: 100, minTimeout: 20, maxTimeout: 500, factor: 1.5 },
+      // The default throws from a timer, which would take the whole gateway down. A lock is only
+      // lost when this process stalled past `stale`; the refresh then fails on its own.
+      onCompromised: () => {},
     });
   } catch (e) {
     throw new CorralError(

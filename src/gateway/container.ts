@@ -11,7 +11,13 @@ import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { dataFile, writeJson } from '../config/json-store.js';
-import { type ContainerEngine, type ContainerSpec, type EngineKind, hostAlias } from '../engine/index.js';
+import {
+  type ContainerDetails,
+  type ContainerEngine,
+  type ContainerSpec,
+  type EngineKind,
+  hostAlias,
+} from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
@@ -25,6 +31,8 @@ import {
 // From the package root, so tests running the TypeScript sources find the built file too.
 const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
+/** Container states (Docker, Podman) between create and start. */
+const STARTING = new Set(['created', 'configured', 'initialized']);
 export const LABEL_GATEWAY_IMAGE = 'io.corral.gateway-image';
 
 export interface GatewayDirs {
@@ -118,7 +126,8 @@ async function waitReady(engine: ContainerEngine, id: string, socket: string): P
   while (Date.now() < deadline) {
     if (await socketAccepts(socket)) return;
     const details = await engine.inspect(id);
-    if (!details?.running) break;
+    // Not yet started is fine: another corral run created it a moment ago and starts it now.
+    if (!details || (!details.running && !STARTING.has(details.state))) break;
     await new Promise((r) => setTimeout(r, 25));
   }
   const logs = await tailLogs(engine, id).catch(() => '');
@@ -147,16 +156,47 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
   await prepareDirs(dirs, opts.settings.intercept);
   const name = gatewayName(ws);
   const socket = join(dirs.sock, P.socketFile);
-  const current = await engine.inspect(name);
-  if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
+  const serves = (c: ContainerDetails) => c.running && c.labels[LABEL_GATEWAY_IMAGE] === opts.image;
+  const handOver = async (id: string) => {
     const serving = await readGatewaySettings(opts.engine, ws);
     await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
-    await waitReady(engine, current.id, socket);
+    await waitReady(engine, id, socket);
     return dirs;
+  };
+  const current = await engine.inspect(name);
+  if (current && serves(current)) return handOver(current.id);
+  // Starting (or replacing) it is done by one run at a time: runs starting together in a fresh
+  // workspace would otherwise remove each other's new gateway, or overwrite each other's settings.
+  const { lock } = await import('proper-lockfile');
+  const release = await lock(dirs.root, {
+    realpath: false,
+    lockfilePath: join(dirs.root, 'start.lock'),
+    stale: 30_000,
+    retries: { retries: 400, minTimeout: 25, maxTimeout: 100 },
+    onCompromised: () => {},
+  });
+  try {
+    const now = await engine.inspect(name);
+    if (now && serves(now)) return await handOver(now.id);
+    await startNew(engine, opts, dirs, now?.id);
+    return dirs;
+  } finally {
+    await release().catch(() => {});
   }
+}
+
+async function startNew(
+  engine: ContainerEngine,
+  opts: GatewayOptions,
+  dirs: GatewayDirs,
+  stale: string | undefined,
+): Promise<void> {
+  const ws = opts.settings.workspace;
+  const name = gatewayName(ws);
+  const socket = join(dirs.sock, P.socketFile);
   await writeGatewaySettings(dirs, opts.settings);
   await mkdir(authRoot(), { recursive: true, mode: 0o700 });
-  if (current) await engine.remove(current.id, { force: true }).catch(() => {});
+  if (stale) await engine.remove(stale, { force: true }).catch(() => {});
   const spec: ContainerSpec = {
     name,
     image: opts.image,
@@ -197,11 +237,10 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     const raced = await engine.inspect(name);
     if (!raced) throw e;
     await waitReady(engine, raced.id, socket);
-    return dirs;
+    return;
   }
   await engine.startContainer(id);
   await waitReady(engine, id, socket);
-  return dirs;
 }
 
 const LEASE_FRESH_MS = 60_000;

@@ -4,7 +4,7 @@
  * policy. Returns the socket folder the sandbox mounts.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
@@ -84,7 +84,21 @@ async function upstreamCas(config: Config): Promise<string[]> {
 async function ensureCa(): Promise<void> {
   if (existsSync(join(caDir(), 'ca.crt'))) return;
   const { loadOrCreateCa } = await import('./ca.js');
-  await loadOrCreateCa(caDir());
+  // First runs started together would each write a key and a certificate: one makes it.
+  const { lock } = await import('proper-lockfile');
+  await mkdir(caDir(), { recursive: true, mode: 0o700 });
+  const release = await lock(caDir(), {
+    realpath: false,
+    lockfilePath: `${caDir()}.lock`,
+    stale: 30_000,
+    retries: { retries: 400, minTimeout: 25, maxTimeout: 100 },
+    onCompromised: () => {},
+  });
+  try {
+    await loadOrCreateCa(caDir());
+  } finally {
+    await release().catch(() => {});
+  }
 }
 
 export async function prepareGateway(

@@ -22,8 +22,9 @@ export interface OAuthProvider {
   refreshes: number;
   /** Refresh tokens presented a second time (must stay empty). */
   reuse: string[];
-  /** API requests answered 200 / 401. */
+  /** API requests answered 200 / 401; `apiLate`: of the 200s, those on the token just replaced. */
   apiOk: number;
+  apiLate: number;
   apiDenied: number;
   /** Every token it ever issued, access and refresh (for leak checks). */
   issued: string[];
@@ -37,7 +38,10 @@ export const fakeToken = (kind: string) => `sk-ant-${kind}01-${randomBytes(30).t
 export async function startOAuthProvider(opts: {
   /** Lifetime of each access token, seconds. */
   lifetimeSeconds: number;
-  /** How long the access token just replaced keeps working (a real provider: until it expires). */
+  /**
+   * How long the access token just replaced keeps working (at most until it expires, which is what
+   * real providers do: a token handed out stays good for its lifetime).
+   */
   graceMs?: number;
   tls?: { cert: string; key: string };
   host?: string;
@@ -56,6 +60,7 @@ export async function startOAuthProvider(opts: {
     refreshes: 0,
     reuse: [],
     apiOk: 0,
+    apiLate: 0,
     apiDenied: 0,
     issued: [access, refresh],
     bodies: [],
@@ -81,7 +86,8 @@ export async function startOAuthProvider(opts: {
     }
     if (presented !== refresh) return send(res, 400, { error: 'invalid_grant' });
     spent.add(presented);
-    previous = { token: access, until: Date.now() + (opts.graceMs ?? 0) };
+    // Never past its own expiry: a grace, not a second life.
+    previous = { token: access, until: Math.min(expiresAt, Date.now() + (opts.graceMs ?? 0)) };
     access = fakeToken('oat');
     refresh = fakeToken('ort');
     expiresAt = Date.now() + opts.lifetimeSeconds * 1000;
@@ -102,6 +108,7 @@ export async function startOAuthProvider(opts: {
       ((auth === access && now < expiresAt) || (auth === previous?.token && now < previous.until));
     if (ok) p.apiOk++;
     else p.apiDenied++;
+    if (ok && auth !== access) p.apiLate++;
     if (!ok || !opts.forward) {
       req.resume();
       return send(res, ok ? 200 : 401, ok ? { ok: true } : { error: 'unauthorized' });

@@ -29,7 +29,6 @@ export async function planRunLogin(
   const oauth = agent.oauth;
   if (!oauth) return NONE;
   const auth = await import('../../auth/run.js');
-  const { readVolumeFile } = await import('../../auth/volume.js');
   const profile = spec.profile;
   if (spec.network.mode !== 'gateway') {
     if (await auth.loginForRun(agent, profile, config)) {
@@ -42,7 +41,10 @@ export async function planRunLogin(
   const volume = homeVolumeName(agent.name, profile);
   // A key or token from the environment is this run's credential: no OAuth login to look for.
   const keyed = spec.credentials.length > 0;
-  const look = () => readVolumeFile(engine, spec.image, volume, oauth.file);
+  const look = async () => {
+    const { readVolumeFile } = await import('../../auth/volume.js');
+    return readVolumeFile(engine, spec.image, volume, oauth.file);
+  };
   const adopted = (how: string) =>
     ctx.note(
       `corral: moved the ${agent.name} login ${how} into corral's login store (profile ${profile}); the sandbox keeps a placeholder.`,
