@@ -131,6 +131,17 @@ export function makePlaceholders(login: OAuthLogin): Placeholders {
   return { access: placeholderFor(login.accessToken), refresh: placeholderFor(login.refreshToken) };
 }
 
+/** Codex's id token with its claims (account, plan), an expiry in 2100, and no signature. */
+function placeholderIdToken(id: string | undefined): string {
+  let claims: Json = {};
+  try {
+    const parsed = JSON.parse(Buffer.from(id?.split('.')[1] ?? '', 'base64url').toString()) as unknown;
+    if (isObject(parsed)) claims = parsed;
+  } catch {}
+  const part = (o: Json) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part({ ...claims, exp: FAR_FUTURE_MS / 1000 })}.corral`;
+}
+
 /**
  * The login as the sandbox sees it: placeholder tokens and an expiry so far off that the CLI never
  * refreshes (it could not: its refresh token is a placeholder too). Codex's id token carries the
@@ -139,9 +150,7 @@ export function makePlaceholders(login: OAuthLogin): Placeholders {
 export function placeholderLogin(login: OAuthLogin, ph: Placeholders): OAuthLogin {
   const extra = { ...login.extra };
   if (login.format === 'codex' && isObject(extra.tokens)) {
-    const id = str(extra.tokens.id_token);
-    const [h, p] = id?.split('.') ?? [];
-    extra.tokens = { ...extra.tokens, ...(h && p ? { id_token: `${h}.${p}.corral` } : {}) };
+    extra.tokens = { ...extra.tokens, id_token: placeholderIdToken(str(extra.tokens.id_token)) };
   }
   return { ...login, accessToken: ph.access, refreshToken: ph.refresh, expiresAt: FAR_FUTURE_MS, extra };
 }
