@@ -4,13 +4,14 @@
  * file with placeholders. Loaded only for agents with an `oauth` spec.
  */
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
 import type { BrokeredLogin } from '../gateway/settings.js';
 import { isPlaceholder, parseAgentFile, placeholderLogin, renderAgentFile } from './formats.js';
 import { authDir } from './paths.js';
-import { readLogin, readPlaceholders, saveLogin } from './store.js';
+import { ensureAuthDir, readLogin, readPlaceholders, saveLogin } from './store.js';
 
 export interface RunLogin {
   brokered: BrokeredLogin;
@@ -42,8 +43,6 @@ export async function shouldLookInVolume(agent: AgentSpec, profile: string): Pro
 }
 
 export async function markVolumeChecked(agent: AgentSpec, profile: string): Promise<void> {
-  const { ensureAuthDir } = await import('./store.js');
-  const { writeFile } = await import('node:fs/promises');
   const dir = authDir(agent.name, profile);
   await ensureAuthDir(dir);
   await writeFile(join(dir, CHECKED), '');
