@@ -10,6 +10,7 @@ export const auggie = defineAgent({
   versionCommand: ['auggie', '--version'],
   yoloArgs: [],
   statePaths: ['.augment'],
+  loginFiles: ['.augment/session.json'],
   // The session JSON `auggie token print` gives; AUGMENT_API_TOKEN is only derived from it.
   authEnv: ['AUGMENT_SESSION_AUTH'],
   // Each account talks to its own tenant, <tenant>.api.augmentcode.com (the session's tenantURL).

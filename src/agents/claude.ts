@@ -10,7 +10,6 @@ export const claude = defineAgent({
   versionCommand: ['claude', '--version'],
   yoloArgs: ['--dangerously-skip-permissions'],
   statePaths: ['.claude', '.claude.json'],
-  loginFiles: ['.claude/.credentials.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'],
   // 2.1.x refreshes OAuth tokens at platform.claude.com (console.anthropic.com and statsig are gone).
   apiDomains: ['api.anthropic.com', 'platform.claude.com', 'claude.ai', 'claude.com'],
@@ -40,6 +39,25 @@ export const claude = defineAgent({
     { env: 'CLAUDE_CODE_OAUTH_TOKEN', host: 'api.anthropic.com', header: 'authorization' },
     { env: 'ANTHROPIC_AUTH_TOKEN', host: 'api.anthropic.com', header: 'authorization' },
   ],
+  // Found in the 2.1.330 binary: it refreshes with a JSON body {grant_type, refresh_token, client_id,
+  // scope} at platform.claude.com and sends the access token as a bearer to api.anthropic.com.
+  oauth: {
+    format: 'claude',
+    file: '.claude/.credentials.json',
+    tokenUrl: 'https://platform.claude.com/v1/oauth/token',
+    clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+    scopes: [
+      'user:profile',
+      'user:inference',
+      'user:sessions:claude_code',
+      'user:mcp_servers',
+      'user:file_upload',
+    ],
+    hosts: ['api.anthropic.com'],
+  },
+  loginFiles: ['.claude/.credentials.json'],
+  // Without a browser it shows a URL and takes the code pasted back: no callback port to forward.
+  login: { args: ['auth', 'login'], callbackPorts: [] },
   env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   endpoint: {
     wire: 'anthropic',

@@ -32,7 +32,6 @@ export const codex = defineAgent({
   versionCommand: ['codex', '--version'],
   yoloArgs: ['--dangerously-bypass-approvals-and-sandbox'],
   statePaths: ['.codex'],
-  loginFiles: ['.codex/auth.json'],
   authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'CODEX_ACCESS_TOKEN'],
   apiDomains: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],
   instructionsFile: 'AGENTS.md',
@@ -46,6 +45,19 @@ export const codex = defineAgent({
     { env: 'OPENAI_API_KEY', host: 'api.openai.com', header: 'authorization' },
     { env: 'CODEX_API_KEY', host: 'api.openai.com', header: 'authorization' },
   ],
+  // ChatGPT logins: the binary's client id; it refreshes at auth.openai.com and sends the access
+  // token to chatgpt.com's backend (API keys go to api.openai.com, above).
+  oauth: {
+    format: 'codex',
+    file: '.codex/auth.json',
+    tokenUrl: 'https://auth.openai.com/oauth/token',
+    clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+    scopes: ['openid', 'profile', 'email'],
+    hosts: ['chatgpt.com', 'api.openai.com'],
+  },
+  loginFiles: ['.codex/auth.json'],
+  // The browser comes back to http://localhost:1455/auth/callback, where `codex login` listens.
+  login: { args: ['login'], callbackPorts: [1455] },
   endpoint: {
     wire: 'openai-responses',
     env: { OPENAI_API_KEY: '{apiKey}' },

@@ -12,6 +12,7 @@ export const copilot = defineAgent({
   // Same as --allow-all (tools, paths and URLs); -p without it cannot run tools.
   yoloArgs: ['--yolo'],
   statePaths: ['.copilot'],
+  loginFiles: ['.copilot/config.json'],
   // In this order of precedence, over a stored /login.
   authEnv: ['COPILOT_GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'],
   apiDomains: [

@@ -31,6 +31,7 @@ export const devstral = defineAgent({
   versionCommand: ['vibe', '--version'],
   yoloArgs: ['--auto-approve'],
   statePaths: ['.vibe'],
+  loginFiles: ['.vibe/.env'],
   authEnv: ['MISTRAL_API_KEY'],
   authProbe: { url: 'https://api.mistral.ai/v1/models' },
   injectable: [{ env: 'MISTRAL_API_KEY', host: 'api.mistral.ai', header: 'authorization' }],

@@ -23,7 +23,7 @@ export const gemini = defineAgent({
   versionCommand: ['gemini', '--version'],
   yoloArgs: ['--approval-mode=yolo'],
   statePaths: ['.gemini'],
-  loginFiles: ['.gemini/oauth_creds.json'],
+  loginFiles: ['.gemini/oauth_creds.json', '.gemini/google_accounts.json'],
   authEnv: [
     'GEMINI_API_KEY',
     'GOOGLE_API_KEY',

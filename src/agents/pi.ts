@@ -26,6 +26,7 @@ export const pi = defineAgent({
   versionCommand: ['pi', '--version'],
   yoloArgs: [],
   statePaths: ['.pi'],
+  loginFiles: ['.pi/agent/auth.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
   apiDomains: ['api.anthropic.com', 'api.openai.com', 'generativelanguage.googleapis.com'],
   // Falls back to CLAUDE.md.

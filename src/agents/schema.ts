@@ -37,6 +37,24 @@ export const EndpointSchema = z.object({
   promptArgs: z.array(z.string()),
 });
 
+/**
+ * An OAuth login corral can broker (src/auth/): the host keeps the real tokens and refreshes them;
+ * the sandbox's credentials file holds placeholders the gateway swaps for the current token.
+ */
+export const OAuthSchema = z.object({
+  /** The shape of the agent's credentials file, which decides how tokens are read and refreshed. */
+  format: z.enum(['claude', 'codex']),
+  /** The credentials file, relative to $HOME. */
+  file: z.string(),
+  /** Where the CLI refreshes its tokens (config `agents.<name>.oauth_token_url` overrides it). */
+  tokenUrl: z.string().url(),
+  clientId: z.string(),
+  /** Scopes asked for on refresh when the login does not record its own. */
+  scopes: z.array(z.string()).default([]),
+  /** Where the access token is sent as a bearer: the gateway swaps the placeholder in there only. */
+  hosts: z.array(z.string()).min(1),
+});
+
 /** The MCP config formats corral renders for its host bridge (src/bridge/agent-config.ts). */
 export const McpFormatSchema = z.enum([
   'claude-json',
@@ -64,8 +82,6 @@ export const AgentSpecSchema = z.object({
   headlessYoloArgs: z.array(z.string()).optional(),
   /** Paths relative to $HOME that hold login and config; they live in the persistent state volume. */
   statePaths: z.array(z.string()).min(1),
-  /** Files (relative to $HOME) holding the agent's own login, for `corral auth doctor`. */
-  loginFiles: z.array(z.string()).default([]),
   /** Env names of API keys / tokens the agent reads; passed in only when the user names them. */
   authEnv: z.array(z.string()),
   /** Domains the agent must reach to work at all (its API and login). */
@@ -140,6 +156,17 @@ export const AgentSpecSchema = z.object({
       oauthHeaders: z.record(z.string(), z.string()).default({}),
     })
     .optional(),
+  oauth: OAuthSchema.optional(),
+  /**
+   * The CLI's own login command (`corral auth login`): args after `command`, and the localhost ports
+   * its OAuth callback listens on in the sandbox, forwarded from the host's for the login.
+   */
+  login: z.object({ args: z.array(z.string()).min(1), callbackPorts: z.array(z.number().int()) }).optional(),
+  /**
+   * Files in $HOME that hold a login: `corral auth import` copies them in, `corral auth logout`
+   * removes them, `corral auth doctor` reads their expiry.
+   */
+  loginFiles: z.array(z.string()).default([]),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

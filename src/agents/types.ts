@@ -10,6 +10,7 @@ import type {
   EndpointSchema,
   InstallSchema,
   McpFormatSchema,
+  OAuthSchema,
   WireSchema,
 } from './schema.js';
 
@@ -17,12 +18,13 @@ export type Install = z.infer<typeof InstallSchema>;
 export type Wire = z.infer<typeof WireSchema>;
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type McpFormat = z.infer<typeof McpFormatSchema>;
+export type OAuthSpec = z.infer<typeof OAuthSchema>;
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
 
 /** Fill in the schema's defaults (the schema itself checks each spec in test/unit/agents.test.ts). */
 export function defineAgent(spec: AgentSpecInput): AgentSpec {
-  const { endpoint, mcp, authProbe, ...rest } = spec;
+  const { endpoint, mcp, authProbe, oauth, ...rest } = spec;
   return {
     env: {},
     notes: [],
@@ -30,6 +32,7 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
     injectable: [],
     loginFiles: [],
     ...rest,
+    ...(oauth ? { oauth: { scopes: [], ...oauth } } : {}),
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
     ...(mcp ? { mcp: { args: [], env: {}, ...mcp } } : {}),
     ...(authProbe ? { authProbe: { headers: {}, oauthHeaders: {}, ...authProbe } } : {}),

@@ -26,7 +26,9 @@ export interface DoctorInput {
   /** The env the sandbox would get from what the user names (config env, env files, -e). */
   env: Record<string, string>;
   token?: StoredToken;
-  /** Reads the login files in the profile's state; called only when no key or token wins. */
+  /** A brokered login in corral's store (the sandbox holds only placeholders for it). */
+  brokered?: { expiresAt: number; refreshable: boolean };
+  /** Reads the login files in the profile's state; called only when no key, token or brokered login wins. */
   loginState: () => Promise<LoginFileState[]>;
   probe?: (req: { url: string; headers: Record<string, string> }) => Promise<ProbeResult>;
   now?: number;
@@ -61,6 +63,14 @@ export async function diagnose(input: DoctorInput): Promise<DoctorReport> {
     const result = await probe(req);
     return report(base, result.ok ? 'ok' : 'broken', result.detail);
   }
+  if (input.brokered) {
+    const base = {
+      ...who,
+      credential: "the brokered login in corral's store (the gateway injects and refreshes it)",
+      source: 'login' as const,
+    };
+    return judgeExpiry(base, input.brokered, input.now, true);
+  }
   const files = await input.loginState();
   const found = files.find((f) => f.present);
   if (!found) {
@@ -78,10 +88,22 @@ export async function diagnose(input: DoctorInput): Promise<DoctorReport> {
     credential: `the login in the profile's state (~/${found.file})`,
     source: 'login' as const,
   };
-  const left = found.expiresAt === undefined ? undefined : found.expiresAt - (input.now ?? Date.now());
+  return judgeExpiry(base, found, input.now, false);
+}
+
+function judgeExpiry(
+  base: Pick<DoctorReport, 'agent' | 'profile' | 'credential' | 'source'>,
+  login: { expiresAt?: number | undefined; refreshable: boolean },
+  now: number | undefined,
+  brokered: boolean,
+): DoctorReport {
+  const left = login.expiresAt === undefined ? undefined : login.expiresAt - (now ?? Date.now());
   if (left === undefined) return report(base, 'ok', 'present (it records no expiry)');
   if (left > 0) return report(base, 'ok', `valid for another ${inHours(left)}`);
-  return found.refreshable
-    ? report(base, 'refreshable', `expired ${inHours(-left)} ago; the agent refreshes it at its next start`)
+  const who = brokered
+    ? 'the gateway refreshes it at the next run'
+    : 'the agent refreshes it at its next start';
+  return login.refreshable
+    ? report(base, 'refreshable', `expired ${inHours(-left)} ago; ${who}`)
     : report(base, 'broken', `expired ${inHours(-left)} ago and holds no refresh token; log in again`);
 }

@@ -10,11 +10,8 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
-import { dataFile } from '../config/json-store.js';
 import type { Keyring } from './keyring.js';
-
-/** A profile's host-side auth folder (the long-lived token here; brokered OAuth logins beside it). */
-export const authDir = (agent: string, profile: string): string => dataFile(join('auth', agent, profile));
+import { authDir } from './paths.js';
 
 const TOKEN_FILE = 'token';
 /** In the folder instead of the token when the keyring holds it: says where to look. */

@@ -9,6 +9,7 @@ import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
 import { approvalsCommand } from './commands/approvals.js';
+import { authCommand } from './commands/auth.js';
 import { addDoctorCommand, addTokenCommands } from './commands/auth-token.js';
 import { bridgeCommand } from './commands/bridge.js';
 import { commandsCommand } from './commands/commands.js';
@@ -69,7 +70,7 @@ export function buildProgram(): Command {
     cleanCommand(),
     doctorCommand(),
     sessionsCommand(),
-    authCommand(),
+    authGroup(),
     servicesCommand(),
   ]) {
     program.addCommand(c);
@@ -78,8 +79,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-function authCommand(): Command {
-  const auth = new Command('auth').description("agents' logins: long-lived tokens and a login doctor");
+function authGroup(): Command {
+  const auth = authCommand();
   addTokenCommands(auth);
   addDoctorCommand(auth);
   return auth;

@@ -25,4 +25,5 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   },
   services: {},
   agents: {},
+  auth: { refresh_check_seconds: 300, refresh_ahead_seconds: 3600 },
 });

@@ -33,6 +33,8 @@ export const AgentConfigSchema = z.strictObject({
   args: z.array(z.string()).optional(),
   /** Copy your own settings for this agent (e.g. ~/.claude/settings.json, CLAUDE.md) in at start. */
   host_settings: z.boolean().optional(),
+  /** Where the login broker refreshes this agent's OAuth tokens (default: the CLI's own endpoint). */
+  oauth_token_url: z.string().url().optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
@@ -125,6 +127,13 @@ export const ConfigSchema = z.strictObject({
   /** Seconds an agent's request (a host command, a service) waits for the user's answer; then no. Default 60. */
   approval_timeout: z.number().int().min(1).max(3600).optional(),
   agents: z.record(z.string(), AgentConfigSchema).default({}),
+  /** The login broker (brokered OAuth logins, `corral auth`): how often it checks, how early it refreshes. */
+  auth: z
+    .strictObject({
+      refresh_check_seconds: z.number().int().positive().default(300),
+      refresh_ahead_seconds: z.number().int().min(0).default(3600),
+    })
+    .prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { CorralError } from '../errors.js';
+import { getArchive } from './archive.js';
 import {
   createBody,
   type DockerInfo,
@@ -254,6 +255,10 @@ export class DockerApiEngine implements ContainerEngine {
       );
     };
     return { stream, exitCode, resize };
+  }
+
+  getArchive(id: string, path: string): Promise<Buffer | undefined> {
+    return getArchive(this.transport, id, path);
   }
 
   async volumeExists(name: string): Promise<boolean> {

@@ -185,6 +185,9 @@ export interface ContainerEngine {
     resize: (rows: number, cols: number) => Promise<void>;
   }>;
 
+  /** A file or folder of a container (created or stopped is enough) as a tar; undefined if missing. */
+  getArchive(id: string, path: string): Promise<Buffer | undefined>;
+
   volumeExists(name: string): Promise<boolean>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;

@@ -11,7 +11,13 @@ import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { dataFile, writeJson } from '../config/json-store.js';
-import { type ContainerEngine, type ContainerSpec, type EngineKind, hostAlias } from '../engine/index.js';
+import {
+  type ContainerDetails,
+  type ContainerEngine,
+  type ContainerSpec,
+  type EngineKind,
+  hostAlias,
+} from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
@@ -28,6 +34,8 @@ import { GATEWAY_PROCESS_ENV } from './tuning.js';
 // From the package root, so tests running the TypeScript sources find the built file too.
 export const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
+/** Container states (Docker, Podman) between create and start. */
+const STARTING = new Set(['created', 'configured', 'initialized']);
 export const LABEL_GATEWAY_IMAGE = 'io.corral.gateway-image';
 
 export interface GatewayDirs {
@@ -46,6 +54,8 @@ export function gatewayDirs(engine: EngineKind, workspaceId: string): GatewayDir
 
 export const gatewayName = (workspaceId: string): string => `corral-${workspaceId}-gateway`;
 export const caDir = (): string => dataFile('ca');
+/** The login store (src/auth/store.ts), shared by every workspace's gateway. */
+export const authRoot = (): string => dataFile('auth');
 
 export async function readGatewaySettings(
   engine: EngineKind,
@@ -74,6 +84,7 @@ export function mergeSettings(current: GatewaySettings, next: GatewaySettings): 
       hostAddresses: unique([...c.hostAddresses, ...n.hostAddresses]),
     },
     credentials: unique([...current.credentials, ...next.credentials]),
+    brokered: unique([...(current.brokered ?? []), ...(next.brokered ?? [])]),
   };
 }
 
@@ -119,7 +130,8 @@ async function waitReady(engine: ContainerEngine, id: string, socket: string): P
   while (Date.now() < deadline) {
     if (await socketAccepts(socket)) return;
     const details = await engine.inspect(id);
-    if (!details?.running) break;
+    // Not yet started is fine: another corral run created it a moment ago and starts it now.
+    if (!details || (!details.running && !STARTING.has(details.state))) break;
     await new Promise((r) => setTimeout(r, 25));
   }
   const logs = await tailLogs(engine, id).catch(() => '');
@@ -162,6 +174,7 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
       { type: 'bind', source: dirs.conf, target: P.confDir, readOnly: true },
       { type: 'bind', source: dirs.sock, target: P.socketDir },
       { type: 'bind', source: dirs.log, target: P.logDir },
+      { type: 'bind', source: authRoot(), target: P.authDir },
       ...(opts.settings.intercept
         ? [{ type: 'bind' as const, source: caDir(), target: P.caDir, readOnly: true }]
         : []),
@@ -186,8 +199,8 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
   await prepareDirs(dirs, opts.settings.intercept);
   const name = gatewayName(ws);
   const socket = join(dirs.sock, P.socketFile);
-  const current = await engine.inspect(name);
-  if (current?.running && current.labels[LABEL_GATEWAY_IMAGE] === opts.image) {
+  const serves = (c: ContainerDetails) => c.running && c.labels[LABEL_GATEWAY_IMAGE] === opts.image;
+  const handOver = async (id: string) => {
     // Add to what it serves only for sandboxes (or runs starting) that still use it: a gateway
     // lingering after the last run gets this run's policy alone, not the last run's flags too.
     const shared = await lease.gatewayInUse(
@@ -198,25 +211,53 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     );
     const serving = shared ? await readGatewaySettings(opts.engine, ws) : undefined;
     await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
-    await waitReady(engine, current.id, socket);
+    await waitReady(engine, id, socket);
     return dirs;
+  };
+  const current = await engine.inspect(name);
+  if (current && serves(current)) return handOver(current.id);
+  // Starting (or replacing) it is done by one run at a time: runs starting together in a fresh
+  // workspace would otherwise remove each other's new gateway, or overwrite each other's settings.
+  const { lock } = await import('proper-lockfile');
+  const release = await lock(dirs.root, {
+    realpath: false,
+    lockfilePath: join(dirs.root, 'start.lock'),
+    stale: 30_000,
+    retries: { retries: 400, minTimeout: 25, maxTimeout: 100 },
+    onCompromised: () => {},
+  });
+  try {
+    const now = await engine.inspect(name);
+    if (now && serves(now)) return await handOver(now.id);
+    await startNew(engine, opts, dirs, now?.id);
+    return dirs;
+  } finally {
+    await release().catch(() => {});
   }
+}
+
+async function startNew(
+  engine: ContainerEngine,
+  opts: GatewayOptions,
+  dirs: GatewayDirs,
+  stale: string | undefined,
+): Promise<void> {
+  const socket = join(dirs.sock, P.socketFile);
   await writeGatewaySettings(dirs, opts.settings);
-  if (current) await engine.remove(current.id, { force: true }).catch(() => {});
-  const spec = gatewayContainerSpec(opts, dirs);
+  await mkdir(authRoot(), { recursive: true, mode: 0o700 });
+  if (stale) await engine.remove(stale, { force: true }).catch(() => {});
   let id: string;
   try {
-    id = await engine.createContainer(spec);
+    id = await engine.createContainer(gatewayContainerSpec(opts, dirs));
   } catch (e) {
     // Another corral in this workspace started it a moment ago: use that one.
-    const raced = await engine.inspect(name);
+    const raced = await engine.inspect(gatewayName(opts.settings.workspace));
     if (!raced) throw e;
     await waitReady(engine, raced.id, socket);
-    return dirs;
+    return;
   }
   await engine.startContainer(id);
   await waitReady(engine, id, socket);
-  return dirs;
 }
 
 /**

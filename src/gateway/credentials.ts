@@ -79,12 +79,14 @@ export function applyCredentials(
     }
   }
   // Any real value outside its own header on its own (secure) host is dropped, wherever it hides.
+  // A value may belong to several hosts (a login used by two APIs): any one of them owns it.
+  const owns = (c: Credential, name: string) =>
+    credentials.some((o) => o.value === c.value && secure && hostMatches(o.host, host) && name === o.header);
   for (const [name, v] of Object.entries(headers)) {
     if (v === undefined) continue;
     const text = Array.isArray(v) ? v.join('\n') : v;
     for (const c of credentials) {
-      const own = secure && hostMatches(c.host, host) && name === c.header;
-      if (!own && text.includes(c.value)) delete headers[name];
+      if (text.includes(c.value) && !owns(c, name)) delete headers[name];
     }
   }
   return injected;

@@ -8,6 +8,7 @@
 import { createWriteStream, watch } from 'node:fs';
 import { chmod, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { startBrokered } from './brokered.js';
 import { loadOrCreateCa } from './ca.js';
 import type { EgressPolicy } from './policy.js';
 import { startGateway } from './proxy.js';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const ca = settings.intercept ? await loadOrCreateCa(P.caDir) : undefined;
   const socketPath = join(P.socketDir, P.socketFile);
   await rm(socketPath, { force: true });
+  const brokered = startBrokered(settings, log);
   let connections = 0;
   // Every running sandbox holds a connection open (forwarder --hold), so no connections at all
   // means no sandbox: exit after the linger (or the older, long idle spell). Service relays count too.
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     audit: createWriteStream(join(P.logDir, P.auditFile), { flags: 'a', mode: 0o600 }),
     sandbox: settings.workspace,
     credentials: settings.credentials,
+    liveCredentials: brokered.credentials,
     ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
     logBodies: settings.logBodies ?? false,
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
         gateway.setPolicy(policyNow());
         gateway.setCredentials(settings.credentials);
         gateway.setBodyLogging(settings.logBodies ?? false);
+        brokered.update(settings);
         log('policy reloaded');
       } catch (e) {
         log(`keeping the previous policy: ${(e as Error).message}`);

@@ -4,7 +4,7 @@
  * policy. Returns the socket folder the sandbox mounts.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import type { Config } from '../config/schema.js';
@@ -18,7 +18,7 @@ import { caDir, ensureGateway, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { buildPolicy, type EgressPolicy, type Preset, parseRule, type Rule } from './policy.js';
 import { readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
-import type { GatewaySettings } from './settings.js';
+import type { BrokeredLogin, GatewaySettings } from './settings.js';
 
 export interface EgressFlags {
   allow?: string[];
@@ -86,7 +86,21 @@ async function upstreamCas(config: Config): Promise<string[]> {
 async function ensureCa(): Promise<void> {
   if (existsSync(join(caDir(), 'ca.crt'))) return;
   const { loadOrCreateCa } = await import('./ca.js');
-  await loadOrCreateCa(caDir());
+  // First runs started together would each write a key and a certificate: one makes it.
+  const { lock } = await import('proper-lockfile');
+  await mkdir(caDir(), { recursive: true, mode: 0o700 });
+  const release = await lock(caDir(), {
+    realpath: false,
+    lockfilePath: `${caDir()}.lock`,
+    stale: 30_000,
+    retries: { retries: 400, minTimeout: 25, maxTimeout: 100 },
+    onCompromised: () => {},
+  });
+  try {
+    await loadOrCreateCa(caDir());
+  } finally {
+    await release().catch(() => {});
+  }
 }
 
 export interface GatewayRunInput {
@@ -95,6 +109,8 @@ export interface GatewayRunInput {
   config: Config;
   flags: EgressFlags;
   credentials: CredentialInput[];
+  /** Brokered OAuth logins the gateway injects and keeps fresh. */
+  brokered?: BrokeredLogin[];
 }
 
 /** The settings a run hands its workspace's gateway; reads config and rule files, starts nothing. */
@@ -112,6 +128,11 @@ export async function planGatewaySettings(
     idleMinutes: 30,
     lingerSeconds: opts.config.egress.gateway_linger ?? 120,
     credentials: opts.credentials,
+    brokered: opts.brokered ?? [],
+    refresh: {
+      checkSeconds: opts.config.auth.refresh_check_seconds,
+      aheadSeconds: opts.config.auth.refresh_ahead_seconds,
+    },
     upstreamCa: await upstreamCas(opts.config),
     logBodies: opts.flags.logBodies ?? opts.config.egress.log_bodies ?? false,
   };

@@ -24,7 +24,7 @@ import { createAuditLog } from './audit.js';
 import type { CertificateAuthority } from './ca.js';
 import { type ConnectEnv, handleConnect, rawRefusal, type TunnelTarget } from './connect.js';
 import type { GatewayContext } from './context.js';
-import { type CredentialInput, credentialHosts, parseCredentials } from './credentials.js';
+import { type Credential, type CredentialInput, credentialHosts, parseCredentials } from './credentials.js';
 import { needsInterception } from './decide.js';
 import { forwardRequest, forwardUpgrade, type Target } from './forward.js';
 import { type EgressPolicy, hostMatches, parsePolicy } from './policy.js';
@@ -44,6 +44,8 @@ export interface GatewayOptions {
   /** The install's CA. Without it, hosts that need interception are refused rather than tunnelled. */
   ca?: CertificateAuthority;
   credentials?: readonly CredentialInput[];
+  /** Credentials whose values change while the gateway runs (brokered OAuth logins), read per use. */
+  liveCredentials?: () => readonly Credential[];
   /** Extra PEM certificate(s) to trust for upstream TLS, on top of the system roots. */
   upstreamCa?: string | readonly string[];
   /** Name resolution; default dns.lookup (all addresses). Tests map fake names to loopback. */
@@ -98,16 +100,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const tlsTrust = extraCa.length
     ? { secureContext: createSecureContext({ ca: [...rootCertificates, ...extraCa] }) }
     : {};
+  const live = opts.liveCredentials;
+  const current = (): readonly Credential[] => (live ? [...credentials, ...live()] : credentials);
   const ctx: GatewayContext = {
     policy: () => policy,
     resolve: cachingResolver(opts.resolve ?? systemResolve, opts.dnsCacheMs ?? 5000),
     get credentials() {
-      return credentials;
+      return current();
     },
     audit: createAuditLog(opts.audit, {
       sandbox: opts.sandbox,
-      // Read at each write, so keys handed over later are redacted too.
-      secrets: () => credentials.map((c) => c.value),
+      // Read at each write, so keys handed over later (and refreshed tokens) are redacted too.
+      secrets: () => current().map((c) => c.value),
     }),
     ca: opts.ca,
     httpAgent: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
@@ -182,7 +186,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const connectEnv: ConnectEnv = {
     ctx,
-    intercepts: (host) => needsInterception(policy, host) || injectHosts.some((p) => hostMatches(p, host)),
+    intercepts: (host) =>
+      needsInterception(policy, host) ||
+      injectHosts.some((p) => hostMatches(p, host)) ||
+      (live?.().some((c) => hostMatches(c.host, host)) ?? false),
     track,
     adopt(tls, target) {
       targets.set(tls, target);

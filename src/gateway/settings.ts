@@ -25,10 +25,28 @@ export interface GatewaySettings {
   lingerSeconds?: number;
   /** Real keys swapped in for the sandbox's placeholders (which is why this file is 0600). */
   credentials: CredentialInput[];
+  /** OAuth logins the gateway injects (and keeps fresh) from the host's login store. */
+  brokered?: BrokeredLogin[];
+  /** How often the broker looks at each login, and how long before expiry it refreshes. */
+  refresh?: { checkSeconds: number; aheadSeconds: number };
   /** Extra CAs (PEM) to trust for upstream TLS: the host's (corporate proxies) and egress.upstream_ca. */
   upstreamCa: string[];
   /** Log request and response bodies, redacted (egress.log_bodies, --log-bodies). */
   logBodies?: boolean;
+}
+
+/**
+ * A brokered OAuth login: the sandbox's credentials file holds `placeholder` as its access token;
+ * on TLS requests to `hosts` the gateway swaps in the current real one from the login store.
+ */
+export interface BrokeredLogin {
+  agent: string;
+  profile: string;
+  hosts: string[];
+  placeholder: string;
+  tokenUrl: string;
+  clientId: string;
+  scopes: string[];
 }
 
 /** Paths inside the gateway container. */
@@ -40,6 +58,8 @@ export const GATEWAY_CONTAINER_PATHS = {
   socketFile: 'proxy.sock',
   logDir: '/var/log/corral',
   auditFile: 'audit.jsonl',
+  /** The host's login store (`<data>/auth`), read-write: the broker refreshes logins in place. */
+  authDir: '/var/lib/corral/auth',
 } as const;
 
 /** Where a sandbox sees the socket folder, and the port its forwarder listens on. */

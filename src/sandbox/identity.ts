@@ -20,6 +20,23 @@ export const LABELS = {
 
 export const DEFAULT_PROFILE = 'default';
 
+/**
+ * A profile name becomes part of a volume name and a folder under corral's data dir, so it is
+ * kept to a shape that can be neither a path (`..`, `/`) nor an engine-name surprise.
+ */
+const PROFILE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+export function validateProfile(name: string): string {
+  if (!PROFILE_NAME.test(name)) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `Invalid profile name "${name}".`,
+      'Use 1-32 lowercase letters, digits, - or _, starting with a letter or digit (e.g. work).',
+    );
+  }
+  return name;
+}
+
 export interface Workspace {
   id: string;
   path: string;
@@ -63,7 +80,7 @@ export function containerName(ws: Workspace, agent: string): string {
 }
 
 export function homeVolumeName(agent: string, profile = DEFAULT_PROFILE): string {
-  return `corral-${agent}-${profile}-home`;
+  return `corral-${agent}-${validateProfile(profile)}-home`;
 }
 
 export function sessionId(): string {

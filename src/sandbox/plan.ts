@@ -16,7 +16,7 @@ import { CorralError } from '../errors.js';
 import { buildEnv } from './env.js';
 import { emptyDir, emptyFile, hiddenInside, privateDirs } from './hidden.js';
 import { withHostSettings } from './host-settings.js';
-import { containerName, DEFAULT_PROFILE, type Workspace } from './identity.js';
+import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from './identity.js';
 import { validateMaskDir } from './masks.js';
 import { parseMount } from './mounts.js';
 import { withPlaceholders } from './placeholders.js';
@@ -148,7 +148,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     agent: req.agent.name,
     image: req.image,
     workspace: req.workspace,
-    profile: req.profile ?? DEFAULT_PROFILE,
+    profile: validateProfile(req.profile ?? DEFAULT_PROFILE),
     session: req.session,
     // A shell beside a running agent is a second container, not a clash with the first.
     name:

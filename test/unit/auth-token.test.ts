@@ -8,9 +8,9 @@ import { resolveAgent } from '../../src/agents/index.js';
 import { diagnose } from '../../src/auth/doctor.js';
 import { secretTool } from '../../src/auth/keyring.js';
 import { LOGIN_STATE_SCRIPT, parseLoginState } from '../../src/auth/login-state.js';
+import { authDir } from '../../src/auth/paths.js';
 import { probeRequest } from '../../src/auth/probe.js';
 import {
-  authDir,
   chooseCredential,
   readStoredToken,
   removeStoredToken,
@@ -152,6 +152,25 @@ describe('the doctor', () => {
     expect((await at({ expiresAt: now + 3_600_000, refreshable: true })).exitCode).toBe(0);
     expect((await at({ expiresAt: now - 1000, refreshable: true })).status).toBe('refreshable');
     expect((await at({ expiresAt: now - 1000, refreshable: false })).exitCode).toBe(2);
+  });
+
+  it("prefers a brokered login in corral's store to the (placeholder) files in the volume", async () => {
+    const now = Date.now();
+    let read = false;
+    const r = await diagnose({
+      ...base,
+      env: {},
+      now,
+      brokered: { expiresAt: now - 60_000, refreshable: true },
+      loginState: async () => {
+        read = true;
+        return [];
+      },
+    });
+    expect(r).toMatchObject({ status: 'refreshable', exitCode: 1 });
+    expect(r.credential).toContain('brokered');
+    expect(r.detail).toContain('the gateway refreshes it');
+    expect(read).toBe(false);
   });
 
   it('reads expiry facts from login files without printing tokens', async () => {

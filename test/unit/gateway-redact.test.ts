@@ -151,6 +151,28 @@ describe('credentials', () => {
     expect(h).toEqual({ accept: '*/*' });
   });
 
+  it('keeps a value that belongs to several hosts on each of them, and strips it elsewhere', () => {
+    const shared = parseCredentials(
+      ['chatgpt.com', 'api.openai.com'].map((host) => ({
+        host,
+        header: 'authorization',
+        value: 'REAL-LOGIN-VALUE',
+        placeholder: 'corral-placeholder-l',
+      })),
+    );
+    for (const host of ['chatgpt.com', 'api.openai.com']) {
+      const h: Record<string, string> = { authorization: 'Bearer corral-placeholder-l' };
+      expect(applyCredentials(shared, host, h, true)).toBe(1);
+      expect(h.authorization).toBe('Bearer REAL-LOGIN-VALUE');
+    }
+    const elsewhere: Record<string, string> = { authorization: 'Bearer REAL-LOGIN-VALUE' };
+    applyCredentials(shared, 'evil.example', elsewhere, true);
+    expect(elsewhere).toEqual({});
+    const otherHeader: Record<string, string> = { 'x-copy': 'REAL-LOGIN-VALUE' };
+    applyCredentials(shared, 'chatgpt.com', otherHeader, true);
+    expect(otherHeader).toEqual({});
+  });
+
   it('refuses credentials for every host, and never echoes the value in errors', () => {
     const e = (() => {
       try {

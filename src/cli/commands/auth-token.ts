@@ -206,11 +206,13 @@ export function addDoctorCommand(auth: Command): void {
         const token = agent.setupToken
           ? await readStoredToken(agent.name, opts.profile, detectKeyring(ctx.env))
           : undefined;
+        const brokered = agent.oauth ? await brokeredLogin(agent, opts.profile) : undefined;
         const report = await diagnose({
           agent,
           profile: opts.profile,
           env,
           ...(token ? { token } : {}),
+          ...(brokered ? { brokered } : {}),
           loginState: () => loginState(ctx, agent, opts.profile),
         });
         if (opts.json) ctx.json(report);
@@ -221,6 +223,13 @@ export function addDoctorCommand(auth: Command): void {
         process.exitCode = report.exitCode;
       },
     );
+}
+
+async function brokeredLogin(agent: AgentSpec, profile: string) {
+  const { authDir } = await import('../../auth/paths.js');
+  const { readLogin } = await import('../../auth/store.js');
+  const login = await readLogin(authDir(agent.name, profile));
+  return login ? { expiresAt: login.expiresAt, refreshable: Boolean(login.refreshToken) } : undefined;
 }
 
 async function loginState(ctx: Context, agent: AgentSpec, profile: string) {

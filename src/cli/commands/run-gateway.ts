@@ -7,6 +7,7 @@ import type { AgentSpec } from '../../agents/types.js';
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import type { GatewayRunInput } from '../../gateway/prepare.js';
+import type { BrokeredLogin } from '../../gateway/settings.js';
 import { consoleProgress } from '../../images/build.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import { buildSettings } from '../../sandbox/image.js';
@@ -39,10 +40,12 @@ export async function startGateway(
   config: Config,
   opts: RunOptions,
   spec: SandboxSpec,
+  brokered: BrokeredLogin[] = [],
 ): Promise<void> {
   const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
   const gateway = await prepareGateway(engine, {
     ...gatewayRunInput(agent, workspace, config, opts, spec),
+    brokered,
     session: spec.session,
     build: buildSettings(config),
     progress: consoleProgress(process.stderr),

@@ -21,6 +21,7 @@ import { planSandbox } from '../../sandbox/plan.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
+import { planRunLogin, type RunLoginPlan } from './run-auth.js';
 import { startRunBridge } from './run-bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
@@ -240,9 +241,12 @@ export async function launch(
     },
     config,
   );
+  const login: RunLoginPlan | undefined = opts.dryRun
+    ? undefined
+    : await planRunLogin(ctx, engine, agent, spec, config);
   if (spec.network.mode === 'gateway' && !opts.dryRun) {
     try {
-      await startGateway(engine, agent, workspace, config, opts, spec);
+      await startGateway(engine, agent, workspace, config, opts, spec, login?.brokered);
     } catch (e) {
       await releaseRunGateway(engine, workspace, spec);
       throw e;
@@ -298,6 +302,7 @@ export async function launch(
         ...record,
         ...(bridge.control ? { control: bridge.control } : {}),
       });
+      await login?.afterRun();
       return result.exitCode;
     } finally {
       await bridge.stop();
