@@ -12,6 +12,7 @@ import { appendFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { type ContainerEngine, connectEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
+import type { ServiceController } from '../services/types.js';
 import { ApprovalQueue } from './approval-queue.js';
 import { queuedApprover } from './ask.js';
 import type { DaemonConfig, FromDaemon, ToDaemon } from './daemon-spawn.js';
@@ -99,6 +100,8 @@ export async function serveDetachedBridge(): Promise<number> {
     (ending ??= (async () => {
       log(`ending: ${why}`);
       await bridge?.close().catch(() => {});
+      // Services the agent started in this session go with it.
+      await stopServices(connecting, c.workspace, c.session).catch(() => {});
       await updateBridgeState(c.session, { pid: undefined, ended: Date.now() }).catch(() => {});
       if (exitCode !== undefined || why === 'container exited')
         await notify(`${c.agent} finished`, `${c.workspace} (exit code ${exitCode ?? 'unknown'})`).catch(
@@ -108,6 +111,9 @@ export async function serveDetachedBridge(): Promise<number> {
   for (const s of ['SIGTERM', 'SIGINT'] as const)
     process.once(s, () => void end(s).then(() => process.exit(0)));
   process.on('SIGHUP', () => {});
+  // Connected while the run creates the sandbox, not after.
+  const connecting = connectEngine(c.engine);
+  connecting.catch(() => {});
   try {
     await pruneBridgeStates().catch(() => {});
     await writeBridgeState({
@@ -121,6 +127,7 @@ export async function serveDetachedBridge(): Promise<number> {
     });
     const queue = new ApprovalQueue();
     bridge = await startBridge({
+      services: lazyServices(connecting, c.workspace, c.session),
       workspace: c.workspace,
       session: c.session,
       token: c.token,
@@ -143,9 +150,6 @@ export async function serveDetachedBridge(): Promise<number> {
     await end('failed to start');
     return 1;
   }
-  // Connected while the run creates the sandbox, not after.
-  const connecting = connectEngine(c.engine);
-  connecting.catch(() => {});
   send({ type: 'ready' });
   const watch = await nextMessage('watch');
   if (!watch) {
@@ -164,4 +168,33 @@ export async function serveDetachedBridge(): Promise<number> {
   const code = await containerEnd(engine, watch.id);
   await end('container exited', code);
   return 0;
+}
+
+/** The session's services, reached through the engine the process connects to once it is up. */
+function lazyServices(
+  engine: Promise<ContainerEngine>,
+  workspace: string,
+  session: string,
+): ServiceController {
+  const controller = async () => {
+    const [{ serviceController }, { resolveWorkspace }] = await Promise.all([
+      import('../services/index.js'),
+      import('../sandbox/identity.js'),
+    ]);
+    return serviceController(await engine, await resolveWorkspace(workspace), session);
+  };
+  return {
+    start: async (req) => (await controller()).start(req),
+    stop: async (name) => (await controller()).stop(name),
+    list: async () => (await controller()).list(),
+    logs: async (name, lines) => (await controller()).logs(name, lines),
+  };
+}
+
+async function stopServices(engine: Promise<ContainerEngine>, workspace: string, session: string) {
+  const [{ stopSessionServices }, { resolveWorkspace }] = await Promise.all([
+    import('../services/index.js'),
+    import('../sandbox/identity.js'),
+  ]);
+  await stopSessionServices(await engine, await resolveWorkspace(workspace), session);
 }

@@ -10,6 +10,7 @@ import type { ContainerSpec, EngineKind } from '../engine/index.js';
 import { runCommand } from '../sandbox/dry-run.js';
 import { shellQuote } from '../sandbox/spec.js';
 import type { GatewayDirs } from './container.js';
+import { BASE_HOSTS, HOSTS_FILE } from './service-files.js';
 import {
   CA_PUBLIC_FILE,
   FORWARDER_FILE,
@@ -74,9 +75,13 @@ export function gatewayDryRunCommands(d: GatewayDryRun): string[] {
     lines.push(`# needs ${settings.needs.join(', ')} set in this shell: the gateway injects them`);
   for (const host of settings.dropped)
     lines.push(`# the credential for ${host} is left out: no env name holds it`);
+  // The brokered-login store every gateway mounts; corral makes it 0700 on first use.
+  const auth = d.container.mounts.find((m) => m.target === P.authDir)?.source;
   lines.push(
-    `mkdir -p ${q(dirs.conf)} ${q(dirs.log)} ${q(dirs.sock)}`,
-    `chmod 700 ${q(dirs.log)} && chmod 755 ${q(dirs.sock)}`,
+    `mkdir -p ${q(dirs.conf)} ${q(dirs.log)} ${q(dirs.sock)}${auth ? ` ${q(auth)}` : ''}`,
+    `chmod 700 ${q(dirs.log)}${auth ? ` ${q(auth)}` : ''} && chmod 755 ${q(dirs.sock)}`,
+    // The sandbox's /etc/hosts (service names are added to it while it runs).
+    `[ -e ${q(join(dirs.sock, HOSTS_FILE))} ] || printf '%s' ${q(BASE_HOSTS)} > ${q(join(dirs.sock, HOSTS_FILE))}`,
     // The sandbox runs the forwarder from the socket folder with its own node.
     `cp ${q(d.forwarderJs)} ${q(join(dirs.sock, FORWARDER_FILE))}`,
   );

@@ -6,8 +6,8 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 
-function pipeTo(socketPath: string, client: Socket): void {
-  const upstream = connect(socketPath);
+/** Join two sockets both ways; either side closing or failing ends both. */
+export function joinSockets(client: Socket, upstream: Socket): void {
   const done = () => {
     client.destroy();
     upstream.destroy();
@@ -18,6 +18,8 @@ function pipeTo(socketPath: string, client: Socket): void {
   upstream.on('close', done);
   client.pipe(upstream).pipe(client);
 }
+
+const pipeTo = (socketPath: string, client: Socket) => joinSockets(client, connect(socketPath));
 
 export function runRelay(specs: string[]): void {
   for (const spec of specs) {

@@ -30,7 +30,7 @@ export interface SandboxServiceRoute {
 
 export const serviceSocket = (name: string, port: number): string => `svc-${name}-${port}.sock`;
 
-const BASE_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+export const BASE_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
 
 export function hostsText(routes: { name: string; address: string }[]): string {
   const seen = new Map(routes.map((r) => [r.name, r.address]));

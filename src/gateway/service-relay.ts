@@ -8,6 +8,7 @@ import { readFile, rm, chmod as setMode } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { EgressPolicy } from './policy.js';
+import { joinSockets } from './relay.js';
 import { type GatewayServiceRoute, SERVICE_ROUTES_FILE } from './service-files.js';
 
 const SOCKET = /^svc-[a-z0-9-]+-\d{1,5}\.sock$/;
@@ -67,16 +68,7 @@ export function serviceRelay(
       const server = createServer({ noDelay: true }, (client) => {
         onConnection(true);
         client.once('close', () => onConnection(false));
-        const upstream = connect(r.port, r.host);
-        const done = () => {
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on('error', done);
-        upstream.on('error', done);
-        client.on('close', done);
-        upstream.on('close', done);
-        client.pipe(upstream).pipe(client);
+        joinSockets(client, connect(r.port, r.host));
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

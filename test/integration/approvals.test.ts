@@ -26,6 +26,7 @@ import {
 } from '../../src/model/index.js';
 import { corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
+import { buildEchoImage } from '../helpers/services.js';
 
 const APPROVAL_TIMEOUT_S = 6;
 
@@ -58,6 +59,7 @@ for (const kind of TEST_ENGINES) {
     let client: Client;
     let agent: Agent;
 
+    const echoImage = `localhost/corral-test-echo:appr${process.pid}`;
     const call = async (command: string) => {
       const res = await client.callTool({ name: 'run_command', arguments: { command } }, undefined, {
         timeout: 60_000,
@@ -177,6 +179,22 @@ for (const kind of TEST_ENGINES) {
       expect(mine?.lastNotification?.title).toBe('claude asks for approval');
     });
 
+    it('starts a service the agent asks for, which goes when the run stops', async () => {
+      const engine = await engineFor(kind);
+      await buildEchoImage(engine, echoImage);
+      const allowed = await corral(['allowed', 'add', `service:${echoImage}`], { cwd: ws, env });
+      expect(allowed.code, allowed.stderr).toBe(0);
+      const res = await client.callTool({
+        name: 'start_service',
+        arguments: { image: echoImage, name: 'echo' },
+      });
+      expect(res.isError, JSON.stringify(res.content)).not.toBe(true);
+      const listed = await corral(['services', 'list', '--json'], { cwd: ws, env });
+      expect(JSON.parse(listed.stdout) as Array<{ name: string; session: string }>).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'echo', session: state.session })]),
+      );
+    });
+
     it('is gone after `corral stop`: no process, no socket', async () => {
       const r = await corral(['stop', 'claude'], { cwd: ws, env });
       expect(r.code, r.stderr).toBe(0);
@@ -191,6 +209,18 @@ for (const kind of TEST_ENGINES) {
       expect(after.pid).toBeUndefined();
       expect(after.ended).toBeGreaterThan(0);
       expect(after.lastNotification?.title).toBe('claude finished');
+      // The session's service went with it.
+      const engine = await engineFor(kind);
+      await eventually(
+        async () =>
+          (await engine.list({ labels: ['io.corral.role=service'], all: true })).some(
+            (c) => c.name.endsWith('-svc-echo') && c.labels['io.corral.session'] === state.session,
+          )
+            ? undefined
+            : true,
+        'the service to be removed',
+      );
+      await engine.removeImage(echoImage).catch(() => {});
     });
   });
 }

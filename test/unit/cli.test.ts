@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sandboxModelUrl } from '../../src/cli/commands/run.js';
+import { sandboxModelUrl } from '../../src/cli/commands/run-support.js';
 import { buildProgram, expandShortcut } from '../../src/cli/main.js';
 import { candidates, noEngineError, transportFromUrl } from '../../src/engine/detect.js';
 import { CorralError } from '../../src/errors.js';
