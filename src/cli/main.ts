@@ -80,7 +80,9 @@ export function buildProgram(): Command {
 }
 
 function authGroup(): Command {
-  const auth = authCommand();
+  const auth = authCommand().description(
+    'logins per agent and profile: login, import, list, logout, long-lived tokens, doctor',
+  );
   addTokenCommands(auth);
   addDoctorCommand(auth);
   return auth;
