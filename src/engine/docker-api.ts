@@ -16,7 +16,7 @@ import {
   toSummary,
 } from './docker-body.js';
 import { connectNetwork, disconnectNetwork, inspectImage } from './docker-net.js';
-import { exists, ignoreMissing, splitTag, statusOf } from './errors.js';
+import { exists, ignoreMissing, isMissing, splitTag } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
 import { collectExec, demuxFrames, followJsonStream } from './streams.js';
@@ -201,7 +201,7 @@ export class DockerApiEngine implements ContainerEngine {
       );
       return toDetails(c);
     } catch (e) {
-      if (statusOf(e) === 404) return undefined;
+      if (isMissing(e)) return undefined;
       throw e;
     }
   }

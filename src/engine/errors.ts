@@ -6,12 +6,22 @@ export function statusOf(e: unknown): number | undefined {
     : undefined;
 }
 
+/**
+ * The object is not there. Podman answers 500, not 404, when an auto-remove container vanishes
+ * while it is being inspected or acted on; that is "gone" too.
+ */
+export function isMissing(e: unknown): boolean {
+  const code = statusOf(e);
+  if (code === 404) return true;
+  return code === 500 && /no such container|does not exist in database/i.test(String((e as Error)?.message));
+}
+
 export async function exists(probe: () => Promise<unknown>): Promise<boolean> {
   try {
     await probe();
     return true;
   } catch (e) {
-    if (statusOf(e) === 404) return false;
+    if (isMissing(e)) return false;
     throw e;
   }
 }
@@ -22,13 +32,7 @@ export async function ignoreMissing(action: () => Promise<unknown>, codes: numbe
   } catch (e) {
     const code = statusOf(e);
     if (code !== undefined && codes.includes(code)) return;
-    // Podman answers 500, not 404, when an auto-remove container vanishes while we act on it.
-    if (
-      codes.includes(404) &&
-      code === 500 &&
-      /no such container|does not exist in database/i.test(String((e as Error).message))
-    )
-      return;
+    if (codes.includes(404) && isMissing(e)) return;
     throw e;
   }
 }
