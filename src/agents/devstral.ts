@@ -41,6 +41,8 @@ export const devstral = defineAgent({
     format: 'vibe-json',
     env: { VIBE_MCP_SERVERS: '{config}' },
     tool: 'run_typescript: tools.mcp_corral.run_command(…)',
+    // Vibe does not pass MCP instructions to the model; a user skill's description it does.
+    instructionsFile: '.vibe/skills/corral-host-bridge/SKILL.md',
   },
   apiDomains: ['api.mistral.ai', 'console.mistral.ai'],
   instructionsFile: 'AGENTS.md',

@@ -182,7 +182,12 @@ export function staleMcpCleanup(agent: AgentSpec): string[] {
   const mcp = agent.mcp;
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   // Bridge instructions the agent reads by itself would tell it about a bridge that is not there.
-  const instructions = mcp?.instructionsFile ? [`rm -f "$HOME"/${q(mcp.instructionsFile)}`] : [];
+  const file = mcp?.instructionsFile;
+  // A skill is a folder of its own (Vibe): it goes with its SKILL.md.
+  const skillDir = file?.endsWith('/SKILL.md') ? file.slice(0, -'/SKILL.md'.length) : undefined;
+  const instructions = file
+    ? [`rm -f "$HOME"/${q(file)}`, ...(skillDir ? [`rmdir "$HOME"/${q(skillDir)} 2>/dev/null || true`] : [])]
+    : [];
   if (!mcp?.file) return instructions;
   const referenced = [...mcp.args, ...Object.values(mcp.env)].some((s) => s.includes('{file}'));
   if (referenced) return instructions;

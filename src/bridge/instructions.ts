@@ -22,6 +22,25 @@ export function bridgeInstructions(session: string): string {
 }
 
 /**
+ * The bridge section as a file the agent reads by itself. A `SKILL.md` (Vibe's user skills) needs
+ * the skill's name and a description in front matter: the description is what the model sees up
+ * front, so it names the bridge and says when to read the rest.
+ */
+export function bridgeInstructionsFile(path: string, session: string): string {
+  const text = bridgeInstructions(session);
+  if (!path.endsWith('SKILL.md')) return text;
+  return [
+    '---',
+    'name: corral-host-bridge',
+    'description: "Host bridge (corral): run shell commands on the host, in the workspace, through the corral MCP server (run_command); each new command needs the user\'s approval. Read this skill before using it."',
+    '---',
+    '',
+    text,
+    '',
+  ].join('\n');
+}
+
+/**
  * `argv` with the bridge section added through the agent's instructions args: appended to the text
  * an earlier step already passed that way (AGENTS.md), else inserted after the agent's command.
  */

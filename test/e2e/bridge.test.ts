@@ -130,12 +130,13 @@ for (const kind of TEST_ENGINES) {
           expect(served.map((s) => s.step)).toEqual(expect.arrayContaining([0, 1]));
           expect(served.find((s) => s.step === 1)?.body).toContain('exit');
           // The agent was told about the bridge: Claude in its system prompt (--append-system-prompt),
-          // Copilot CLI by a user-level instructions file, the others when their MCP client passes
-          // the server's instructions on to the model (measured: Codex, Gemini CLI and OpenCode do,
-          // Vibe does not).
+          // Copilot CLI by a user-level instructions file, Vibe by a user skill (its MCP client drops
+          // the server's instructions), the others when their MCP client passes the server's
+          // instructions on to the model (measured: Codex, Gemini CLI and OpenCode do).
           const told = served.some((s) => s.body?.includes('Host bridge (corral)'));
           console.log(`bridge: ${c.agent} on ${kind}: bridge instructions reached the model: ${told}`);
-          if (['claude', 'codex', 'gemini', 'opencode', 'copilot'].includes(c.agent)) expect(told).toBe(true);
+          if (['claude', 'codex', 'gemini', 'opencode', 'copilot', 'devstral'].includes(c.agent))
+            expect(told).toBe(true);
         } finally {
           await server.close();
           await corral(['clean'], { cwd: ws, env });

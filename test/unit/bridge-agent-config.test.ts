@@ -173,7 +173,7 @@ describe('wiring each agent', () => {
 });
 
 describe('runs without the bridge', () => {
-  it("remove a file the agent would find by itself (Gemini's extension, Copilot's instructions), nothing else", () => {
+  it("remove a file the agent would find by itself (Gemini's extension, Copilot's instructions, Vibe's skill), nothing else", () => {
     expect(staleMcpCleanup(agent('gemini'))).toEqual([
       `rm -f "$HOME"/'.gemini/extensions/corral/gemini-extension.json'`,
       `rmdir "$HOME"/'.gemini/extensions/corral' 2>/dev/null || true`,
@@ -182,7 +182,12 @@ describe('runs without the bridge', () => {
     expect(staleMcpCleanup(agent('copilot'))).toEqual([
       `rm -f "$HOME"/'.copilot/instructions/corral-bridge.instructions.md'`,
     ]);
-    for (const name of ['claude', 'codex', 'opencode', 'devstral', 'pi'])
+    // So does Vibe's skill, folder and all.
+    expect(staleMcpCleanup(agent('devstral'))).toEqual([
+      `rm -f "$HOME"/'.vibe/skills/corral-host-bridge/SKILL.md'`,
+      `rmdir "$HOME"/'.vibe/skills/corral-host-bridge' 2>/dev/null || true`,
+    ]);
+    for (const name of ['claude', 'codex', 'opencode', 'pi'])
       expect(staleMcpCleanup(agent(name)), name).toEqual([]);
   });
 });

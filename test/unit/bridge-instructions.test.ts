@@ -26,4 +26,20 @@ describe('bridge instructions', () => {
     const codex = resolveAgent('codex');
     expect(withBridgeInstructions(codex, ['codex'], text)).toEqual(['codex']);
   });
+
+  it('become a skill with front matter for Vibe, and plain text elsewhere', async () => {
+    const { parse } = await import('yaml');
+    const { bridgeInstructions, bridgeInstructionsFile } = await import('../../src/bridge/instructions.js');
+    expect(bridgeInstructionsFile('.copilot/instructions/x.instructions.md', 's1')).toBe(
+      bridgeInstructions('s1'),
+    );
+    const skill = bridgeInstructionsFile('.vibe/skills/corral-host-bridge/SKILL.md', 's1');
+    const m = /^---\n([\s\S]*?)\n---\n\n([\s\S]*)$/.exec(skill);
+    expect(m).not.toBeNull();
+    const front = parse(m![1]!) as { name: string; description: string };
+    expect(front.name).toBe('corral-host-bridge');
+    expect(front.description).toContain('Host bridge (corral)');
+    expect(front.description).toContain("user's approval");
+    expect(m![2]).toContain(bridgeInstructions('s1'));
+  });
 });

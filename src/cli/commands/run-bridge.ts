@@ -10,7 +10,11 @@ import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentSpec } from '../../agents/types.js';
 import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
-import { bridgeInstructions, withBridgeInstructions } from '../../bridge/instructions.js';
+import {
+  bridgeInstructions,
+  bridgeInstructionsFile,
+  withBridgeInstructions,
+} from '../../bridge/instructions.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { SANDBOX_HOME } from '../../images/recipes.js';
 import type { AttachControl, Stdio } from '../../sandbox/attach.js';
@@ -73,7 +77,9 @@ export async function startRunBridge(
   spec.bridge = { socketName, port: BRIDGE_PORT };
   spec.files = {
     ...wiring.files,
-    ...(agent.mcp.instructionsFile ? { [agent.mcp.instructionsFile]: bridgeInstructions(spec.session) } : {}),
+    ...(agent.mcp.instructionsFile
+      ? { [agent.mcp.instructionsFile]: bridgeInstructionsFile(agent.mcp.instructionsFile, spec.session) }
+      : {}),
   };
   spec.env = { ...spec.env, ...wiring.env };
   spec.argv = withBridgeInstructions(
