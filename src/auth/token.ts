@@ -7,9 +7,10 @@
  * Precedence (README "Credentials"): a key the user names (`-e`, env files, config env) wins over
  * the stored token, which wins over the login in the profile's state (credentials file).
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
+import { writeFileAtomic } from '../config/json-store.js';
 import type { Keyring } from './keyring.js';
 import { authDir } from './paths.js';
 
@@ -25,12 +26,6 @@ export interface StoredToken {
 
 const account = (agent: string, profile: string) => `${agent}/${profile}`;
 
-async function writePrivate(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
-}
-
 /** Store a token; returns where it went. A keyring that fails falls back to the file. */
 export async function storeToken(
   agent: string,
@@ -43,14 +38,14 @@ export async function storeToken(
   if (keyring) {
     try {
       await keyring.store(account(agent, profile), value);
-      await writePrivate(join(dir, KEYRING_MARK), `${JSON.stringify({ keyring: keyring.name })}\n`);
+      await writeFileAtomic(join(dir, KEYRING_MARK), `${JSON.stringify({ keyring: keyring.name })}\n`);
       await rm(join(dir, TOKEN_FILE), { force: true });
       return 'keyring';
     } catch {
       // No usable keyring after all (locked, not installed): the file is the documented fallback.
     }
   }
-  await writePrivate(join(dir, TOKEN_FILE), `${value}\n`);
+  await writeFileAtomic(join(dir, TOKEN_FILE), `${value}\n`);
   await rm(join(dir, KEYRING_MARK), { force: true });
   return 'file';
 }

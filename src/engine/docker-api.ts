@@ -15,7 +15,19 @@ import {
   toImageSummary,
   toSummary,
 } from './docker-body.js';
-import { connectNetwork, disconnectNetwork, inspectImage } from './docker-net.js';
+import {
+  connectNetwork,
+  createNetwork,
+  createVolume,
+  disconnectNetwork,
+  inspectImage,
+  listNetworks,
+  listVolumes,
+  networkExists,
+  removeNetwork,
+  removeVolume,
+  volumeExists,
+} from './docker-resources.js';
 import { exists, ignoreMissing, isMissing, splitTag } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
@@ -261,51 +273,19 @@ export class DockerApiEngine implements ContainerEngine {
     return getArchive(this.transport, id, path);
   }
 
-  async volumeExists(name: string): Promise<boolean> {
-    return exists(() => this.request('GET', `/volumes/${encodeURIComponent(name)}`));
-  }
-
-  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    await this.request('POST', '/volumes/create', { Name: name, Labels: labels });
-  }
-
-  async removeVolume(name: string): Promise<void> {
-    await ignoreMissing(() => this.request('DELETE', `/volumes/${encodeURIComponent(name)}`));
-  }
-
-  async listVolumes(labelFilter: string[]) {
-    const res = await (await this.docker()).listVolumes({ filters: { label: labelFilter } });
-    return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
-  }
-
-  async networkExists(name: string): Promise<boolean> {
-    return exists(() => this.request('GET', `/networks/${encodeURIComponent(name)}`));
-  }
-
-  async createNetwork(
-    name: string,
-    opts: { internal?: boolean; labels: Record<string, string> },
-  ): Promise<void> {
-    await (await this.docker()).createNetwork({
-      Name: name,
-      Internal: opts.internal ?? false,
-      Labels: opts.labels,
-    });
-  }
-
-  async removeNetwork(name: string): Promise<void> {
-    await ignoreMissing(() => this.request('DELETE', `/networks/${encodeURIComponent(name)}`));
-  }
-
-  async listNetworks(labelFilter: string[]) {
-    const nets = await (await this.docker()).listNetworks({ filters: { label: labelFilter } });
-    return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
-  }
-
-  // Image inspection and network attach/detach live in docker-net.ts.
+  // Image inspection, volumes and networks live in docker-resources.ts.
   private readonly bound = <T>(method: string, path: string, body?: unknown) =>
     this.request<T>(method, path, body);
   inspectImage = (ref: string) => inspectImage(this.bound, ref);
+  volumeExists = (name: string) => volumeExists(this.bound, name);
+  createVolume = (name: string, labels: Record<string, string>) => createVolume(this.bound, name, labels);
+  removeVolume = (name: string) => removeVolume(this.bound, name);
+  listVolumes = (labelFilter: string[]) => listVolumes(this.docker(), labelFilter);
+  networkExists = (name: string) => networkExists(this.bound, name);
+  createNetwork = (name: string, opts: { internal?: boolean; labels: Record<string, string> }) =>
+    createNetwork(this.docker(), name, opts);
+  removeNetwork = (name: string) => removeNetwork(this.bound, name);
+  listNetworks = (labelFilter: string[]) => listNetworks(this.docker(), labelFilter);
   connectNetwork = (network: string, container: string, aliases?: string[]) =>
     connectNetwork(this.bound, network, container, aliases);
   disconnectNetwork = (network: string, container: string) =>

@@ -2,15 +2,13 @@
  * One gateway container per workspace, `corral-<ws>-gateway`, on the engine's ordinary network: the
  * only thing that can reach out for the workspace's sandboxes, which have no network of their own.
  * It is started on the first run that needs it and reused by later ones; a changed policy is a new
- * settings file, which the running gateway picks up. It exits by itself after a long idle spell.
+ * settings file, which the running gateway picks up. It exits by itself `egress.gateway_linger`
+ * seconds after its last sandbox. Its folders and settings file: folders.ts.
  */
-import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
-import { dataFile, writeJson } from '../config/json-store.js';
 import {
   type ContainerDetails,
   type ContainerEngine,
@@ -21,98 +19,25 @@ import {
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
-import * as lease from './lease.js';
-import { ensureHostsFile } from './service-files.js';
 import {
-  CA_PUBLIC_FILE,
-  FORWARDER_FILE,
-  type GatewaySettings,
-  GATEWAY_CONTAINER_PATHS as P,
-} from './settings.js';
+  authRoot,
+  caDir,
+  type GatewayDirs,
+  gatewayDirs,
+  mergeSettings,
+  prepareDirs,
+  readGatewaySettings,
+  writeGatewaySettings,
+} from './folders.js';
+import * as lease from './lease.js';
+import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
 import { GATEWAY_PROCESS_ENV } from './tuning.js';
 
-// From the package root, so tests running the TypeScript sources find the built file too.
-export const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 /** Container states (Docker, Podman) between create and start. */
 const STARTING = new Set(['created', 'configured', 'initialized']);
 export const LABEL_GATEWAY_IMAGE = 'io.corral.gateway-image';
-
-export interface GatewayDirs {
-  root: string;
-  conf: string;
-  /** Shared with the workspace's sandboxes (read-only there): the socket, forwarder, CA cert. */
-  sock: string;
-  log: string;
-}
-
-/** Per engine too: a workspace used with both engines has a gateway on each. */
-export function gatewayDirs(engine: EngineKind, workspaceId: string): GatewayDirs {
-  const root = dataFile(join('gateways', `${engine}-${workspaceId}`));
-  return { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
-}
-
 export const gatewayName = (workspaceId: string): string => `corral-${workspaceId}-gateway`;
-export const caDir = (): string => dataFile('ca');
-/** The login store (src/auth/store.ts), shared by every workspace's gateway. */
-export const authRoot = (): string => dataFile('auth');
-
-export async function readGatewaySettings(
-  engine: EngineKind,
-  workspaceId: string,
-): Promise<GatewaySettings | undefined> {
-  const path = join(gatewayDirs(engine, workspaceId).conf, P.settingsFile);
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(await readFile(path, 'utf8')) as GatewaySettings;
-}
-
-const unique = <T>(xs: T[]): T[] => [...new Map(xs.map((x) => [JSON.stringify(x), x])).values()];
-
-/**
- * A running gateway may serve another agent's sandbox in the workspace: keep what it allows and
- * the placeholders it knows, and add this run's.
- */
-export function mergeSettings(current: GatewaySettings, next: GatewaySettings): GatewaySettings {
-  const c = current.policy;
-  const n = next.policy;
-  return {
-    ...next,
-    policy: {
-      rules: unique([...c.rules, ...n.rules]),
-      intercept: unique([...c.intercept, ...n.intercept]),
-      allowHostPorts: unique([...c.allowHostPorts, ...n.allowHostPorts]),
-      hostAddresses: unique([...c.hostAddresses, ...n.hostAddresses]),
-    },
-    credentials: unique([...current.credentials, ...next.credentials]),
-    brokered: unique([...(current.brokered ?? []), ...(next.brokered ?? [])]),
-  };
-}
-
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode });
-  await rename(tmp, path);
-}
-
-/** Replace the settings file; a running gateway reloads its policy from it. */
-export async function writeGatewaySettings(dirs: GatewayDirs, settings: GatewaySettings): Promise<void> {
-  // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
-  await writeJson(join(dirs.conf, P.settingsFile), settings);
-}
-
-async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {
-  await mkdir(dirs.sock, { recursive: true, mode: 0o755 });
-  await mkdir(dirs.log, { recursive: true, mode: 0o700 });
-  // Sandboxes under other uids must reach the socket; nothing secret lives in this folder.
-  await chmod(dirs.sock, 0o755);
-  const forwarder = join(dirs.sock, FORWARDER_FILE);
-  const source = await readFile(FORWARDER_JS);
-  if (!existsSync(forwarder) || !source.equals(await readFile(forwarder))) {
-    await writeAtomic(forwarder, source.toString(), 0o644);
-  }
-  if (intercept) await copyFile(join(caDir(), 'ca.crt'), join(dirs.sock, CA_PUBLIC_FILE));
-  await ensureHostsFile(dirs.sock);
-}
 
 async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {
   const stream = await engine.logs(id, { tail: 20 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ContainerSpec, EngineKind } from '../engine/index.js';
 import { runCommand } from '../sandbox/dry-run.js';
 import { shellQuote } from '../sandbox/spec.js';
-import type { GatewayDirs } from './container.js';
+import type { GatewayDirs } from './folders.js';
 import { BASE_HOSTS, HOSTS_FILE } from './service-files.js';
 import {
   CA_PUBLIC_FILE,

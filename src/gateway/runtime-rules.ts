@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
-import { gatewayDirs, readGatewaySettings, writeGatewaySettings } from './container.js';
+import { gatewayDirs, readGatewaySettings, writeGatewaySettings } from './folders.js';
 import { parsePolicy, parseRule, type Rule } from './policy.js';
 
 export interface RuntimeRules {

@@ -7,7 +7,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJson } from '../config/json-store.js';
 import type { ContainerEngine } from '../engine/index.js';
-import { gatewayDirs } from '../gateway/container.js';
+import { gatewayDirs } from '../gateway/folders.js';
 import {
   type GatewayServiceRoute,
   HOSTS_FILE,

@@ -8,12 +8,12 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gatewayDirs } from '../../src/gateway/container.js';
 import {
   type GatewayDryRun,
   gatewayDryRunCleanup,
   gatewayDryRunCommands,
 } from '../../src/gateway/dry-run.js';
+import { gatewayDirs } from '../../src/gateway/folders.js';
 import { buildPolicy } from '../../src/gateway/policy.js';
 import type { GatewaySettings } from '../../src/gateway/settings.js';
 

@@ -97,7 +97,7 @@ describe('a sandbox behind the gateway', () => {
 
 describe('a running gateway serving a second agent', () => {
   it('keeps what it already allows and the placeholders it knows, and adds the new run’s', async () => {
-    const { mergeSettings } = await import('../../src/gateway/container.js');
+    const { mergeSettings } = await import('../../src/gateway/folders.js');
     const { buildPolicy } = await import('../../src/gateway/policy.js');
     const base = {
       workspace: 'w',

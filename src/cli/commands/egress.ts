@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import type { AuditEntry } from '../../gateway/audit.js';
-import { gatewayDirs, readGatewaySettings } from '../../gateway/container.js';
+import { gatewayDirs, readGatewaySettings } from '../../gateway/folders.js';
 import { GATEWAY_CONTAINER_PATHS as P } from '../../gateway/settings.js';
 import { resolveWorkspace } from '../../sandbox/identity.js';
 import { Context } from '../context.js';

@@ -28,7 +28,7 @@ export async function sandboxNetwork(
     );
   }
   if (mode !== 'gateway') return { mode };
-  const { gatewayDirs } = await import('../../gateway/container.js');
+  const { gatewayDirs } = await import('../../gateway/folders.js');
   return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock, trustCa: true };
 }
 
@@ -95,9 +95,8 @@ export async function gatewayDryRun(
   spec: SandboxSpec,
 ): Promise<{ before: string[]; after: string[] }> {
   const { gatewayUser, planGatewaySettings } = await import('../../gateway/prepare.js');
-  const { caDir, FORWARDER_JS, gatewayContainerSpec, gatewayDirs } = await import(
-    '../../gateway/container.js'
-  );
+  const { gatewayContainerSpec } = await import('../../gateway/container.js');
+  const { caDir, FORWARDER_JS, gatewayDirs } = await import('../../gateway/folders.js');
   const { gatewayDryRunCleanup, gatewayDryRunCommands } = await import('../../gateway/dry-run.js');
   const { plannedGatewayImage } = await import('../../images/gateway.js');
   const { relayContainerSpec } = await import('../../sandbox/spec.js');

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
 import { untrustWorkspace } from '../../config/trust.js';
 import { CorralError } from '../../errors.js';
-import { gatewayDirs } from '../../gateway/container.js';
+import { gatewayDirs } from '../../gateway/folders.js';
 import { LABELS, resolveWorkspace } from '../../sandbox/identity.js';
 import { maskVolumeName, readMasks, updateMasks, validateMaskDir } from '../../sandbox/masks.js';
 import { Context } from '../context.js';

@@ -1,11 +1,50 @@
 /**
- * Image inspection and network attach/detach over the Docker Engine API (Podman's compat API
- * answers the same paths). Kept apart from docker-api.ts so that file stays about containers.
+ * Images (inspection), volumes and networks over the Docker Engine API (Podman's compat API answers
+ * the same paths). Kept apart from docker-api.ts so that file stays about containers.
  */
-import { statusOf } from './errors.js';
+import type Docker from 'dockerode';
+import { exists, ignoreMissing, statusOf } from './errors.js';
 import type { ImageDetails } from './types.js';
 
 type Request = <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
+
+export function volumeExists(request: Request, name: string): Promise<boolean> {
+  return exists(() => request('GET', `/volumes/${encodeURIComponent(name)}`));
+}
+
+export async function createVolume(request: Request, name: string, labels: Record<string, string>) {
+  await request('POST', '/volumes/create', { Name: name, Labels: labels });
+}
+
+export async function removeVolume(request: Request, name: string): Promise<void> {
+  await ignoreMissing(() => request('DELETE', `/volumes/${encodeURIComponent(name)}`));
+}
+
+export async function listVolumes(docker: Promise<Docker>, labelFilter: string[]) {
+  const res = await (await docker).listVolumes({ filters: { label: labelFilter } });
+  return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+}
+
+export function networkExists(request: Request, name: string): Promise<boolean> {
+  return exists(() => request('GET', `/networks/${encodeURIComponent(name)}`));
+}
+
+export async function createNetwork(
+  docker: Promise<Docker>,
+  name: string,
+  opts: { internal?: boolean; labels: Record<string, string> },
+): Promise<void> {
+  await (await docker).createNetwork({ Name: name, Internal: opts.internal ?? false, Labels: opts.labels });
+}
+
+export async function removeNetwork(request: Request, name: string): Promise<void> {
+  await ignoreMissing(() => request('DELETE', `/networks/${encodeURIComponent(name)}`));
+}
+
+export async function listNetworks(docker: Promise<Docker>, labelFilter: string[]) {
+  const nets = await (await docker).listNetworks({ filters: { label: labelFilter } });
+  return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+}
 
 interface ImageInspect {
   Config?: { ExposedPorts?: Record<string, unknown> | null; Volumes?: Record<string, unknown> | null };

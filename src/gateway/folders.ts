@@ -1,0 +1,89 @@
+/**
+ * Where a workspace's gateway keeps its files on the host (settings, the socket folder the
+ * sandboxes share, the audit log) and how its settings file is read, merged and written.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dataFile, writeFileAtomic, writeJson } from '../config/json-store.js';
+import type { EngineKind } from '../engine/index.js';
+import { ensureHostsFile } from './service-files.js';
+import {
+  CA_PUBLIC_FILE,
+  FORWARDER_FILE,
+  type GatewaySettings,
+  GATEWAY_CONTAINER_PATHS as P,
+} from './settings.js';
+
+// From the package root, so tests running the TypeScript sources find the built file too.
+export const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
+
+export interface GatewayDirs {
+  root: string;
+  conf: string;
+  /** Shared with the workspace's sandboxes (read-only there): the socket, forwarder, CA cert. */
+  sock: string;
+  log: string;
+}
+
+/** Per engine too: a workspace used with both engines has a gateway on each. */
+export function gatewayDirs(engine: EngineKind, workspaceId: string): GatewayDirs {
+  const root = dataFile(join('gateways', `${engine}-${workspaceId}`));
+  return { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
+}
+
+export const caDir = (): string => dataFile('ca');
+/** The login store (src/auth/store.ts), shared by every workspace's gateway. */
+export const authRoot = (): string => dataFile('auth');
+
+export async function readGatewaySettings(
+  engine: EngineKind,
+  workspaceId: string,
+): Promise<GatewaySettings | undefined> {
+  const path = join(gatewayDirs(engine, workspaceId).conf, P.settingsFile);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(await readFile(path, 'utf8')) as GatewaySettings;
+}
+
+const unique = <T>(xs: T[]): T[] => [...new Map(xs.map((x) => [JSON.stringify(x), x])).values()];
+
+/**
+ * A running gateway may serve another agent's sandbox in the workspace: keep what it allows and
+ * the placeholders it knows, and add this run's.
+ */
+export function mergeSettings(current: GatewaySettings, next: GatewaySettings): GatewaySettings {
+  const c = current.policy;
+  const n = next.policy;
+  return {
+    ...next,
+    policy: {
+      rules: unique([...c.rules, ...n.rules]),
+      intercept: unique([...c.intercept, ...n.intercept]),
+      allowHostPorts: unique([...c.allowHostPorts, ...n.allowHostPorts]),
+      hostAddresses: unique([...c.hostAddresses, ...n.hostAddresses]),
+    },
+    credentials: unique([...current.credentials, ...next.credentials]),
+    brokered: unique([...(current.brokered ?? []), ...(next.brokered ?? [])]),
+  };
+}
+
+/** Replace the settings file; a running gateway reloads its policy from it. */
+export async function writeGatewaySettings(dirs: GatewayDirs, settings: GatewaySettings): Promise<void> {
+  // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
+  await writeJson(join(dirs.conf, P.settingsFile), settings);
+}
+
+export async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {
+  await mkdir(dirs.sock, { recursive: true, mode: 0o755 });
+  await mkdir(dirs.log, { recursive: true, mode: 0o700 });
+  // Sandboxes under other uids must reach the socket; nothing secret lives in this folder.
+  await chmod(dirs.sock, 0o755);
+  const forwarder = join(dirs.sock, FORWARDER_FILE);
+  const source = await readFile(FORWARDER_JS);
+  if (!existsSync(forwarder) || !source.equals(await readFile(forwarder))) {
+    await writeFileAtomic(forwarder, source, 0o644);
+  }
+  if (intercept) await copyFile(join(caDir(), 'ca.crt'), join(dirs.sock, CA_PUBLIC_FILE));
+  await ensureHostsFile(dirs.sock);
+}
