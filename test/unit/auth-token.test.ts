@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveAgent } from '../../src/agents/index.js';
 import { diagnose } from '../../src/auth/doctor.js';
 import { secretTool } from '../../src/auth/keyring.js';
-import { LOGIN_STATE_SCRIPT, parseLoginState } from '../../src/auth/login-state.js';
+import { loginFileState } from '../../src/auth/login-state.js';
 import { authDir } from '../../src/auth/paths.js';
 import { probeRequest } from '../../src/auth/probe.js';
 import {
@@ -174,24 +172,21 @@ describe('the doctor', () => {
   });
 
   it('reads expiry facts from login files without printing tokens', async () => {
-    const home = await mkdtemp(join(tmpdir(), 'corral-home-'));
     const exp = Math.floor(Date.now() / 1000) + 600;
     const jwt = ['e30', Buffer.from(JSON.stringify({ exp })).toString('base64url'), 'sig'].join('.');
     const secret = fakeToken();
-    await writeFile(
-      join(home, 'claude.json'),
-      JSON.stringify({
-        claudeAiOauth: { accessToken: secret, refreshToken: secret, expiresAt: 1_700_000_000_000 },
-      }),
-    );
-    await writeFile(join(home, 'codex.json'), JSON.stringify({ tokens: { access_token: jwt } }));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['-e', LOGIN_STATE_SCRIPT, 'claude.json', 'codex.json', 'absent.json'],
-      { env: { HOME: home } },
-    );
-    expect(stdout).not.toContain(secret);
-    expect(parseLoginState(stdout)).toEqual([
+    const facts = [
+      loginFileState(
+        'claude.json',
+        JSON.stringify({
+          claudeAiOauth: { accessToken: secret, refreshToken: secret, expiresAt: 1_700_000_000_000 },
+        }),
+      ),
+      loginFileState('codex.json', JSON.stringify({ tokens: { access_token: jwt } })),
+      loginFileState('absent.json', undefined),
+    ];
+    expect(JSON.stringify(facts)).not.toContain(secret);
+    expect(facts).toEqual([
       { file: 'claude.json', present: true, refreshable: true, expiresAt: 1_700_000_000_000 },
       { file: 'codex.json', present: true, refreshable: false, expiresAt: exp * 1000 },
       { file: 'absent.json', present: false, refreshable: false },

@@ -19,14 +19,13 @@ import type { RunOptions } from './run-options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** A run of `command` in a throwaway workspace on the agent's profile, with no network unless asked. */
+/** A run of `command` in a throwaway workspace on the agent's profile (behind the gateway). */
 async function inSandbox(
   ctx: Context,
   agent: AgentSpec,
   profile: string,
   command: string[],
   io: Context['io'],
-  network: RunOptions['network'],
 ): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'corral-auth-'));
   try {
@@ -41,7 +40,6 @@ async function inSandbox(
       record: false,
       credentialCheck: false,
       hostSettings: false,
-      ...(network ? { network } : {}),
     };
     return await launch(new Context(ctx.globals, ctx.env, io), agent, 'shell', command, opts);
   } finally {
@@ -118,14 +116,7 @@ async function obtainToken(
   }
   ctx.note(`corral: running \`${agent.setupToken.command.join(' ')}\` in a sandbox on profile ${profile}…`);
   const tee = new Tee();
-  const code = await inSandbox(
-    ctx,
-    agent,
-    profile,
-    agent.setupToken.command,
-    { ...ctx.io, stdout: tee },
-    undefined,
-  );
+  const code = await inSandbox(ctx, agent, profile, agent.setupToken.command, { ...ctx.io, stdout: tee });
   const found = pickToken(Buffer.concat(tee.seen).toString('utf8'), agent.setupToken.pattern);
   if (!found) {
     throw new CorralError(
@@ -235,35 +226,16 @@ async function brokeredLogin(agent: AgentSpec, profile: string) {
 async function loginState(ctx: Context, agent: AgentSpec, profile: string) {
   if (!agent.loginFiles.length) return [];
   const engine = await ctx.engine();
-  if (!(await engine.volumeExists(homeVolumeName(agent.name, profile)))) return [];
-  const { LOGIN_STATE_SCRIPT, parseLoginState } = await import('../../auth/login-state.js');
-  const out = new Collect();
-  const err = new Collect();
-  const code = await inSandbox(
-    ctx,
-    agent,
-    profile,
-    ['node', '-e', LOGIN_STATE_SCRIPT, ...agent.loginFiles],
-    { stdin: ctx.io.stdin, stdout: out, stderr: err },
-    'none',
-  );
-  if (code !== 0) {
-    throw new CorralError(
-      'AUTH_FAILED',
-      `Could not read ${agent.displayName}'s login files in profile ${profile} (exit ${code}).`,
-      err.text().trim().split('\n').slice(-3).join(' '),
-    );
-  }
-  return parseLoginState(out.text());
-}
-
-class Collect extends Writable {
-  private parts: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
-    this.parts.push(Buffer.from(chunk));
-    cb();
-  }
-  text() {
-    return Buffer.concat(this.parts).toString('utf8');
-  }
+  const volume = homeVolumeName(agent.name, profile);
+  if (!(await engine.volumeExists(volume))) return [];
+  const [{ helperEngine }, { readVolumeFile }, { loginFileState }] = await Promise.all([
+    import('./auth.js'),
+    import('../../auth/volume.js'),
+    import('../../auth/login-state.js'),
+  ]);
+  const { image } = await helperEngine(ctx);
+  const out = [];
+  for (const file of agent.loginFiles)
+    out.push(loginFileState(file, await readVolumeFile(engine, image, volume, file)));
+  return out;
 }

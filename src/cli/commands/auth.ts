@@ -16,7 +16,8 @@ interface ProfileOption {
 }
 
 /** The gateway image runs the helper containers that touch a volume (small, and always buildable). */
-async function helperEngine(ctx: Context) {
+/** The engine, and a small image for helper containers that read or change a state volume. */
+export async function helperEngine(ctx: Context) {
   const engine = await ctx.engine();
   const { ensureGatewayImage } = await import('../../images/gateway.js');
   const { buildSettings } = await import('../../sandbox/image.js');
