@@ -4,31 +4,15 @@
  * env key names; env values are passed to the container and never shown or logged.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { isCorralError } from '../errors.js';
 import type { ServiceController, ServiceInfo } from '../services/types.js';
 import { decide, SERVICE_PREFIX } from './approvals.js';
-import type { ToolContext } from './tools.js';
+import { guarded, result, type ToolContext } from './tools.js';
 
 export type ServiceToolContext = Pick<
   ToolContext,
   'workspace' | 'session' | 'approve' | 'allowlistPath' | 'approvalTimeoutMs'
 > & { services: ServiceController };
-
-const result = (value: unknown, isError = false): CallToolResult => ({
-  content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
-  ...(isError ? { isError: true } : {}),
-});
-
-async function guarded(fn: () => Promise<CallToolResult>): Promise<CallToolResult> {
-  try {
-    return await fn();
-  } catch (e) {
-    const message = isCorralError(e) ? `${e.message}${e.hint ? ` ${e.hint}` : ''}` : 'internal error';
-    return result({ status: 'error', message }, true);
-  }
-}
 
 const view = (s: ServiceInfo) => ({
   name: s.name,

@@ -34,7 +34,7 @@ export interface ToolContext {
 /** Inline output is capped; the files hold everything. */
 const INLINE_BYTES = 16 * 1024;
 
-const result = (value: unknown, isError = false): CallToolResult => ({
+export const result = (value: unknown, isError = false): CallToolResult => ({
   content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
   ...(isError ? { isError: true } : {}),
 });
@@ -45,7 +45,7 @@ function capped(text: string): { text: string; truncated: boolean } {
 }
 
 /** User-facing errors become tool errors; anything else is a bug and stays vague to the agent. */
-async function guarded(fn: () => Promise<CallToolResult>): Promise<CallToolResult> {
+export async function guarded(fn: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
     return await fn();
   } catch (e) {
