@@ -9,7 +9,7 @@ import type { ServiceController } from './types.js';
 export { startService, stopService } from './lifecycle.js';
 export { ensureServicesNetwork } from './network.js';
 export { findService, listServices, sanitizeLog, tailLogs } from './query.js';
-export { reapOrphans, stopSessionServices } from './sessions.js';
+export { reapAndList, reapOrphans, stopSessionServices } from './sessions.js';
 export type { ServiceController, ServiceInfo, ServiceRequest } from './types.js';
 
 export const MAX_LOG_LINES = 1000;

@@ -46,19 +46,29 @@ export async function stopSessionServices(
   ws: Workspace,
   session: string,
 ): Promise<string[]> {
+  // Most runs have no services: one listing, and nothing else to ask the engine.
+  const services = await listServices(engine, ws);
+  if (!services.length) return [];
   const others = await liveSessions(engine, ws);
   others.delete(session);
-  const doomed = (await listServices(engine, ws)).filter((s) =>
-    s.origin === 'config' ? others.size === 0 : s.session === session,
-  );
+  const doomed = services.filter((s) => (s.origin === 'config' ? others.size === 0 : s.session === session));
   return removeAll(engine, ws, doomed);
+}
+
+/** Remove the services no live session owns any more; returns those removed and those left. */
+export async function reapAndList(
+  engine: ContainerEngine,
+  ws: Workspace,
+): Promise<{ reaped: string[]; left: ServiceInfo[] }> {
+  const services = await listServices(engine, ws);
+  if (!services.length) return { reaped: [], left: [] };
+  const live = await liveSessions(engine, ws);
+  const orphan = (s: ServiceInfo) => (s.origin === 'config' ? live.size === 0 : !live.has(s.session));
+  const reaped = await removeAll(engine, ws, services.filter(orphan));
+  return { reaped, left: services.filter((s) => !orphan(s)) };
 }
 
 /** Services no live session owns any more. Returns the names removed. */
 export async function reapOrphans(engine: ContainerEngine, ws: Workspace): Promise<string[]> {
-  const live = await liveSessions(engine, ws);
-  const doomed = (await listServices(engine, ws)).filter((s) =>
-    s.origin === 'config' ? live.size === 0 : !live.has(s.session),
-  );
-  return removeAll(engine, ws, doomed);
+  return (await reapAndList(engine, ws)).reaped;
 }

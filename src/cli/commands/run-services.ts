@@ -19,9 +19,8 @@ export async function startRunServices(
 ): Promise<ServiceController | undefined> {
   if (spec.network.mode !== 'gateway') return undefined;
   const svc = await import('../../services/index.js');
-  const reaped = await svc.reapOrphans(engine, workspace);
+  const { reaped, left: running } = await svc.reapAndList(engine, workspace);
   if (reaped.length) note(`corral: removed services left by an earlier run: ${reaped.join(', ')}`);
-  const running = await svc.listServices(engine, workspace);
   // A gateway started anew (after idling out) must join the services network again.
   if (running.length) await svc.ensureServicesNetwork(engine, workspace);
   for (const [name, def] of Object.entries(config.services)) {
