@@ -9,7 +9,7 @@
  * too, so a key pressed in the terminal and `corral approvals allow` in another one cannot both win.
  */
 import { randomBytes } from 'node:crypto';
-import { watch } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { chmod, link, mkdir, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataFile, writeJson } from '../config/json-store.js';
@@ -107,21 +107,30 @@ export class ApprovalQueue {
     const found = session ? { session } : await this.find(id);
     if (!found || !SESSION.test(found.session) || found.session.includes('..')) return false;
     const dir = this.dir(found.session);
+    const request = join(dir, `${id}.json`);
+    // A request already settled has nothing left to answer.
+    if (!existsSync(request)) return false;
+    const ok = await this.link(dir, id, answer);
+    // Settling removes the request, then its answer (and the folder): an answer that landed in
+    // between came too late and counts for nothing; what it left behind goes.
+    if (existsSync(request)) return ok;
+    if (ok) await unlink(join(dir, `${id}.answer`)).catch(() => {});
+    await rmdir(dir).catch(() => {});
+    return false;
+  }
+
+  /** Take the answer slot: link() refuses an existing name, exclusive and atomic, unlike rename. */
+  private async link(dir: string, id: string, answer: ApprovalAnswer): Promise<boolean> {
     const tmp = join(dir, `${id}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
     try {
       await writeFile(tmp, `${answer}\n`, { mode: 0o600, flag: 'wx' });
-    } catch {
-      return false;
-    }
-    try {
-      // link() refuses an existing name: exclusive and atomic, unlike rename.
       await link(tmp, join(dir, `${id}.answer`));
+      return true;
     } catch {
       return false;
     } finally {
       await unlink(tmp).catch(() => {});
     }
-    return true;
   }
 
   /** Where a pending request lives, or undefined. */
