@@ -28,7 +28,8 @@ import { corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
 import { buildEchoImage } from '../helpers/services.js';
 
-const APPROVAL_TIMEOUT_S = 6;
+// Long enough for two `corral` processes on a loaded 2-CPU CI machine to list and answer (6 s was not).
+const APPROVAL_TIMEOUT_S = 20;
 
 async function eventually<T>(get: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
