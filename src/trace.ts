@@ -10,3 +10,10 @@ export function trace(phase: string): void {
   );
   last = now;
 }
+
+/** With CORRAL_TRACE, one line per engine API call: what it asked and how long the engine took. */
+export function traceApi(method: string, path: string, status: number, startedAt: number): void {
+  if (!on) return;
+  const ms = performance.now() - startedAt;
+  process.stderr.write(`[api]   ${method} ${path.split('?')[0]} ${status} ${ms.toFixed(0)}ms\n`);
+}

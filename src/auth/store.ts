@@ -72,7 +72,7 @@ export async function writeLogin(dir: string, login: OAuthLogin): Promise<void> 
 export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   await ensureAuthDir(dir);
   // Loaded here, not at the top: a run that only reads the store should not pay ~25 ms for it.
-  const { lock } = await import('proper-lockfile');
+  const { lock } = (await import('proper-lockfile')).default;
   let release: () => Promise<void>;
   try {
     release = await lock(dir, {

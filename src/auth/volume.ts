@@ -71,8 +71,7 @@ export async function readVolumeFile(
 ): Promise<string | undefined> {
   const id = await engine.createContainer(helperSpec(engine, image, volume, ['true'], {}));
   try {
-    const tar = await engine.getArchive(id, posix.join(SANDBOX_HOME, rel));
-    return tar ? (await fileFromTar(tar))?.toString() : undefined;
+    return await readHomeFile(engine, id, rel);
   } finally {
     await engine.remove(id, { force: true }).catch(() => {});
   }
@@ -128,4 +127,17 @@ export async function removeVolumeFiles(
   if (!rels.length) return;
   const paths = rels.map((r) => `${SANDBOX_HOME}/${shellQuote(r)}`).join(' ');
   await runHelper(engine, helperSpec(engine, image, volume, ['/bin/sh', '-c', `rm -f ${paths}`], {}));
+}
+
+/**
+ * The text of a file (relative to $HOME) in a created or stopped container that mounts a state
+ * volume at the sandbox home, e.g. a sandbox that just exited: no helper container needed.
+ */
+export async function readHomeFile(
+  engine: ContainerEngine,
+  id: string,
+  rel: string,
+): Promise<string | undefined> {
+  const tar = await engine.getArchive(id, posix.join(SANDBOX_HOME, rel));
+  return tar ? (await fileFromTar(tar))?.toString() : undefined;
 }

@@ -89,7 +89,7 @@ function commands(c: CommandSpec | undefined): string[] {
 
 export async function parseDevcontainer(path: string, workspace: string): Promise<Devcontainer> {
   const text = await readFile(path, 'utf8');
-  const { parse, printParseErrorCode } = await import('jsonc-parser');
+  const { parse, printParseErrorCode } = (await import('jsonc-parser')).default;
   const errors: import('jsonc-parser').ParseError[] = [];
   const raw = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   const where = relative(workspace, path);

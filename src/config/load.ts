@@ -12,6 +12,7 @@ import { corralPaths } from './paths.js';
 import { hasProjectFiles, isEmptyContainerfile, readProjectFiles, trustText } from './project.js';
 import type { Config, ConfigInput } from './schema.js';
 import { isTrusted, restrictUntrusted } from './trust.js';
+import { recalled, remember, verdictKey } from './verdicts.js';
 
 export { corralPaths };
 
@@ -89,7 +90,7 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
     throw new CorralError('CONFIG_UNREADABLE', `Cannot read ${path}: ${(e as Error).message}`);
   }
   // Loaded only when there is a file to parse: every command starts faster without it.
-  const { parseDocument } = await import('yaml');
+  const { parseDocument } = (await import('yaml')).default;
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length) {
     throw new CorralError(
@@ -151,15 +152,12 @@ export interface LoadedConfig {
 
 async function projectLayer(
   workspace: string,
-): Promise<{ info: ProjectInfo; data: Record<string, unknown> } | undefined> {
+): Promise<{ info: ProjectInfo; data: Record<string, unknown>; raw: Record<string, unknown> } | undefined> {
   const files = await readProjectFiles(workspace);
   if (!hasProjectFiles(files)) return undefined;
   const path = files.config?.path ?? workspace;
-  let data: Record<string, unknown> = {};
-  if (files.config) {
-    data = await readConfigFile(files.config.path);
-    await checkLayer(files.config.path, data);
-  }
+  // Validated whole (in loadConfig) even where untrusted keys are then dropped.
+  const data = files.config ? await readConfigFile(files.config.path) : {};
   if (await isTrusted(workspace, trustText(workspace, files))) {
     const info: ProjectInfo = {
       path,
@@ -168,14 +166,14 @@ async function projectLayer(
       ...(files.containerfile ? { containerfile: files.containerfile.path } : {}),
       ...(files.devcontainer ? { devcontainer: files.devcontainer } : {}),
     };
-    return { info, data };
+    return { info, data, raw: data };
   }
   const { safe, skipped } = restrictUntrusted(data);
   if (files.containerfile && !isEmptyContainerfile(files.containerfile.text))
     skipped.push(`${relative(workspace, files.containerfile.path)} (custom image)`);
   if (files.devcontainer)
     skipped.push(`${relative(workspace, files.devcontainer.path)} (image, env, ports, postCreateCommand)`);
-  return { info: { path, trusted: false, skipped }, data: safe };
+  return { info: { path, trusted: false, skipped }, data: safe, raw: data };
 }
 
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
@@ -192,13 +190,19 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     { name: 'command-line flags', data: overrides },
   ].filter((l) => Object.keys(l.data).length);
   const base = { path, layers, ...(project ? { project: project.info } : {}) };
-  if (!layers.length) return { config: structuredClone(DEFAULT_CONFIG) as Config, ...base };
+  if (!layers.length && !Object.keys(project?.raw ?? {}).length)
+    return { config: structuredClone(DEFAULT_CONFIG) as Config, ...base };
+  const key = verdictKey([...layers.map((l) => l.data), project?.raw ?? {}]);
+  const known = await recalled(key);
+  if (known) return { config: known, ...base };
   await checkLayer(path, file);
+  if (project?.raw && Object.keys(project.raw).length) await checkLayer(project.info.path, project.raw);
   await checkLayer('environment (CORRAL_*)', fromEnv);
   const merged = mergeLayers(...layers.map((l) => l.data));
   const { ConfigSchema } = await import('./schema.js');
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) throw configError('command-line flags', ConfigSchema, result.error);
+  await remember(key, result.data);
   return { config: result.data, ...base };
 }
 

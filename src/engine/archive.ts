@@ -4,15 +4,14 @@
  * reads logins from a profile's state volume this way without starting anything.
  */
 import http from 'node:http';
-import { extract } from 'tar-stream';
-import type { Transport } from './hijack.js';
+import { apiOptions, type Transport } from './hijack.js';
 import { EngineHttpError, query } from './http.js';
 
 /** The raw tar of `path` in the container, or undefined when it does not exist. */
 export function getArchive(transport: Transport, id: string, path: string): Promise<Buffer | undefined> {
   const url = `/containers/${encodeURIComponent(id)}/archive${query({ path })}`;
   return new Promise((resolve, reject) => {
-    const req = http.request({ ...transport, method: 'GET', path: url }, (res) => {
+    const req = http.request({ ...apiOptions(transport), method: 'GET', path: url }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -30,7 +29,8 @@ export function getArchive(transport: Transport, id: string, path: string): Prom
 
 /** The first regular file in a tar, as the archive endpoint returns one file. */
 export async function fileFromTar(tar: Buffer): Promise<Buffer | undefined> {
-  const ex = extract();
+  // Loaded here, not with the engine: only reading a login needs it.
+  const ex = (await import('tar-stream')).default.extract();
   let found: Buffer | undefined;
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (header, stream, next) => {

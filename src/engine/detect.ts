@@ -2,12 +2,12 @@
  * Finding an engine is a list of small strategies tried in order; the first that answers wins.
  * Strategies take env and a probe function as parameters so unit tests can swap them.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import http from 'node:http';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { CorralError } from '../errors.js';
-import type { Transport } from './hijack.js';
+import { apiOptions, type Transport } from './hijack.js';
 import type { EngineKind } from './types.js';
 
 export interface Candidate {
@@ -32,8 +32,23 @@ export function defaultDetectEnv(): DetectEnv {
   return {
     env: process.env,
     uid: process.getuid?.() ?? 0,
-    which: (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0,
+    which: (cmd) => onPath(cmd, process.env.PATH),
   };
+}
+
+/** Is `cmd` an executable file in a folder of `path`? (A shell's `command -v` costs a process.) */
+export function onPath(cmd: string, path = ''): boolean {
+  return path
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => {
+      try {
+        accessSync(join(dir, cmd), constants.X_OK);
+        return statSync(join(dir, cmd)).isFile();
+      } catch {
+        return false;
+      }
+    });
 }
 
 export function transportFromUrl(url: string): Transport {
@@ -120,7 +135,7 @@ export function candidates(d: DetectEnv, requested?: string): Candidate[] {
  */
 export function probe(transport: Transport, timeoutMs = 3000): Promise<EngineKind | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ ...transport, path: '/_ping', timeout: timeoutMs }, (res) => {
+    const req = http.get({ ...apiOptions(transport), path: '/_ping', timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => {
         if (res.statusCode !== 200) return resolve(undefined);

@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Transport } from './hijack.js';
+import { traceApi } from '../trace.js';
+import { apiOptions, type Transport } from './hijack.js';
 
 /** Shaped like docker-modem's errors, so callers handle both the same way. */
 export class EngineHttpError extends Error {
@@ -25,6 +26,7 @@ export function apiRequest<T = unknown>(
   body?: unknown,
   upload?: Readable,
 ): Promise<T> {
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = {};
@@ -32,7 +34,7 @@ export function apiRequest<T = unknown>(
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(payload);
     } else if (upload) headers['Content-Type'] = 'application/x-tar';
-    const req = http.request({ ...transport, method, path, headers }, (res) => {
+    const req = http.request({ ...apiOptions(transport), method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -44,6 +46,7 @@ export function apiRequest<T = unknown>(
           json = text ? { message: text.trim() } : undefined;
         }
         const status = res.statusCode ?? 0;
+        traceApi(method, path, status, started);
         if (status >= 200 && status < 300) resolve(json as T);
         else reject(new EngineHttpError(status, json as { message?: string }, path));
       });

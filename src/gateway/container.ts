@@ -19,6 +19,7 @@ import {
 import { CorralError } from '../errors.js';
 import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
+import { trace } from '../trace.js';
 import {
   authRoot,
   caDir,
@@ -134,16 +135,20 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
       ws,
       opts.session ? { session: opts.session } : {},
     );
+    trace('gw: in use?');
     const serving = shared ? await readGatewaySettings(opts.engine, ws) : undefined;
     await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
+    trace('gw: settings written');
     await waitReady(engine, id, socket);
     return dirs;
   };
+  trace('gw: dirs');
   const current = await engine.inspect(name);
+  trace('gw: inspected');
   if (current && serves(current)) return handOver(current.id);
   // Starting (or replacing) it is done by one run at a time: runs starting together in a fresh
   // workspace would otherwise remove each other's new gateway, or overwrite each other's settings.
-  const { lock } = await import('proper-lockfile');
+  const { lock } = (await import('proper-lockfile')).default;
   const release = await lock(dirs.root, {
     realpath: false,
     lockfilePath: join(dirs.root, 'start.lock'),

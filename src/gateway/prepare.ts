@@ -14,6 +14,7 @@ import type { BuildSettings } from '../images/build.js';
 import { ensureGatewayImage } from '../images/gateway.js';
 import { detectHostCa } from '../images/host-ca.js';
 import type { Progress } from '../images/progress.js';
+import { trace } from '../trace.js';
 import { ensureGateway, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { caDir } from './folders.js';
@@ -88,7 +89,7 @@ async function ensureCa(): Promise<void> {
   if (existsSync(join(caDir(), 'ca.crt'))) return;
   const { loadOrCreateCa } = await import('./ca.js');
   // First runs started together would each write a key and a certificate: one makes it.
-  const { lock } = await import('proper-lockfile');
+  const { lock } = (await import('proper-lockfile')).default;
   await mkdir(caDir(), { recursive: true, mode: 0o700 });
   const release = await lock(caDir(), {
     realpath: false,
@@ -120,9 +121,11 @@ export async function planGatewaySettings(
   opts: GatewayRunInput,
 ): Promise<GatewaySettings> {
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
+  const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
+  const upstreamCa = await upstreamCas(opts.config);
   return {
     workspace: opts.workspaceId,
-    policy: policyFor(opts.agent, opts.config, opts.flags, runtime),
+    policy,
     hostAliases: [hostAlias(engine.kind)],
     hosts: opts.config.egress.hosts,
     intercept: true,
@@ -134,7 +137,7 @@ export async function planGatewaySettings(
       checkSeconds: opts.config.auth.refresh_check_seconds,
       aheadSeconds: opts.config.auth.refresh_ahead_seconds,
     },
-    upstreamCa: await upstreamCas(opts.config),
+    upstreamCa,
     logBodies: opts.flags.logBodies ?? opts.config.egress.log_bodies ?? false,
   };
 }
@@ -149,9 +152,12 @@ export async function prepareGateway(
   },
 ): Promise<{ socketDir: string; image: string; root: string }> {
   const settings = await planGatewaySettings(engine, opts);
+  trace('gw: settings');
   await takeLease(engine.kind, opts.workspaceId, opts.session);
   await ensureCa();
+  trace('gw: lease, ca');
   const image = await ensureGatewayImage(engine, opts.build, opts.progress);
+  trace('gw: image');
   const dirs = await ensureGateway(engine, {
     image,
     engine: engine.kind,

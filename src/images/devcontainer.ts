@@ -22,9 +22,9 @@ export async function contextEntries(context: string, dockerfile: string): Promi
   const patterns = await readFile(join(context, '.dockerignore'), 'utf8')
     .then((t) => t.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#')))
     .catch(() => [] as string[]);
-  const mod = await import('@balena/dockerignore');
   // CommonJS: module.exports is the factory, which the typings call `default.default`.
-  const dockerignore = mod.default as unknown as typeof mod.default.default;
+  const mod = (await import('@balena/dockerignore')).default;
+  const dockerignore = mod as unknown as typeof mod.default;
   const ig = dockerignore().add(patterns);
   // A directory can be skipped whole only when no "!" rule could bring a file inside it back.
   const prune = !patterns.some((p) => p.trim().startsWith('!'));
@@ -95,7 +95,7 @@ export async function ensureDevBase(
   const { tag, entries } = await devBuildTag(source);
   if (!opts.rebuild && (await engine.imageExists(tag))) return tag;
   opts.progress.step(`devcontainer: building ${relative(source.context, source.dockerfile)}`);
-  const { pack } = await import('tar-fs');
+  const { pack } = (await import('tar-fs')).default;
   await engine.buildImage({
     context: pack(source.context, { entries, sort: true } as never) as never,
     dockerfile: toPosix(relative(source.context, source.dockerfile)),

@@ -29,7 +29,7 @@ export const ScriptSchema = z.strictObject({
 export type Script = z.infer<typeof ScriptSchema>;
 
 export async function parseScript(text: string, source: string): Promise<Script> {
-  const { parse } = await import('yaml');
+  const { parse } = (await import('yaml')).default;
   let raw: unknown;
   try {
     raw = parse(text);

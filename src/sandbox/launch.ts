@@ -118,7 +118,12 @@ export async function runAttached(
   engine: ContainerEngine,
   spec: SandboxSpec,
   io: Stdio,
-  opts: { record?: { keep: number }; control?: (c: AttachControl) => void } = {},
+  opts: {
+    record?: { keep: number };
+    control?: (c: AttachControl) => void;
+    /** Called once the sandbox has exited, before it is removed (errors are the caller's). */
+    exited?: (container: string) => Promise<void>;
+  } = {},
 ): Promise<AttachedResult> {
   const startedAt = Date.now();
   const hadAcls = spec.user.reclaimTo ? await grantWorkspace(spec.workspace.path) : false;
@@ -163,6 +168,8 @@ export async function runAttached(
     await drained(stream, 2000);
     disconnect();
     stream.destroy();
+    await opts.exited?.(p.id);
+    trace('exited');
     failed = false;
     return signal ? { exitCode: signalExit(signal), signal } : { exitCode };
   } finally {

@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandboxModelUrl } from '../../src/cli/commands/run-support.js';
 import { buildProgram, expandShortcut } from '../../src/cli/main.js';
-import { candidates, noEngineError, transportFromUrl } from '../../src/engine/detect.js';
+import { candidates, noEngineError, onPath, transportFromUrl } from '../../src/engine/detect.js';
 import { CorralError } from '../../src/errors.js';
 
 describe('shortcuts', () => {
@@ -87,5 +90,18 @@ describe('engine detection order', () => {
   it('parses engine URLs', () => {
     expect(transportFromUrl('tcp://10.0.0.2:2375')).toEqual({ host: '10.0.0.2', port: 2375 });
     expect(transportFromUrl('/var/run/docker.sock')).toEqual({ socketPath: '/var/run/docker.sock' });
+  });
+
+  it('finds a program on PATH only as an executable file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corral-path-'));
+    writeFileSync(join(dir, 'runnable'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'plain'), 'x', { mode: 0o644 });
+    mkdirSync(join(dir, 'folder'));
+    const path = ['/nonexistent', dir].join(delimiter);
+    expect(onPath('runnable', path)).toBe(true);
+    expect(onPath('plain', path)).toBe(false);
+    expect(onPath('folder', path)).toBe(false);
+    expect(onPath('runnable', '')).toBe(false);
+    rmSync(dir, { recursive: true });
   });
 });

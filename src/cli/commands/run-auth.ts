@@ -13,8 +13,11 @@ import type { Context } from '../context.js';
 
 export interface RunLoginPlan {
   brokered: BrokeredLogin[];
-  /** After an attached run: adopt a login the agent made in the sandbox (`/login`). */
-  afterRun: () => Promise<void>;
+  /**
+   * After an attached run: adopt a login the agent made in the sandbox (`/login`), read from the
+   * exited sandbox (`container`, before it is removed) or else through a helper container.
+   */
+  afterRun: (container?: string) => Promise<void>;
 }
 
 const NONE: RunLoginPlan = { brokered: [], afterRun: async () => {} };
@@ -41,9 +44,11 @@ export async function planRunLogin(
   const volume = homeVolumeName(agent.name, profile);
   // A key or token from the environment is this run's credential: no OAuth login to look for.
   const keyed = spec.credentials.length > 0;
-  const look = async () => {
-    const { readVolumeFile } = await import('../../auth/volume.js');
-    return readVolumeFile(engine, spec.image, volume, oauth.file);
+  const look = async (container?: string) => {
+    const { readHomeFile, readVolumeFile } = await import('../../auth/volume.js');
+    return container
+      ? readHomeFile(engine, container, oauth.file)
+      : readVolumeFile(engine, spec.image, volume, oauth.file);
   };
   const adopted = (how: string) =>
     ctx.note(
@@ -60,9 +65,9 @@ export async function planRunLogin(
   }
   return {
     brokered: [],
-    afterRun: async () => {
+    afterRun: async (container) => {
       if (keyed || spec.detached) return;
-      if (await auth.adopt(agent, profile, await look().catch(() => undefined)))
+      if (await auth.adopt(agent, profile, await look(container).catch(() => undefined)))
         adopted('made in the sandbox');
     },
   };

@@ -12,6 +12,7 @@ import { consoleProgress } from '../../images/build.js';
 import type { Workspace } from '../../sandbox/identity.js';
 import { buildSettings } from '../../sandbox/image.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
+import { trace } from '../../trace.js';
 import type { RunOptions } from './run-options.js';
 
 /** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */
@@ -43,6 +44,7 @@ export async function startGateway(
   brokered: BrokeredLogin[] = [],
 ): Promise<void> {
   const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
+  trace('gw: loaded');
   const gateway = await prepareGateway(engine, {
     ...gatewayRunInput(agent, workspace, config, opts, spec),
     brokered,
@@ -142,4 +144,5 @@ export async function releaseRunGateway(
   if (spec.network.mode !== 'gateway') return;
   const { releaseGateway } = await import('../../gateway/container.js');
   await releaseGateway(engine, workspace.id, spec.session, undefined, { linger: true }).catch(() => {});
+  trace('gateway released');
 }

@@ -247,8 +247,8 @@ export async function launch(
       const result = await runAttached(engine, spec, ctx.io, {
         ...record,
         ...(bridge.control ? { control: bridge.control } : {}),
+        ...(login ? { exited: login.afterRun } : {}),
       });
-      await login?.afterRun();
       return result.exitCode;
     } finally {
       await bridge.stop();

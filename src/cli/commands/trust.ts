@@ -78,7 +78,7 @@ export function configCommand(): Command {
           ...(opts.origin ? { origin: from } : {}),
           project: loaded.project,
         });
-      const { stringify } = await import('yaml');
+      const { stringify } = (await import('yaml')).default;
       if (!opts.origin) ctx.print(stringify(loaded.config).trimEnd());
       else
         ctx.print(
