@@ -8,7 +8,7 @@
 //   levels below the package root, like dist/<dir>/, so `new URL('../../…', import.meta.url)`
 //   paths hold in both.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // The config schema's identity, for src/config/verdicts.ts: its source and the zod that runs it.
@@ -46,8 +46,16 @@ await build({
   target: 'node20',
   legalComments: 'none',
   banner,
-  // Native addons (dockerode's ssh2) and Ink's optional devtools stay in node_modules.
-  external: ['dockerode', 'ink', 'react', 'react-devtools-core'],
+  // Left in node_modules: native addons (dockerode's ssh2), Ink's optional devtools, and
+  // jsonc-parser, whose UMD build requires its own files through a parameter esbuild cannot see.
+  external: ['dockerode', 'ink', 'react', 'react-devtools-core', 'jsonc-parser'],
   define: { __CORRAL_SCHEMA_HASH__: JSON.stringify(schemaHash) },
   logLevel: 'warning',
 });
+
+// A UMD module bundled here would require its own files at run time, relative to dist/bundle/,
+// and fail only on the path that loads it: refuse to build instead (add it to `external`).
+for (const file of readdirSync('dist/bundle')) {
+  if (readFileSync(`dist/bundle/${file}`, 'utf8').includes('define.amd'))
+    throw new Error(`dist/bundle/${file} contains a UMD module; add its package to external in scripts/bundle.mjs`);
+}

@@ -2,15 +2,29 @@
  * Pending approvals as files, so a person can answer from any terminal (`corral approvals`) while
  * the bridge that asked — an attached run, or the detached bridge process — waits for the answer.
  *
- *   <root>/<session>/<id>.json     the request (0600, written atomically), removed once settled
- *   <root>/<session>/<id>.answer   the answer, created exclusively: the first answer wins
+ *   <root>/<session>/<id>/request.json   the request (0600, written atomically)
+ *   <root>/<session>/<id>/answer         the answer, created exclusively: the first answer wins
  *
  * The answer file is the one source of truth: an attached run's terminal prompt answers through it
  * too, so a key pressed in the terminal and `corral approvals allow` in another one cannot both win.
+ * Settling renames the request's folder away before removing it, so an answer either lands in the
+ * folder before that (and is what the waiter read, or loses to the no a timeout wrote first) or
+ * finds no folder at all: there is no moment where the answer slot is free again.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, watch } from 'node:fs';
-import { chmod, link, mkdir, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataFile, writeJson } from '../config/json-store.js';
 import { CorralError } from '../errors.js';
@@ -79,13 +93,18 @@ export class ApprovalQueue {
     return join(this.root, session);
   }
 
+  private requestDir(session: string, id: string): string {
+    return join(this.dir(session), id);
+  }
+
   /** Write a request; returns it (with its id) once it is on disk. */
   async add(req: AskRequest, timeoutMs: number, now = Date.now()): Promise<PendingApproval> {
-    const dir = this.dir(req.session);
+    const id = randomBytes(4).toString('hex');
+    const dir = this.requestDir(req.session, id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(this.root, 0o700).catch(() => {});
     const pending: PendingApproval = {
-      id: randomBytes(4).toString('hex'),
+      id,
       kind: req.kind,
       workspace: req.workspace,
       session: req.session,
@@ -94,7 +113,7 @@ export class ApprovalQueue {
       expires: now + timeoutMs,
       pid: process.pid,
     };
-    await writeJson(join(dir, `${pending.id}.json`), pending);
+    await writeJson(join(dir, 'request.json'), pending);
     return pending;
   }
 
@@ -106,25 +125,16 @@ export class ApprovalQueue {
     if (!validApprovalId(id) || !ANSWERS.includes(answer)) return false;
     const found = session ? { session } : await this.find(id);
     if (!found || !SESSION.test(found.session) || found.session.includes('..')) return false;
-    const dir = this.dir(found.session);
-    const request = join(dir, `${id}.json`);
-    // A request already settled has nothing left to answer.
-    if (!existsSync(request)) return false;
-    const ok = await this.link(dir, id, answer);
-    // Settling removes the request, then its answer (and the folder): an answer that landed in
-    // between came too late and counts for nothing; what it left behind goes.
-    if (existsSync(request)) return ok;
-    if (ok) await unlink(join(dir, `${id}.answer`)).catch(() => {});
-    await rmdir(dir).catch(() => {});
-    return false;
+    // A settled request's folder is gone, so linking into it fails: too late counts for nothing.
+    return this.link(this.requestDir(found.session, id), answer);
   }
 
   /** Take the answer slot: link() refuses an existing name, exclusive and atomic, unlike rename. */
-  private async link(dir: string, id: string, answer: ApprovalAnswer): Promise<boolean> {
-    const tmp = join(dir, `${id}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
+  private async link(dir: string, answer: ApprovalAnswer): Promise<boolean> {
+    const tmp = join(dir, `${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
     try {
       await writeFile(tmp, `${answer}\n`, { mode: 0o600, flag: 'wx' });
-      await link(tmp, join(dir, `${id}.answer`));
+      await link(tmp, join(dir, 'answer'));
       return true;
     } catch {
       return false;
@@ -148,10 +158,10 @@ export class ApprovalQueue {
       if (!SESSION.test(session)) continue;
       const dir = join(this.root, session);
       const names = await readdir(dir).catch(() => [] as string[]);
-      for (const name of names) {
-        const id = name.slice(0, -'.json'.length);
-        if (!name.endsWith('.json') || !validApprovalId(id) || names.includes(`${id}.answer`)) continue;
-        const p = await readPending(join(dir, name));
+      for (const id of names) {
+        if (!validApprovalId(id)) continue;
+        if (existsSync(join(dir, id, 'answer'))) continue;
+        const p = await readPending(join(dir, id, 'request.json'));
         if (!p || p.id !== id || p.session !== session) continue;
         // A bridge that died (killed, crashed) cannot settle its requests: forget them here.
         if (!alive(p.pid)) {
@@ -171,8 +181,8 @@ export class ApprovalQueue {
    * (timeout, client gone). Either way the request's files are removed.
    */
   async wait(p: PendingApproval, signal: AbortSignal, pollMs = 500): Promise<ApprovalAnswer> {
-    const dir = this.dir(p.session);
-    const answerFile = join(dir, `${p.id}.answer`);
+    const dir = this.requestDir(p.session, p.id);
+    const answerFile = join(dir, 'answer');
     const read = async () => {
       const text = await readFile(answerFile, 'utf8').catch(() => undefined);
       const a = text?.trim() as ApprovalAnswer | undefined;
@@ -197,7 +207,7 @@ export class ApprovalQueue {
         let watcher: ReturnType<typeof watch> | undefined;
         try {
           watcher = watch(dir, (_e, name) => {
-            if (name === `${p.id}.answer`) check();
+            if (name === 'answer') check();
           });
           watcher.on('error', () => {});
         } catch {}
@@ -211,12 +221,21 @@ export class ApprovalQueue {
     }
   }
 
-  /** Remove a request's files (and its session folder when empty). */
+  /**
+   * Remove a request: its folder is renamed away first (atomic), so an answer arriving now finds
+   * nothing to link into; then the folder, and the session's when empty, are removed.
+   */
   async settle(p: Pick<PendingApproval, 'id' | 'session'>): Promise<void> {
-    const dir = this.dir(p.session);
-    await unlink(join(dir, `${p.id}.json`)).catch(() => {});
-    await unlink(join(dir, `${p.id}.answer`)).catch(() => {});
-    await rmdir(dir).catch(() => {});
+    const dir = this.requestDir(p.session, p.id);
+    const gone = join(this.dir(p.session), `.settled-${p.id}-${randomBytes(3).toString('hex')}`);
+    if (
+      await rename(dir, gone).then(
+        () => true,
+        () => false,
+      )
+    )
+      await rm(gone, { recursive: true, force: true });
+    await rmdir(this.dir(p.session)).catch(() => {});
   }
 }
 

@@ -174,11 +174,13 @@ export async function decide(command: string, opts: DecideOptions): Promise<Verd
     ctl.signal.addEventListener('abort', () => resolve('deny'), { once: true }),
   );
   let answer: ApprovalAnswer;
+  let asking: Promise<ApprovalAnswer> = Promise.resolve('deny');
   try {
     const req: ApprovalRequest = opts.service
       ? { ...pick(opts), ...opts.service, command, kind: 'service', signal: ctl.signal }
       : { ...pick(opts), command, kind: 'command', signal: ctl.signal };
-    answer = await Promise.race([Promise.resolve().then(() => opts.approve(req)), gone]);
+    asking = Promise.resolve().then(() => opts.approve(req));
+    answer = await Promise.race([asking, gone]);
   } catch {
     answer = 'deny';
   } finally {
@@ -186,6 +188,9 @@ export async function decide(command: string, opts: DecideOptions): Promise<Verd
     opts.signal?.removeEventListener('abort', onCancel);
   }
   if (ctl.signal.aborted) {
+    // The approver saw the abort too; a moment for it to withdraw the question (the queue's
+    // request, a prompt on screen), so nobody is offered a question already answered no.
+    await Promise.race([asking.catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
     const why =
       (ctl.signal.reason as Error).message === 'timeout' ? 'no answer in time' : 'request cancelled';
     return { run: false, reason: `not approved (${why})`, asked: true };

@@ -7,12 +7,20 @@
 import { z } from 'zod';
 import { CorralError } from '../errors.js';
 import { normalizeHost } from './addresses.js';
-import { HostPatternSchema, hostMatches } from './policy.js';
+import { checkHost, hostMatches } from './policy.js';
 
 export const CredentialSchema = z
   .object({
     /** Exact host or `*.suffix`; `*` alone is refused (a key for every host is a key for attackers). */
-    host: HostPatternSchema.refine((h) => h !== '*', 'a credential needs a specific host'),
+    host: z
+      .string()
+      .transform((h, ctx) => {
+        const r = checkHost(h);
+        if (r.ok) return r.value;
+        for (const issue of r.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+        return z.NEVER;
+      })
+      .refine((h) => h !== '*', 'a credential needs a specific host'),
     header: z
       .string()
       .transform((h) => h.toLowerCase())

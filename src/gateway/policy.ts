@@ -3,75 +3,37 @@
  * the CLI and the 403 messages share. Deciding lives in decide.ts; this file only says what a
  * policy is and checks that one is well formed.
  */
-import { isIP } from 'node:net';
-import { z } from 'zod';
-import { describeIssues } from '../config/errors.js';
 import { CorralError } from '../errors.js';
-import { authority, normalizeHost } from './addresses.js';
+import { authority } from './addresses.js';
+import {
+  checkPolicy,
+  checkRule,
+  describe,
+  type EgressPolicy,
+  type Rule,
+  type RuleInput,
+  type RuleSource,
+} from './policy-check.js';
 
-export const RULE_SOURCES = ['agent', 'global', 'project', 'flag', 'preset'] as const;
-export type RuleSource = (typeof RULE_SOURCES)[number];
+export {
+  checkHost,
+  type EgressPolicy,
+  type EgressPolicyInput,
+  RULE_SOURCES,
+  type Rule,
+  type RuleInput,
+  type RuleSource,
+} from './policy-check.js';
 
 export const PRESETS = ['agent', 'dev', 'open', 'none'] as const;
 export type Preset = (typeof PRESETS)[number];
 
-const DNS_NAME =
-  /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/;
-
-/** `*` (anything), `*.suffix` (any subdomain, not the suffix itself), a DNS name, or an IP literal. */
-export const HostPatternSchema = z
-  .string()
-  // `*.` would otherwise lose its dot to normalisation and become `*`, which matches everything.
-  .refine((h) => h.trim() !== '*.', 'expected a host name, *.suffix, * or an IP address')
-  .transform(normalizeHost)
-  .refine(
-    (h) => h === '*' || isIP(h) !== 0 || DNS_NAME.test(h.startsWith('*.') ? h.slice(2) : h),
-    'expected a host name, *.suffix, * or an IP address',
-  );
-
-const PortSchema = z.number().int().min(1).max(65535);
-
-export const RuleSchema = z
-  .object({
-    action: z.enum(['allow', 'deny']),
-    host: HostPatternSchema,
-    port: PortSchema.optional(),
-    methods: z
-      .array(
-        z
-          .string()
-          .transform((m) => m.toUpperCase())
-          .pipe(z.string().regex(/^[A-Z]+$/, 'expected an HTTP method')),
-      )
-      .min(1)
-      .optional(),
-    pathPrefix: z.string().startsWith('/', 'a path prefix starts with /').optional(),
-    source: z.enum(RULE_SOURCES).default('global'),
-  })
-  .strict();
-export type Rule = z.output<typeof RuleSchema>;
-export type RuleInput = z.input<typeof RuleSchema>;
-
-export const EgressPolicySchema = z
-  .object({
-    rules: z.array(RuleSchema).default([]),
-    /** Hosts whose TLS the gateway terminates (needed for method/path rules and credential injection). */
-    intercept: z.array(HostPatternSchema).default([]),
-    /** Ports on the host that sandboxes may reach; `hostAddresses` says what "the host" is. */
-    allowHostPorts: z.array(PortSchema).default([]),
-    /** Names and addresses of the host as seen from the gateway, e.g. the bridge gateway IP. */
-    hostAddresses: z.array(z.string().transform(normalizeHost)).default([]),
-  })
-  .strict();
-export type EgressPolicy = z.output<typeof EgressPolicySchema>;
-export type EgressPolicyInput = z.input<typeof EgressPolicySchema>;
-
 export function parsePolicy(input: unknown, source = 'egress policy'): EgressPolicy {
-  const r = EgressPolicySchema.safeParse(input);
-  if (r.success) return r.data;
+  const r = checkPolicy(input);
+  if (r.ok) return r.value;
   throw new CorralError(
     'CONFIG_INVALID',
-    `Invalid ${source}:\n  ${describeIssues(EgressPolicySchema, r.error).join('\n  ')}`,
+    `Invalid ${source}:\n  ${r.issues.map(describe).join('\n  ')}`,
     'A rule needs action (allow|deny) and host (name, *.suffix or IP); port, methods and pathPrefix are optional.',
   );
 }
@@ -101,8 +63,15 @@ export const DEV_DOMAINS = [
 ] as const;
 
 export function presetRules(preset: Preset, agentDomains: readonly string[] = []): Rule[] {
-  const allow = (host: string, source: RuleSource): Rule =>
-    RuleSchema.parse({ action: 'allow', host, source });
+  const allow = (host: string, source: RuleSource): Rule => {
+    const r = checkRule({ action: 'allow', host, source });
+    if (!r.ok)
+      throw new CorralError(
+        'CONFIG_INVALID',
+        `Invalid allowed domain "${host}": ${r.issues.map(describe).join('; ')}`,
+      );
+    return r.value;
+  };
   switch (preset) {
     case 'none':
       return [];
@@ -161,16 +130,16 @@ export function parseRule(text: string, action: Rule['action'], source: RuleSour
       'Write it as [METHOD[,METHOD] ]host[:port][/path], e.g. "GET api.github.com/repos/acme/" or "*.npmjs.org".',
     );
   if (!m) throw bad();
-  const r = RuleSchema.safeParse({
+  const r = checkRule({
     action,
     host: m[2],
-    port: m[3] === undefined ? undefined : Number(m[3]),
-    methods: m[1]?.split(','),
-    pathPrefix: m[4],
+    ...(m[3] === undefined ? {} : { port: Number(m[3]) }),
+    ...(m[1] ? { methods: m[1].split(',') } : {}),
+    ...(m[4] ? { pathPrefix: m[4] } : {}),
     source,
   });
-  if (!r.success) throw bad();
-  return r.data;
+  if (!r.ok) throw bad();
+  return r.value;
 }
 
 /** The inverse of parseRule, for messages: `GET,POST api.github.com:443/repos/`. */

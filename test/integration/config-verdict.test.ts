@@ -17,7 +17,7 @@ describe('remembered config verdicts (built CLI)', () => {
   const verdict = () => join(dir, 'cache', 'config-verdict.json');
   const show = async (extra: NodeJS.ProcessEnv = {}) => {
     const r = await corral(['config', 'show', '--json'], { cwd: ws, env: { ...env, ...extra } });
-    return { ...r, config: r.code === 0 ? JSON.parse(r.stdout) : undefined };
+    return { ...r, config: r.code === 0 ? JSON.parse(r.stdout).config : undefined };
   };
 
   beforeAll(async () => {

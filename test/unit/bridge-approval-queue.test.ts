@@ -32,7 +32,7 @@ describe('approval queue', () => {
   it('writes a 0600 request with the plain fields and lists it', async () => {
     const p = await q.add(req({ envKeys: ['A', 'B'], secret: 42 }), 60_000);
     expect(p.id).toMatch(/^[0-9a-f]{8}$/);
-    const file = join(root, 'approvals', 'sess-a', `${p.id}.json`);
+    const file = join(root, 'approvals', 'sess-a', p.id, 'request.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const stored = JSON.parse(await readFile(file, 'utf8'));
     expect(stored.details).toEqual({ command: 'npm test', envKeys: ['A', 'B'] });
@@ -60,6 +60,20 @@ describe('approval queue', () => {
     expect(await q.answer(p.id, 'once')).toBe(false);
   });
 
+  it('answers racing the waiter: exactly one is told it counted, and it is the one the waiter got', async () => {
+    for (let round = 0; round < 40; round++) {
+      const p = await q.add(req(), 60_000);
+      const waiting = q.wait(p, new AbortController().signal, 5);
+      const [a, b] = await Promise.all([q.answer(p.id, 'once'), q.answer(p.id, 'deny', 'sess-a')]);
+      const got = await waiting;
+      expect([a, b].filter(Boolean)).toHaveLength(1);
+      expect(got).toBe(a ? 'once' : 'deny');
+      // Late answers after the waiter settled are refused too.
+      expect(await q.answer(p.id, 'always', 'sess-a')).toBe(false);
+    }
+    expect(await readdir(join(root, 'approvals')).catch(() => [])).toEqual([]);
+  });
+
   it('an abort (timeout) is a no, and a late answer is told so', async () => {
     const ctl = new AbortController();
     const p = await q.add(req(), 10);
@@ -79,12 +93,12 @@ describe('approval queue', () => {
       'process.stdout.write(String(process.pid))',
     ]).stdout.toString();
     const p = await q.add(req(), 60_000);
-    const file = join(root, 'approvals', 'sess-a', `${p.id}.json`);
+    const file = join(root, 'approvals', 'sess-a', p.id, 'request.json');
     const { writeFile } = await import('node:fs/promises');
     await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), pid: Number(dead) }));
     expect(await q.list()).toEqual([]);
     // ...and its files are removed.
-    expect(await readdir(join(root, 'approvals', 'sess-a'))).not.toContain(`${p.id}.json`);
+    expect(await readdir(join(root, 'approvals', 'sess-a'))).not.toContain(p.id);
   });
 
   it('rejects ids and sessions that are not plain names', async () => {

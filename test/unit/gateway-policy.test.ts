@@ -26,7 +26,11 @@ describe('rules', () => {
       pathPrefix: '/repos/acme/',
       source: 'project',
     });
-    expect(parseRule('*.npmjs.org', 'allow')).toMatchObject({ host: '*.npmjs.org', port: undefined });
+    expect(parseRule('*.npmjs.org', 'allow')).toEqual({
+      action: 'allow',
+      host: '*.npmjs.org',
+      source: 'flag',
+    });
     expect(parseRule('[FD00::1]:8443', 'deny')).toMatchObject({ host: 'fd00::1', port: 8443 });
     for (const text of [
       'GET,HEAD api.github.com:443/repos/',
