@@ -14,9 +14,11 @@
  *   --hold <socket>         keep one idle request open to the gateway at <socket> while this
  *                           sandbox runs: the gateway lingers after its last sandbox, and this is
  *                           how it knows one is still there, however quiet its agent is
- * It prints "ready" on stdout once everything listens, so the start script can wait for it.
+ *   --ready <file>          write "ready" to <file> once everything listens (the start script
+ *                           waits for it with the shell's own test, no process per look)
+ * It also prints "ready" on stdout then.
  */
-import { chmodSync, readFileSync, rmSync, watch } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -78,6 +80,7 @@ function hold(socket: string): void {
 }
 
 const holds: string[] = [];
+let readyFile: string | undefined;
 const outs: { port: number; socket: string }[] = [];
 const ins: { dir: string; port: number }[] = [];
 let servicesFile: string | undefined;
@@ -96,11 +99,13 @@ for (let i = 0; i < args.length; i++) {
     const port = Number(args[++i]);
     if (!dir || !Number.isInteger(port)) throw new Error('bad --in');
     ins.push({ dir, port });
+  } else if (args[i] === '--ready') {
+    readyFile = args[++i];
   } else if (args[i] === '--services') {
     servicesFile = args[++i];
   } else {
     process.stderr.write(
-      `usage: forwarder.mjs [--out PORT=SOCKET]… [--in DIR PORT]… [--services FILE] [--hold SOCKET]…\n`,
+      `usage: forwarder.mjs [--out PORT=SOCKET]… [--in DIR PORT]… [--services FILE] [--hold SOCKET]… [--ready FILE]\n`,
     );
     process.exit(2);
   }
@@ -181,7 +186,10 @@ if (servicesFile) {
 
 for (const h of holds) hold(h);
 Promise.all(ready).then(
-  () => process.stdout.write('ready\n'),
+  () => {
+    if (readyFile) writeFileSync(readyFile, 'ready\n');
+    process.stdout.write('ready\n');
+  },
   (e: Error) => {
     process.stderr.write(`corral forwarder: ${e.message}\n`);
     process.exit(1);

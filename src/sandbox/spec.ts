@@ -164,11 +164,16 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
   ];
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
   const log = '"${TMPDIR:-/tmp}/corral-forwarder.log"';
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
+  const ready = '"${TMPDIR:-/tmp}/corral-forwarder.ready"';
+  // The wait uses only shell builtins but `sleep`, and gives up at once if the forwarder exits.
   return [
     'CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
-    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${args.join(' ')} > ${log} 2>&1 &`,
-    `i=0; until grep -q ready ${log} 2>/dev/null; do i=$((i+1)); if [ $i -gt 500 ]; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.02; done`,
-    'unset CORRAL_NODE i',
+    `rm -f ${ready}`,
+    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${args.join(' ')} --ready ${ready} > ${log} 2>&1 &`,
+    'corral_fwd=$!',
+    `i=0; until [ -s ${ready} ]; do i=$((i+1)); if [ $i -gt 1000 ] || ! kill -0 $corral_fwd 2>/dev/null; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.01; done`,
+    'unset CORRAL_NODE i corral_fwd',
   ];
 }
 
