@@ -9,6 +9,8 @@
  *   cold        a new sandbox per command while the gateway is already up (another sandbox runs)
  *   cold open   a new sandbox on the engine's ordinary network (`--network open`, no gateway)
  *   warm        the agent's sandbox is already running here (`corral shell -d`): the command joins it
+ * and, as a second baseline, `raw, hardened`: the engine CLI running the container `cold open` starts
+ * (the command `--dry-run` prints), so the cost of the hardening shows apart from corral's own.
  * Prints medians, the ratio and the absolute overhead per engine and path.
  *
  *   node bench/startup.mjs [--runs 10] [--engines podman,docker] [--agent claude]
@@ -70,6 +72,7 @@ for (const engine of values.engines.split(',')) {
   const open = [];
   const warm = [];
   const raw = [];
+  const hard = [];
   const shell = (...extra) =>
     time(process.execPath, [bin, 'shell', values.agent, ...extra, '--', 'true'], env);
   const corral = (...args) =>
@@ -78,9 +81,23 @@ for (const engine of values.engines.split(',')) {
       env: { ...process.env, ...env },
       stdio: 'ignore',
     });
+  // The same container as `--network open` starts it (user namespace, init, mounts, limits), run
+  // by the engine's own CLI: what the hardening costs, apart from corral itself.
+  const hardened = execFileSync(
+    process.execPath,
+    [bin, 'shell', values.agent, '--network', 'open', '--no-join', '--dry-run', '--', 'true'],
+    { cwd: ws, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+    .toString()
+    .split('\n')
+    .find((l) => l.startsWith(`${engine} run `))
+    ?.replace(/ --name \S+/, '');
+  if (!hardened) throw new Error(`no ${engine} run line in corral's --dry-run`);
+  const rawHardened = () => time('sh', ['-c', `${hardened} </dev/null`]);
   // One warm-up each, not counted.
   shell('--no-join');
   time(engine, ['run', '--rm', image, 'true']);
+  rawHardened();
   // Not timed: what `corral stop` or the end of the linger does.
   const dropGateway = () => spawnSync(engine, ['rm', '-f', gatewayName], { stdio: 'ignore' });
   for (let i = 0; i < runs; i++) {
@@ -97,11 +114,20 @@ for (const engine of values.engines.split(',')) {
       open.push(shell('--no-join', '--network', 'open'));
       warm.push(shell());
       raw.push(time(engine, ['run', '--rm', image, 'true']));
+      hard.push(rawHardened());
     }
   } finally {
     corral('stop', values.agent);
   }
   const r = median(raw);
+  rows.push({
+    engine,
+    path: 'raw, hardened',
+    corral_ms: Math.round(median(hard)),
+    raw_ms: Math.round(r),
+    overhead_ms: Math.round(median(hard) - r),
+    ratio: +(median(hard) / r).toFixed(2),
+  });
   for (const [path, xs] of [
     ['cold+gw', coldGw],
     ['again+gw', againGw],
