@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { withFileLock } from '../config/file-lock.js';
 import {
   type ContainerDetails,
   type ContainerEngine,
@@ -28,7 +29,7 @@ import {
   mergeSettings,
   prepareDirs,
   readGatewaySettings,
-  writeGatewaySettings,
+  updateGatewaySettings,
 } from './folders.js';
 import * as lease from './lease.js';
 import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
@@ -136,8 +137,9 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
       opts.session ? { session: opts.session } : {},
     );
     trace('gw: in use?');
-    const serving = shared ? await readGatewaySettings(opts.engine, ws) : undefined;
-    await writeGatewaySettings(dirs, serving ? mergeSettings(serving, opts.settings) : opts.settings);
+    await updateGatewaySettings(dirs, (serving) =>
+      shared && serving ? mergeSettings(serving, opts.settings) : opts.settings,
+    );
     trace('gw: settings written');
     await waitReady(engine, id, socket);
     return dirs;
@@ -148,22 +150,12 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
   if (current && serves(current)) return handOver(current.id);
   // Starting (or replacing) it is done by one run at a time: runs starting together in a fresh
   // workspace would otherwise remove each other's new gateway, or overwrite each other's settings.
-  const { lock } = (await import('proper-lockfile')).default;
-  const release = await lock(dirs.root, {
-    realpath: false,
-    lockfilePath: join(dirs.root, 'start.lock'),
-    stale: 30_000,
-    retries: { retries: 400, minTimeout: 25, maxTimeout: 100 },
-    onCompromised: () => {},
-  });
-  try {
+  return withFileLock(dirs.root, { lockfilePath: join(dirs.root, 'start.lock') }, async () => {
     const now = await engine.inspect(name);
     if (now && serves(now)) return await handOver(now.id);
     await startNew(engine, opts, dirs, now?.id);
     return dirs;
-  } finally {
-    await release().catch(() => {});
-  }
+  });
 }
 
 async function startNew(
@@ -173,7 +165,7 @@ async function startNew(
   stale: string | undefined,
 ): Promise<void> {
   const socket = join(dirs.sock, P.socketFile);
-  await writeGatewaySettings(dirs, opts.settings);
+  await updateGatewaySettings(dirs, () => opts.settings);
   await mkdir(authRoot(), { recursive: true, mode: 0o700 });
   if (stale) await engine.remove(stale, { force: true }).catch(() => {});
   let id: string;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withFileLock } from '../config/file-lock.js';
 import { dataFile, writeFileAtomic, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
 import { ensureHostsFile } from './service-files.js';
@@ -69,9 +70,30 @@ export function mergeSettings(current: GatewaySettings, next: GatewaySettings): 
 }
 
 /** Replace the settings file; a running gateway reloads its policy from it. */
-export async function writeGatewaySettings(dirs: GatewayDirs, settings: GatewaySettings): Promise<void> {
-  // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
-  await writeJson(join(dirs.conf, P.settingsFile), settings);
+/**
+ * Change what a gateway serves: read, change and write under the folder's settings lock, so runs
+ * starting together and `corral egress allow` never overwrite each other's additions.
+ */
+export async function updateGatewaySettings(
+  dirs: GatewayDirs,
+  change: (
+    current: GatewaySettings | undefined,
+  ) => GatewaySettings | undefined | Promise<GatewaySettings | undefined>,
+): Promise<void> {
+  await mkdir(dirs.conf, { recursive: true });
+  const path = join(dirs.conf, P.settingsFile);
+  await withFileLock(
+    dirs.conf,
+    { lockfilePath: join(dirs.root, 'settings.lock'), patience: 'short' },
+    async () => {
+      const current = existsSync(path)
+        ? (JSON.parse(await readFile(path, 'utf8')) as GatewaySettings)
+        : undefined;
+      const next = await change(current);
+      // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
+      if (next) await writeJson(path, next);
+    },
+  );
 }
 
 export async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {

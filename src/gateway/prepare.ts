@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
+import { withFileLock } from '../config/file-lock.js';
 import type { Config } from '../config/schema.js';
 import { type ContainerEngine, hostAlias } from '../engine/index.js';
 import { CorralError } from '../errors.js';
@@ -89,20 +90,8 @@ async function ensureCa(): Promise<void> {
   if (existsSync(join(caDir(), 'ca.crt'))) return;
   const { loadOrCreateCa } = await import('./ca.js');
   // First runs started together would each write a key and a certificate: one makes it.
-  const { lock } = (await import('proper-lockfile')).default;
   await mkdir(caDir(), { recursive: true, mode: 0o700 });
-  const release = await lock(caDir(), {
-    realpath: false,
-    lockfilePath: `${caDir()}.lock`,
-    stale: 30_000,
-    retries: { retries: 400, minTimeout: 25, maxTimeout: 100 },
-    onCompromised: () => {},
-  });
-  try {
-    await loadOrCreateCa(caDir());
-  } finally {
-    await release().catch(() => {});
-  }
+  await withFileLock(caDir(), { lockfilePath: `${caDir()}.lock` }, () => loadOrCreateCa(caDir()));
 }
 
 export interface GatewayRunInput {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
-import { gatewayDirs, readGatewaySettings, writeGatewaySettings } from './folders.js';
+import { gatewayDirs, readGatewaySettings, updateGatewaySettings } from './folders.js';
 import { parsePolicy, parseRule, type Rule } from './policy.js';
 
 export interface RuntimeRules {
@@ -35,10 +35,15 @@ export async function addRuntimeRule(
   await writeJson(rulesPath(workspaceId), rules);
   const applied: EngineKind[] = [];
   for (const engine of ['podman', 'docker'] as const) {
-    const settings = await readGatewaySettings(engine, workspaceId);
-    if (!settings) continue;
-    const policy = parsePolicy({ ...settings.policy, rules: [...settings.policy.rules, rule] });
-    await writeGatewaySettings(gatewayDirs(engine, workspaceId), { ...settings, policy });
+    if (!(await readGatewaySettings(engine, workspaceId))) continue;
+    await updateGatewaySettings(gatewayDirs(engine, workspaceId), (settings) =>
+      settings
+        ? {
+            ...settings,
+            policy: parsePolicy({ ...settings.policy, rules: [...settings.policy.rules, rule] }),
+          }
+        : undefined,
+    );
     applied.push(engine);
   }
   return { rule, applied };

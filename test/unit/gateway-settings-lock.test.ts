@@ -1,0 +1,66 @@
+/**
+ * Runs starting together in one workspace each merge their keys and rules into the running
+ * gateway's settings; `corral egress allow` adds rules to it too. Read-change-write under the
+ * settings lock: none of them may lose another's additions.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  gatewayDirs,
+  mergeSettings,
+  readGatewaySettings,
+  updateGatewaySettings,
+} from '../../src/gateway/folders.js';
+import type { GatewaySettings } from '../../src/gateway/settings.js';
+
+let data: string;
+beforeEach(async () => {
+  data = await mkdtemp(join(tmpdir(), 'corral-gw-settings-'));
+  vi.stubEnv('CORRAL_DATA_DIR', data);
+});
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await rm(data, { recursive: true, force: true });
+});
+
+const settings = (n: number): GatewaySettings => ({
+  workspace: 'ws1',
+  policy: { rules: [], intercept: [], allowHostPorts: [], hostAddresses: [] },
+  hostAliases: [],
+  hosts: {},
+  intercept: true,
+  idleMinutes: 30,
+  credentials: [
+    { host: `api${n}.example`, header: 'x-api-key', value: `value-${n}`, placeholder: `placeholder-${n}` },
+  ],
+  brokered: [],
+  upstreamCa: [],
+});
+
+describe('gateway settings updates', () => {
+  it('keep every concurrent addition', async () => {
+    const dirs = gatewayDirs('podman', 'ws1');
+    await updateGatewaySettings(dirs, () => settings(0));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        updateGatewaySettings(dirs, async (current) => {
+          // A gap between the read and the write, as a real run has (engine calls, file reads).
+          await new Promise((r) => setTimeout(r, 5));
+          return current ? mergeSettings(current, settings(i + 1)) : settings(i + 1);
+        }),
+      ),
+    );
+    const final = await readGatewaySettings('podman', 'ws1');
+    expect(final?.credentials.map((c) => c.host).sort()).toEqual(
+      Array.from({ length: 13 }, (_, i) => `api${i}.example`).sort(),
+    );
+  });
+
+  it('writes nothing when the change returns nothing', async () => {
+    const dirs = gatewayDirs('docker', 'ws2');
+    await updateGatewaySettings(dirs, () => undefined);
+    expect(await readGatewaySettings('docker', 'ws2')).toBeUndefined();
+  });
+});
