@@ -228,13 +228,12 @@ export class ApprovalQueue {
   async settle(p: Pick<PendingApproval, 'id' | 'session'>): Promise<void> {
     const dir = this.requestDir(p.session, p.id);
     const gone = join(this.dir(p.session), `.settled-${p.id}-${randomBytes(3).toString('hex')}`);
-    if (
-      await rename(dir, gone).then(
-        () => true,
-        () => false,
-      )
-    )
+    try {
+      await rename(dir, gone);
       await rm(gone, { recursive: true, force: true });
+    } catch {
+      // Settled already (by the waiter, or by a list that found its bridge gone).
+    }
     await rmdir(this.dir(p.session)).catch(() => {});
   }
 }

@@ -3,10 +3,6 @@
  * install's CA, a workspace gateway's start and settings). proper-lockfile: a lock left by a
  * crashed process goes stale; a live one has its mtime refreshed.
  */
-/**
- * `target` names the lock inside this process: proper-lockfile keeps its locks by target path, so
- * two locks held at once (even with different lock files) need different targets.
- */
 export interface FileLockOptions {
   /** The lock file (proper-lockfile makes it a folder). */
   lockfilePath: string;
@@ -14,6 +10,10 @@ export interface FileLockOptions {
   patience?: 'short' | 'long';
 }
 
+/**
+ * Run `fn` holding the lock. `target` names the lock inside this process: proper-lockfile keeps
+ * its locks by target path, so two locks held at once (even with other lock files) need two targets.
+ */
 export async function withFileLock<T>(
   target: string,
   opts: FileLockOptions,

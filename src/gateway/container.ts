@@ -140,13 +140,10 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     await updateGatewaySettings(dirs, (serving) =>
       shared && serving ? mergeSettings(serving, opts.settings) : opts.settings,
     );
-    trace('gw: settings written');
     await waitReady(engine, id, socket);
     return dirs;
   };
-  trace('gw: dirs');
   const current = await engine.inspect(name);
-  trace('gw: inspected');
   if (current && serves(current)) return handOver(current.id);
   // Starting (or replacing) it is done by one run at a time: runs starting together in a fresh
   // workspace would otherwise remove each other's new gateway, or overwrite each other's settings.

@@ -69,10 +69,10 @@ export function mergeSettings(current: GatewaySettings, next: GatewaySettings): 
   };
 }
 
-/** Replace the settings file; a running gateway reloads its policy from it. */
 /**
- * Change what a gateway serves: read, change and write under the folder's settings lock, so runs
- * starting together and `corral egress allow` never overwrite each other's additions.
+ * Change what a gateway serves (a running gateway reloads it): read, change and write under the
+ * settings lock, so runs starting together and `corral egress allow` never overwrite each other's
+ * additions.
  */
 export async function updateGatewaySettings(
   dirs: GatewayDirs,
