@@ -7,8 +7,10 @@
  *   plain      HTTP via an absolute-URI proxy request          vs direct HTTP
  *   intercept  HTTPS via CONNECT + TLS interception (agents)    vs direct HTTPS
  *   tunnel     HTTPS via CONNECT splice (no interception)       vs direct HTTPS
- *   relay      plain HTTP through a bare Node TCP relay (socket.pipe, no HTTP, no policy): the
- *              cheapest extra hop a Node proxy can be, so the gateway's ratios have a yardstick
+ *   relay      plain HTTP through a bare TCP relay (the gateway's own relayTo: no HTTP, no policy):
+ *              the cheapest extra hop a Node proxy can be, so the gateway's ratios have a yardstick
+ *   crelay     the same through bench/relay.c, a C read/write relay (built with `cc`; skipped
+ *              without one): the cheapest hop any userspace proxy can be
  * Workloads: small requests (sequential latency p50/p99, and req/s at concurrency 16), a 10 MB
  * download (MB/s), and time to the first SSE event. Keep-alive everywhere, as real clients do.
  * Options:
@@ -21,12 +23,12 @@
  *                 see what they buy
  * Imports the gateway from dist/: run `npm run build` first.
  *
- *   node bench/gateway.mjs [--requests 1000] [--downloads 10] [--sse 200] [--paths plain,intercept,tunnel,relay]
+ *   node bench/gateway.mjs [--requests 1000] [--downloads 10] [--sse 200] [--paths plain,intercept,tunnel,relay,crelay]
  *                          [--workloads small,big,sse] [--forwarder] [--link 100]
  */
-import { fork, spawn } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -55,8 +57,10 @@ const { values } = parseArgs({
 });
 const dist = new URL('../dist/gateway/index.js', import.meta.url);
 const tuning = new URL('../dist/gateway/tuning.js', import.meta.url);
-const forwarderJs = new URL('../dist/gateway/forwarder.js', import.meta.url);
+const forwarderJs = new URL('../dist/gateway/forwarder.bundle.mjs', import.meta.url);
 const BIG = 10 * 1024 * 1024;
+// Linux's USER_HZ, what /proc/<pid>/stat counts CPU time in.
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString() || 100);
 const NAMES = {
   'intercept.bench': ['127.0.0.1'],
   'tunnel.bench': ['127.0.0.1'],
@@ -134,8 +138,9 @@ function get(client, path, onFirstByte) {
 }
 
 /** Clients for one path: `direct` and `gateway`, each a function (path) => request options. */
-function clients(path, ports, gwPort, upstreamCa, gatewayCa, relayPort) {
-  if (path === 'relay') {
+function clients(path, ports, gwPort, upstreamCa, gatewayCa, relayPorts) {
+  const relayPort = relayPorts[path];
+  if (relayPort) {
     const [da, ra] = [0, 0].map(() => new http.Agent({ keepAlive: true, maxSockets: 16 }));
     return {
       direct: {
@@ -224,12 +229,20 @@ async function main() {
   const [gw] = await once(gwProc, 'message');
   const paths = values.paths.split(',');
   const procs = [up, gwProc];
-  let relayPort;
-  let relay;
+  const relays = {};
+  const relayPorts = {};
   if (paths.includes('relay')) {
-    relay = child('relay', dir, ['--port', String(ports.http)]);
-    procs.push(relay);
-    [relayPort] = await once(relay, 'message');
+    relays.relay = child('relay', dir, ['--port', String(ports.http)]);
+    procs.push(relays.relay);
+    [relayPorts.relay] = await once(relays.relay, 'message');
+  }
+  if (paths.includes('crelay')) {
+    const c = await cRelay(dir, ports.http);
+    if (c) {
+      relays.crelay = c.proc;
+      relayPorts.crelay = c.port;
+      procs.push(c.proc);
+    } else paths.splice(paths.indexOf('crelay'), 1);
   }
   if (values.forwarder) {
     const fw = await startForwarder(gw.socket);
@@ -254,7 +267,7 @@ async function main() {
     });
   try {
     for (const path of paths) {
-      const c = clients(path, ports, gw.port, ports.ca, gw.ca, relayPort);
+      const c = clients(path, ports, gw.port, ports.ca, gw.ca, relayPorts);
       await interleaved(c, 2, (cl) => sequential(cl, '/small', 50)); // warm-up: connections, leaves
       if (work.has('small')) await smallRows(path, c);
       if (work.has('big')) await bigRows(path, c);
@@ -282,7 +295,7 @@ async function main() {
   async function bigRows(path, c) {
     // CPU time and page faults of the process in the middle: less noisy than wall time on a busy
     // machine, and what a change to the gateway's per-byte work moves first.
-    const middle = path === 'relay' ? relay : gwProc;
+    const middle = relays[path] ?? gwProc;
     const before = await usage(middle);
     const big = await interleaved(c, Number(values.downloads), async (cl) => {
       const r = await get(cl, '/big');
@@ -293,7 +306,7 @@ async function main() {
     row(path, '10 MB download', med(big.direct), med(big.gateway), 'MB/s', true);
     const per = (k) => (after[k] - before[k]) / Number(values.downloads);
     notes.push(
-      `${path}: the ${path === 'relay' ? 'relay' : 'gateway'} process spent ${per('cpuMs').toFixed(1)} ms CPU ` +
+      `${path}: the ${relays[path] ? 'relay' : 'gateway'} process spent ${per('cpuMs').toFixed(1)} ms CPU ` +
         `and ${Math.round(per('faults'))} page faults per 10 MB download`,
     );
   }
@@ -325,9 +338,37 @@ function paced(res, buf, mbps) {
 
 /** Ask a child process for its CPU time and page faults so far. */
 async function usage(proc) {
+  if (!proc.send) return procUsage(proc.pid);
   proc.send('usage');
   const [u] = await once(proc, 'message');
   return u;
+}
+
+/** CPU time and minor faults of a process that is not Node (the C relay), from /proc. */
+function procUsage(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // Fields from the 3rd on: minflt is the 10th, utime and stime the 14th and 15th, in clock ticks.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { cpuMs: (ticks * 1000) / CLOCK_TICKS, faults: Number(fields[7]) };
+}
+
+/** The C relay (bench/relay.c), built with the machine's C compiler; undefined if there is none. */
+async function cRelay(dir, upstreamPort) {
+  const bin = join(dir, 'crelay');
+  const cc = spawnSync(
+    'cc',
+    ['-O2', '-pthread', '-o', bin, fileURLToPath(new URL('relay.c', import.meta.url))],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  if (cc.status !== 0) {
+    console.log(`crelay: skipped, no C compiler to build bench/relay.c (${cc.error?.message ?? cc.stderr})`);
+    return undefined;
+  }
+  const proc = spawn(bin, [String(upstreamPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(createInterface({ input: proc.stdout }), 'line');
+  return { proc, port: Number(line) };
 }
 
 function answerUsage() {
@@ -341,12 +382,10 @@ function answerUsage() {
 async function relayRole() {
   answerUsage();
   const upstream = Number(values.port);
-  const server = net.createServer({ noDelay: true }, (c) => {
-    const u = net.connect({ host: '127.0.0.1', port: upstream, noDelay: true });
-    c.on('error', () => u.destroy());
-    u.on('error', () => c.destroy());
-    c.pipe(u).pipe(c);
-  });
+  const { RELAY_SERVER, relayTo } = await import(new URL('../dist/gateway/relay.js', import.meta.url));
+  const server = net.createServer(RELAY_SERVER, (c) =>
+    relayTo(c, { host: '127.0.0.1', port: upstream, noDelay: true }),
+  );
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   process.send(server.address().port);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Two bundles, built after tsc:
+// Three bundles, built after tsc (the third, the sandbox's forwarder, is the first below):
 // - the gateway container runs one self-contained file on a bare Node, so its entry point and
 //   dependencies (the X.509 library) go into one file and the image needs no node_modules;
 // - the CLI: Node spends ~100 ms resolving and loading corral's and its dependencies' hundreds of
@@ -22,6 +22,18 @@ const schemaHash = createHash('sha256')
 const banner = {
   js: "import { createRequire as __corralRequire } from 'node:module'; const require = __corralRequire(import.meta.url);",
 };
+
+// The sandbox's forwarder runs on the agent image's Node, copied alone into the sandbox.
+await build({
+  entryPoints: ['src/gateway/forwarder.ts'],
+  outfile: 'dist/gateway/forwarder.bundle.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 
 await build({
   entryPoints: ['src/gateway/main.ts'],

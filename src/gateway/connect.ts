@@ -4,13 +4,14 @@
  * host is judged on host and port here, then handed (as a server-side TLS socket) to the inner
  * HTTP server, where each request is judged on its own.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { normalizeHost } from './addresses.js';
 import type { AuditDecision } from './audit.js';
 import { admit, describeTarget, type GatewayContext, refusalBody, ruleText } from './context.js';
 import { decide } from './decide.js';
+import { connectInto } from './read-into.js';
 
 export interface TunnelTarget {
   host: string;
@@ -119,7 +120,7 @@ function splice(
   start: number,
 ) {
   const { ctx } = env;
-  const upstream = connect({ host: address, port, noDelay: true });
+  const upstream = connectInto({ host: address, port, noDelay: true }, socket);
   env.track(upstream);
   const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), ctx.connectTimeoutMs);
   let opened = false;
@@ -129,8 +130,9 @@ function splice(
     opened = true;
     socket.write(ESTABLISHED);
     if (head.length) upstream.write(head);
-    socket.pipe(upstream).pipe(socket);
+    socket.pipe(upstream);
   });
+  upstream.on('end', () => socket.end());
   upstream.on('error', (e: NodeJS.ErrnoException) => {
     clearTimeout(timer);
     failure = `upstream: ${e.code ?? e.message}`;
@@ -142,9 +144,10 @@ function splice(
     );
   });
   socket.on('close', () => upstream.destroy());
-  upstream.on('close', () => {
-    // Before the tunnel opened, the 502 is still being written: let it finish.
-    if (opened) socket.destroy();
+  upstream.on('close', (hadError) => {
+    // Before the tunnel opened, the 502 is still being written: let it finish; after an orderly
+    // end, what the upstream sent last is still being written.
+    if (opened && hadError) socket.destroy();
     ctx.audit.write({
       method: 'CONNECT',
       host,

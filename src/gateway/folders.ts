@@ -18,7 +18,9 @@ import {
 } from './settings.js';
 
 // From the package root, so tests running the TypeScript sources find the built file too.
-export const FORWARDER_JS = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
+export const FORWARDER_JS = fileURLToPath(
+  new URL('../../dist/gateway/forwarder.bundle.mjs', import.meta.url),
+);
 
 export interface GatewayDirs {
   root: string;

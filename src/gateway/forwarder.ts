@@ -3,8 +3,8 @@
  * from the host (the workspace gateway's proxy, the host bridge). This serves each of them on the
  * sandbox's 127.0.0.1:<port>, byte for byte; whatever is at the other end decides.
  *
- * It must run with a bare `node` and nothing else, so it imports only Node built-ins, and it is
- * copied next to the gateway's socket as a .mjs file. Arguments, each repeatable:
+ * It must run with a bare `node` and nothing else: it is bundled into one file with no
+ * dependencies but Node's built-ins, and copied next to the gateway's socket as a .mjs file. Arguments, each repeatable:
  *   --out <port>=<socket>   serve 127.0.0.1:<port>, relaying to <socket> (the proxy, the bridge)
  *   --in <dir> <port>       serve <dir>/<port>.sock, relaying to 127.0.0.1:<port>: the other end
  *                           of a port a relay container publishes on the host
@@ -21,6 +21,7 @@
 import { chmodSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { connectInto } from './read-into.js';
 
 // A host-side socket that is missing or refusing is usually the gateway (re)starting: a new corral
 // version replacing it, or a run starting it. Clients wait that long rather than get a 502.
@@ -33,20 +34,20 @@ const RETRYABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
  * HTTP client gets a readable 502. Nothing the client sent is lost across retries: it is only
  * read once the far side is connected.
  */
-function splice(client: Socket, open: () => Socket, what: string, retry: boolean): void {
+function splice(client: Socket, open: (sink: Socket) => Socket, what: string, retry: boolean): void {
   const started = Date.now();
   client.pause();
   client.on('error', () => client.destroy());
   const attempt = () => {
     if (client.destroyed) return;
-    const upstream = open();
+    const upstream = open(client);
     let connected = false;
     upstream.once('connect', () => {
       connected = true;
       if (client.destroyed) return void upstream.destroy();
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.end());
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
     });
     upstream.on('error', (e: NodeJS.ErrnoException) => {
       upstream.destroy();
@@ -114,7 +115,7 @@ for (let i = 0; i < args.length; i++) {
 const ready: Promise<void>[] = [];
 for (const o of outs) {
   const server = createServer({ noDelay: true }, (c) =>
-    splice(c, () => connect(o.socket), `the host side of port ${o.port}`, true),
+    splice(c, (sink) => connectInto({ path: o.socket }, sink), `the host side of port ${o.port}`, true),
   );
   ready.push(listening(server, (done) => server.listen(o.port, '127.0.0.1', done)));
 }
@@ -123,7 +124,12 @@ for (const i of ins) {
   rmSync(path, { force: true });
   // No retry: a sandbox port nobody listens on should be refused at once.
   const server = createServer((c) =>
-    splice(c, () => connect(i.port, '127.0.0.1'), `sandbox port ${i.port}`, false),
+    splice(
+      c,
+      (sink) => connectInto({ port: i.port, host: '127.0.0.1' }, sink),
+      `sandbox port ${i.port}`,
+      false,
+    ),
   );
   // The relay container runs under another uid.
   ready.push(
@@ -165,7 +171,7 @@ function syncServices(file: string): void {
     if (serving.has(key)) continue;
     const socket = join(dirname(file), r.socket);
     const server = createServer({ noDelay: true }, (c) =>
-      splice(c, () => connect(socket), `service ${key}`, true),
+      splice(c, (sink) => connectInto({ path: socket }, sink), `service ${key}`, true),
     );
     // Kept in the map even so: retrying every second would not make the address bindable.
     server.on('error', (e) => process.stderr.write(`corral forwarder: cannot serve ${key}: ${e.message}\n`));

@@ -4,22 +4,31 @@
  * forwarder serves (and which it connects on to the sandbox's own 127.0.0.1:<port>).
  * Usage (in the gateway image): node gateway.mjs relay <port>=<socket> …
  */
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type NetConnectOpts, type Socket } from 'node:net';
+import { connectInto } from './read-into.js';
 
-/** Join two sockets both ways; either side closing or failing ends both. */
-export function joinSockets(client: Socket, upstream: Socket): void {
-  const done = () => {
+/**
+ * Connect to `target` and join it with `client` both ways. An orderly end from either side is
+ * passed on after what it sent (a client that has finished sending still gets its answer when its
+ * server allows half-open sockets: `RELAY_SERVER`); a failure on either side ends both.
+ */
+export function relayTo(client: Socket, target: NetConnectOpts): Socket {
+  const upstream = connectInto({ ...target, allowHalfOpen: true }, client);
+  const fail = () => {
     client.destroy();
     upstream.destroy();
   };
-  client.on('error', done);
-  upstream.on('error', done);
-  client.on('close', done);
-  upstream.on('close', done);
-  client.pipe(upstream).pipe(client);
+  client.on('error', fail);
+  upstream.on('error', fail);
+  upstream.on('end', () => client.end());
+  upstream.on('close', (hadError) => hadError && client.destroy());
+  client.on('close', () => upstream.destroy());
+  client.pipe(upstream);
+  return upstream;
 }
 
-const pipeTo = (socketPath: string, client: Socket) => joinSockets(client, connect(socketPath));
+/** Options for a server whose connections go to relayTo. */
+export const RELAY_SERVER = { noDelay: true, allowHalfOpen: true } as const;
 
 export function runRelay(specs: string[]): void {
   for (const spec of specs) {
@@ -27,7 +36,7 @@ export function runRelay(specs: string[]): void {
     const port = Number(portText);
     if (!socketPath || !Number.isInteger(port))
       throw new Error(`bad relay spec "${spec}" (want PORT=SOCKET)`);
-    createServer({ noDelay: true }, (c) => pipeTo(socketPath, c)).listen(port, '0.0.0.0');
+    createServer(RELAY_SERVER, (c) => relayTo(c, { path: socketPath })).listen(port, '0.0.0.0');
   }
   process.on('SIGTERM', () => process.exit(0));
 }

@@ -5,10 +5,10 @@
  * socket on the service's loopback address; nothing else of the services network is reachable.
  */
 import { readFile, rm, chmod as setMode } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { EgressPolicy } from './policy.js';
-import { joinSockets } from './relay.js';
+import { RELAY_SERVER, relayTo } from './relay.js';
 import { type GatewayServiceRoute, SERVICE_ROUTES_FILE } from './service-files.js';
 
 const SOCKET = /^svc-[a-z0-9-]+-\d{1,5}\.sock$/;
@@ -65,10 +65,10 @@ export function serviceRelay(
       if (open.has(r.socket)) continue;
       const path = join(socketDir, r.socket);
       await rm(path, { force: true });
-      const server = createServer({ noDelay: true }, (client) => {
+      const server = createServer(RELAY_SERVER, (client) => {
         onConnection(true);
         client.once('close', () => onConnection(false));
-        joinSockets(client, connect(r.port, r.host));
+        relayTo(client, { port: r.port, host: r.host, noDelay: true });
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const FORWARDER = fileURLToPath(new URL('../../dist/gateway/forwarder.js', import.meta.url));
+const FORWARDER = fileURLToPath(new URL('../../dist/gateway/forwarder.bundle.mjs', import.meta.url));
 const procs: ChildProcess[] = [];
 
 async function forwarder(args: string[]): Promise<void> {
