@@ -98,16 +98,24 @@ export async function updateGatewaySettings(
   );
 }
 
-export async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {
+/**
+ * What a sandbox behind the gateway mounts (the shared folder and the hosts file in it), made
+ * before the sandbox is created: Docker refuses to create a container whose bind source is missing.
+ */
+export async function prepareSandboxMounts(dirs: GatewayDirs): Promise<void> {
   await mkdir(dirs.sock, { recursive: true, mode: 0o755 });
-  await mkdir(dirs.log, { recursive: true, mode: 0o700 });
   // Sandboxes under other uids must reach the socket; nothing secret lives in this folder.
   await chmod(dirs.sock, 0o755);
+  await ensureHostsFile(dirs.sock);
+}
+
+export async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {
+  await prepareSandboxMounts(dirs);
+  await mkdir(dirs.log, { recursive: true, mode: 0o700 });
   const forwarder = join(dirs.sock, FORWARDER_FILE);
   const source = await readFile(FORWARDER_JS);
   if (!existsSync(forwarder) || !source.equals(await readFile(forwarder))) {
     await writeFileAtomic(forwarder, source, 0o644);
   }
   if (intercept) await copyFile(join(caDir(), 'ca.crt'), join(dirs.sock, CA_PUBLIC_FILE));
-  await ensureHostsFile(dirs.sock);
 }

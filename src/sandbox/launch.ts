@@ -123,6 +123,10 @@ export async function runAttached(
     control?: (c: AttachControl) => void;
     /** Called once the sandbox has exited, before it is removed (errors are the caller's). */
     exited?: (container: string) => Promise<void>;
+    /** Awaited between attach and start: what the sandbox needs up (gateway, bridge) comes up meanwhile. */
+    beforeStart?: Promise<unknown>;
+    /** Run while the sandbox is removed: the run's other clean-up, which no longer needs it. */
+    alongsideRemove?: () => Promise<void>;
   } = {},
 ): Promise<AttachedResult> {
   const startedAt = Date.now();
@@ -140,9 +144,13 @@ export async function runAttached(
   for (const s of signals) process.on(s, onSignal);
   let failed = true;
   let removeRelay = async () => {};
+  let stream: Awaited<ReturnType<ContainerEngine['attach']>> | undefined;
   try {
-    const stream = await engine.attach(p.id, { stdin: spec.stdin, tty: spec.tty });
+    stream = await engine.attach(p.id, { stdin: spec.stdin, tty: spec.tty });
     trace('attach');
+    await opts.beforeStart;
+    // Interrupted while the gateway came up: never start it (and, not having run, it goes).
+    if (signal) return { exitCode: signalExit(signal), signal };
     await engine.startContainer(p.id);
     trace('start');
     removeRelay = await startRelay(engine, spec);
@@ -174,11 +182,13 @@ export async function runAttached(
     return signal ? { exitCode: signalExit(signal), signal } : { exitCode };
   } finally {
     disconnect();
+    // Not always ended by the engine: a sandbox that never started keeps its attach open.
+    stream?.destroy();
     await recorder?.close();
     if (recorder && opts.record) await pruneSessions(opts.record.keep);
     for (const s of signals) process.off(s, onSignal);
     await removeRelay();
-    if (spec.autoRemove || failed) await p.discard();
+    await Promise.all([spec.autoRemove || failed ? p.discard() : undefined, opts.alongsideRemove?.()]);
     trace('remove');
     if (spec.user.reclaimTo)
       await reclaimOwnership(spec.workspace.path, spec.user.reclaimTo, startedAt - 2000, hadAcls);

@@ -29,8 +29,10 @@ export async function sandboxNetwork(
     );
   }
   if (mode !== 'gateway') return { mode };
-  const { gatewayDirs } = await import('../../gateway/folders.js');
-  return { mode, socketDir: gatewayDirs(engine.kind, workspace.id).sock, trustCa: true };
+  const { gatewayDirs, prepareSandboxMounts } = await import('../../gateway/folders.js');
+  const dirs = gatewayDirs(engine.kind, workspace.id);
+  if (!opts.dryRun) await prepareSandboxMounts(dirs);
+  return { mode, socketDir: dirs.sock, trustCa: true };
 }
 
 /** Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying. */

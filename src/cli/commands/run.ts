@@ -7,18 +7,18 @@ import { consoleProgress } from '../../images/build.js';
 import { dryRunFor } from '../../sandbox/dry-run.js';
 import { resolveWorkspace, sessionId } from '../../sandbox/identity.js';
 import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
-import { runAttached, startDetached } from '../../sandbox/launch.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
-import { planRunLogin, type RunLoginPlan } from './run-auth.js';
+import { planRunLogin } from './run-auth.js';
 import { startRunBridge } from './run-bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
 import { checkCredentials } from './run-scan.js';
 import { startRunServices, stopRunServices } from './run-services.js';
+import { runBridged, runDetached } from './run-start.js';
 import { joinRunning, sandboxModelUrl, storedTokenFor } from './run-support.js';
 
 export function runCommand(): Command {
@@ -187,18 +187,7 @@ export async function launch(
     },
     config,
   );
-  const login: RunLoginPlan | undefined = opts.dryRun
-    ? undefined
-    : await planRunLogin(ctx, engine, agent, spec, config);
-  if (spec.network.mode === 'gateway' && !opts.dryRun) {
-    try {
-      await startGateway(engine, agent, workspace, config, opts, spec, login?.brokered);
-    } catch (e) {
-      await releaseRunGateway(engine, workspace, spec);
-      throw e;
-    }
-    trace('gateway');
-  }
+  const login = opts.dryRun ? undefined : await planRunLogin(ctx, engine, agent, spec, config);
   if (opts.dryRun) {
     const gw =
       spec.network.mode === 'gateway'
@@ -211,11 +200,21 @@ export async function launch(
   }
   // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
   // gateway if no other sandbox of the workspace still uses it.
-  const release = async () => {
-    await stopRunServices(engine, workspace, spec);
-    await releaseRunGateway(engine, workspace, spec);
+  let released: Promise<void> | undefined;
+  const release = () => {
+    released ??= (async () => {
+      await stopRunServices(engine, workspace, spec);
+      await releaseRunGateway(engine, workspace, spec);
+    })();
+    return released;
   };
-  try {
+  // The gateway, the run's services and its host bridge: an attached sandbox is created (and, on
+  // Podman, its runtime set up) while they come up, and starts once they are.
+  const sidecars = async () => {
+    if (spec.network.mode === 'gateway') {
+      await startGateway(engine, agent, workspace, config, opts, spec, login?.brokered);
+      trace('gateway');
+    }
     const services = await startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
     const bridge = await startRunBridge(agent, workspace, spec, {
       engine,
@@ -225,34 +224,19 @@ export async function launch(
       services,
     });
     trace('bridge');
-    if (spec.detached) {
-      let id: string;
-      try {
-        id = await startDetached(engine, spec, bridge.ready);
-      } catch (e) {
-        await bridge.stop();
-        throw e;
-      }
-      await bridge.started(id).catch((e: Error) => ctx.note(`corral: ${e.message}`));
-      ctx.note(
-        `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop, \`corral approvals\` to answer its requests`,
-      );
-      return 0;
+    return bridge;
+  };
+  try {
+    // A published port's relay is planned by the gateway's start, and the sandbox mounts its folder.
+    if (spec.detached || spec.ports.length) {
+      const bridge = await sidecars();
+      if (spec.detached) return await runDetached(ctx, engine, agent, spec, bridge);
+      return await runBridged(ctx, engine, spec, config, opts, login, Promise.resolve(bridge), release);
     }
-    const record =
-      config.transcripts.enabled && opts.record !== false
-        ? { record: { keep: config.transcripts.keep } }
-        : {};
-    try {
-      const result = await runAttached(engine, spec, ctx.io, {
-        ...record,
-        ...(bridge.control ? { control: bridge.control } : {}),
-        ...(login ? { exited: login.afterRun } : {}),
-      });
-      return result.exitCode;
-    } finally {
-      await bridge.stop();
-    }
+    const bridging = sidecars();
+    // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
+    bridging.catch(() => {});
+    return await runBridged(ctx, engine, spec, config, opts, login, bridging, release);
   } finally {
     await release();
   }

@@ -1,0 +1,75 @@
+/**
+ * The last part of `corral run`: start the sandbox once its gateway, services and host bridge are
+ * up, detached or attached, and take those down with it.
+ */
+import type { AgentSpec } from '../../agents/types.js';
+import type { Config } from '../../config/index.js';
+import type { ContainerEngine } from '../../engine/index.js';
+import { runAttached, startDetached } from '../../sandbox/launch.js';
+import type { SandboxSpec } from '../../sandbox/spec.js';
+import type { Context } from '../context.js';
+import type { RunLoginPlan } from './run-auth.js';
+import type { startRunBridge } from './run-bridge.js';
+import type { RunOptions } from './run-options.js';
+
+export type Bridge = Awaited<ReturnType<typeof startRunBridge>>;
+
+export async function runDetached(
+  ctx: Context,
+  engine: ContainerEngine,
+  agent: AgentSpec,
+  spec: SandboxSpec,
+  bridge: Bridge,
+): Promise<number> {
+  let id: string;
+  try {
+    id = await startDetached(engine, spec, bridge.ready);
+  } catch (e) {
+    await bridge.stop();
+    throw e;
+  }
+  await bridge.started(id).catch((e: Error) => ctx.note(`corral: ${e.message}`));
+  ctx.note(
+    `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop, \`corral approvals\` to answer its requests`,
+  );
+  return 0;
+}
+
+/** An attached run: starts once `bridging` is up; the bridge and `release` go as the sandbox is removed. */
+export async function runBridged(
+  ctx: Context,
+  engine: ContainerEngine,
+  spec: SandboxSpec,
+  config: Config,
+  opts: RunOptions,
+  login: RunLoginPlan | undefined,
+  bridging: Promise<Bridge>,
+  release: () => Promise<void>,
+): Promise<number> {
+  let bridge: Bridge | undefined;
+  const record =
+    config.transcripts.enabled && opts.record !== false ? { record: { keep: config.transcripts.keep } } : {};
+  let cleaned: Promise<void> | undefined;
+  const cleanUp = () => {
+    cleaned ??= (async () => {
+      bridge ??= await bridging.catch(() => undefined);
+      await Promise.all([bridge?.stop(), release()]);
+    })();
+    return cleaned;
+  };
+  try {
+    const result = await runAttached(engine, spec, ctx.io, {
+      ...record,
+      beforeStart: bridging.then((b) => {
+        bridge = b;
+      }),
+      control: (c) => bridge?.control?.(c),
+      ...(login ? { exited: login.afterRun } : {}),
+      alongsideRemove: cleanUp,
+    });
+    return result.exitCode;
+  } finally {
+    // Also when the sandbox was never made: the sidecars still come down.
+    await cleanUp();
+  }
+}
