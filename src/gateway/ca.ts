@@ -46,6 +46,13 @@ export interface CaOptions {
   commonName?: string;
   /** Clock, for tests of expiry. */
   now?: () => Date;
+  /**
+   * Use the CA as it is, creating and changing nothing: the gateway sees the host's CA folder
+   * read-only. (A Docker-as-root run grants the sandbox's uid an ACL on its workspace while it runs,
+   * which shows as group bits on a key kept inside the workspace; that folder is hidden from the
+   * sandbox, and the gateway could not tighten the key anyway.)
+   */
+  readOnly?: boolean;
 }
 
 function randomSerial(): string {
@@ -110,10 +117,12 @@ export async function loadOrCreateCa(dir: string, opts: CaOptions = {}): Promise
   const certPath = join(dir, CA_CERT_FILE);
   const keyPath = join(dir, CA_KEY_FILE);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (!(await exists(certPath))) await createCa(dir, opts);
-    const mode = (await stat(keyPath)).mode;
-    if (mode & 0o077) await chmod(keyPath, 0o600);
+    if (!opts.readOnly) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      if (!(await exists(certPath))) await createCa(dir, opts);
+      const mode = (await stat(keyPath)).mode;
+      if (mode & 0o077) await chmod(keyPath, 0o600);
+    }
   } catch (e) {
     throw new CorralError(
       'CONFIG_UNREADABLE',

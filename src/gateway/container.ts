@@ -22,6 +22,7 @@ import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
 import { trace } from '../trace.js';
 import {
+  appliedRevision,
   authRoot,
   caDir,
   type GatewayDirs,
@@ -53,18 +54,33 @@ async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {
 
 /** Wait until the gateway accepts connections on its socket (or has died). */
 async function waitReady(engine: ContainerEngine, id: string, socket: string): Promise<void> {
+  await waitFor(engine, id, () => socketAccepts(socket), 'did not start');
+}
+
+/**
+ * Wait until `check` holds, or the gateway has died or the time is up (then fail with its last log
+ * lines). The container is looked at every few checks: checks are cheap, inspects are not.
+ */
+async function waitFor(
+  engine: ContainerEngine,
+  id: string,
+  check: () => Promise<boolean>,
+  failure: string,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (await socketAccepts(socket)) return;
-    const details = await engine.inspect(id);
-    // Not yet started is fine: another corral run created it a moment ago and starts it now.
-    if (!details || (!details.running && !STARTING.has(details.state))) break;
-    await new Promise((r) => setTimeout(r, 25));
+  for (let n = 0; Date.now() < deadline; n++) {
+    if (await check()) return;
+    if (n % 8 === 7) {
+      const details = await engine.inspect(id);
+      // Not yet started is fine: another corral run created it a moment ago and starts it now.
+      if (!details || (!details.running && !STARTING.has(details.state))) break;
+    }
+    await new Promise((r) => setTimeout(r, 5));
   }
   const logs = await tailLogs(engine, id).catch(() => '');
   throw new CorralError(
     'ENGINE_ERROR',
-    `The egress gateway did not start${logs ? `:\n  ${logs.trim().split('\n').slice(-5).join('\n  ')}` : '.'}`,
+    `The egress gateway ${failure}${logs ? `:\n  ${logs.trim().split('\n').slice(-5).join('\n  ')}` : '.'}`,
     '`corral doctor` checks the engine; `--network open` runs without the gateway (no egress control).',
   );
 }
@@ -137,8 +153,16 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
       opts.session ? { session: opts.session } : {},
     );
     trace('gw: in use?');
-    await updateGatewaySettings(dirs, (serving) =>
+    const revision = await updateGatewaySettings(dirs, (serving) =>
       shared && serving ? mergeSettings(serving, opts.settings) : opts.settings,
+    );
+    // Until the gateway has reloaded, it serves the last run's policy (and keys): this run's
+    // sandbox must not start before that.
+    await waitFor(
+      engine,
+      id,
+      async () => (await appliedRevision(dirs)) >= (revision ?? 0),
+      "did not take this run's settings",
     );
     await waitReady(engine, id, socket);
     return dirs;

@@ -81,9 +81,10 @@ export async function updateGatewaySettings(
   change: (
     current: GatewaySettings | undefined,
   ) => GatewaySettings | undefined | Promise<GatewaySettings | undefined>,
-): Promise<void> {
+): Promise<number | undefined> {
   await mkdir(dirs.conf, { recursive: true });
   const path = join(dirs.conf, P.settingsFile);
+  let revision: number | undefined;
   await withFileLock(
     dirs.conf,
     { lockfilePath: join(dirs.root, 'settings.lock'), patience: 'short' },
@@ -92,10 +93,18 @@ export async function updateGatewaySettings(
         ? (JSON.parse(await readFile(path, 'utf8')) as GatewaySettings)
         : undefined;
       const next = await change(current);
+      if (!next) return;
+      revision = (current?.revision ?? 0) + 1;
       // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
-      if (next) await writeJson(path, next);
+      await writeJson(path, { ...next, revision });
     },
   );
+  return revision;
+}
+
+/** The revision of the settings the workspace's gateway serves now (undefined before it says). */
+export async function appliedRevision(dirs: GatewayDirs): Promise<number> {
+  return Number(await readFile(join(dirs.log, P.appliedFile), 'utf8').catch(() => '0')) || 0;
 }
 
 /**

@@ -35,8 +35,11 @@ export async function gatewayInUse(
     const age = Date.now() - ((await stat(join(dir, l)).catch(() => undefined))?.mtimeMs ?? 0);
     if (age < LEASE_FRESH_MS) return true;
   }
+  // Running ones only: a run's own sandbox is created before its gateway takes its settings, and
+  // a sandbox that has exited is not using the gateway (runs still starting hold leases).
   const running = await engine.list({
     labels: [`${LABELS.managed}=true`, `${LABELS.workspace}=${workspaceId}`, `${LABELS.role}=agent`],
+    all: false,
   });
   const { stopped } = except;
   // Ids may be short or full depending on where they came from.

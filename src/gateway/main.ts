@@ -6,7 +6,7 @@
  * workspace's sandboxes, and exits after a long idle spell so a forgotten workspace costs nothing.
  */
 import { createWriteStream, watch } from 'node:fs';
-import { chmod, readFile, rm } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBrokered } from './brokered.js';
 import { loadOrCreateCa } from './ca.js';
@@ -19,6 +19,11 @@ import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.j
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+/** Tell the host which settings are in force now: a run waits for its own before its sandbox starts. */
+async function applied(settings: GatewaySettings): Promise<void> {
+  await writeFile(join(P.logDir, P.appliedFile), String(settings.revision ?? 0));
 }
 
 async function readSettings(): Promise<GatewaySettings> {
@@ -49,7 +54,7 @@ function withHost(policy: EgressPolicy, aliases: string[], ips: string[]): Egres
 async function main(): Promise<void> {
   let settings = await readSettings();
   const hostIps = await hostAddresses(settings.hostAliases);
-  const ca = settings.intercept ? await loadOrCreateCa(P.caDir) : undefined;
+  const ca = settings.intercept ? await loadOrCreateCa(P.caDir, { readOnly: true }) : undefined;
   const socketPath = join(P.socketDir, P.socketFile);
   await rm(socketPath, { force: true });
   const brokered = startBrokered(settings, log);
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
   });
   // Sandboxes run under other uids (user namespaces, Docker's --user); the folder is theirs alone.
   await chmod(socketPath, 0o666);
+  await applied(settings);
   log(`listening on ${socketPath} for workspace ${settings.workspace}`);
 
   // Coalesce a burst of events (the host writes a temp file, then renames it) into one reload.
@@ -101,11 +107,12 @@ async function main(): Promise<void> {
         gateway.setCredentials(settings.credentials);
         gateway.setBodyLogging(settings.logBodies ?? false);
         brokered.update(settings);
+        await applied(settings);
         log('policy reloaded');
       } catch (e) {
         log(`keeping the previous policy: ${(e as Error).message}`);
       }
-    }, 50);
+    }, 10);
   });
 
   const stop = async (why: string) => {

@@ -33,6 +33,12 @@ export interface GatewaySettings {
   upstreamCa: string[];
   /** Log request and response bodies, redacted (egress.log_bodies, --log-bodies). */
   logBodies?: boolean;
+  /**
+   * Counted up by the host at every write (under the settings lock); the gateway writes it to
+   * `appliedFile` once it serves these settings, so a run starts its sandbox only when its own
+   * policy, or a later one merged from it, is in force.
+   */
+  revision?: number;
 }
 
 /**
@@ -58,6 +64,8 @@ export const GATEWAY_CONTAINER_PATHS = {
   socketFile: 'proxy.sock',
   logDir: '/var/log/corral',
   auditFile: 'audit.jsonl',
+  /** In logDir: the revision of the settings the gateway serves now. */
+  appliedFile: 'applied-revision',
   /** The host's login store (`<data>/auth`), read-write: the broker refreshes logins in place. */
   authDir: '/var/lib/corral/auth',
 } as const;

@@ -9,6 +9,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pRetry from 'p-retry';
 import { CorralError } from '../errors.js';
 import type { NodeTarballs } from './recipes.js';
 
@@ -67,11 +68,16 @@ export async function packOnce(
   const tmp = join(dir, `.pack-${process.pid}-${randomBytes(6).toString('hex')}`);
   await mkdir(tmp);
   try {
-    const { stdout } = await run('npm', ['pack', `${name}@${version}`, '--json', '--pack-destination', tmp], {
-      cwd: tmp,
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 300_000,
-    });
+    // A registry (or proxy) that fails once in a while should not fail a build.
+    const { stdout } = await pRetry(
+      () =>
+        run('npm', ['pack', `${name}@${version}`, '--json', '--pack-destination', tmp], {
+          cwd: tmp,
+          maxBuffer: 64 * 1024 * 1024,
+          timeout: 300_000,
+        }),
+      { retries: 2, minTimeout: 1000 },
+    );
     const packed = join(tmp, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
     const must = MUST_CONTAIN[name];
     if (must) {

@@ -125,7 +125,7 @@ export async function runAttached(
     exited?: (container: string) => Promise<void>;
     /** Awaited between attach and start: what the sandbox needs up (gateway, bridge) comes up meanwhile. */
     beforeStart?: Promise<unknown>;
-    /** Run while the sandbox is removed: the run's other clean-up, which no longer needs it. */
+    /** The run's other clean-up, which does not need the sandbox: run once it has exited. */
     alongsideRemove?: () => Promise<void>;
   } = {},
 ): Promise<AttachedResult> {
@@ -145,6 +145,11 @@ export async function runAttached(
   let failed = true;
   let removeRelay = async () => {};
   let stream: Awaited<ReturnType<ContainerEngine['attach']>> | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () => {
+    cleaning ??= opts.alongsideRemove?.() ?? Promise.resolve();
+    return cleaning;
+  };
   try {
     stream = await engine.attach(p.id, { stdin: spec.stdin, tty: spec.tty });
     trace('attach');
@@ -173,6 +178,9 @@ export async function runAttached(
     });
     const exitCode = await waiting;
     trace('wait');
+    // Nothing of the run's clean-up needs the sandbox any more: it goes on while the sandbox is
+    // drained, read and removed (its errors are awaited below).
+    cleanUp().catch(() => {});
     await drained(stream, 2000);
     disconnect();
     stream.destroy();
@@ -188,7 +196,7 @@ export async function runAttached(
     if (recorder && opts.record) await pruneSessions(opts.record.keep);
     for (const s of signals) process.off(s, onSignal);
     await removeRelay();
-    await Promise.all([spec.autoRemove || failed ? p.discard() : undefined, opts.alongsideRemove?.()]);
+    await Promise.all([spec.autoRemove || failed ? p.discard() : undefined, cleanUp()]);
     trace('remove');
     if (spec.user.reclaimTo)
       await reclaimOwnership(spec.workspace.path, spec.user.reclaimTo, startedAt - 2000, hadAcls);

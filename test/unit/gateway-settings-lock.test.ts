@@ -43,7 +43,7 @@ describe('gateway settings updates', () => {
   it('keep every concurrent addition', async () => {
     const dirs = gatewayDirs('podman', 'ws1');
     await updateGatewaySettings(dirs, () => settings(0));
-    await Promise.all(
+    const revisions = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         updateGatewaySettings(dirs, async (current) => {
           // A gap between the read and the write, as a real run has (engine calls, file reads).
@@ -56,6 +56,12 @@ describe('gateway settings updates', () => {
     expect(final?.credentials.map((c) => c.host).sort()).toEqual(
       Array.from({ length: 13 }, (_, i) => `api${i}.example`).sort(),
     );
+    // Each write has its own revision, counted up: a run waits for the gateway to apply its own
+    // or a later one (which was merged from it).
+    expect([...revisions].sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 2),
+    );
+    expect(final?.revision).toBe(13);
   });
 
   it('writes nothing when the change returns nothing', async () => {
