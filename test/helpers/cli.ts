@@ -27,13 +27,23 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The test process's environment, for a corral it starts. Under `npm test` it holds npm's settings
+ * for this user (npm_config_cache=/root/.npm…): another user's corral must not get them, or the npm
+ * it runs to fetch the Node toolchain cannot use its own cache.
+ */
+function inherited(asUser: string | undefined): NodeJS.ProcessEnv {
+  if (!asUser) return process.env;
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+}
+
 export function corral(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const argv = opts.asUser
     ? ['runuser', '-u', opts.asUser, '--', process.execPath, BIN, ...args]
     : [process.execPath, BIN, ...args];
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, ...opts.env },
+    env: { ...inherited(opts.asUser), ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   opts.onSpawn?.(child);
