@@ -48,32 +48,33 @@ export interface RunBridgeOptions {
   services?: ServiceController | undefined;
 }
 
-/** Start the bridge and wire it into the spec (agent config, token, instructions). */
-export async function startRunBridge(
+/** Where a run's bridge will listen and the token its agent presents; planned before the sandbox. */
+export interface BridgePlan {
+  token: string;
+  socketPath: string;
+}
+
+/**
+ * Wire the bridge into the spec (agent config, token, instructions): done before the sandbox is
+ * created, which may be before the bridge itself starts. Undefined when this run has no bridge.
+ */
+export function planRunBridge(
   agent: AgentSpec,
-  workspace: Workspace,
   spec: SandboxSpec,
-  opts: RunBridgeOptions,
-): Promise<RunBridge> {
-  if (!agent.mcp) return NONE;
+  note: (line: string) => void,
+): BridgePlan | undefined {
+  if (!agent.mcp) return undefined;
   if (spec.network.mode !== 'gateway' || spec.argv[0] !== agent.command[0]) {
     spec.init = [...spec.init, ...staleMcpCleanup(agent)];
-    return NONE;
+    return undefined;
   }
   const token = randomBytes(24).toString('hex');
   const wiring = wireMcp(agent, { url: BRIDGE_URL, token }, spec.files, SANDBOX_HOME);
   if (!wiring) {
-    opts.note(
-      `corral: no host bridge for this run: ${agent.mcp.file} already defines an MCP server named corral`,
-    );
-    return NONE;
+    note(`corral: no host bridge for this run: ${agent.mcp.file} already defines an MCP server named corral`);
+    return undefined;
   }
   const socketName = `bridge-${spec.session}.sock`;
-  const socketPath = join(spec.network.socketDir, socketName);
-  const timeoutMs = (opts.approvalTimeoutS ?? DEFAULT_APPROVAL_TIMEOUT_S) * 1000;
-  const bridge = spec.detached
-    ? await detachedBridge(agent, workspace, spec, { ...opts, token, socketPath, timeoutMs })
-    : await attachedBridge(agent, workspace, spec, { ...opts, token, socketPath, timeoutMs });
   spec.bridge = { socketName, port: BRIDGE_PORT };
   spec.files = {
     ...wiring.files,
@@ -87,7 +88,23 @@ export async function startRunBridge(
     [...agent.command, ...wiring.args, ...spec.argv.slice(agent.command.length)],
     bridgeInstructions(spec.session),
   );
-  return bridge;
+  return { token, socketPath: join(spec.network.socketDir, socketName) };
+}
+
+/** Start the bridge planned by planRunBridge (none without a plan). */
+export async function startRunBridge(
+  agent: AgentSpec,
+  workspace: Workspace,
+  spec: SandboxSpec,
+  plan: BridgePlan | undefined,
+  opts: RunBridgeOptions,
+): Promise<RunBridge> {
+  if (!plan) return NONE;
+  const timeoutMs = (opts.approvalTimeoutS ?? DEFAULT_APPROVAL_TIMEOUT_S) * 1000;
+  const started = { ...opts, ...plan, timeoutMs };
+  return spec.detached
+    ? detachedBridge(agent, workspace, spec, started)
+    : attachedBridge(agent, workspace, spec, started);
 }
 
 interface Started extends RunBridgeOptions {

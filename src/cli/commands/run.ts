@@ -13,7 +13,7 @@ import { hostUser, planUser } from '../../sandbox/userns.js';
 import { trace } from '../../trace.js';
 import { Context } from '../context.js';
 import { planRunLogin } from './run-auth.js';
-import { startRunBridge } from './run-bridge.js';
+import { planRunBridge, startRunBridge } from './run-bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './run-gateway.js';
 import { type RunOptions, sandboxOptions } from './run-options.js';
 import { checkCredentials } from './run-scan.js';
@@ -188,6 +188,8 @@ export async function launch(
     config,
   );
   const login = opts.dryRun ? undefined : await planRunLogin(ctx, engine, agent, spec, config);
+  // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
+  const bridgePlan = opts.dryRun ? undefined : planRunBridge(agent, spec, (line) => ctx.note(line));
   if (opts.dryRun) {
     const gw =
       spec.network.mode === 'gateway'
@@ -216,7 +218,7 @@ export async function launch(
       trace('gateway');
     }
     const services = await startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
-    const bridge = await startRunBridge(agent, workspace, spec, {
+    const bridge = await startRunBridge(agent, workspace, spec, bridgePlan, {
       engine,
       io: ctx.io,
       approvalTimeoutS: config.approval_timeout,
