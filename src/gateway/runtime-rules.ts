@@ -1,8 +1,13 @@
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
-import { gatewayDirs, readGatewaySettings, updateGatewaySettings } from './folders.js';
+import { socketAccepts } from '../socket.js';
+import { appliedRevision, gatewayDirs, readGatewaySettings, updateGatewaySettings } from './folders.js';
 import { parsePolicy, parseRule, type Rule } from './policy.js';
+import { GATEWAY_CONTAINER_PATHS as P } from './settings.js';
+
+/** How long `corral egress allow|deny` waits for a running gateway to say it serves the new rule. */
+const CONFIRM_MS = 3000;
 
 export interface RuntimeRules {
   allow: string[];
@@ -23,7 +28,10 @@ export function runtimeRuleList(rules: RuntimeRules): Rule[] {
   ];
 }
 
-/** Record a rule and hand it to the workspace's gateway(s) on every engine that has one. */
+/**
+ * Record a rule and hand it to the workspace's gateway(s) on every engine that has settings;
+ * `applied` lists the engines whose running gateway confirmed it serves the rule.
+ */
 export async function addRuntimeRule(
   workspaceId: string,
   action: Rule['action'],
@@ -36,7 +44,8 @@ export async function addRuntimeRule(
   const applied: EngineKind[] = [];
   for (const engine of ['podman', 'docker'] as const) {
     if (!(await readGatewaySettings(engine, workspaceId))) continue;
-    await updateGatewaySettings(gatewayDirs(engine, workspaceId), (settings) =>
+    const dirs = gatewayDirs(engine, workspaceId);
+    const revision = await updateGatewaySettings(dirs, (settings) =>
       settings
         ? {
             ...settings,
@@ -44,7 +53,15 @@ export async function addRuntimeRule(
           }
         : undefined,
     );
-    applied.push(engine);
+    // No gateway answering on its socket: the rule waits in the settings for the next run.
+    if (!revision || !(await socketAccepts(join(dirs.sock, P.socketFile)))) continue;
+    for (const deadline = Date.now() + CONFIRM_MS; Date.now() < deadline; ) {
+      if ((await appliedRevision(dirs)) >= revision) {
+        applied.push(engine);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
   return { rule, applied };
 }
