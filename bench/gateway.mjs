@@ -26,9 +26,9 @@
  *   node bench/gateway.mjs [--requests 1000] [--downloads 10] [--sse 200] [--paths plain,intercept,tunnel,relay,crelay]
  *                          [--workloads small,big,sse] [--forwarder] [--link 100]
  */
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -39,6 +39,7 @@ import { createInterface } from 'node:readline';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cRelay, procUsage } from './crelay.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -59,8 +60,6 @@ const dist = new URL('../dist/gateway/index.js', import.meta.url);
 const tuning = new URL('../dist/gateway/tuning.js', import.meta.url);
 const forwarderJs = new URL('../dist/gateway/forwarder.bundle.mjs', import.meta.url);
 const BIG = 10 * 1024 * 1024;
-// Linux's USER_HZ, what /proc/<pid>/stat counts CPU time in.
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString() || 100);
 const NAMES = {
   'intercept.bench': ['127.0.0.1'],
   'tunnel.bench': ['127.0.0.1'],
@@ -342,33 +341,6 @@ async function usage(proc) {
   proc.send('usage');
   const [u] = await once(proc, 'message');
   return u;
-}
-
-/** CPU time and minor faults of a process that is not Node (the C relay), from /proc. */
-function procUsage(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // Fields from the 3rd on: minflt is the 10th, utime and stime the 14th and 15th, in clock ticks.
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { cpuMs: (ticks * 1000) / CLOCK_TICKS, faults: Number(fields[7]) };
-}
-
-/** The C relay (bench/relay.c), built with the machine's C compiler; undefined if there is none. */
-async function cRelay(dir, upstreamPort) {
-  const bin = join(dir, 'crelay');
-  const cc = spawnSync(
-    'cc',
-    ['-O2', '-pthread', '-o', bin, fileURLToPath(new URL('relay.c', import.meta.url))],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  if (cc.status !== 0) {
-    console.log(`crelay: skipped, no C compiler to build bench/relay.c (${cc.error?.message ?? cc.stderr})`);
-    return undefined;
-  }
-  const proc = spawn(bin, [String(upstreamPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await once(createInterface({ input: proc.stdout }), 'line');
-  return { proc, port: Number(line) };
 }
 
 function answerUsage() {
