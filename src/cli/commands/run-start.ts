@@ -35,8 +35,8 @@ export async function runDetached(
   return 0;
 }
 
-/** An attached run: starts once `bridging` is up; the bridge and `release` go as the sandbox is removed. */
-export async function runBridged(
+/** An attached run: starts once `bridging` (gateway, services, bridge) is up; they go as the sandbox does. */
+export async function runAttachedWithSidecars(
   ctx: Context,
   engine: ContainerEngine,
   spec: SandboxSpec,

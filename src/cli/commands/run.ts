@@ -18,7 +18,7 @@ import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from '
 import { type RunOptions, sandboxOptions } from './run-options.js';
 import { checkCredentials } from './run-scan.js';
 import { startRunServices, stopRunServices } from './run-services.js';
-import { runBridged, runDetached } from './run-start.js';
+import { runAttachedWithSidecars, runDetached } from './run-start.js';
 import { joinRunning, sandboxModelUrl, storedTokenFor } from './run-support.js';
 
 export function runCommand(): Command {
@@ -233,12 +233,21 @@ export async function launch(
     if (spec.detached || spec.ports.length) {
       const bridge = await sidecars();
       if (spec.detached) return await runDetached(ctx, engine, agent, spec, bridge);
-      return await runBridged(ctx, engine, spec, config, opts, login, Promise.resolve(bridge), release);
+      return await runAttachedWithSidecars(
+        ctx,
+        engine,
+        spec,
+        config,
+        opts,
+        login,
+        Promise.resolve(bridge),
+        release,
+      );
     }
     const bridging = sidecars();
     // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
     bridging.catch(() => {});
-    return await runBridged(ctx, engine, spec, config, opts, login, bridging, release);
+    return await runAttachedWithSidecars(ctx, engine, spec, config, opts, login, bridging, release);
   } finally {
     await release();
   }
