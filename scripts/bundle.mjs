@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Three bundles, built after tsc (the third, the sandbox's forwarder, is the first below):
+// Three bundles, built after tsc:
+// - the sandbox's forwarder runs on the agent image's Node, copied alone into the sandbox, so it
+//   is one file that needs only Node's built-ins;
 // - the gateway container runs one self-contained file on a bare Node, so its entry point and
 //   dependencies (the X.509 library) go into one file and the image needs no node_modules;
 // - the CLI: Node spends ~100 ms resolving and loading corral's and its dependencies' hundreds of
@@ -23,7 +25,6 @@ const banner = {
   js: "import { createRequire as __corralRequire } from 'node:module'; const require = __corralRequire(import.meta.url);",
 };
 
-// The sandbox's forwarder runs on the agent image's Node, copied alone into the sandbox.
 await build({
   entryPoints: ['src/gateway/forwarder.ts'],
   outfile: 'dist/gateway/forwarder.bundle.mjs',

@@ -22,11 +22,11 @@ import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
 import { trace } from '../trace.js';
 import {
-  appliedRevision,
   authRoot,
   caDir,
   type GatewayDirs,
   gatewayDirs,
+  gatewayServes,
   mergeSettings,
   prepareDirs,
   readGatewaySettings,
@@ -141,7 +141,6 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
   const dirs = gatewayDirs(opts.engine, ws);
   await prepareDirs(dirs, opts.settings.intercept);
   const name = gatewayName(ws);
-  const socket = join(dirs.sock, P.socketFile);
   const serves = (c: ContainerDetails) => c.running && c.labels[LABEL_GATEWAY_IMAGE] === opts.image;
   const handOver = async (id: string) => {
     // Add to what it serves only for sandboxes (or runs starting) that still use it: a gateway
@@ -157,14 +156,8 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
       shared && serving ? mergeSettings(serving, opts.settings) : opts.settings,
     );
     // Until the gateway has reloaded, it serves the last run's policy (and keys): this run's
-    // sandbox must not start before that.
-    await waitFor(
-      engine,
-      id,
-      async () => (await appliedRevision(dirs)) >= (revision ?? 0),
-      "did not take this run's settings",
-    );
-    await waitReady(engine, id, socket);
+    // sandbox must not start before that. It reports a revision only while it listens.
+    await waitFor(engine, id, () => gatewayServes(dirs, revision ?? 0), "did not take this run's settings");
     return dirs;
   };
   const current = await engine.inspect(name);

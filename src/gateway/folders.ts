@@ -102,9 +102,13 @@ export async function updateGatewaySettings(
   return revision;
 }
 
-/** The revision of the settings the workspace's gateway serves now (undefined before it says). */
-export async function appliedRevision(dirs: GatewayDirs): Promise<number> {
-  return Number(await readFile(join(dirs.log, P.appliedFile), 'utf8').catch(() => '0')) || 0;
+/**
+ * Whether the workspace's gateway serves settings revision `revision` or a later one (each later
+ * one was written under the lock from the one before, so it holds what that one added).
+ */
+export async function gatewayServes(dirs: GatewayDirs, revision: number): Promise<boolean> {
+  const applied = Number(await readFile(join(dirs.log, P.appliedFile), 'utf8').catch(() => '0')) || 0;
+  return applied >= revision;
 }
 
 /**

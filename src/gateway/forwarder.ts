@@ -3,8 +3,9 @@
  * from the host (the workspace gateway's proxy, the host bridge). This serves each of them on the
  * sandbox's 127.0.0.1:<port>, byte for byte; whatever is at the other end decides.
  *
- * It must run with a bare `node` and nothing else: it is bundled into one file with no
- * dependencies but Node's built-ins, and copied next to the gateway's socket as a .mjs file. Arguments, each repeatable:
+ * It must run with a bare `node` and nothing else: it is bundled into one file that needs only
+ * Node's built-ins, and copied next to the gateway's socket as a .mjs file. Arguments, each
+ * repeatable:
  *   --out <port>=<socket>   serve 127.0.0.1:<port>, relaying to <socket> (the proxy, the bridge)
  *   --in <dir> <port>       serve <dir>/<port>.sock, relaying to 127.0.0.1:<port>: the other end
  *                           of a port a relay container publishes on the host

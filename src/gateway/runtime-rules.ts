@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
 import { socketAccepts } from '../socket.js';
-import { appliedRevision, gatewayDirs, readGatewaySettings, updateGatewaySettings } from './folders.js';
+import { gatewayDirs, gatewayServes, readGatewaySettings, updateGatewaySettings } from './folders.js';
 import { parsePolicy, parseRule, type Rule } from './policy.js';
 import { GATEWAY_CONTAINER_PATHS as P } from './settings.js';
 
@@ -56,7 +56,7 @@ export async function addRuntimeRule(
     // No gateway answering on its socket: the rule waits in the settings for the next run.
     if (!revision || !(await socketAccepts(join(dirs.sock, P.socketFile)))) continue;
     for (const deadline = Date.now() + CONFIRM_MS; Date.now() < deadline; ) {
-      if ((await appliedRevision(dirs)) >= revision) {
+      if (await gatewayServes(dirs, revision)) {
         applied.push(engine);
         break;
       }
