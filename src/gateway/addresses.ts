@@ -44,7 +44,7 @@ const RESERVED = list([
 ]);
 
 /** The IPv4 address an IPv6 address embeds (mapped ::ffff:a.b.c.d or NAT64 64:ff9b::/96), if any. */
-function embeddedV4(ip: string): string | undefined {
+export function embeddedV4(ip: string): string | undefined {
   const m = /^(?:::ffff:|64:ff9b::)(?:0:)?(.+)$/i.exec(ip);
   if (!m) return undefined;
   const tail = m[1]!;

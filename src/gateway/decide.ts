@@ -4,7 +4,8 @@
  * interception), per request with method and path. A third check runs on the addresses a name
  * resolved to, so a harmless-looking name cannot lead to the metadata service or the host.
  */
-import { authority, classifyAddress, isIpLiteral, normalizeHost } from './addresses.js';
+import { authority, classifyAddress, embeddedV4, isIpLiteral, normalizeHost } from './addresses.js';
+import { checkPath } from './paths.js';
 import { type EgressPolicy, formatRule, hostMatches, isRequestScoped, type Rule } from './policy.js';
 
 export interface EgressQuery {
@@ -45,8 +46,11 @@ const PROTECTED_WORDS: Record<string, string> = {
   reserved: 'a reserved address',
 };
 
-function portMatches(rule: Rule, port: number): boolean {
-  return rule.port === undefined || rule.port === port;
+/** A rule without a port: an allow covers HTTPS and HTTP only, a deny covers every port. */
+export function portMatches(rule: Pick<Rule, 'action' | 'port'>, port: number): boolean {
+  if (rule.port === '*') return true;
+  if (rule.port === undefined) return rule.action === 'deny' || port === 443 || port === 80;
+  return rule.port === port;
 }
 
 function requestMatches(rule: Rule, q: EgressQuery, path: string | undefined): boolean {
@@ -67,12 +71,34 @@ function isHostAddress(policy: EgressPolicy, host: string): boolean {
   return policy.hostAddresses.includes(host);
 }
 
+/** One of the host's own addresses (any interface, any engine bridge), IPv4-mapped forms included. */
+function isHostRefused(policy: EgressPolicy, address: string): boolean {
+  const list = policy.hostRefused ?? [];
+  if (!list.length || !isIpLiteral(address)) return false;
+  const v4 = embeddedV4(address);
+  return list.includes(address) || (v4 !== undefined && list.includes(v4));
+}
+
+function hostRefusal(q: { host: string; port: number }, address: string): Decision {
+  const via = q.host === address ? '' : ` (${q.host} resolves to it)`;
+  return {
+    allowed: false,
+    reason: `${address} is an address of the host${via}; the host is reached only by its alias (host.containers.internal / host.docker.internal) on a port allowed with --allow-host`,
+    suggestion: `corral --allow-host ${q.port}`,
+  };
+}
+
 /** Decide on a connection (no method) or a request (method and path) against the policy's rules. */
 export function decide(policy: EgressPolicy, query: EgressQuery): Decision {
   const host = normalizeHost(query.host);
   const q = { ...query, host };
-  const path = q.path === undefined ? undefined : canonicalPath(q.path);
   const requestLevel = q.method !== undefined;
+  let path: string | undefined;
+  if (requestLevel && q.path !== undefined) {
+    const checked = checkPath(q.path);
+    if (!checked.ok) return { allowed: false, reason: `refused ${q.path}: ${checked.reason}` };
+    path = checked.path;
+  }
   const matching = policy.rules.filter(
     (r) =>
       hostMatches(r.host, host) &&
@@ -91,6 +117,8 @@ export function decide(policy: EgressPolicy, query: EgressQuery): Decision {
   }
 
   if (isHostAddress(policy, host)) return decideHostPort(policy, q);
+  // Whatever the rules say, `*` and the open preset included.
+  if (isHostRefused(policy, host)) return hostRefusal(q, host);
 
   const allow = matching.find((r) => r.action === 'allow');
   if (isIpLiteral(host)) {
@@ -160,6 +188,7 @@ export function checkResolved(
       if (!d.allowed) return d;
       continue;
     }
+    if (isHostRefused(policy, address)) return hostRefusal({ host, port: query.port }, address);
     const denied = policy.rules.find(
       (r) => r.action === 'deny' && r.host === address && portMatches(r, query.port) && !isRequestScoped(r),
     );

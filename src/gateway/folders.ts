@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { withFileLock } from '../config/file-lock.js';
 import { dataFile, writeFileAtomic, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
+import { withHostAddresses } from './host-addresses.js';
 import { ensureHostsFile } from './service-files.js';
 import {
   CA_PUBLIC_FILE,
@@ -65,6 +66,7 @@ export function mergeSettings(current: GatewaySettings, next: GatewaySettings): 
       intercept: unique([...c.intercept, ...n.intercept]),
       allowHostPorts: unique([...c.allowHostPorts, ...n.allowHostPorts]),
       hostAddresses: unique([...c.hostAddresses, ...n.hostAddresses]),
+      hostRefused: unique([...(c.hostRefused ?? []), ...(n.hostRefused ?? [])]),
     },
     credentials: unique([...current.credentials, ...next.credentials]),
     brokered: unique([...(current.brokered ?? []), ...(next.brokered ?? [])]),
@@ -95,8 +97,10 @@ export async function updateGatewaySettings(
       const next = await change(current);
       if (!next) return;
       revision = (current?.revision ?? 0) + 1;
+      // The host's addresses as they are now (an interface may have come up since the last write).
+      const policy = { ...next.policy, hostRefused: withHostAddresses(next.policy.hostRefused) };
       // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
-      await writeJson(path, { ...next, revision });
+      await writeJson(path, { ...next, policy, revision });
     },
   );
   return revision;

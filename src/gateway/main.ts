@@ -10,6 +10,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBrokered } from './brokered.js';
 import { loadOrCreateCa } from './ca.js';
+import { gatewaySideHostAddresses } from './host-addresses.js';
 import type { EgressPolicy } from './policy.js';
 import { startGateway } from './proxy.js';
 import { runRelay } from './relay.js';
@@ -47,13 +48,19 @@ async function hostAddresses(aliases: string[]): Promise<string[]> {
   return [...new Set(ips.flat())];
 }
 
-function withHost(policy: EgressPolicy, aliases: string[], ips: string[]): EgressPolicy {
-  return { ...policy, hostAddresses: [...new Set([...policy.hostAddresses, ...aliases, ...ips])] };
+function withHost(policy: EgressPolicy, aliases: string[], ips: string[], own: string[]): EgressPolicy {
+  return {
+    ...policy,
+    hostAddresses: [...new Set([...policy.hostAddresses, ...aliases, ...ips])],
+    // The host's addresses from its settings, plus the alias's and what this container sees.
+    hostRefused: [...new Set([...(policy.hostRefused ?? []), ...ips, ...own])],
+  };
 }
 
 async function main(): Promise<void> {
   let settings = await readSettings();
   const hostIps = await hostAddresses(settings.hostAliases);
+  const ownSide = gatewaySideHostAddresses();
   const ca = settings.intercept ? await loadOrCreateCa(P.caDir, { readOnly: true }) : undefined;
   const socketPath = join(P.socketDir, P.socketFile);
   await rm(socketPath, { force: true });
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   const services = serviceRelay(P.confDir, P.socketDir, log, onConnection);
   await services.sync();
   const policyNow = () =>
-    withServices(withHost(settings.policy, settings.hostAliases, hostIps), services.routes());
+    withServices(withHost(settings.policy, settings.hostAliases, hostIps, ownSide), services.routes());
   const gateway = await startGateway({
     policy: policyNow(),
     socketPath,

@@ -13,7 +13,12 @@ export interface Rule {
   action: 'allow' | 'deny';
   /** Normalised: lower case, no trailing dot, IPv6 without brackets. */
   host: string;
-  port?: number;
+  /**
+   * A port, or `*` for any port. Without one, an allow rule covers 443 and 80 only (HTTPS and
+   * HTTP): a bare domain must not open SSH, databases or anything else on that host. A deny rule
+   * without one covers every port.
+   */
+  port?: number | '*';
   /** Upper case. */
   methods?: string[];
   pathPrefix?: string;
@@ -29,6 +34,11 @@ export interface EgressPolicy {
   allowHostPorts: number[];
   /** Names and addresses of the host as seen from the gateway, e.g. the bridge gateway IP. */
   hostAddresses: string[];
+  /**
+   * Every other address of the host (all its interfaces, the engines' bridges), collected on the
+   * host: refused whatever the rules say. The host is reached only by its alias, on an allowed port.
+   */
+  hostRefused?: string[];
 }
 export type EgressPolicyInput = Partial<Omit<EgressPolicy, 'rules'>> & { rules?: RuleInput[] };
 
@@ -59,10 +69,14 @@ export function checkHost(raw: unknown, path: Issue['path'] = []): Checked<strin
   return ok ? { ok: true, value: h } : fail(path, HOST_EXPECTED);
 }
 
-function checkPort(raw: unknown, path: Issue['path']): Checked<number> {
+function checkPort(
+  raw: unknown,
+  path: Issue['path'],
+  expected = 'expected a port number from 1 to 65535',
+): Checked<number> {
   return typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 && raw <= 65535
     ? { ok: true, value: raw }
-    : fail(path, 'expected a port number from 1 to 65535');
+    : fail(path, expected);
 }
 
 const RULE_KEYS = ['action', 'host', 'port', 'methods', 'pathPrefix', 'source'];
@@ -80,7 +94,10 @@ export function checkRule(raw: unknown, path: Issue['path'] = []): Checked<Rule>
     issues.push({ path: [...path, 'action'], message: 'expected allow or deny' });
   const host = checkHost(raw.host, [...path, 'host']);
   if (!host.ok) issues.push(...host.issues);
-  const port = raw.port === undefined ? undefined : checkPort(raw.port, [...path, 'port']);
+  const port =
+    raw.port === undefined || raw.port === '*'
+      ? undefined
+      : checkPort(raw.port, [...path, 'port'], 'expected a port number from 1 to 65535, or *');
   if (port && !port.ok) issues.push(...port.issues);
   let methods: string[] | undefined;
   if (raw.methods !== undefined) {
@@ -101,7 +118,7 @@ export function checkRule(raw: unknown, path: Issue['path'] = []): Checked<Rule>
     value: {
       action: raw.action as Rule['action'],
       host: host.value,
-      ...(port?.ok ? { port: port.value } : {}),
+      ...(port?.ok ? { port: port.value } : raw.port === '*' ? { port: '*' as const } : {}),
       ...(methods ? { methods } : {}),
       ...(prefix !== undefined ? { pathPrefix: prefix as string } : {}),
       source: source as RuleSource,
@@ -109,7 +126,9 @@ export function checkRule(raw: unknown, path: Issue['path'] = []): Checked<Rule>
   };
 }
 
-const POLICY_KEYS = ['rules', 'intercept', 'allowHostPorts', 'hostAddresses'];
+const POLICY_KEYS = ['rules', 'intercept', 'allowHostPorts', 'hostAddresses', 'hostRefused'];
+const checkAddress = (a: unknown, path: Issue['path']): Checked<string> =>
+  typeof a === 'string' ? { ok: true, value: normalizeHost(a) } : fail(path, 'expected a string');
 
 /** Each item of an optional list, checked; a missing list is empty. */
 function checkList<T>(
@@ -145,13 +164,10 @@ export function checkPolicy(raw: unknown): Checked<EgressPolicy> {
     rules: checkList(raw.rules, 'rules', checkRule, issues),
     intercept: checkList(raw.intercept, 'intercept', checkHost, issues),
     allowHostPorts: checkList(raw.allowHostPorts, 'allowHostPorts', checkPort, issues),
-    hostAddresses: checkList(
-      raw.hostAddresses,
-      'hostAddresses',
-      (a, path) =>
-        typeof a === 'string' ? { ok: true, value: normalizeHost(a) } : fail(path, 'expected a string'),
-      issues,
-    ),
+    hostAddresses: checkList(raw.hostAddresses, 'hostAddresses', checkAddress, issues),
+    ...(raw.hostRefused === undefined
+      ? {}
+      : { hostRefused: checkList(raw.hostRefused, 'hostRefused', checkAddress, issues) }),
   };
   return issues.length ? { ok: false, issues } : { ok: true, value };
 }

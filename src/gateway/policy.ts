@@ -63,8 +63,8 @@ export const DEV_DOMAINS = [
 ] as const;
 
 export function presetRules(preset: Preset, agentDomains: readonly string[] = []): Rule[] {
-  const allow = (host: string, source: RuleSource): Rule => {
-    const r = checkRule({ action: 'allow', host, source });
+  const allow = (host: string, source: RuleSource, port?: '*'): Rule => {
+    const r = checkRule({ action: 'allow', host, source, ...(port ? { port } : {}) });
     if (!r.ok)
       throw new CorralError(
         'CONFIG_INVALID',
@@ -76,7 +76,8 @@ export function presetRules(preset: Preset, agentDomains: readonly string[] = []
     case 'none':
       return [];
     case 'open':
-      return [allow('*', 'preset')];
+      // Open means every host on every port; the host's own addresses stay closed (decide.ts).
+      return [allow('*', 'preset', '*')];
     case 'agent':
       return agentDomains.map((d) => allow(d, 'agent'));
     case 'dev':
@@ -115,38 +116,75 @@ export function buildPolicy(input: BuildPolicyInput = {}): EgressPolicy {
   });
 }
 
+export const RULE_FORM = '[METHOD[,METHOD] ]host[:port|:*][/path]';
+const RULE_EXAMPLES =
+  'e.g. "api.github.com" (ports 443 and 80), "db.example.com:5432", "github.com:22", "example.com:*" (any port), "GET api.github.com/repos/acme/"';
+
 /**
- * Parse the textual rule form: `[METHOD[,METHOD] ]host[:port][/path-prefix]` (methods in capitals,
- * so a stray space in a host name is an error rather than a method), e.g.
- * `api.github.com`, `*.npmjs.org`, `localhost:8080`, `GET,HEAD api.github.com/repos/acme/`,
- * `[fd00::1]:443`.
+ * Parse the textual rule form: `[METHOD[,METHOD] ]host[:port|:*][/path-prefix]` (methods in
+ * capitals, so a stray space in a host name is an error rather than a method), e.g.
+ * `api.github.com`, `*.npmjs.org`, `localhost:8080`, `example.com:*`,
+ * `GET,HEAD api.github.com/repos/acme/`, `[fd00::1]:443`. Without a port an allow rule covers
+ * 443 and 80; `:*` is any port.
  */
 export function parseRule(text: string, action: Rule['action'], source: RuleSource = 'flag'): Rule {
-  const m = /^\s*(?:([A-Z]+(?:,[A-Z]+)*)\s+)?(\[[^\]]+\]|[^/:\s]+)(?::(\d+))?(\/\S*)?\s*$/.exec(text);
-  const bad = () =>
+  const m = /^\s*(?:([A-Z]+(?:,[A-Z]+)*)\s+)?(\[[^\]]+\]|[^/:\s]+)(?::(\d+|\*))?(\/\S*)?\s*$/.exec(text);
+  const bad = (why?: string) =>
     new CorralError(
       'BAD_INPUT',
-      `Cannot read egress rule "${text}"`,
-      'Write it as [METHOD[,METHOD] ]host[:port][/path], e.g. "GET api.github.com/repos/acme/" or "*.npmjs.org".',
+      `Cannot read egress rule "${text}"${why ? `: ${why}` : ''}`,
+      `Write it as ${RULE_FORM}, ${RULE_EXAMPLES}.`,
     );
   if (!m) throw bad();
   const r = checkRule({
     action,
     host: m[2],
-    ...(m[3] === undefined ? {} : { port: Number(m[3]) }),
+    ...(m[3] === undefined ? {} : { port: m[3] === '*' ? '*' : Number(m[3]) }),
     ...(m[1] ? { methods: m[1].split(',') } : {}),
     ...(m[4] ? { pathPrefix: m[4] } : {}),
     source,
   });
-  if (!r.ok) throw bad();
+  if (!r.ok) throw bad(r.issues.map((i) => i.message).join('; '));
   return r.value;
+}
+
+/**
+ * Check rule texts before anything is created, so a typo stops a run with one message naming the
+ * rule and where it came from (a flag or a config key), not halfway through starting containers.
+ */
+export function checkRuleTexts(lists: { where: string; action: Rule['action']; rules: readonly string[] }[]) {
+  for (const { where, action, rules } of lists) {
+    rules.forEach((text, i) => {
+      try {
+        parseRule(text, action);
+      } catch (e) {
+        if (!(e instanceof CorralError)) throw e;
+        const at = where.startsWith('--') ? where : `${where}[${i}]`;
+        throw new CorralError('BAD_INPUT', `${e.message} (${at})`, e.hint);
+      }
+    });
+  }
+}
+
+/** A run's rules from config and flags, all checked before anything is created. */
+export function checkEgressRules(
+  egress: { allow: readonly string[]; deny: readonly string[] },
+  flags: { allow?: readonly string[]; deny?: readonly string[] },
+): void {
+  checkRuleTexts([
+    { where: 'egress.allow', action: 'allow', rules: egress.allow },
+    { where: 'egress.deny', action: 'deny', rules: egress.deny },
+    { where: '--allow', action: 'allow', rules: flags.allow ?? [] },
+    { where: '--deny', action: 'deny', rules: flags.deny ?? [] },
+  ]);
 }
 
 /** The inverse of parseRule, for messages: `GET,POST api.github.com:443/repos/`. */
 export function formatRule(rule: Pick<Rule, 'host' | 'port' | 'methods' | 'pathPrefix'>): string {
   const methods = rule.methods?.length ? `${rule.methods.join(',')} ` : '';
+  const bare = authority(rule.host, 0).replace(/:0$/, '');
   const host =
-    rule.port === undefined ? authority(rule.host, 0).replace(/:0$/, '') : authority(rule.host, rule.port);
+    rule.port === undefined ? bare : rule.port === '*' ? `${bare}:*` : authority(rule.host, rule.port);
   return `${methods}${host}${rule.pathPrefix ?? ''}`;
 }
 

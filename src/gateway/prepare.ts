@@ -19,6 +19,7 @@ import { trace } from '../trace.js';
 import { ensureGateway, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { caDir } from './folders.js';
+import { withHostAddresses } from './host-addresses.js';
 import { buildPolicy, type EgressPolicy, type Preset, parseRule, type Rule } from './policy.js';
 import { readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
 import type { BrokeredLogin, GatewaySettings } from './settings.js';
@@ -110,7 +111,10 @@ export async function planGatewaySettings(
   opts: GatewayRunInput,
 ): Promise<GatewaySettings> {
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
-  const policy = policyFor(opts.agent, opts.config, opts.flags, runtime);
+  const policy = {
+    ...policyFor(opts.agent, opts.config, opts.flags, runtime),
+    hostRefused: withHostAddresses(),
+  };
   const upstreamCa = await upstreamCas(opts.config);
   return {
     workspace: opts.workspaceId,

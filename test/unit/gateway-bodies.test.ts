@@ -170,7 +170,7 @@ describe('gateway body logging', () => {
     gw = await startGateway({
       policy: buildPolicy({
         preset: 'agent',
-        rules: [{ action: 'allow', host: 'echo.test' }],
+        rules: [{ action: 'allow', host: 'echo.test', port: '*' }],
         intercept: [],
       }),
       resolve: async () => ['127.0.0.1'],

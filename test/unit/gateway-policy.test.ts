@@ -183,7 +183,7 @@ describe('decide', () => {
 });
 
 describe('checkResolved', () => {
-  const p = policy([allow('*'), allow('db.corp'), allow('meta.corp'), allow('192.168.5.5')]);
+  const p = policy([allow('*'), allow('db.corp:5432'), allow('meta.corp'), allow('192.168.5.5')]);
   it('refuses names resolving to protected addresses unless named exactly', () => {
     expect(checkResolved(p, { host: 'x.example', port: 443 }, ['93.184.216.34'])).toBeUndefined();
     const d = checkResolved(p, { host: 'x.example', port: 443 }, ['93.184.216.34', '127.0.0.1']);

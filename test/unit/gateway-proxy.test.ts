@@ -101,12 +101,14 @@ const NAMES: Record<string, string[]> = {
 const BASE: EgressPolicy = buildPolicy({
   preset: 'agent',
   agentDomains: ['api.test'],
+  // The test upstreams listen on random ports: rules without a port cover 443 and 80 only.
   rules: [
-    { action: 'allow', host: 'other.test' },
-    { action: 'allow', host: 'ws.test' },
-    { action: 'allow', host: 'meta.test' },
-    parseRule('GET scoped.test/v1/', 'allow', 'project'),
-    { action: 'allow', host: '*.wild.test' },
+    { action: 'allow', host: 'api.test', port: '*' },
+    { action: 'allow', host: 'other.test', port: '*' },
+    { action: 'allow', host: 'ws.test', port: '*' },
+    { action: 'allow', host: 'meta.test', port: '*' },
+    parseRule('GET scoped.test:*/v1/', 'allow', 'project'),
+    { action: 'allow', host: '*.wild.test', port: '*' },
   ],
   intercept: ['ws.test', 'other.test'],
 });
@@ -269,7 +271,7 @@ describe('refusals', () => {
   });
 
   it('refuses the metadata address even with open, by IP or by a name resolving to it', async () => {
-    gw.setPolicy(buildPolicy({ preset: 'open', rules: [{ action: 'allow', host: 'meta.test' }] }));
+    gw.setPolicy(buildPolicy({ preset: 'open', rules: [{ action: 'allow', host: 'meta.test', port: '*' }] }));
     try {
       const ip = await viaProxy('http://169.254.169.254/latest/meta-data/');
       expect(ip.status).toBe(403);

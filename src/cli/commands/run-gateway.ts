@@ -29,6 +29,8 @@ export async function sandboxNetwork(
     );
   }
   if (mode !== 'gateway') return { mode };
+  // A malformed rule stops the run here, before any container exists.
+  (await import('../../gateway/policy.js')).checkEgressRules(config.egress, opts);
   const { gatewayDirs, prepareSandboxMounts } = await import('../../gateway/folders.js');
   const dirs = gatewayDirs(engine.kind, workspace.id);
   if (!opts.dryRun) await prepareSandboxMounts(dirs);
