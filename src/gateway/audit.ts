@@ -46,6 +46,8 @@ export interface AuditLogOptions {
   /** Exact values to hide wherever they appear (the real credentials); a function is asked anew each time. */
   secrets?: readonly string[] | (() => readonly string[]);
   redactor?: Redactor;
+  /** Told of each refusal (redacted, like the log line): the sandbox-visible denial file. */
+  onDeny?: (entry: AuditEntry) => void;
 }
 
 /** An audit log writing to `stream`; a broken stream never breaks proxying. */
@@ -82,6 +84,7 @@ export function createAuditLog(stream: Writable | undefined, opts: AuditLogOptio
         if (b && 'text' in b) line[k] = { ...b, text: redact.body(b.text) };
       }
       stream.write(`${JSON.stringify(line)}\n`);
+      if (line.decision === 'deny') opts.onDeny?.(line);
     },
   };
 }

@@ -17,12 +17,15 @@
  *                           how it knows one is still there, however quiet its agent is
  *   --ready <file>          write "ready" to <file> once everything listens (the start script
  *                           waits for it with the shell's own test, no process per look)
- * It also prints "ready" on stdout then.
+ * It also prints "ready" on stdout then. On its own instead:
+ *   --connect <socket> <host> <port>   one tunnel through the gateway's CONNECT on stdin/stdout
+ *                           (ssh's ProxyCommand; tunnel-client.ts)
  */
 import { chmodSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { connectInto } from './read-into.js';
+import { runConnect } from './tunnel-client.js';
 
 // A host-side socket that is missing or refusing is usually the gateway (re)starting: a new corral
 // version replacing it, or a run starting it. Clients wait that long rather than get a 502.
@@ -86,9 +89,12 @@ let readyFile: string | undefined;
 const outs: { port: number; socket: string }[] = [];
 const ins: { dir: string; port: number }[] = [];
 let servicesFile: string | undefined;
+let tunnel: { socket: string; host: string; port: number } | undefined;
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--out') {
+  if (args[i] === '--connect') {
+    tunnel = { socket: args[++i] ?? '', host: args[++i] ?? '', port: Number(args[++i]) };
+  } else if (args[i] === '--out') {
     const [port, socket] = (args[++i] ?? '').split('=');
     if (!socket || !Number.isInteger(Number(port))) throw new Error(`bad --out ${args[i]}`);
     outs.push({ port: Number(port), socket });
@@ -192,13 +198,15 @@ if (servicesFile) {
 }
 
 for (const h of holds) hold(h);
-Promise.all(ready).then(
-  () => {
-    if (readyFile) writeFileSync(readyFile, 'ready\n');
-    process.stdout.write('ready\n');
-  },
-  (e: Error) => {
-    process.stderr.write(`corral forwarder: ${e.message}\n`);
-    process.exit(1);
-  },
-);
+if (tunnel) runConnect(tunnel.socket, tunnel.host, tunnel.port);
+else
+  Promise.all(ready).then(
+    () => {
+      if (readyFile) writeFileSync(readyFile, 'ready\n');
+      process.stdout.write('ready\n');
+    },
+    (e: Error) => {
+      process.stderr.write(`corral forwarder: ${e.message}\n`);
+      process.exit(1);
+    },
+  );

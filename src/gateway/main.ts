@@ -15,6 +15,7 @@ import type { EgressPolicy } from './policy.js';
 import { startGateway } from './proxy.js';
 import { runRelay } from './relay.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
+import { DENIED_FILE } from './sandbox-tools.js';
 import { type ServiceRelay, serviceAddress, serviceRelay, withServices } from './service-relay.js';
 import { type GatewaySettings, GATEWAY_CONTAINER_PATHS as P } from './settings.js';
 
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     ...(settings.upstreamCa.length ? { upstreamCa: settings.upstreamCa } : {}),
     ...(ca ? { ca } : {}),
     logBodies: settings.logBodies ?? false,
+    deniedFile: join(P.socketDir, DENIED_FILE),
     onConnection,
   });
   // Sandboxes run under other uids (user namespaces, Docker's --user); the folder is theirs alone.

@@ -26,6 +26,7 @@ import { type ConnectEnv, handleConnect, rawRefusal, type TunnelTarget } from '.
 import type { GatewayContext } from './context.js';
 import { type Credential, type CredentialInput, credentialHosts, parseCredentials } from './credentials.js';
 import { needsInterception } from './decide.js';
+import { deniedWriter } from './denied-log.js';
 import { forwardRequest, forwardUpgrade, type Target } from './forward.js';
 import { type EgressPolicy, hostMatches, parsePolicy } from './policy.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
@@ -62,6 +63,8 @@ export interface GatewayOptions {
   onConnection?: (open: boolean) => void;
   /** Log the head of request and response bodies (redacted) where the gateway sees them. */
   logBodies?: boolean;
+  /** Also append each refusal, one readable line, to this file (the sandboxes can read it). */
+  deniedFile?: string;
 }
 
 export interface Gateway {
@@ -112,6 +115,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       sandbox: opts.sandbox,
       // Read at each write, so keys handed over later (and refreshed tokens) are redacted too.
       secrets: () => current().map((c) => c.value),
+      ...(opts.deniedFile ? { onDeny: deniedWriter(opts.deniedFile) } : {}),
     }),
     ca: opts.ca,
     httpAgent: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),

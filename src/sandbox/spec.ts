@@ -9,6 +9,7 @@ import {
   type Mount,
   type PortBinding,
 } from '../engine/index.js';
+import { toolEgressEnv, toolEgressInit } from '../gateway/sandbox-tools.js';
 import { HOSTS_FILE, SERVICE_ROUTES_FILE } from '../gateway/service-files.js';
 import {
   CA_PUBLIC_FILE,
@@ -144,6 +145,8 @@ export function proxyEnv(nodeOptions?: string): Record<string, string> {
     NODE_USE_ENV_PROXY: '1',
     // Added to the user's own NODE_OPTIONS, not in place of them.
     NODE_OPTIONS: [nodeOptions, '--disable-warning=UNDICI-EHPA'].filter(Boolean).join(' '),
+    // ssh/git over ssh, JVM tools, and where refusals are written (gateway/sandbox-tools.ts).
+    ...toolEgressEnv(),
   };
 }
 
@@ -173,6 +176,7 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
     `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${args.join(' ')} --ready ${ready} > ${log} 2>&1 &`,
     'corral_fwd=$!',
     `i=0; until [ -s ${ready} ]; do i=$((i+1)); if [ $i -gt 1000 ] || ! kill -0 $corral_fwd 2>/dev/null; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.01; done`,
+    ...toolEgressInit(`${dir}/${CA_PUBLIC_FILE}`),
     'unset CORRAL_NODE i corral_fwd',
   ];
 }
