@@ -91,7 +91,8 @@ for (const kind of TEST_ENGINES) {
         [
           'network: gateway',
           'egress:',
-          '  allow: [allowed.test]',
+          // The test API listens on 8080; the agent's own port-less rule covers 443 and 80 only.
+          '  allow: ["allowed.test:8080", "api.anthropic.com:8080"]',
           "  deny: ['POST api.anthropic.com/v1/files']",
           `  hosts: { allowed.test: ${site.ip}, denied.test: ${site.ip}, api.anthropic.com: ${api.ip} }`,
           `  upstream_ca: ${testCa.certPath}`,
@@ -182,7 +183,7 @@ for (const kind of TEST_ENGINES) {
             env,
           });
         expect((await probe()).stdout.trim()).toBe('403');
-        const allowed = await corral(['egress', 'allow', 'denied.test'], { cwd: ws, env });
+        const allowed = await corral(['egress', 'allow', `denied.test:${site.port}`], { cwd: ws, env });
         // Said only once the gateway confirms it serves the rule: the very next request passes.
         expect(allowed.stderr).toContain('applied to the running gateway');
         expect((await probe()).stdout.trim()).toBe('200');
