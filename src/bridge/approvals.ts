@@ -1,113 +1,27 @@
 /**
- * Which host commands run without asking. Per workspace (keyed by its real path, like the trust
- * store), the user keeps exact commands and prefix patterns (`npm test*`). `corral allowed` edits the
- * same file through listAllowed/addAllowed/removeAllowed.
+ * Deciding whether a host command (or a service) runs: the danger check, then the allowlist with
+ * its bindings and the arguments a prefix may not take, then the user.
  */
-import { dataFile, readJson, writeJson } from '../config/json-store.js';
-import { CorralError } from '../errors.js';
+import { addAllowed, fixedWords, listAllowed, listAllowedEntries, patternAllows } from './allowlist.js';
+import { execArgv, parseArgv } from './argv.js';
+import { bindingDiff, currentBinding, shortHash } from './bindings.js';
 import { dangerReason } from './danger.js';
+import { riskyArgument } from './risky-args.js';
+import { boundFilesOf, commandWord } from './tools-of.js';
 
-export const allowlistPath = (): string => dataFile('allowed-commands.json');
-
-type Store = Record<string, string[]>;
-
-/**
- * Characters that let one command line run a second command, redirect files or substitute output.
- * A prefix pattern approves arguments, not whatever the agent appends, so a match requires the text
- * past the prefix to hold none of them (`npm test*` must not pass `npm test; rm -rf ~`).
- */
-const CHAINING = /[;&|`<>\n\r()]|\$\(|\$\{/;
-
-/** Longest command accepted at all: approvals are read by a person. */
-export const MAX_COMMAND_LENGTH = 8192;
-
-export function normalizeCommand(command: string): string {
-  return command.trim();
-}
-
-export function validateCommand(command: string): void {
-  if (!command) throw new CorralError('BAD_INPUT', 'The command is empty.');
-  if (command.length > MAX_COMMAND_LENGTH) {
-    throw new CorralError('BAD_INPUT', `The command is longer than ${MAX_COMMAND_LENGTH} characters.`);
-  }
-  if (command.includes('\0')) throw new CorralError('BAD_INPUT', 'The command contains a NUL byte.');
-}
-
-/** Does one allowlist entry cover this command? */
-export function patternAllows(pattern: string, command: string): boolean {
-  if (!pattern.endsWith('*')) return pattern === command;
-  const prefix = pattern.slice(0, -1);
-  if (!prefix.trim() || !command.startsWith(prefix)) return false;
-  return !CHAINING.test(command.slice(prefix.length));
-}
-
-export function isAllowed(patterns: readonly string[], command: string): boolean {
-  return patterns.some((p) => patternAllows(p, command));
-}
-
-// One writer at a time within this process, so concurrent "always" answers do not drop each other.
-let queue: Promise<unknown> = Promise.resolve();
-function serialized<T>(fn: () => Promise<T>): Promise<T> {
-  const run = queue.then(fn, fn);
-  queue = run.catch(() => {});
-  return run;
-}
-
-async function readStore(path: string): Promise<Store> {
-  const raw = (await readJson<Store>(path)) as Store;
-  const out: Store = {};
-  for (const [ws, list] of Object.entries(raw)) {
-    if (Array.isArray(list)) out[ws] = list.filter((p): p is string => typeof p === 'string');
-  }
-  return out;
-}
-
-export async function listAllowed(workspace: string, path = allowlistPath()): Promise<string[]> {
-  return (await readStore(path))[workspace] ?? [];
-}
-
-/** Add an exact command or a `prefix*` pattern. Returns false when it was already there. */
-export async function addAllowed(
-  workspace: string,
-  pattern: string,
-  path = allowlistPath(),
-): Promise<boolean> {
-  const entry = normalizeCommand(pattern);
-  validateCommand(entry);
-  if (entry === '*' || (entry.endsWith('*') && !entry.slice(0, -1).trim())) {
-    throw new CorralError(
-      'BAD_INPUT',
-      'A bare * would allow every command.',
-      'Allow a command with a fixed start, e.g. "npm test*".',
-    );
-  }
-  return serialized(async () => {
-    const store = await readStore(path);
-    const list = store[workspace] ?? [];
-    if (list.includes(entry)) return false;
-    store[workspace] = [...list, entry];
-    await writeJson(path, store);
-    return true;
-  });
-}
-
-export async function removeAllowed(
-  workspace: string,
-  pattern: string,
-  path = allowlistPath(),
-): Promise<boolean> {
-  const entry = normalizeCommand(pattern);
-  return serialized(async () => {
-    const store = await readStore(path);
-    const list = store[workspace] ?? [];
-    if (!list.includes(entry)) return false;
-    const rest = list.filter((p) => p !== entry);
-    if (rest.length) store[workspace] = rest;
-    else delete store[workspace];
-    await writeJson(path, store);
-    return true;
-  });
-}
+export {
+  addAllowed,
+  allowlistPath,
+  bindingCommand,
+  isAllowed,
+  listAllowed,
+  listAllowedEntries,
+  MAX_COMMAND_LENGTH,
+  normalizeCommand,
+  patternAllows,
+  removeAllowed,
+  validateCommand,
+} from './allowlist.js';
 
 interface ApprovalBase {
   workspace: string;
@@ -121,6 +35,12 @@ interface ApprovalBase {
 /** A host command to run. */
 export interface CommandApprovalRequest extends ApprovalBase {
   kind: 'command';
+  /** The workspace files that decide what it does, and their hash (shown when approving). */
+  bound?: string[];
+  binding?: string;
+  /** Why it asks again though allowed: the allowed entry, and the diff of its bound files. */
+  allowedAs?: string;
+  changes?: string;
 }
 
 /** A service container to start: shown by image, name and env key names (values never). */
@@ -140,7 +60,7 @@ export const SERVICE_PREFIX = 'service:';
 export type ApprovalAnswer = 'once' | 'always' | 'deny';
 
 export type Verdict =
-  | { run: true; via: 'allowlist' | 'once' | 'always' }
+  | { run: true; via: 'allowlist' | 'once' | 'always'; argv: string[] }
   | { run: false; reason: string; asked: boolean };
 
 export interface DecideOptions {
@@ -156,16 +76,63 @@ export interface DecideOptions {
   service?: Pick<ServiceApprovalRequest, 'image' | 'name' | 'envKeys'>;
 }
 
+/** What the allowlist says about a command: run it, refuse it, or ask (with what to show). */
+type Lookup =
+  | { kind: 'run'; argv: string[] }
+  | { kind: 'refuse'; reason: string }
+  | { kind: 'ask'; extra: Partial<CommandApprovalRequest>; rebind?: string };
+
+async function lookup(command: string, opts: DecideOptions): Promise<Lookup> {
+  const entries = await listAllowedEntries(opts.workspace, opts.allowlistPath);
+  const bound = await currentBinding(opts.workspace, command);
+  const shown = bound ? { bound: bound.files, binding: shortHash(bound.hash) } : {};
+  if (bound?.problem) return { kind: 'refuse', reason: `refused without asking: ${bound.problem}` };
+  const exact = entries.find((e) => e.pattern === command);
+  const prefix = exact
+    ? undefined
+    : entries.find((e) => e.pattern.endsWith('*') && patternAllows(e.pattern, command));
+  const entry = exact ?? prefix;
+  if (!entry) return { kind: 'ask', extra: shown };
+  if (prefix) {
+    const words = parseArgv(command)!.argv;
+    const { word } = commandWord(words);
+    const after = words.slice(Math.min(fixedWords(prefix.pattern), words.length));
+    const files = boundFilesOf(word, opts.workspace).map((f) => f.split('#')[0]!);
+    const risky = riskyArgument(word, after, opts.workspace, files);
+    if (risky) {
+      return {
+        kind: 'refuse',
+        reason:
+          `refused without asking: ${risky}, which the allowed prefix "${prefix.pattern}" does not cover. ` +
+          'Run it without that argument, or ask the user to allow the exact command (corral allowed add).',
+      };
+    }
+  }
+  if ((bound?.hash ?? undefined) === entry.binding) {
+    return { kind: 'run', argv: execArgv(command, entry === prefix) };
+  }
+  // The files that decide what it does changed since it was allowed (or it was never bound).
+  const changes = bound
+    ? await bindingDiff(entry.binding, bound, opts.allowlistPath)
+    : 'the files it was bound to are gone';
+  return { kind: 'ask', extra: { ...shown, allowedAs: entry.pattern, changes }, rebind: entry.pattern };
+}
+
 /** Danger check, then allowlist, then the user, with a timeout that counts as no. */
 export async function decide(command: string, opts: DecideOptions): Promise<Verdict> {
   const danger = opts.service ? undefined : dangerReason(command, opts.workspace, opts.home);
   if (danger) return { run: false, reason: `refused without asking: ${danger}`, asked: false };
-  const entries = (await listAllowed(opts.workspace, opts.allowlistPath)).filter(
-    (p) => !opts.service || p.startsWith(SERVICE_PREFIX),
-  );
-  if (isAllowed(entries, command)) {
-    return { run: true, via: 'allowlist' };
-  }
+  let found: Lookup;
+  if (opts.service) {
+    const entries = (await listAllowed(opts.workspace, opts.allowlistPath)).filter((p) =>
+      p.startsWith(SERVICE_PREFIX),
+    );
+    found = entries.some((p) => patternAllows(p, command))
+      ? { kind: 'run', argv: [] }
+      : { kind: 'ask', extra: {} };
+  } else found = await lookup(command, opts);
+  if (found.kind === 'refuse') return { run: false, reason: found.reason, asked: false };
+  if (found.kind === 'run') return { run: true, via: 'allowlist', argv: found.argv };
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(new Error('timeout')), opts.timeoutMs);
   const onCancel = () => ctl.abort(new Error('cancelled'));
@@ -178,7 +145,7 @@ export async function decide(command: string, opts: DecideOptions): Promise<Verd
   try {
     const req: ApprovalRequest = opts.service
       ? { ...pick(opts), ...opts.service, command, kind: 'service', signal: ctl.signal }
-      : { ...pick(opts), command, kind: 'command', signal: ctl.signal };
+      : { ...pick(opts), ...found.extra, command, kind: 'command', signal: ctl.signal };
     asking = Promise.resolve().then(() => opts.approve(req));
     answer = await Promise.race([asking, gone]);
   } catch {
@@ -196,11 +163,15 @@ export async function decide(command: string, opts: DecideOptions): Promise<Verd
     return { run: false, reason: `not approved (${why})`, asked: true };
   }
   ctl.abort(new Error('answered'));
+  // What a person approved runs as they read it: through sh only where it needs one.
+  const argv = execArgv(command);
   if (answer === 'always') {
-    await addAllowed(opts.workspace, command, opts.allowlistPath);
-    return { run: true, via: 'always' };
+    // A changed binding is approved on the entry that asked; anything else becomes an exact entry.
+    const bound = opts.service ? null : await currentBinding(opts.workspace, command);
+    await addAllowed(opts.workspace, found.rebind ?? command, opts.allowlistPath, bound ?? null);
+    return { run: true, via: 'always', argv };
   }
-  if (answer === 'once') return { run: true, via: 'once' };
+  if (answer === 'once') return { run: true, via: 'once', argv };
   return { run: false, reason: 'the user declined', asked: true };
 }
 

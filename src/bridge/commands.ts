@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { constants as os } from 'node:os';
 import { CorralError } from '../errors.js';
+import { execArgv } from './argv.js';
+import { hostCommandEnv } from './host-env.js';
 import { forgetRunning, recordRunning } from './registry.js';
 import { createExclusive, openSafeDir, readTail, type SafeDir, writeExclusive } from './safe-fs.js';
 
@@ -56,6 +58,10 @@ export interface CommandStoreOptions {
   workspace: string;
   session: string;
   killGraceMs: number;
+  /** The commands' environment (host-env.ts); the scrubbed default when unset. */
+  env?: NodeJS.ProcessEnv;
+  /** Wraps argv to run it confined (confine.ts); unconfined when unset. */
+  wrap?: (argv: string[]) => string[];
 }
 
 export class CommandStore {
@@ -63,8 +69,14 @@ export class CommandStore {
   private closed = false;
   constructor(private readonly opts: CommandStoreOptions) {}
 
-  /** Start `command` under /bin/sh in the workspace; resolves once it is running. */
-  async start(command: string, timeoutMs?: number): Promise<CommandInfo> {
+  /**
+   * Start `argv` (the command's words, or `/bin/sh -c command` where it needs a shell) in the
+   * workspace; `command` is what is recorded and listed. Resolves once it is running.
+   */
+  async start(
+    command: string,
+    { argv = execArgv(command), timeoutMs }: { argv?: string[]; timeoutMs?: number | undefined } = {},
+  ): Promise<CommandInfo> {
     // An approval answered after the bridge closed must not start a process nobody will stop.
     if (this.closed) throw new CorralError('INTERRUPTED', 'The bridge is shutting down.');
     const { workspace, session } = this.opts;
@@ -94,10 +106,13 @@ export class CommandStore {
         cause: e,
       });
     }
-    const child = spawn('/bin/sh', ['-c', command], {
+    const full = this.opts.wrap ? this.opts.wrap(argv) : argv;
+    // No shell here: argv runs as given, in an environment with none of corral's own.
+    const child = spawn(full[0]!, full.slice(1), {
       cwd: workspace,
       detached: true,
       stdio: ['ignore', out.fd, err.fd],
+      env: this.opts.env ?? hostCommandEnv([]),
     });
     const info: CommandInfo = { id, session, command, state: 'running', dir: rel };
     let resolveExit = () => {};

@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CorralError } from '../errors.js';
+import { bridgeDaemonEnv, bridgeSettings } from './host-env.js';
 import { bridgeLogPath } from './session-state.js';
 
 export interface DaemonConfig {
@@ -84,6 +85,9 @@ function readTail(path: string): string {
 
 /** Start the process; `ready` resolves when its socket listens (meanwhile the sandbox is created). */
 export async function spawnBridgeDaemon(config: DaemonConfig): Promise<DaemonHandle> {
+  // Not corral's environment: the process needs the engine, its folders and the desktop, and
+  // passes on only what `bridge.env` names; API keys and tokens stay with the run.
+  const env = bridgeDaemonEnv((await bridgeSettings()).env);
   const log = bridgeLogPath(config.session);
   mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
   const fd = openSync(log, 'a', 0o600);
@@ -92,7 +96,7 @@ export async function spawnBridgeDaemon(config: DaemonConfig): Promise<DaemonHan
     child = spawn(process.execPath, [BIN, 'bridge', 'serve'], {
       detached: true,
       stdio: ['ignore', fd, fd, 'ipc'],
-      env: process.env,
+      env,
     });
   } finally {
     closeSync(fd);

@@ -51,7 +51,20 @@ export function describeApproval(p: Pick<PendingApproval, 'kind' | 'details'>): 
   const d = p.details;
   switch (p.kind) {
     case 'command':
-      return [`run on the host: ${shown(d.command)}`];
+      return [
+        `run on the host: ${shown(d.command)}`,
+        ...(d.allowedAs !== undefined
+          ? [`asks again: allowed as ${shown(d.allowedAs)}, but the files that define it changed:`]
+          : []),
+        ...(typeof d.changes === 'string'
+          ? clip(d.changes)
+              .split('\n')
+              .map((l) => `    ${displayCommand(l)}`)
+          : []),
+        ...(d.bound !== undefined && d.binding !== undefined
+          ? [`bound to: ${shown(d.bound)} (${shown(d.binding)})`]
+          : []),
+      ];
     case 'service': {
       const keys = Array.isArray(d.envKeys) ? d.envKeys : [];
       return [

@@ -11,11 +11,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isAbsolute } from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { BridgeSettings } from '../config/schema.js';
 import { CorralError } from '../errors.js';
 import type { ServiceController } from '../services/types.js';
 import { socketAccepts } from '../socket.js';
 import { type ApprovalAnswer, type ApprovalRequest, allowlistPath } from './approvals.js';
 import { CommandStore } from './commands.js';
+import { confinedArgv, confinementAvailable } from './confine.js';
+import { bridgeSettings, hostCommandEnv } from './host-env.js';
 import { bridgeInstructions } from './instructions.js';
 import { defaultNotifier } from './notify.js';
 import { registerServiceTools } from './service-tools.js';
@@ -42,6 +45,8 @@ export interface BridgeOptions {
   killGraceMs?: number;
   /** The workspace's service containers, for start_service and friends (no such tools without). */
   services?: ServiceController;
+  /** Host commands' environment and confinement; the global config's `bridge:` when unset. */
+  hostCommands?: BridgeSettings;
 }
 
 export interface Bridge {
@@ -105,6 +110,24 @@ async function clearStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
+/** How host commands start: the scrubbed environment, and bubblewrap where confinement is on. */
+async function hostCommandLaunch(
+  workspace: string,
+  settings: BridgeSettings,
+): Promise<{ env: NodeJS.ProcessEnv; wrap?: (argv: string[]) => string[] }> {
+  const env = hostCommandEnv(settings.env);
+  const available = settings.confine === false ? false : await confinementAvailable();
+  if (settings.confine === true && !available) {
+    throw new CorralError(
+      'BRIDGE_FAILED',
+      'bridge.confine is on, but bubblewrap (bwrap) does not run here.',
+      'Install it (apt-get install bubblewrap), or set bridge.confine: false in the global config.',
+    );
+  }
+  if (!available) return { env };
+  return { env, wrap: (argv) => confinedArgv(argv, { workspace, network: settings.network }) };
+}
+
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   await validate(opts);
   const expected = digest(opts.token);
@@ -112,6 +135,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     workspace: opts.workspace,
     session: opts.session,
     killGraceMs: opts.killGraceMs ?? 5000,
+    ...(await hostCommandLaunch(opts.workspace, opts.hostCommands ?? (await bridgeSettings()))),
   });
   const ctx = {
     workspace: opts.workspace,

@@ -61,11 +61,13 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     'run_command',
     {
       description:
-        'Run a shell command on the host (not in this sandbox), in the workspace folder, after the user approves it. ' +
+        'Run a command on the host (not in this sandbox), in the workspace folder, after the user approves it. ' +
+        'Commands the user allowed by a prefix run as plain words: no shell, nothing expanded ($VAR, *, ~). ' +
+        'Host commands get a minimal environment and may run confined (no home folder, no network). ' +
         'Waits up to 5 s: returns exit code and output if it finished, else a command id for command_status. ' +
         'Full output is written to the files in output_dir (relative to the workspace).',
       inputSchema: {
-        command: z.string().describe('Shell command, run with /bin/sh -c'),
+        command: z.string().describe('The command line; /bin/sh only where the user approved shell syntax'),
         timeout_seconds: z
           .number()
           .int()
@@ -89,7 +91,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         });
         if (!verdict.run) return result({ status: 'refused', reason: verdict.reason }, true);
         const timeoutMs = timeout_seconds ? timeout_seconds * 1000 : ctx.commandTimeoutMs;
-        const info = await ctx.store.start(command, timeoutMs);
+        const info = await ctx.store.start(command, { argv: verdict.argv, timeoutMs });
         await ctx.store.wait(info.id, ctx.inlineWaitMs);
         const status = await ctx.store.status(info.id);
         if (status.state === 'running') {
@@ -177,8 +179,9 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     'list_allowed_commands',
     {
       description:
-        'Commands the user allowed to run without asking in this workspace. A trailing * means any arguments ' +
-        '(but not a second command chained with ; && | or similar).',
+        'Commands the user allowed to run without asking in this workspace. A trailing * means any plain arguments ' +
+        '(no ; && | redirection or substitution; nothing is expanded; arguments that change what runs, like ' +
+        '--script-shell or -c, are refused). An entry asks again when the workspace files defining it change.',
       inputSchema: {},
     },
     () => guarded(async () => result({ allowed: await listAllowed(ctx.workspace, ctx.allowlistPath) })),

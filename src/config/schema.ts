@@ -38,6 +38,27 @@ export const AgentConfigSchema = z.strictObject({
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
+/**
+ * Host commands the agent runs through the bridge. Read from the global config only: a project's
+ * `.corral.yaml` cannot widen what runs on the host (its `bridge` key is ignored).
+ */
+export const BridgeSchema = z.strictObject({
+  /** Host environment variables passed to host commands, beyond PATH, HOME, LANG, TERM and a few more. */
+  env: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+        .refine((n) => !n.startsWith('CORRAL_'), "corral's own variables are never passed on"),
+    )
+    .default([]),
+  /** Run host commands under bubblewrap (home and secrets hidden, no network); default: where it works. */
+  confine: z.boolean().optional(),
+  /** Confined host commands may use the host's network. */
+  network: z.boolean().default(false),
+});
+export type BridgeSettings = z.infer<typeof BridgeSchema>;
+
 export const ConfigSchema = z.strictObject({
   engine: z.enum(['podman', 'docker']).optional(),
   /** The agent `corral run` starts when none is named. */
@@ -126,6 +147,8 @@ export const ConfigSchema = z.strictObject({
     .default({}),
   /** Seconds an agent's request (a host command, a service) waits for the user's answer; then no. Default 60. */
   approval_timeout: z.number().int().min(1).max(3600).optional(),
+  /** Host commands: their environment and confinement (global config only). */
+  bridge: BridgeSchema.optional(),
   agents: z.record(z.string(), AgentConfigSchema).default({}),
   /** The login broker (brokered OAuth logins, `corral auth`): how often it checks, how early it refreshes. */
   auth: z

@@ -122,6 +122,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   }
 
   out.push(await gatewayCheck(engine, ctx.config));
+  out.push(await confinementCheck());
   const volumes = new Set((await engine.listVolumes(['io.corral.managed=true'])).map((v) => v.name));
   for (const agent of ctx.agents) {
     const own = ctx.config.agents[agent.name];
@@ -156,6 +157,30 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
     });
   }
   return out;
+}
+
+/** Whether host commands of the bridge run confined (bubblewrap), per the global `bridge:` settings. */
+async function confinementCheck(): Promise<CheckResult> {
+  const [{ confinementAvailable }, { bridgeSettings }] = await Promise.all([
+    import('../bridge/confine.js'),
+    import('../bridge/host-env.js'),
+  ]);
+  const [available, settings] = await Promise.all([confinementAvailable(), bridgeSettings()]);
+  const name = 'host command confinement';
+  if (settings.confine === false)
+    return {
+      name,
+      status: 'warn',
+      detail: 'off (bridge.confine: false): host commands see your home and network',
+    };
+  if (available)
+    return { name, status: 'ok', detail: `bubblewrap; network ${settings.network ? 'allowed' : 'none'}` };
+  return {
+    name,
+    status: settings.confine ? 'fail' : 'warn',
+    detail: 'bubblewrap (bwrap) does not run here: host commands run unconfined',
+    fix: 'apt-get install bubblewrap',
+  };
 }
 
 async function gatewayCheck(engine: ContainerEngine, config: Config): Promise<CheckResult> {

@@ -118,7 +118,7 @@ describe('approval queue', () => {
     }
     expect(pending[0]?.details.command).toBe('make build');
     expect(await q.answer(pending[0]!.id, 'once')).toBe(true);
-    expect(await answered).toEqual({ run: true, via: 'once' });
+    expect(await answered).toMatchObject({ run: true, via: 'once' });
 
     const started = Date.now();
     const silent = await decide('make clean', { ...base, timeoutMs: 200 });

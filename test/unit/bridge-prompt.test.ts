@@ -158,7 +158,7 @@ describe('terminal prompter', () => {
       const byKey = decide('make a', opts);
       await tick();
       t.stdin.write('y');
-      expect(await byKey).toEqual({ run: true, via: 'once' });
+      expect(await byKey).toMatchObject({ run: true, via: 'once' });
       // Answered from another terminal while the prompt is up: the prompt goes away.
       const byCli = decide('make b', opts);
       let list = await queue.list();

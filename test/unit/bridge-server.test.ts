@@ -97,6 +97,8 @@ beforeAll(async () => {
   allowFile = join(await tempDir(join(tmpdir(), 'corral-bridge-data-')), 'allowed.json');
   const socketPath = join(await tempDir(join(tmpdir(), 'cb-')), 'b.sock');
   bridge = await startBridge({
+    // Unconfined: these tests follow the commands' host pids (confinement has its own tests).
+    hostCommands: { env: [], confine: false, network: false },
     workspace: ws,
     session: SESSION,
     token: TOKEN,
@@ -400,6 +402,7 @@ describe('the socket', () => {
   it('close() stops the commands still running', async () => {
     const path = join(await tempDir(join(tmpdir(), 'cb-')), 'c.sock');
     const b = await startBridge({
+      hostCommands: { env: [], confine: false, network: false },
       workspace: ws,
       session: 's4',
       token: TOKEN,

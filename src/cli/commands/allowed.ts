@@ -60,11 +60,23 @@ export function allowedCommand(): Command {
   );
   allowed.addCommand(
     new Command('add')
-      .description('allow an exact command, or a prefix pattern ending in * (e.g. "npm test*")')
+      .description(
+        'allow an exact command, or a prefix pattern ending in * (e.g. "npm test*"), bound to the files that define it',
+      )
       .argument('<pattern>', 'the command or pattern')
       .action(async (pattern: string, _opts: unknown, cmd: Command) => {
-        const added = await (await approvals()).addAllowed(await workspaceOf(cmd), pattern);
-        Context.of(cmd).note(added ? `allowed: ${pattern}` : `already allowed: ${pattern}`);
+        const ws = await workspaceOf(cmd);
+        const { addAllowed, bindingCommand } = await approvals();
+        const { currentBinding, shortHash } = await import('../../bridge/bindings.js');
+        // Bound to the files that define it as they are now: shown, so the user knows what they allow.
+        const bound = pattern.startsWith('service:')
+          ? undefined
+          : await currentBinding(ws, bindingCommand(pattern));
+        const added = await addAllowed(ws, pattern, undefined, bound ?? null);
+        const to = bound
+          ? ` (bound to ${bound.files.join(', ') || 'no files yet'}: ${shortHash(bound.hash)})`
+          : '';
+        Context.of(cmd).note(added ? `allowed: ${pattern}${to}` : `already allowed: ${pattern}${to}`);
       }),
   );
   allowed.addCommand(
