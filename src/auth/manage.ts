@@ -92,7 +92,9 @@ export async function importLogin(
 export interface ProfileStatus {
   agent: string;
   profile: string;
-  /** Workspaces with a home for this agent and profile (undefined: the engine did not answer). */
+  /** Some workspace has a home for this agent and profile (undefined: the engine did not answer). */
+  volume?: boolean;
+  /** How many workspaces have one. */
   homes?: number;
   /** Login files (agents without a brokered login) are in the store. */
   files: boolean;
@@ -140,7 +142,7 @@ export async function listProfiles(engine: ContainerEngine | undefined): Promise
     rows.push({
       agent,
       profile,
-      ...(volumes ? { homes: homes(agent, profile) } : {}),
+      ...(volumes ? { volume: homes(agent, profile) > 0, homes: homes(agent, profile) } : {}),
       brokered: Boolean(login),
       files: Object.keys(await readLoginFiles(agent, profile)).length > 0,
       ...(login ? { expiresAt: new Date(login.expiresAt).toISOString() } : {}),

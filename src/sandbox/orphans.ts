@@ -10,7 +10,8 @@ import { LABELS } from './identity.js';
 
 /** Roles whose lifetime is one corral process's start (gateway and services have their own owners). */
 const REAPED_ROLES = new Set(['agent', 'ports']);
-const DONE_STATES = new Set(['created', 'exited', 'dead', 'stopped', 'configured']);
+// Podman reports a created container it has set up for attach as initialized.
+const DONE_STATES = new Set(['created', 'initialized', 'configured', 'exited', 'stopped', 'dead']);
 /** A container made by a corral from before owner labels: old enough, it is no start in flight. */
 const UNOWNED_GRACE_S = 120;
 
@@ -42,7 +43,8 @@ export function isLeftover(c: ContainerSummary, workspaceId: string, now = Date.
   if (c.labels[LABELS.managed] !== 'true' || c.labels[LABELS.workspace] !== workspaceId) return false;
   if (!REAPED_ROLES.has(c.labels[LABELS.role] ?? '') || !DONE_STATES.has(c.state)) return false;
   // An exited sandbox the user asked to keep (auto_remove: false / --rm=false) is not a leftover.
-  if (c.state !== 'created' && c.labels[LABELS.autoRemove] === 'false') return false;
+  if (['exited', 'stopped', 'dead'].includes(c.state) && c.labels[LABELS.autoRemove] === 'false')
+    return false;
   return makerGone(c.labels[LABELS.ownerPid], c.created, now);
 }
 

@@ -104,7 +104,10 @@ describe('untrusted project config', () => {
       'auth.refresh_check_seconds (1)',
     ]);
     // Every top-level key of the schema is either on the safe list or reported above.
-    const covered = new Set([...Object.keys(UNTRUSTED_SAFE).map((k) => k.split('.')[0]), ...Object.keys(hostile)]);
+    const covered = new Set([
+      ...Object.keys(UNTRUSTED_SAFE).map((k) => k.split('.')[0]),
+      ...Object.keys(hostile),
+    ]);
     expect(Object.keys(ConfigSchema.shape).filter((k) => !covered.has(k))).toEqual([]);
   });
 
