@@ -11,17 +11,18 @@ import type { AgentSpec } from '../agents/types.js';
 import { dataFile } from '../config/json-store.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
-import { homeVolumeName, LABELS } from '../sandbox/identity.js';
+import { LABELS, legacyHomeVolumeName } from '../sandbox/identity.js';
 import { parseAgentFile } from './formats.js';
+import { readLoginFiles, SEED_APPLIED, saveLoginFiles } from './login-files.js';
 import { authDir } from './paths.js';
 import { readLogin, removeAuthDir, saveLogin } from './store.js';
-import { ensureStateVolume, removeVolumeFiles, writeVolumeFiles } from './volume.js';
+import { removeVolumeFiles } from './volume.js';
 
 /** The lead's long-lived token (`corral auth setup-token`) sits beside the brokered login. */
 export const TOKEN_FILE = 'token';
 
 export interface ImportResult {
-  where: 'store' | 'volume';
+  where: 'store';
   files: string[];
   expiresAt?: number;
 }
@@ -38,11 +39,11 @@ async function readSource(path: string): Promise<string> {
   }
 }
 
-/** Copy the user's host login for an agent into a profile. `image` runs the volume helper. */
+/** Copy the user's host login for an agent into the profile's store. */
 export async function importLogin(
   agent: AgentSpec,
   profile: string,
-  opts: { from?: string; home?: string; engine: () => Promise<{ engine: ContainerEngine; image: string }> },
+  opts: { from?: string; home?: string },
 ): Promise<ImportResult> {
   const home = opts.home ?? homedir();
   if (agent.oauth) {
@@ -61,7 +62,7 @@ export async function importLogin(
   if (!agent.loginFiles.length) {
     throw new CorralError('BAD_INPUT', `corral does not know where ${agent.displayName} keeps its login.`);
   }
-  const files: Record<string, string | Buffer> = {};
+  const files: Record<string, string> = {};
   if (opts.from) {
     if (agent.loginFiles.length > 1) {
       throw new CorralError(
@@ -73,7 +74,7 @@ export async function importLogin(
     files[agent.loginFiles[0]!] = await readSource(opts.from);
   } else {
     for (const rel of agent.loginFiles) {
-      if (existsSync(join(home, rel))) files[rel] = await readFile(join(home, rel));
+      if (existsSync(join(home, rel))) files[rel] = await readFile(join(home, rel), 'utf8');
     }
   }
   if (!Object.keys(files).length) {
@@ -83,16 +84,20 @@ export async function importLogin(
       'Log in with the agent on this machine first, or pass --from FILE.',
     );
   }
-  const { engine, image } = await opts.engine();
-  await writeVolumeFiles(engine, image, await ensureStateVolume(engine, agent.name, profile), files);
-  return { where: 'volume', files: Object.keys(files).map((f) => `~/${f}`) };
+  // The profile's login lives in the host store; each workspace's home gets it at its next start.
+  await saveLoginFiles(agent.name, profile, files);
+  return { where: 'store', files: Object.keys(files).map((f) => `~/${f}`) };
 }
 
 export interface ProfileStatus {
   agent: string;
   profile: string;
-  /** The profile's state volume exists (undefined: the engine did not answer). */
+  /** Some workspace has a home for this agent and profile (undefined: the engine did not answer). */
   volume?: boolean;
+  /** How many workspaces have one. */
+  homes?: number;
+  /** Login files (agents without a brokered login) are in the store. */
+  files: boolean;
   /** A brokered OAuth login is in the host store; when its access token expires. */
   brokered: boolean;
   expiresAt?: string;
@@ -121,7 +126,10 @@ export async function listProfiles(engine: ContainerEngine | undefined): Promise
     if (a && p) keys.set(`${a}/${p}`, [a, p]);
   }
   for (const [a, p] of await storeProfiles()) keys.set(`${a}/${p}`, [a, p]);
-  const names = new Set(volumes?.map((v) => v.name));
+  const homes = (a: string, p: string) =>
+    (volumes ?? []).filter(
+      (v) => v.labels[LABELS.agent] === a && v.labels[LABELS.profile] === p && v.labels[LABELS.workspace],
+    ).length;
   const rows: ProfileStatus[] = [];
   for (const [agent, profile] of [...keys.values()].sort((x, y) => x.join('/').localeCompare(y.join('/')))) {
     let dir: string;
@@ -134,8 +142,9 @@ export async function listProfiles(engine: ContainerEngine | undefined): Promise
     rows.push({
       agent,
       profile,
-      ...(volumes ? { volume: names.has(homeVolumeName(agent, profile)) } : {}),
+      ...(volumes ? { volume: homes(agent, profile) > 0, homes: homes(agent, profile) } : {}),
       brokered: Boolean(login),
+      files: Object.keys(await readLoginFiles(agent, profile)).length > 0,
       ...(login ? { expiresAt: new Date(login.expiresAt).toISOString() } : {}),
       token: existsSync(join(dir, TOKEN_FILE)),
     });
@@ -146,9 +155,14 @@ export async function listProfiles(engine: ContainerEngine | undefined): Promise
 export interface LogoutResult {
   store: boolean;
   volumeFiles: string[];
+  /** Workspace homes (and an old shared home) the login files were removed from. */
+  volumes: string[];
 }
 
-/** Forget a profile's login: the host folder (login, placeholders, token) and the volume's login files. */
+/**
+ * Forget a profile's login: the host folder (login, placeholders, login files, token) and the login
+ * files in every workspace's home of the profile, and in its old shared home if it still exists.
+ */
 export async function logout(
   agent: AgentSpec,
   profile: string,
@@ -157,8 +171,17 @@ export async function logout(
   const store = await removeAuthDir(authDir(agent.name, profile));
   const files = [...new Set([...(agent.oauth ? [agent.oauth.file] : []), ...agent.loginFiles])];
   const e = await engine();
-  const volume = homeVolumeName(agent.name, profile);
-  if (!e || !files.length || !(await e.engine.volumeExists(volume))) return { store, volumeFiles: [] };
-  await removeVolumeFiles(e.engine, e.image, volume, files);
-  return { store, volumeFiles: files.map((f) => `~/${f}`) };
+  if (!e || !files.length) return { store, volumeFiles: [], volumes: [] };
+  const homes = await e.engine.listVolumes([
+    `${LABELS.managed}=true`,
+    `${LABELS.agent}=${agent.name}`,
+    `${LABELS.profile}=${profile}`,
+  ]);
+  const volumes = homes.filter((v) => v.labels[LABELS.role] === 'state').map((v) => v.name);
+  const legacy = legacyHomeVolumeName(agent.name, profile);
+  if (!volumes.includes(legacy) && (await e.engine.volumeExists(legacy))) volumes.push(legacy);
+  // The copies a home was seeded with go too, so nothing of the login is left behind.
+  const rels = [...files, ...files.map((f) => `${SEED_APPLIED}/${f}`)];
+  for (const v of volumes) await removeVolumeFiles(e.engine, e.image, v, rels);
+  return { store, volumeFiles: volumes.length ? files.map((f) => `~/${f}`) : [], volumes };
 }

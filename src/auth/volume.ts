@@ -11,7 +11,7 @@ import { fileFromTar } from '../engine/archive.js';
 import type { ContainerEngine, ContainerSpec } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { SANDBOX_HOME } from '../images/recipes.js';
-import { homeVolumeName, LABELS } from '../sandbox/identity.js';
+import { LABELS } from '../sandbox/identity.js';
 import { shellQuote } from '../sandbox/spec.js';
 import { hostUser, planUser } from '../sandbox/userns.js';
 
@@ -42,24 +42,6 @@ function helperSpec(
     ...(user.keepId ? { keepId: user.keepId } : {}),
     autoRemove: false,
   };
-}
-
-/** The profile's state volume, labelled as a run makes it (so `corral auth list` and cleanup see it). */
-export async function ensureStateVolume(
-  engine: ContainerEngine,
-  agent: string,
-  profile: string,
-): Promise<string> {
-  const volume = homeVolumeName(agent, profile);
-  if (!(await engine.volumeExists(volume))) {
-    await engine.createVolume(volume, {
-      [LABELS.managed]: 'true',
-      [LABELS.agent]: agent,
-      [LABELS.profile]: profile,
-      [LABELS.role]: 'state',
-    });
-  }
-  return volume;
 }
 
 /** The text of a file (relative to $HOME) in the volume, or undefined when it has none. */

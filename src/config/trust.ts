@@ -1,8 +1,7 @@
 /**
- * A cloned repository is untrusted input. Its `.corral.yaml` may shape the sandbox, but anything
- * that widens what the sandbox can reach (host paths, host environment, custom images, host files)
- * is honoured only after `corral trust`, which records the file's hash; an edited file needs
- * trusting again.
+ * A cloned repository is untrusted input. Until `corral trust` (which records the files' hash; an
+ * edited file needs trusting again) its `.corral.yaml` may set only the few keys on a safe list;
+ * everything else is reported and ignored.
  */
 import { createHash } from 'node:crypto';
 import { dataFile, readJson, writeJson } from './json-store.js';
@@ -47,10 +46,63 @@ export async function isTrusted(workspace: string, text: string, path = trustPat
 const HOST_COPY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Split an untrusted project layer into what is safe to honour and a list of what was skipped.
- * Widening: mounts, host-environment copies (bare names in an env list), custom images, the
- * base image and host CA file, services, egress beyond the agent's own API, and turning off the
- * credential scan (a repository must not be able to hide its own planted keys from the check).
+ * What an untrusted `.corral.yaml` may set: keys that only pick among the user's own choices or
+ * narrow what the sandbox reaches. Everything else is ignored (and reported) until `corral trust`.
+ * Listed in the README's "Project config and trust".
+ */
+export const UNTRUSTED_SAFE = {
+  default_agent: 'any agent name',
+  masks: 'folders hidden behind per-workspace volumes',
+  credential_check: 'true only',
+  network: 'gateway or none',
+  'egress.deny': 'any',
+  'egress.preset': 'agent or none',
+} as const;
+
+/** Objects whose keys are reported one by one (`limits.pids (999999)`), rather than as a whole. */
+const NESTED = /^(agents(\.[^.]+)?|limits|transcripts|egress|auth|services)$/;
+const MAX_SHOWN = 80;
+
+/** A value as a person reads it: lists comma-separated, maps as key=value, long ones cut. */
+export function showValue(v: unknown): string {
+  const text = Array.isArray(v)
+    ? v.map(showValue).join(', ')
+    : v !== null && typeof v === 'object'
+      ? Object.entries(v)
+          .map(([k, x]) => `${k}=${x !== null && typeof x === 'object' ? `{${showValue(x)}}` : showValue(x)}`)
+          .join(', ')
+      : String(v);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
+}
+
+/** env entries by name only: values may be secrets, and host copies are what matters. */
+function showEnv(v: unknown): string {
+  const names = Array.isArray(v)
+    ? v.map(String)
+    : v !== null && typeof v === 'object'
+      ? Object.keys(v).map((k) => `${k}=`)
+      : [String(v)];
+  const copies = names.filter((n) => HOST_COPY.test(n));
+  const sets = names.filter((n) => !HOST_COPY.test(n)).map((n) => n.split('=')[0]);
+  return [
+    ...(copies.length ? [`copies host ${copies.join(', ')}`] : []),
+    ...(sets.length ? [`sets ${sets.join(', ')}`] : []),
+  ].join('; ');
+}
+
+function report(path: string, v: unknown, out: string[]): void {
+  if (NESTED.test(path) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v)) report(`${path}.${k}`, x, out);
+    return;
+  }
+  const last = path.split('.').at(-1);
+  out.push(`${path} (${last === 'env' ? showEnv(v) : showValue(v)})`);
+}
+
+/**
+ * Split an untrusted project layer into the keys on the safe list (UNTRUSTED_SAFE) and a report of
+ * everything else, each with its value. Default-deny: a key corral adds later is ignored until
+ * trusted unless it is put on the list.
  */
 export function restrictUntrusted(layer: Record<string, unknown>): {
   safe: Record<string, unknown>;
@@ -58,43 +110,19 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
 } {
   const skipped: string[] = [];
   const safe: Record<string, unknown> = {};
-  const env = (value: unknown, key: string) => {
-    if (!Array.isArray(value)) return value;
-    const copies = value.filter((v) => typeof v === 'string' && HOST_COPY.test(v));
-    if (copies.length) skipped.push(`${key} (copies host ${copies.join(', ')})`);
-    return value.filter((v) => !copies.includes(v));
-  };
   for (const [k, v] of Object.entries(layer)) {
-    if (['mounts', 'base_image', 'host_ca', 'services', 'host_settings'].includes(k)) skipped.push(k);
-    else if (k === 'network' && v === 'open') skipped.push('network (open)');
-    else if (k === 'credential_check' && v !== true) skipped.push(`credential_check (${String(v)})`);
-    else if (k === 'egress' && typeof v === 'object' && v !== null) {
-      // Denials only narrow; everything else in egress opens a way out.
-      const { deny, ...widening } = v as Record<string, unknown>;
-      for (const [key, value] of Object.entries(widening)) {
-        if (key === 'preset' && (value === 'agent' || value === 'none')) continue;
-        skipped.push(
-          `egress.${key}${Array.isArray(value) ? ` (${value.join(', ')})` : ` (${String(value)})`}`,
-        );
+    if (k === 'default_agent' || k === 'masks') safe[k] = v;
+    else if (k === 'credential_check' && v === true) safe[k] = v;
+    else if (k === 'network' && (v === 'gateway' || v === 'none')) safe[k] = v;
+    else if (k === 'egress' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const egress: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(v)) {
+        if (key === 'deny') egress.deny = value;
+        else if (key === 'preset' && (value === 'agent' || value === 'none')) egress.preset = value;
+        else report(`egress.${key}`, value, skipped);
       }
-      safe.egress = {
-        ...(deny !== undefined ? { deny } : {}),
-        ...(['agent', 'none'].includes(widening.preset as string) ? { preset: widening.preset } : {}),
-      };
-    } else if (k === 'env') safe.env = env(v, 'env');
-    else if (k === 'agents' && typeof v === 'object' && v !== null) {
-      const agents: Record<string, unknown> = {};
-      for (const [name, a] of Object.entries(v as Record<string, Record<string, unknown>>)) {
-        const { image, env: agentEnv, host_settings, ...rest } = a ?? {};
-        if (image !== undefined) skipped.push(`agents.${name}.image`);
-        if (host_settings !== undefined) skipped.push(`agents.${name}.host_settings`);
-        agents[name] = {
-          ...rest,
-          ...(agentEnv !== undefined ? { env: env(agentEnv, `agents.${name}.env`) } : {}),
-        };
-      }
-      safe.agents = agents;
-    } else safe[k] = v;
+      if (Object.keys(egress).length) safe.egress = egress;
+    } else report(k, v, skipped);
   }
   return { safe, skipped };
 }

@@ -8,7 +8,6 @@ import type { Config } from '../config/schema.js';
 import { type ContainerEngine, connectEngine } from '../engine/index.js';
 import { planAgentImage, resolveAgentVersion } from '../images/build.js';
 import { detectHostCa } from '../images/host-ca.js';
-import { homeVolumeName } from '../sandbox/identity.js';
 import { buildSettings } from '../sandbox/image.js';
 import { hostUser, planUser } from '../sandbox/userns.js';
 
@@ -123,7 +122,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
 
   out.push(await gatewayCheck(engine, ctx.config));
   out.push(await confinementCheck());
-  const volumes = new Set((await engine.listVolumes(['io.corral.managed=true'])).map((v) => v.name));
+  const volumes = await engine.listVolumes(['io.corral.managed=true', 'io.corral.role=state']);
   for (const agent of ctx.agents) {
     const own = ctx.config.agents[agent.name];
     if (own?.image) {
@@ -148,12 +147,14 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
       });
     }
     out.push(injectionCheck(agent, ctx.config));
-    const volume = homeVolumeName(agent.name);
+    const homes = volumes.filter(
+      (v) => v.labels['io.corral.agent'] === agent.name && v.labels['io.corral.workspace'],
+    ).length;
     const keys = agent.authEnv.filter((k) => process.env[k]);
     out.push({
       name: `${agent.name} login`,
       status: 'info',
-      detail: `${volumes.has(volume) ? `state volume ${volume} exists` : 'no state yet (log in on first run)'}${keys.length ? `; host has ${keys.join(', ')} (pass with -e)` : ''}`,
+      detail: `${homes ? `homes in ${homes} workspace${homes === 1 ? '' : 's'}` : 'no home yet (made on first run)'}${keys.length ? `; host has ${keys.join(', ')} (pass with -e)` : ''}`,
     });
   }
   return out;

@@ -9,6 +9,7 @@ import { CorralError } from '../errors.js';
 import { DockerApiEngine } from './docker-api.js';
 import { exists } from './errors.js';
 import { query } from './http.js';
+import { noUserNamespaceProfile } from './seccomp.js';
 import type { ContainerSpec, EngineInfo } from './types.js';
 
 const LIBPOD = '/v4.0.0/libpod';
@@ -71,6 +72,7 @@ export class PodmanEngine extends DockerApiEngine {
           : {}),
       hostadd: spec.extraHosts,
       ...(spec.sysctls ? { sysctl: spec.sysctls } : {}),
+      ...(spec.blockUserNamespaces ? { seccomp_profile_path: await noUserNamespaceProfile() } : {}),
       portmappings: (spec.ports ?? []).map((p) => ({
         host_ip: p.hostIp,
         host_port: p.hostPort,

@@ -57,6 +57,11 @@ export interface ContainerSpec {
   networkAliases?: string[];
   /** Namespaced kernel settings (e.g. net.ipv4.ip_unprivileged_port_start). */
   sysctls?: Record<string, string>;
+  /**
+   * Refuse nested user namespaces (`unshare -U`, `clone(CLONE_NEWUSER)`) in the container. Docker's
+   * default seccomp profile already does; Podman's allows them, so it gets a derived profile.
+   */
+  blockUserNamespaces?: boolean;
   /** Published ports (tcp). */
   ports?: PortBinding[];
   extraHosts?: string[];

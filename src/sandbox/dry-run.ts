@@ -5,7 +5,7 @@
  */
 import type { ContainerSpec, EngineKind, IdMapping } from '../engine/index.js';
 import { SANDBOX_UID } from '../images/recipes.js';
-import { homeVolumeName, LABELS } from './identity.js';
+import { homeVolumeLabels, homeVolumeName, LABELS } from './identity.js';
 import { maskVolumeName } from './masks.js';
 import { type SandboxSpec, shellQuote, toContainerSpec } from './spec.js';
 import type { HostUser } from './userns.js';
@@ -92,12 +92,11 @@ export function dryRunCommands(d: DryRunInput): string[] {
 export function dryRunFor(engine: EngineKind, sandbox: SandboxSpec): string[] {
   const spec = toContainerSpec(sandbox);
   const volumes: Record<string, Record<string, string>> = {
-    [homeVolumeName(sandbox.agent, sandbox.profile)]: {
-      [LABELS.managed]: 'true',
-      [LABELS.agent]: sandbox.agent,
-      [LABELS.profile]: sandbox.profile,
-      [LABELS.role]: 'state',
-    },
+    [homeVolumeName(sandbox.workspace, sandbox.agent, sandbox.profile)]: homeVolumeLabels(
+      sandbox.workspace,
+      sandbox.agent,
+      sandbox.profile,
+    ),
   };
   // Behind the gateway, keys in the env are placeholders: nothing secret, and the sandbox needs them.
   const printable = Object.keys(sandbox.env).filter((k) =>

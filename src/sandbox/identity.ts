@@ -16,6 +16,8 @@ export const LABELS = {
   role: 'io.corral.role',
   detached: 'io.corral.detached',
   autoRemove: 'io.corral.auto-remove',
+  /** The pid of the corral process that made the container (see sandbox/orphans.ts). */
+  ownerPid: 'io.corral.owner-pid',
 } as const;
 
 export const DEFAULT_PROFILE = 'default';
@@ -79,7 +81,31 @@ export function containerName(ws: Workspace, agent: string): string {
   return `corral-${ws.id}-${agent}`;
 }
 
-export function homeVolumeName(agent: string, profile = DEFAULT_PROFILE): string {
+/**
+ * The agent's writable home in one workspace: a volume per workspace, agent and profile, so what
+ * one workspace's sandbox plants in its home (shell rc files, agent hooks, its bridge token, its
+ * history) never reaches another workspace. Only the login is shared, through the host store.
+ */
+export function homeVolumeName(ws: Pick<Workspace, 'id'>, agent: string, profile = DEFAULT_PROFILE): string {
+  return `corral-${ws.id}-${agent}-${validateProfile(profile)}-home`;
+}
+
+export function homeVolumeLabels(
+  ws: Pick<Workspace, 'id'>,
+  agent: string,
+  profile: string,
+): Record<string, string> {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.workspace]: ws.id,
+    [LABELS.agent]: agent,
+    [LABELS.profile]: profile,
+    [LABELS.role]: 'state',
+  };
+}
+
+/** The home every workspace shared before homes were per workspace; only read to migrate its login. */
+export function legacyHomeVolumeName(agent: string, profile = DEFAULT_PROFILE): string {
   return `corral-${agent}-${validateProfile(profile)}-home`;
 }
 

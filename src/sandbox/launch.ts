@@ -7,8 +7,9 @@ import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
 import { type AttachControl, connect, drained, type Stdio } from './attach.js';
-import { homeVolumeName, LABELS } from './identity.js';
+import { homeVolumeLabels, homeVolumeName, LABELS } from './identity.js';
 import { ensureMaskVolumes } from './masks.js';
+import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
@@ -20,6 +21,8 @@ interface Prepared {
 }
 
 async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared> {
+  // A killed corral's created/exited sandboxes in this workspace go, alongside the rest of prepare.
+  const reaped = reapLeftovers(engine, spec.workspace.id);
   const existing = await engine.inspect(spec.name);
   if (existing) {
     if (existing.labels[LABELS.managed] !== 'true') {
@@ -39,24 +42,20 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
     await engine.remove(existing.id, { force: true });
   }
   await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
-  const volume = homeVolumeName(spec.agent, spec.profile);
+  const volume = homeVolumeName(spec.workspace, spec.agent, spec.profile);
   let createdVolume = false;
   if (!(await engine.volumeExists(volume))) {
-    await engine.createVolume(volume, {
-      [LABELS.managed]: 'true',
-      [LABELS.agent]: spec.agent,
-      [LABELS.profile]: spec.profile,
-      [LABELS.role]: 'state',
-    });
+    await engine.createVolume(volume, homeVolumeLabels(spec.workspace, spec.agent, spec.profile));
     createdVolume = true;
   }
   let id: string;
   try {
-    id = await engine.createContainer(toContainerSpec(spec));
+    id = await engine.createContainer(owned(toContainerSpec(spec)));
   } catch (e) {
     if (createdVolume) await engine.removeVolume(volume).catch(() => undefined);
     throw e;
   }
+  await reaped;
   return {
     id,
     discard: async () => {
@@ -71,7 +70,7 @@ async function startRelay(engine: ContainerEngine, spec: SandboxSpec): Promise<(
   if (!relay) return async () => {};
   const stale = await engine.inspect(relay.name);
   if (stale) await engine.remove(stale.id, { force: true });
-  const id = await engine.createContainer(relay);
+  const id = await engine.createContainer(owned(relay));
   const remove = async () => {
     await engine.remove(id, { force: true }).catch(() => undefined);
   };

@@ -241,7 +241,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
     stdinOnce: !s.detached,
     mounts: [
       { type: 'bind', source: s.workspace.path, target: WORKSPACE_DIR },
-      { type: 'volume', source: homeVolumeName(s.agent, s.profile), target: SANDBOX_HOME },
+      { type: 'volume', source: homeVolumeName(s.workspace, s.agent, s.profile), target: SANDBOX_HOME },
       ...s.mounts,
       ...maskMounts(s.workspace, s.masks),
       ...(s.portRelay
@@ -274,6 +274,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
     ],
     capDrop: ['ALL'],
     noNewPrivileges: true,
+    blockUserNamespaces: true,
     pidsLimit: s.limits.pids,
     memoryBytes: s.limits.memoryBytes,
     ...(s.user.idMappings ? { idMappings: s.user.idMappings } : {}),

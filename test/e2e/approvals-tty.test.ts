@@ -85,8 +85,8 @@ for (const kind of TEST_ENGINES) {
     afterAll(async () => {
       await server?.close();
       // The test profile's home (its settled first-run dialogs) is this test's own.
-      const { homeVolumeName } = await import('../../src/sandbox/identity.js');
-      await (await engineFor(kind)).removeVolume(homeVolumeName('claude', PROFILE)).catch(() => {});
+      const { legacyHomeVolumeName } = await import('../../src/sandbox/identity.js');
+      await (await engineFor(kind)).removeVolume(legacyHomeVolumeName('claude', PROFILE)).catch(() => {});
     });
 
     async function session(key: 'y' | 'n'): Promise<{ ws: string; term: Terminal }> {

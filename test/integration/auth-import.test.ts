@@ -1,7 +1,7 @@
 /**
  * Logins moving in and out of profiles: a real login already in a profile's volume is adopted into
  * the host store at the next start (the sandbox keeps a placeholder); `corral auth import` copies a
- * non-brokered agent's login files into its volume; `corral auth logout` removes them again.
+ * non-brokered agent's login files into the store; `corral auth logout` removes them again.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,12 +21,11 @@ for (const kind of TEST_ENGINES) {
     let env: NodeJS.ProcessEnv;
     let ws: string;
     let dir: string;
-    let image: string;
     const profile = `imp${process.pid % 100000}`;
     const volumes = [`corral-claude-${profile}-home`, `corral-gemini-${profile}-home`];
 
     beforeAll(async () => {
-      image = await agentImage(await engineFor(kind), 'claude');
+      await agentImage(await engineFor(kind), 'claude');
       dir = await realpath(await mkdtemp(join(tmpdir(), 'corral-auth-imp-')));
       ws = join(dir, 'ws');
       await mkdir(ws);
@@ -96,33 +95,20 @@ for (const kind of TEST_ENGINES) {
       expect(open.stderr).toContain('works behind the egress gateway only');
     }, 180_000);
 
-    it("imports a non-brokered agent's login files into its volume, and logout removes them", async () => {
+    it("imports a non-brokered agent's login files into the store, and logout removes them", async () => {
       const value = `ya29.${randomBytes(24).toString('hex')}`;
       await mkdir(join(dir, 'home/.gemini'), { recursive: true });
       await writeFile(join(dir, 'home/.gemini/oauth_creds.json'), JSON.stringify({ access_token: value }));
       const imp = await corral(['auth', 'import', 'gemini', '--profile', profile], { env });
       expect(imp.code, imp.stderr).toBe(0);
       expect(imp.stderr).toContain(
-        `copied ~/.gemini/oauth_creds.json into the gemini state volume of profile ${profile}`,
+        `copied ~/.gemini/oauth_creds.json into corral's login store (profile ${profile})`,
       );
       expect(imp.stdout + imp.stderr).not.toContain(value);
-      const read = (path: string) =>
-        run(kind, [
-          'run',
-          '--rm',
-          '-v',
-          `${volumes[1]}:/h`,
-          '--entrypoint',
-          'sh',
-          image,
-          '-c',
-          `stat -c '%a %u' /h/${path}; cat /h/${path}`,
-        ])
-          .then((x) => x.stdout)
-          .catch((e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
-      const inside = await read('.gemini/oauth_creds.json');
-      expect(inside).toContain(value);
-      expect(inside.split('\n')[0]).toMatch(/^600 /);
+      // Homes are per workspace: the login lives on the host, and each home gets a copy at start.
+      const stored = join(dir, 'data/auth/gemini', profile, 'login-files.json');
+      expect(JSON.parse(await readFile(stored, 'utf8'))['.gemini/oauth_creds.json']).toContain(value);
+      expect((await stat(stored)).mode & 0o777).toBe(0o600);
       const list = JSON.parse((await corral(['auth', 'list', '--json'], { env })).stdout) as {
         agent: string;
         profile: string;
@@ -130,14 +116,14 @@ for (const kind of TEST_ENGINES) {
       }[];
       expect(list).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ agent: 'gemini', profile, volume: true }),
+          expect.objectContaining({ agent: 'gemini', profile, files: true }),
           expect.objectContaining({ agent: 'claude', profile, volume: true, brokered: true }),
         ]),
       );
       const out = await corral(['auth', 'logout', 'gemini', '--profile', profile], { env });
       expect(out.code, out.stderr).toBe(0);
-      expect(out.stderr).toContain('~/.gemini/oauth_creds.json');
-      expect(await read('.gemini/oauth_creds.json')).toMatch(/No such file/);
+      expect(out.stderr).toContain("removed corral's stored login");
+      await expect(stat(stored)).rejects.toThrow(/ENOENT/);
     }, 180_000);
 
     it('says clearly when there is nothing to import', async () => {

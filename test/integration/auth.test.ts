@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { homeVolumeName } from '../../src/sandbox/identity.js';
+import { legacyHomeVolumeName } from '../../src/sandbox/identity.js';
 import { type CliResult, corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
 
@@ -77,7 +77,7 @@ for (const kind of TEST_ENGINES) {
       server.close();
       const engine = await engineFor(kind);
       for (const p of [profile, other])
-        await engine.removeVolume(homeVolumeName('claude', p)).catch(() => undefined);
+        await engine.removeVolume(legacyHomeVolumeName('claude', p)).catch(() => undefined);
       // Last: no output of any run in this file held the token, or 12 characters of its secret part.
       const all = outputs.join('\n');
       for (let i = 13; i + 12 <= token.length; i += 4) expect(all).not.toContain(token.slice(i, i + 12));

@@ -58,7 +58,7 @@ for (const kind of TEST_ENGINES) {
         [
           `cat ~/.claude/${marker} 2>/dev/null || echo no-file`,
           `find / -xdev -name '${marker}' 2>/dev/null; find /home /tmp /run /mnt /media /workspace /var -name '${marker}' 2>/dev/null`,
-          `grep -c 'corral-claude-${home}-home' /proc/self/mountinfo || true`,
+          `grep -c 'claude-${home}-home' /proc/self/mountinfo || true`,
           `grep -rlF ${marker.slice(0, 14)}'${marker.slice(14)}' /home /tmp /run /workspace 2>/dev/null; echo scanned`,
         ].join('; '),
       );

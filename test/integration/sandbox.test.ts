@@ -137,7 +137,7 @@ for (const kind of TEST_ENGINES) {
         '/home/agent/.claude/credentials',
       ]);
       expect(r.stdout.trim()).toBe(token);
-      await engine.removeVolume(`corral-claude-t${wsId.slice(0, 6)}-home`);
+      await engine.removeVolume(`corral-${wsId}-claude-t${wsId.slice(0, 6)}-home`);
     });
 
     it('keeps login state across an image rebuild', async () => {
@@ -169,7 +169,7 @@ for (const kind of TEST_ENGINES) {
         '/home/agent/.claude/credentials',
       ]);
       expect(r.stdout.trim()).toBe(token);
-      await engine.removeVolume(`corral-claude-${profile}-home`);
+      await engine.removeVolume(`corral-${wsId}-claude-${profile}-home`);
     });
 
     it('detaches, lists, execs, logs, attaches and stops', async () => {
@@ -266,7 +266,7 @@ for (const kind of TEST_ENGINES) {
       expect(r.stderr).toMatch(/corral-test-missing/);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(await leftovers()).toEqual([]);
-      expect(await engine.volumeExists(`corral-claude-${profile}-home`)).toBe(false);
+      expect(await engine.volumeExists(`corral-${wsId}-claude-${profile}-home`)).toBe(false);
     });
 
     it('rejects bad input with a clear message', async () => {

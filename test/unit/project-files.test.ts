@@ -95,7 +95,7 @@ describe('project trust', () => {
       'egress.preset (open)',
       'egress.allow (evil.example)',
       'egress.allow_host_ports (22)',
-      'services',
+      'services.db (image=postgres)',
     ]);
     expect(restrictUntrusted({ egress: { preset: 'none' } })).toEqual({
       safe: { egress: { preset: 'none' } },

@@ -39,7 +39,11 @@ describe('workspace identity', () => {
     expect(ws.id).toMatch(/^[0-9a-f]{12}$/);
     expect(workspaceIdOf('/home/me/other')).not.toBe(ws.id);
     expect(containerName(ws, 'claude')).toBe(`corral-${ws.id}-claude`);
-    expect(homeVolumeName('claude')).toBe('corral-claude-default-home');
+    // Homes are per workspace: one workspace's home is never another's.
+    expect(homeVolumeName(ws, 'claude')).toBe(`corral-${ws.id}-claude-default-home`);
+    expect(homeVolumeName({ id: workspaceIdOf('/home/me/other') }, 'claude')).not.toBe(
+      homeVolumeName(ws, 'claude'),
+    );
   });
 });
 
@@ -52,7 +56,7 @@ describe('sandbox spec', () => {
     expect(spec.memoryBytes).toBe(8 * 1024 ** 3);
     expect(spec.mounts).toEqual([
       { type: 'bind', source: '/home/me/project', target: '/workspace' },
-      { type: 'volume', source: 'corral-claude-default-home', target: '/home/agent' },
+      { type: 'volume', source: `corral-${ws.id}-claude-default-home`, target: '/home/agent' },
     ]);
     expect(spec.mounts.some((m) => m.source.includes('.sock'))).toBe(false);
     expect(spec.user).toBe('1000:1000');

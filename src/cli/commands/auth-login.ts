@@ -3,12 +3,12 @@
  * gateway, in an empty workspace so no project is exposed), with its OAuth callback ports forwarded
  * from the host's 127.0.0.1 while it runs. A brokered login is then moved into corral's store.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
 import { dataFile } from '../../config/json-store.js';
 import { CorralError } from '../../errors.js';
-import { DEFAULT_PROFILE, homeVolumeName, validateProfile } from '../../sandbox/identity.js';
+import { DEFAULT_PROFILE, homeVolumeName, validateProfile, workspaceIdOf } from '../../sandbox/identity.js';
 import { Context } from '../context.js';
 import { launch } from './run.js';
 
@@ -62,7 +62,8 @@ export function loginCommand(): Command {
       const { ensureGatewayImage } = await import('../../images/gateway.js');
       const { buildSettings } = await import('../../sandbox/image.js');
       const image = await ensureGatewayImage(engine, buildSettings(await ctx.config()));
-      const text = await readVolumeFile(engine, image, homeVolumeName(agent.name, profile), agent.oauth.file);
+      const home = homeVolumeName({ id: workspaceIdOf(await realpath(workdir)) }, agent.name, profile);
+      const text = await readVolumeFile(engine, image, home, agent.oauth.file);
       if (await auth.adopt(agent, profile, text)) {
         ctx.note(
           `corral: stored the new ${agent.name} login (profile ${profile}); sandboxes get a placeholder.`,

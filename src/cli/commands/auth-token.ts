@@ -12,7 +12,6 @@ import { resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { CorralError } from '../../errors.js';
 import { buildEnv } from '../../sandbox/env.js';
-import { homeVolumeName } from '../../sandbox/identity.js';
 import { Context } from '../context.js';
 import { launch } from './run.js';
 import type { RunOptions } from './run-options.js';
@@ -223,19 +222,13 @@ async function brokeredLogin(agent: AgentSpec, profile: string) {
   return login ? { expiresAt: login.expiresAt, refreshable: Boolean(login.refreshToken) } : undefined;
 }
 
-async function loginState(ctx: Context, agent: AgentSpec, profile: string) {
-  if (!agent.loginFiles.length) return [];
-  const engine = await ctx.engine();
-  const volume = homeVolumeName(agent.name, profile);
-  if (!(await engine.volumeExists(volume))) return [];
-  const [{ helperEngine }, { readVolumeFile }, { loginFileState }] = await Promise.all([
-    import('./auth.js'),
-    import('../../auth/volume.js'),
+async function loginState(_ctx: Context, agent: AgentSpec, profile: string) {
+  if (!agent.loginFiles.length || agent.oauth) return [];
+  // The profile's login lives in corral's store; workspace homes hold copies of it.
+  const [{ readLoginFiles }, { loginFileState }] = await Promise.all([
+    import('../../auth/login-files.js'),
     import('../../auth/login-state.js'),
   ]);
-  const { image } = await helperEngine(ctx);
-  const out = [];
-  for (const file of agent.loginFiles)
-    out.push(loginFileState(file, await readVolumeFile(engine, image, volume, file)));
-  return out;
+  const files = await readLoginFiles(agent.name, profile);
+  return agent.loginFiles.map((file) => loginFileState(file, files[file]));
 }

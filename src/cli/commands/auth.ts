@@ -45,11 +45,8 @@ function importCommand(): Command {
       const agent = resolveAgent(name);
       const profile = validateProfile(opts.profile);
       const { importLogin } = await import('../../auth/manage.js');
-      const r = await importLogin(agent, profile, {
-        ...(opts.from ? { from: opts.from } : {}),
-        engine: () => helperEngine(ctx),
-      });
-      if (r.where === 'store') {
+      const r = await importLogin(agent, profile, opts.from ? { from: opts.from } : {});
+      if (agent.oauth) {
         ctx.note(
           `imported the ${agent.displayName} login from ${r.files[0]} into corral's login store (profile ${profile}, valid until ${when(r.expiresAt ?? 0)} UTC, refreshed by corral).`,
         );
@@ -57,7 +54,9 @@ function importCommand(): Command {
           'note: your own CLI on this machine shares that login now; whichever refreshes it next leaves the other logged out. Log in again on the host if that happens.',
         );
       } else {
-        ctx.note(`copied ${r.files.join(', ')} into the ${agent.name} state volume of profile ${profile}.`);
+        ctx.note(
+          `copied ${r.files.join(', ')} into corral's login store (profile ${profile}); each workspace's sandbox gets it at its next start.`,
+        );
       }
     });
 }
@@ -65,7 +64,7 @@ function importCommand(): Command {
 function listCommand(): Command {
   return new Command('list')
     .alias('ls')
-    .description('list profiles: state volume, brokered login and its expiry, stored long-lived token')
+    .description('list profiles: workspace homes, stored login and its expiry, stored long-lived token')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
@@ -80,14 +79,16 @@ function listCommand(): Command {
       const now = Date.now();
       ctx.print(
         await table(
-          ['AGENT', 'PROFILE', 'VOLUME', 'BROKERED LOGIN', 'TOKEN'],
+          ['AGENT', 'PROFILE', 'HOMES', 'STORED LOGIN', 'TOKEN'],
           rows.map((r) => [
             r.agent,
             r.profile,
-            r.volume === undefined ? '?' : r.volume ? 'yes' : 'no',
+            r.homes === undefined ? '?' : String(r.homes),
             r.expiresAt
               ? `${Date.parse(r.expiresAt) < now ? 'expired' : 'valid until'} ${r.expiresAt.replace('T', ' ').slice(0, 16)}`
-              : '-',
+              : r.files
+                ? 'files'
+                : '-',
             r.token ? 'yes' : '-',
           ]),
         ),
@@ -98,7 +99,7 @@ function listCommand(): Command {
 function logoutCommand(): Command {
   return new Command('logout')
     .description(
-      "forget a profile's login: corral's stored login and token, and the login files in its volume",
+      "forget a profile's login: corral's stored login and token, and the login files in its workspace homes",
     )
     .argument('<agent>', 'agent name or alias')
     .option('--profile <name>', 'profile to log out', DEFAULT_PROFILE)
@@ -114,7 +115,11 @@ function logoutCommand(): Command {
       const r = await logout(agent, profile, () => helperEngine(ctx).catch(() => undefined));
       const parts = [
         ...(r.store ? ["corral's stored login"] : []),
-        ...(r.volumeFiles.length ? [`${r.volumeFiles.join(', ')} in the state volume`] : []),
+        ...(r.volumeFiles.length
+          ? [
+              `${r.volumeFiles.join(', ')} in ${r.volumes.length} home volume${r.volumes.length === 1 ? '' : 's'}`,
+            ]
+          : []),
       ];
       ctx.note(
         parts.length

@@ -29,8 +29,16 @@ export async function planRunLogin(
   spec: SandboxSpec,
   config: Config,
 ): Promise<RunLoginPlan> {
+  await (await import('../../auth/migrate.js')).migrateLegacyHome(
+    engine,
+    spec.image,
+    agent,
+    spec.profile,
+    (l) => ctx.note(l),
+  );
   const oauth = agent.oauth;
-  if (!oauth) return NONE;
+  if (!oauth)
+    return (await import('../../auth/login-files.js')).planFileLogin(engine, agent, spec, (l) => ctx.note(l));
   const auth = await import('../../auth/run.js');
   const profile = spec.profile;
   if (spec.network.mode !== 'gateway') {
@@ -41,7 +49,7 @@ export async function planRunLogin(
     }
     return NONE;
   }
-  const volume = homeVolumeName(agent.name, profile);
+  const volume = homeVolumeName(spec.workspace, agent.name, profile);
   // A key or token from the environment is this run's credential: no OAuth login to look for.
   const keyed = spec.credentials.length > 0;
   const look = async (container?: string) => {

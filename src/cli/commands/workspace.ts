@@ -56,10 +56,10 @@ export function unmaskCommand(): Command {
 export function cleanCommand(): Command {
   return new Command('clean')
     .description(
-      "remove this workspace's sandboxes, networks and mask volumes (logins are kept unless --all)",
+      "remove this workspace's sandboxes, networks, mask volumes and agent homes (logins stay in corral's store)",
     )
     .option('-w, --workdir <dir>', 'workspace (default: the current folder)')
-    .option('--all', "also delete every agent's login state volumes (all workspaces share them)")
+    .option('--all', "also delete every workspace's agent homes and old shared home volumes")
     .action(async (opts: { workdir?: string; all?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
       const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
