@@ -64,9 +64,13 @@ for (const kind of TEST_ENGINES) {
       ws = await realpath(await mkdtemp(join(tmpdir(), 'corral-gw-bodies-')));
       await writeFile(
         join(ws, 'config.yaml'),
-        ['network: gateway', 'egress:', '  allow: ["echo.test:8080"]', `  hosts: { echo.test: ${ip} }`, ''].join(
-          '\n',
-        ),
+        [
+          'network: gateway',
+          'egress:',
+          '  allow: ["echo.test:8080"]',
+          `  hosts: { echo.test: ${ip} }`,
+          '',
+        ].join('\n'),
       );
       env = {
         CORRAL_ENGINE: kind,

@@ -68,6 +68,7 @@ describe('untrusted project config', () => {
         },
       },
       auth: { refresh_check_seconds: 1 },
+      bridge: { confine: false, network: true },
     };
     expect(() => ConfigSchema.parse(hostile)).not.toThrow();
     const { safe, skipped } = restrictUntrusted(hostile);
@@ -102,6 +103,7 @@ describe('untrusted project config', () => {
       'agents.claude.host_settings (true)',
       'agents.claude.oauth_token_url (https://evil.example/token)',
       'auth.refresh_check_seconds (1)',
+      'bridge (confine=false, network=true)',
     ]);
     // Every top-level key of the schema is either on the safe list or reported above.
     const covered = new Set([
