@@ -32,6 +32,9 @@ import { type EgressPolicy, hostMatches, parsePolicy } from './policy.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
 
 /** Held open by each running sandbox's forwarder (forwarder.ts --hold). */
+/** Under the common 5 s server keep-alive timeout, with room for a loaded machine. */
+const IDLE_UPSTREAM_MS = 3000;
+
 export const PRESENCE_PATH = '/corral/presence';
 
 export interface GatewayOptions {
@@ -118,8 +121,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       ...(opts.deniedFile ? { onDeny: deniedWriter(opts.deniedFile) } : {}),
     }),
     ca: opts.ca,
-    httpAgent: new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, scheduling: 'lifo', ...tlsTrust }),
+    // An idle upstream connection is dropped before the server's own keep-alive timeout (Node's
+    // default is 5 s, and Node also honours a shorter `Keep-Alive: timeout=` hint): reusing one the
+    // server is closing at that moment fails the request with ECONNRESET (seen in the e2e tests
+    // under load: opencode's request after a pause got a 502).
+    httpAgent: new HttpAgent({ keepAlive: true, scheduling: 'lifo', timeout: IDLE_UPSTREAM_MS }),
+    httpsAgent: new HttpsAgent({
+      keepAlive: true,
+      scheduling: 'lifo',
+      timeout: IDLE_UPSTREAM_MS,
+      ...tlsTrust,
+    }),
     connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
     logBodies: () => logBodies,
   };

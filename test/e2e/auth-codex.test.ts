@@ -58,6 +58,8 @@ for (const kind of TEST_ENGINES) {
           'egress:',
           '  hosts: { chatgpt.com: host-gateway }',
           `  allow_host_ports: [${provider.apiPort}]`,
+          // A rule without a port covers 443 and 80 only; the test's API server listens elsewhere.
+          `  allow: ['chatgpt.com:${provider.apiPort}']`,
           `  upstream_ca: ${ca.certPath}`,
           '',
         ].join('\n'),
