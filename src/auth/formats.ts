@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { OAuthSpec } from '../agents/types.js';
-import { placeholderFor } from '../sandbox/placeholders.js';
+import { placeholderFor } from '../workspace/placeholders.js';
 
 export type OAuthFormat = OAuthSpec['format'];
 

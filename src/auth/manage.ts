@@ -11,7 +11,7 @@ import type { AgentSpec } from '../agents/types.js';
 import { dataFile } from '../config/json-store.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
-import { homeVolumeName, LABELS } from '../sandbox/identity.js';
+import { homeVolumeName, LABELS } from '../workspace/identity.js';
 import { parseAgentFile } from './formats.js';
 import { authDir } from './paths.js';
 import { readLogin, removeAuthDir, saveLogin } from './store.js';

@@ -8,9 +8,9 @@ import type { Config } from '../config/schema.js';
 import { type ContainerEngine, connectEngine } from '../engine/index.js';
 import { planAgentImage, resolveAgentVersion } from '../images/build.js';
 import { detectHostCa } from '../images/host-ca.js';
-import { homeVolumeName } from '../sandbox/identity.js';
 import { buildSettings } from '../sandbox/image.js';
-import { hostUser, planUser } from '../sandbox/userns.js';
+import { homeVolumeName } from '../workspace/identity.js';
+import { hostUser, planUser } from '../workspace/userns.js';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'info';
 

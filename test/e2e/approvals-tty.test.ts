@@ -85,7 +85,7 @@ for (const kind of TEST_ENGINES) {
     afterAll(async () => {
       await server?.close();
       // The test profile's home (its settled first-run dialogs) is this test's own.
-      const { homeVolumeName } = await import('../../src/sandbox/identity.js');
+      const { homeVolumeName } = await import('../../src/workspace/identity.js');
       await (await engineFor(kind)).removeVolume(homeVolumeName('claude', PROFILE)).catch(() => {});
     });
 

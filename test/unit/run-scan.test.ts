@@ -18,10 +18,10 @@ import { restrictUntrusted } from '../../src/config/trust.js';
 import type { Finding } from '../../src/credentials/scan.js';
 import { allowedFor, maskedFor } from '../../src/credentials/triage.js';
 import { CorralError } from '../../src/errors.js';
-import type { Workspace } from '../../src/sandbox/identity.js';
 import { planSandbox } from '../../src/sandbox/plan.js';
 import { toContainerSpec } from '../../src/sandbox/spec.js';
-import { planUser } from '../../src/sandbox/userns.js';
+import type { Workspace } from '../../src/workspace/identity.js';
+import { planUser } from '../../src/workspace/userns.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNPQRSTUVWYZabcdefghijklmnpqrstuvwyz0123456789';
 const rand = (n: number) => Array.from(randomBytes(n), (b) => ALNUM[b % ALNUM.length]).join('');

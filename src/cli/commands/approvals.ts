@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import type { ApprovalAnswer } from '../../bridge/approvals.js';
 import { CorralError } from '../../errors.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
 import { dataFile } from '../../config/json-store.js';
 import { CorralError } from '../../errors.js';
-import { DEFAULT_PROFILE, homeVolumeName, validateProfile } from '../../sandbox/identity.js';
+import { DEFAULT_PROFILE, homeVolumeName, validateProfile } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { launch } from './run.js';
 

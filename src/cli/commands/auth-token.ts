@@ -12,7 +12,7 @@ import { resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { CorralError } from '../../errors.js';
 import { buildEnv } from '../../sandbox/env.js';
-import { homeVolumeName } from '../../sandbox/identity.js';
+import { homeVolumeName } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { launch } from './run.js';
 import type { RunOptions } from './run-options.js';

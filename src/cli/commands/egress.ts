@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import type { AuditEntry } from '../../gateway/audit.js';
 import { gatewayDirs, readGatewaySettings } from '../../gateway/folders.js';
 import { GATEWAY_CONTAINER_PATHS as P } from '../../gateway/settings.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 

@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { findAgent } from '../../agents/index.js';
 import { CorralError } from '../../errors.js';
-import { resolveWorkspace, type Workspace } from '../../sandbox/identity.js';
 import {
   attachTo,
   execIn,
@@ -13,7 +12,8 @@ import {
   streamLogs,
 } from '../../sandbox/manage.js';
 import { formatPorts } from '../../sandbox/ports.js';
-import { hostUser, planUser } from '../../sandbox/userns.js';
+import { resolveWorkspace, type Workspace } from '../../workspace/identity.js';
+import { hostUser, planUser } from '../../workspace/userns.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 

@@ -7,8 +7,8 @@ import type { AgentSpec } from '../../agents/types.js';
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import type { BrokeredLogin } from '../../gateway/settings.js';
-import { homeVolumeName } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
+import { homeVolumeName } from '../../workspace/identity.js';
 import type { Context } from '../context.js';
 
 export interface RunLoginPlan {

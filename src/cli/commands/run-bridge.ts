@@ -18,9 +18,9 @@ import {
 import type { ContainerEngine } from '../../engine/index.js';
 import { SANDBOX_HOME } from '../../images/recipes.js';
 import type { AttachControl, Stdio } from '../../sandbox/attach.js';
-import type { Workspace } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 import type { ServiceController } from '../../services/types.js';
+import type { Workspace } from '../../workspace/identity.js';
 
 export const BRIDGE_PORT = 3129;
 export const BRIDGE_URL = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;

@@ -9,10 +9,10 @@ import type { ContainerEngine } from '../../engine/index.js';
 import type { GatewayRunInput } from '../../gateway/prepare.js';
 import type { BrokeredLogin } from '../../gateway/settings.js';
 import { consoleProgress } from '../../images/build.js';
-import type { Workspace } from '../../sandbox/identity.js';
 import { buildSettings } from '../../sandbox/image.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 import { trace } from '../../trace.js';
+import type { Workspace } from '../../workspace/identity.js';
 import type { RunOptions } from './run-options.js';
 
 /** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */

@@ -12,8 +12,8 @@ import { scanWithCache } from '../../credentials/scan-cache.js';
 import { allowFinding, maskedFor, maskFinding, untriaged } from '../../credentials/triage.js';
 import { CorralError } from '../../errors.js';
 import { hiddenInside, privateDirs } from '../../sandbox/hidden.js';
-import type { Workspace } from '../../sandbox/identity.js';
 import { trace } from '../../trace.js';
+import type { Workspace } from '../../workspace/identity.js';
 import type { Context } from '../context.js';
 import { askTriage, findingLines, printable, scanProgress } from './scan-prompt.js';
 

@@ -3,9 +3,9 @@ import type { AgentSpec } from '../../agents/types.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import { buildEnv } from '../../sandbox/env.js';
-import { containerName, LABELS, type Workspace } from '../../sandbox/identity.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
 import { trace } from '../../trace.js';
+import { containerName, LABELS, type Workspace } from '../../workspace/identity.js';
 import type { Context } from '../context.js';
 import type { RunOptions } from './run-options.js';
 
