@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
 import { DEFAULT_SCRIPT_PATH } from '../../model/paths.js';
 import { Context } from '../context.js';
-import { launch } from './run.js';
+import { start } from './run.js';
 
 const PROMPT = 'Create hello.txt in the current folder with a greeting that says who you are running as.';
 
@@ -36,11 +36,10 @@ export function demoCommand(): Command {
       ctx.note(`scripted model server on port ${server.port} (script: ${opts.script})`);
       ctx.note(`running ${agent.displayName} in a sandbox on ${workdir} …`);
       try {
-        const code = await launch(ctx, agent, 'agent', [], {
+        const code = await start(ctx, {
+          agent: agent.name,
+          mode: 'agent',
           workdir,
-          env: [],
-          envFile: [],
-          mount: [],
           yolo: true,
           rm: true,
           modelUrl: `http://127.0.0.1:${server.port}`,
