@@ -59,7 +59,10 @@ describe('layering lint', { timeout: 60_000 }, () => {
 
   it('fails when engine, config or agents import something above them', () => {
     const r = cruise(
-      tree({ ...ok, 'src/config/load.ts': "import { run } from '../sandbox/run.js';\nexport const l = run;\n" }),
+      tree({
+        ...ok,
+        'src/config/load.ts': "import { run } from '../sandbox/run.js';\nexport const l = run;\n",
+      }),
     );
     expect(r.status).not.toBe(0);
     expect(r.out).toContain('base-imports-nothing-above: src/config/load.js → src/sandbox/run.js');
