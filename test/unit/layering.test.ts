@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MCP_FORMATS } from '../../src/agents/mcp-formats.js';
+import { OAUTH_FORMATS } from '../../src/agents/oauth-formats.js';
 
 const roots: string[] = [];
 afterAll(() => {
@@ -104,6 +106,20 @@ describe('the core', () => {
       }
     };
     walk('src/core');
+    expect(found).toEqual([]);
+  });
+});
+
+describe('agent knowledge', () => {
+  it('stays in src/agents: no MCP or login format is named in bridge/ or auth/', () => {
+    const names = [...Object.keys(MCP_FORMATS), ...Object.keys(OAUTH_FORMATS)];
+    const found: string[] = [];
+    for (const dir of ['src/bridge', 'src/auth']) {
+      for (const name of readdirSync(dir)) {
+        const code = readFileSync(join(dir, name), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+        for (const n of names) if (code.includes(`'${n}'`)) found.push(`${dir}/${name}: '${n}'`);
+      }
+    }
     expect(found).toEqual([]);
   });
 });
