@@ -6,6 +6,9 @@
  * or exits.
  */
 
+export { AGENTS, findAgent, resolveAgent } from '../agents/index.js';
+export type { AgentSpec } from '../agents/types.js';
+export { exitCodeFor, runChecks, type Status } from '../doctor/checks.js';
 export { consoleProgress, type Progress } from '../images/progress.js';
 export { formatPorts } from '../sandbox/ports.js';
 export {
@@ -26,6 +29,7 @@ export {
   resetEgressRules,
 } from './egress.js';
 export type { CoreEvents, Stdio } from './events.js';
+export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
 export {
   attachSandbox,
   execInSandbox,
