@@ -43,9 +43,8 @@ describe('core use-cases without a terminal', () => {
   it('lists and answers approvals of a workspace; a second answer is refused', async () => {
     const q = new ApprovalQueue();
     const signal = new AbortController().signal;
-    const p = await q.add(
-      { kind: 'command', workspace: ws, session: 'sess-core', command: 'make', signal },
-      60_000,
+    const request = { kind: 'command', workspace: ws, session: 'sess-core', command: 'make', signal };
+    const p = await q.add(request, 60_000);
     );
     const listed = await listApprovals(ctx, { workdir: ws });
     expect(listed.map((a) => [a.id, a.kind, a.summary])).toEqual([
