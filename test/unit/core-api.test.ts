@@ -45,7 +45,6 @@ describe('core use-cases without a terminal', () => {
     const signal = new AbortController().signal;
     const request = { kind: 'command', workspace: ws, session: 'sess-core', command: 'make', signal };
     const p = await q.add(request, 60_000);
-    );
     const listed = await listApprovals(ctx, { workdir: ws });
     expect(listed.map((a) => [a.id, a.kind, a.summary])).toEqual([
       [p.id, 'command', expect.stringContaining('make')],
