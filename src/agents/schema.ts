@@ -3,6 +3,8 @@
  * CLI itself never loads zod on its start path (see types.ts).
  */
 import { z } from 'zod';
+import { MCP_FORMATS, type McpFormatName } from './mcp-formats.js';
+import { OAUTH_FORMATS, type OAuthFormatName } from './oauth-formats.js';
 
 /** How the agent's CLI gets into its image layer. Versions are pinned; config may override. */
 export const InstallSchema = z.discriminatedUnion('kind', [
@@ -43,7 +45,7 @@ export const EndpointSchema = z.object({
  */
 export const OAuthSchema = z.object({
   /** The shape of the agent's credentials file, which decides how tokens are read and refreshed. */
-  format: z.enum(['claude', 'codex']),
+  format: z.enum(Object.keys(OAUTH_FORMATS) as [OAuthFormatName, ...OAuthFormatName[]]),
   /** The credentials file, relative to $HOME. */
   file: z.string(),
   /** Where the CLI refreshes its tokens (config `agents.<name>.oauth_token_url` overrides it). */
@@ -55,15 +57,8 @@ export const OAuthSchema = z.object({
   hosts: z.array(z.string()).min(1),
 });
 
-/** The MCP config formats corral renders for its host bridge (src/bridge/agent-config.ts). */
-export const McpFormatSchema = z.enum([
-  'claude-json',
-  'gemini-extension',
-  'opencode-json',
-  'copilot-json',
-  'codex-override',
-  'vibe-json',
-]);
+/** The MCP config formats corral renders for its host bridge: the renderers in ./mcp-formats.ts. */
+export const McpFormatSchema = z.enum(Object.keys(MCP_FORMATS) as [McpFormatName, ...McpFormatName[]]);
 
 export const AgentSpecSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),

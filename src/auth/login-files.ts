@@ -12,8 +12,8 @@
 import { posix } from 'node:path';
 import type { AgentSpec } from '../agents/types.js';
 import { readJson, writeJson } from '../config/json-store.js';
+import { shellQuote } from '../engine/command-line.js';
 import type { ContainerEngine } from '../engine/index.js';
-import { shellQuote } from '../sandbox/spec.js';
 import { authDir } from './paths.js';
 import { ensureAuthDir, withLock } from './store.js';
 import { readHomeFile } from './volume.js';

@@ -11,7 +11,7 @@ import type { AgentSpec } from '../agents/types.js';
 import { dataFile } from '../config/json-store.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
-import { LABELS, legacyHomeVolumeName } from '../sandbox/identity.js';
+import { LABELS, legacyHomeVolumeName } from '../workspace/identity.js';
 import { parseAgentFile } from './formats.js';
 import { readLoginFiles, SEED_APPLIED, saveLoginFiles } from './login-files.js';
 import { authDir } from './paths.js';

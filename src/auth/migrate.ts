@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import type { AgentSpec } from '../agents/types.js';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { ContainerEngine } from '../engine/index.js';
-import { legacyHomeVolumeName } from '../sandbox/identity.js';
+import { legacyHomeVolumeName } from '../workspace/identity.js';
 import { type LoginFiles, loginShaped, readLoginFiles, saveLoginFiles } from './login-files.js';
 import { authDir } from './paths.js';
 import { readLogin } from './store.js';

@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isOAuthFormat } from '../agents/oauth-formats.js';
 import { CorralError } from '../errors.js';
 import { makePlaceholders, type OAuthLogin, type Placeholders } from './formats.js';
 
@@ -30,7 +31,7 @@ async function writeSecret(path: string, value: unknown): Promise<void> {
 function asLogin(value: unknown): OAuthLogin | undefined {
   const v = value as Partial<OAuthLogin> | undefined;
   if (!v || typeof v.accessToken !== 'string' || typeof v.refreshToken !== 'string') return undefined;
-  if (v.format !== 'claude' && v.format !== 'codex') return undefined;
+  if (!isOAuthFormat(v.format)) return undefined;
   return {
     format: v.format,
     accessToken: v.accessToken,

@@ -8,12 +8,12 @@ import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { fileFromTar } from '../engine/archive.js';
+import { shellQuote } from '../engine/command-line.js';
 import type { ContainerEngine, ContainerSpec } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { SANDBOX_HOME } from '../images/recipes.js';
-import { LABELS } from '../sandbox/identity.js';
-import { shellQuote } from '../sandbox/spec.js';
-import { hostUser, planUser } from '../sandbox/userns.js';
+import { LABELS } from '../workspace/identity.js';
+import { hostUser, planUser } from '../workspace/userns.js';
 
 function helperSpec(
   engine: ContainerEngine,

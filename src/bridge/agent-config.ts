@@ -1,6 +1,7 @@
 /**
- * How each agent is told about the host bridge: one pure renderer per MCP config format, and the
- * wiring that turns an agent spec's `mcp` recipe into files, env and args for its sandbox.
+ * How each agent is told about the host bridge: the wiring that turns an agent spec's `mcp` recipe
+ * (its format's renderer lives with the agents, in agents/mcp-formats.ts) into files, env and args
+ * for its sandbox.
  *
  * Every agent gets the bridge without corral touching a file the agent (or its user) owns: Claude
  * Code and Copilot CLI load an extra config file corral writes under ~/.corral, Gemini CLI reads
@@ -11,92 +12,23 @@
  *
  * Light on purpose (no SDK imports): it runs on every start of an attached run.
  */
+import {
+  type BridgeEndpoint,
+  MCP_FORMATS,
+  type RenderedMcpConfig,
+  SERVER_NAME,
+  TOKEN_ENV,
+} from '../agents/mcp-formats.js';
 import type { AgentSpec, McpFormat } from '../agents/types.js';
 
-/** The name of the bridge's server in every agent's config; tool names derive from it. */
-export const SERVER_NAME = 'corral';
+export { type BridgeEndpoint, type RenderedMcpConfig, SERVER_NAME, TOKEN_ENV };
 
-/** The env name Codex reads the bearer token from (`bearer_token_env_var`). */
-export const TOKEN_ENV = 'CORRAL_BRIDGE_TOKEN';
-
-export interface BridgeEndpoint {
-  /** Where the sandbox reaches the bridge, e.g. http://127.0.0.1:3129/mcp. */
-  url: string;
-  token: string;
+/** Each format's text for one streamable-HTTP server with a bearer token (renderers: agents/mcp-formats.ts). */
+export function renderMcpConfig(format: McpFormat, endpoint: BridgeEndpoint): RenderedMcpConfig {
+  return MCP_FORMATS[format](endpoint);
 }
 
-export interface RenderedMcpConfig {
-  /** The config text: a JSON document, or a TOML fragment / override. */
-  text: string;
-  /** Env the agent needs for it (a token it reads from the environment). */
-  env: Record<string, string>;
-}
-
-const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const json = (v: unknown) => JSON.stringify(v, null, 2);
-/** A TOML basic string (TOML accepts JSON's escapes). */
-const tomlString = (s: string) => JSON.stringify(s);
-
-/** Each format's text for one streamable-HTTP server with a bearer token. */
-export function renderMcpConfig(format: McpFormat, { url, token }: BridgeEndpoint): RenderedMcpConfig {
-  switch (format) {
-    // Claude Code's --mcp-config file.
-    case 'claude-json':
-      return {
-        text: json({ mcpServers: { [SERVER_NAME]: { type: 'http', url, headers: bearer(token) } } }),
-        env: {},
-      };
-    // A Gemini CLI extension's gemini-extension.json: `httpUrl` selects streamable HTTP (`url`
-    // would be SSE).
-    case 'gemini-extension':
-      return {
-        text: json({
-          name: SERVER_NAME,
-          version: '1.0.0',
-          mcpServers: { [SERVER_NAME]: { httpUrl: url, headers: bearer(token) } },
-        }),
-        env: {},
-      };
-    // OpenCode's config (opencode.json or OPENCODE_CONFIG_CONTENT): a remote server; no OAuth
-    // discovery, the header is the login.
-    case 'opencode-json':
-      return {
-        text: JSON.stringify({
-          mcp: {
-            [SERVER_NAME]: { type: 'remote', url, headers: bearer(token), oauth: false, enabled: true },
-          },
-        }),
-        env: {},
-      };
-    // Copilot CLI's mcp-config.json (or --additional-mcp-config): `tools` is required.
-    case 'copilot-json':
-      return {
-        text: json({
-          mcpServers: { [SERVER_NAME]: { type: 'http', url, headers: bearer(token), tools: ['*'] } },
-        }),
-        env: {},
-      };
-    // One Codex `-c key=value` override (the value is TOML): the token stays in the environment.
-    case 'codex-override':
-      return {
-        text: `mcp_servers.${SERVER_NAME}={url=${tomlString(url)},bearer_token_env_var=${tomlString(TOKEN_ENV)}}`,
-        env: { [TOKEN_ENV]: token },
-      };
-    // Vibe's `mcp_servers` list as JSON, for VIBE_MCP_SERVERS (merged with the user's by name).
-    case 'vibe-json':
-      return {
-        text: JSON.stringify([
-          {
-            name: SERVER_NAME,
-            transport: 'streamable-http',
-            url,
-            auth: { type: 'static', headers: bearer(token) },
-          },
-        ]),
-        env: {},
-      };
-  }
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

@@ -179,7 +179,7 @@ function lazyServices(
   const controller = async () => {
     const [{ serviceController }, { resolveWorkspace }] = await Promise.all([
       import('../services/index.js'),
-      import('../sandbox/identity.js'),
+      import('../workspace/identity.js'),
     ]);
     return serviceController(await engine, await resolveWorkspace(workspace), session);
   };
@@ -194,7 +194,7 @@ function lazyServices(
 async function stopServices(engine: Promise<ContainerEngine>, workspace: string, session: string) {
   const [{ stopSessionServices }, { resolveWorkspace }] = await Promise.all([
     import('../services/index.js'),
-    import('../sandbox/identity.js'),
+    import('../workspace/identity.js'),
   ]);
   await stopSessionServices(await engine, await resolveWorkspace(workspace), session);
 }

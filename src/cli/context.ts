@@ -1,11 +1,17 @@
 /**
- * What every command needs, made lazily: the config (read once) and the engine (found once).
- * Commands get a Context and never read globals or process.argv themselves.
+ * What every command needs: the core's context (config read once, engine found once) built from
+ * the global flags and this process's env, with events rendered on the terminal. Commands get a
+ * Context and never read globals or process.argv themselves.
  */
 import type { Command } from 'commander';
-import { type Config, type LoadedConfig, loadConfig } from '../config/index.js';
-import { type ContainerEngine, connectEngine } from '../engine/index.js';
-import { processStdio, type Stdio } from '../sandbox/attach.js';
+import {
+  askTriage,
+  CoreContext,
+  type CoreEvents,
+  consoleProgress,
+  type Stdio,
+  scanProgress,
+} from '../core/index.js';
 
 export interface GlobalOptions {
   engine?: string;
@@ -13,52 +19,52 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-export class Context {
-  private loaded?: Promise<LoadedConfig>;
-  private connected?: Promise<ContainerEngine>;
+/** This process's terminal, as the core's Stdio (resizes: SIGWINCH). */
+export const processStdio = (): Stdio => ({
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  onResize: (listener) => {
+    process.on('SIGWINCH', listener);
+    return () => process.off('SIGWINCH', listener);
+  },
+});
+
+/** The core's events on a terminal: notes and progress on stderr, questions only where one can answer. */
+export function terminalEvents(io: Stdio): CoreEvents {
+  return {
+    note: (text) => io.stderr.write(`${text}\n`),
+    progress: () => consoleProgress(io.stderr as Stdio['stderr'] & { isTTY?: boolean }),
+    scanProgress: () => scanProgress(io.stderr as Stdio['stderr'] & { isTTY?: boolean }),
+    ...(io.stdin.isTTY
+      ? { askCredentials: (findings) => askTriage(findings, { input: io.stdin, output: io.stderr }) }
+      : {}),
+  };
+}
+
+export class Context extends CoreContext {
   readonly io: Stdio;
 
   constructor(
     readonly globals: GlobalOptions,
-    readonly env: NodeJS.ProcessEnv = process.env,
+    env: NodeJS.ProcessEnv = process.env,
     io?: Stdio,
   ) {
-    this.io = io ?? processStdio();
+    const stdio = io ?? processStdio();
+    super({
+      env,
+      cwd: process.cwd(),
+      configPath: globals.config,
+      engine: globals.engine,
+      events: terminalEvents(stdio),
+    });
+    this.io = stdio;
   }
 
   static of(cmd: Command): Context {
     let root = cmd;
     while (root.parent) root = root.parent;
     return new Context(root.opts<GlobalOptions>());
-  }
-
-  /** The merged config; the first call fixes the workspace whose `.corral.yaml` joins in. */
-  async config(workspace?: string): Promise<Config> {
-    return (await this.loadedConfig(workspace)).config;
-  }
-
-  loadedConfig(workspace?: string): Promise<LoadedConfig> {
-    this.loaded ??= loadConfig({
-      ...(this.globals.config ? { path: this.globals.config } : {}),
-      ...(workspace ? { workspace } : {}),
-      env: this.env,
-    });
-    return this.loaded;
-  }
-
-  async configPath(): Promise<string> {
-    await this.config();
-    return (await this.loaded!).path;
-  }
-
-  async engine(): Promise<ContainerEngine> {
-    this.connected ??= this.config().then((c) => connectEngine(this.globals.engine ?? c.engine));
-    return this.connected;
-  }
-
-  /** A line for the user on stderr, so stdout stays clean for the agent's output and --json. */
-  note(text: string): void {
-    this.io.stderr.write(`${text}\n`);
   }
 
   print(text: string): void {

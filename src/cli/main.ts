@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { findAgent } from '../agents/index.js';
+import { findAgent } from '../core/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
@@ -104,8 +104,26 @@ export function expandShortcut(program: Command, args: string[]): string[] {
   return [...args.slice(0, first), 'run', ...args.slice(first)];
 }
 
-function printError(e: unknown, debug: boolean): number {
+/** An error as `--json` commands print it, on stdout: `{"error":{"code","message","hint"}}`. */
+export function jsonError(e: unknown): string {
+  const error = isCorralError(e)
+    ? { code: e.code, message: e.message, hint: e.hint ?? null }
+    : {
+        code: 'UNEXPECTED',
+        message: `unexpected error: ${e instanceof Error ? e.message : String(e)}`,
+        hint: 'run again with --debug for details, and report it if it persists.',
+      };
+  return `${JSON.stringify({ error })}\n`;
+}
+
+function printError(e: unknown, debug: boolean, json = false): number {
   const err = process.stderr;
+  if (json) {
+    process.stdout.write(jsonError(e));
+    if (debug && e instanceof Error)
+      err.write(`${(isCorralError(e) && (e.cause as Error)?.stack) || e.stack}\n`);
+    return isCorralError(e) && e.code === 'INTERRUPTED' ? 130 : 1;
+  }
   if (isCorralError(e)) {
     err.write(`corral: ${e.message}\n`);
     if (e.hint) err.write(`hint: ${e.hint}\n`);
@@ -134,15 +152,29 @@ function ignoreClosedPipes(): void {
 export async function main(argv: string[] = process.argv): Promise<number> {
   ignoreClosedPipes();
   const program = buildProgram();
-  program.exitOverride();
-  for (const c of program.commands) c.exitOverride();
   const args = expandShortcut(program, argv.slice(2));
   const debug = args.includes('--debug');
+  // --json before `--` (after it, words belong to the agent): errors come as JSON on stdout too.
+  const ownArgs = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  const json = ownArgs.includes('--json');
+  const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+  for (const c of everyCommand(program)) {
+    c.exitOverride();
+    // Usage errors (unknown option, missing argument) as JSON instead of commander's text.
+    if (json) c.configureOutput({ outputError: () => {} });
+  }
   try {
     await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CommanderError) {
+      const usage = e.exitCode !== 0 && !['commander.helpDisplayed', 'commander.version'].includes(e.code);
+      if (json && usage) {
+        const message = e.message.replace(/^error: /, '');
+        process.stdout.write(jsonError(new CorralError('BAD_INPUT', message, 'run with --help for usage')));
+      }
+      return e.exitCode;
+    }
     if (isEngineGone(e)) {
       return printError(
         new CorralError(
@@ -151,6 +183,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
           'Check that Podman or Docker is running (`corral doctor` later).',
         ),
         debug,
+        json,
       );
     }
     const status = (e as { statusCode?: number })?.statusCode;
@@ -159,9 +192,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return printError(
         new CorralError('ENGINE_ERROR', `The container engine refused: ${detail}`, undefined, { cause: e }),
         debug,
+        json,
       );
     }
-    return printError(e, debug);
+    return printError(e, debug, json);
   }
 }
 

@@ -9,7 +9,7 @@ import { type ContainerEngine, connectEngine } from '../engine/index.js';
 import { planAgentImage, resolveAgentVersion } from '../images/build.js';
 import { detectHostCa } from '../images/host-ca.js';
 import { buildSettings } from '../sandbox/image.js';
-import { hostUser, planUser } from '../sandbox/userns.js';
+import { hostUser, planUser } from '../workspace/userns.js';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'info';
 

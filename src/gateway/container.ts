@@ -18,9 +18,9 @@ import {
   hostAlias,
 } from '../engine/index.js';
 import { CorralError } from '../errors.js';
-import { LABELS } from '../sandbox/identity.js';
 import { socketAccepts } from '../socket.js';
 import { trace } from '../trace.js';
+import { LABELS } from '../workspace/identity.js';
 import {
   authRoot,
   caDir,

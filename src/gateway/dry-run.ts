@@ -6,9 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { runCommand, shellQuote } from '../engine/command-line.js';
 import type { ContainerSpec, EngineKind } from '../engine/index.js';
-import { runCommand } from '../sandbox/dry-run.js';
-import { shellQuote } from '../sandbox/spec.js';
 import type { GatewayDirs } from './folders.js';
 import { BASE_HOSTS, HOSTS_FILE } from './service-files.js';
 import {

@@ -7,7 +7,7 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerEngine } from '../engine/index.js';
-import { LABELS } from '../sandbox/identity.js';
+import { LABELS } from '../workspace/identity.js';
 
 const LEASE_FRESH_MS = 60_000;
 

@@ -10,6 +10,8 @@ export interface Stdio {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   stdout: Writable & { isTTY?: boolean; rows?: number; columns?: number };
   stderr: Writable;
+  /** Calls `listener` when the viewer's terminal changes size; returns the unsubscribe. Default: SIGWINCH. */
+  onResize?: (listener: () => void) => () => void;
 }
 
 /**
@@ -78,8 +80,11 @@ export function connect(
     if (opts.resize && io.stdout.isTTY) {
       const resize = () => void opts.resize?.(io.stdout.rows ?? 24, io.stdout.columns ?? 80);
       resize();
-      process.on('SIGWINCH', resize);
-      undo.push(() => process.off('SIGWINCH', resize));
+      if (io.onResize) undo.push(io.onResize(resize));
+      else {
+        process.on('SIGWINCH', resize);
+        undo.push(() => process.off('SIGWINCH', resize));
+      }
     }
     opts.control?.({
       hold: () => {

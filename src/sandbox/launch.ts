@@ -6,8 +6,8 @@
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
+import { homeVolumeLabels, homeVolumeName, LABELS } from '../workspace/identity.js';
 import { type AttachControl, connect, drained, type Stdio } from './attach.js';
-import { homeVolumeLabels, homeVolumeName, LABELS } from './identity.js';
 import { ensureMaskVolumes } from './masks.js';
 import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';

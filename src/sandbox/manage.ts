@@ -5,10 +5,10 @@
 import type { ContainerEngine, ContainerSummary, PortBinding } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { WORKSPACE_DIR } from '../images/recipes.js';
+import { LABELS, type Workspace } from '../workspace/identity.js';
+import type { HostUser } from '../workspace/userns.js';
 import { connect, drained, type Stdio } from './attach.js';
-import { LABELS, type Workspace } from './identity.js';
 import { reclaimOwnership } from './ownership.js';
-import type { HostUser } from './userns.js';
 
 export interface SandboxInfo {
   id: string;

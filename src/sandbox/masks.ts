@@ -9,8 +9,8 @@ import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { ContainerEngine, Mount } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { WORKSPACE_DIR } from '../images/recipes.js';
-import { LABELS, type Workspace } from './identity.js';
-import type { UserPlan } from './userns.js';
+import { LABELS, type Workspace } from '../workspace/identity.js';
+import type { UserPlan } from '../workspace/userns.js';
 
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
 

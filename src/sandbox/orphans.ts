@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { ContainerEngine, ContainerSpec, ContainerSummary } from '../engine/index.js';
-import { LABELS } from './identity.js';
+import { LABELS } from '../workspace/identity.js';
 
 /** Roles whose lifetime is one corral process's start (gateway and services have their own owners). */
 const REAPED_ROLES = new Set(['agent', 'ports']);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CorralError } from '../errors.js';
 import { SANDBOX_UID } from '../images/recipes.js';
-import type { HostUser } from './userns.js';
+import type { HostUser } from '../workspace/userns.js';
 
 const run = promisify(execFile);
 

@@ -13,16 +13,16 @@ import { parseSize } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { EngineKind } from '../engine/index.js';
 import { CorralError } from '../errors.js';
+import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from '../workspace/identity.js';
+import { withPlaceholders } from '../workspace/placeholders.js';
+import type { UserPlan } from '../workspace/userns.js';
 import { buildEnv } from './env.js';
 import { emptyDir, emptyFile, hiddenInside, privateDirs } from './hidden.js';
 import { withHostSettings } from './host-settings.js';
-import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from './identity.js';
 import { validateMaskDir } from './masks.js';
 import { parseMount } from './mounts.js';
-import { withPlaceholders } from './placeholders.js';
 import { parsePort } from './ports.js';
 import type { SandboxSpec } from './spec.js';
-import type { UserPlan } from './userns.js';
 
 export interface RunRequest {
   agent: AgentSpec;

@@ -2,6 +2,8 @@
  * SandboxSpec → ContainerSpec, as a pure function: what a sandbox is (mounts, user, hardening,
  * labels, the start command) is decided here and nowhere else, so it can be unit-tested.
  */
+
+import { shellQuote } from '../engine/command-line.js';
 import {
   type ContainerSpec,
   type EngineKind,
@@ -21,10 +23,10 @@ import {
   SANDBOX_PROXY_PORT,
 } from '../gateway/settings.js';
 import { HOST_CA_PATH, SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
-import { agentLabels, homeVolumeName, LABELS, type Workspace } from './identity.js';
+import { agentLabels, homeVolumeName, LABELS, type Workspace } from '../workspace/identity.js';
+import type { InjectedCredential } from '../workspace/placeholders.js';
+import type { UserPlan } from '../workspace/userns.js';
 import { maskMounts } from './masks.js';
-import type { InjectedCredential } from './placeholders.js';
-import type { UserPlan } from './userns.js';
 
 export interface SandboxSpec {
   agent: string;
@@ -205,9 +207,7 @@ export function wrapCommand(argv: string[], init: string[], files: Record<string
   return { cmd: ['/bin/sh', '-c', lines.join('\n'), 'corral-init', ...argv], env };
 }
 
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./=:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
 
 export function toContainerSpec(s: SandboxSpec): ContainerSpec {
   const gateway = s.network.mode === 'gateway' ? s.network : undefined;

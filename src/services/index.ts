@@ -1,7 +1,7 @@
 /** Service containers (postgres, redis, a broker…) that a workspace's sandboxes reach by name. */
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
-import type { Workspace } from '../sandbox/identity.js';
+import type { Workspace } from '../workspace/identity.js';
 import { startService, stopService } from './lifecycle.js';
 import { findService, listServices, tailLogs } from './query.js';
 import type { ServiceController } from './types.js';

@@ -4,8 +4,8 @@
 import type { ContainerEngine, ContainerSpec, ImageDetails } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { gatewayName } from '../gateway/container.js';
-import { LABELS, type Workspace } from '../sandbox/identity.js';
 import { trace } from '../trace.js';
+import { LABELS, type Workspace } from '../workspace/identity.js';
 import {
   nextAddress,
   SERVICE_DATA_ROLE,

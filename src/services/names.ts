@@ -4,7 +4,7 @@
  * the routes the gateway and sandboxes use can always be rebuilt from the engine alone.
  */
 import { CorralError } from '../errors.js';
-import { LABELS, type Workspace } from '../sandbox/identity.js';
+import { LABELS, type Workspace } from '../workspace/identity.js';
 
 export const SERVICE_LABELS = {
   name: 'io.corral.service',

@@ -4,7 +4,7 @@
  */
 import type { ContainerEngine } from '../engine/index.js';
 import { gatewayName } from '../gateway/container.js';
-import { LABELS, type Workspace } from '../sandbox/identity.js';
+import { LABELS, type Workspace } from '../workspace/identity.js';
 import { servicesNetwork } from './names.js';
 import { listServices } from './query.js';
 

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ContainerEngine, ContainerSummary } from '../engine/index.js';
-import { LABELS, type Workspace } from '../sandbox/identity.js';
+import { LABELS, type Workspace } from '../workspace/identity.js';
 import { SERVICE_LABELS, SERVICE_ROLE } from './names.js';
 import type { ServiceInfo } from './types.js';
 

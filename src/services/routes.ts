@@ -17,7 +17,7 @@ import {
   serviceSocket,
   writeHostsInPlace,
 } from '../gateway/service-files.js';
-import type { Workspace } from '../sandbox/identity.js';
+import type { Workspace } from '../workspace/identity.js';
 import { servicesNetwork } from './names.js';
 import { listServices } from './query.js';
 

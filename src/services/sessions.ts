@@ -8,7 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerEngine } from '../engine/index.js';
 import { gatewayDirs } from '../gateway/folders.js';
-import { LABELS, type Workspace } from '../sandbox/identity.js';
+import { LABELS, type Workspace } from '../workspace/identity.js';
 import { removeService } from './lifecycle.js';
 import { dropServicesNetworkIfUnused } from './network.js';
 import { listServices } from './query.js';

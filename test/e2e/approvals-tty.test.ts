@@ -85,7 +85,7 @@ for (const kind of TEST_ENGINES) {
     afterAll(async () => {
       await server?.close();
       // The test profile's home (its settled first-run dialogs) is this test's own.
-      const { legacyHomeVolumeName } = await import('../../src/sandbox/identity.js');
+      const { legacyHomeVolumeName } = await import('../../src/workspace/identity.js');
       await (await engineFor(kind)).removeVolume(legacyHomeVolumeName('claude', PROFILE)).catch(() => {});
     });
 

@@ -12,7 +12,7 @@ import {
   parseScript,
   startModelServer,
 } from '../../src/model/index.js';
-import { workspaceIdOf } from '../../src/sandbox/identity.js';
+import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
 import { buildEchoImage } from '../helpers/services.js';

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { legacyHomeVolumeName } from '../../src/sandbox/identity.js';
+import { legacyHomeVolumeName } from '../../src/workspace/identity.js';
 import { type CliResult, corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveWorkspace } from '../../src/sandbox/identity.js';
+import { resolveWorkspace } from '../../src/workspace/identity.js';
 import { corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerEngine } from '../../src/engine/index.js';
-import { workspaceIdOf } from '../../src/sandbox/identity.js';
+import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
 

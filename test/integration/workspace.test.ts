@@ -3,7 +3,7 @@ import { mkdtemp, readdir, realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { workspaceIdOf } from '../../src/sandbox/identity.js';
+import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
 

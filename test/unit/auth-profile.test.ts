@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { homeVolumeName, validateProfile } from '../../src/sandbox/identity.js';
+import { homeVolumeName, validateProfile } from '../../src/workspace/identity.js';
 
 describe('profile names', () => {
   it('accepts short lowercase names', () => {

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sandboxModelUrl } from '../../src/cli/commands/run-support.js';
 import { buildProgram, expandShortcut } from '../../src/cli/main.js';
+import { sandboxModelUrl } from '../../src/core/start/support.js';
 import { candidates, noEngineError, onPath, transportFromUrl } from '../../src/engine/detect.js';
 import { CorralError } from '../../src/errors.js';
 

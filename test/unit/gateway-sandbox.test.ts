@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { claude } from '../../src/agents/claude.js';
 import { ConfigSchema } from '../../src/config/schema.js';
-import { workspaceIdOf } from '../../src/sandbox/identity.js';
-import { placeholderFor } from '../../src/sandbox/placeholders.js';
 import { planSandbox, type RunRequest } from '../../src/sandbox/plan.js';
 import { toContainerSpec } from '../../src/sandbox/spec.js';
-import { planUser } from '../../src/sandbox/userns.js';
+import { workspaceIdOf } from '../../src/workspace/identity.js';
+import { placeholderFor } from '../../src/workspace/placeholders.js';
+import { planUser } from '../../src/workspace/userns.js';
 
 const ws = { id: workspaceIdOf('/home/me/project'), path: '/home/me/project' };
 const REAL = `sk-ant-api03-${'k'.repeat(20)}${Date.now()}`;

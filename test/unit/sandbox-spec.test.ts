@@ -7,11 +7,11 @@ import { claude } from '../../src/agents/claude.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { CorralError } from '../../src/errors.js';
 import { buildEnv, readEnvFile } from '../../src/sandbox/env.js';
-import { containerName, homeVolumeName, workspaceIdOf } from '../../src/sandbox/identity.js';
 import { shouldPull } from '../../src/sandbox/image.js';
 import { planSandbox, type RunRequest } from '../../src/sandbox/plan.js';
 import { toContainerSpec, wrapCommand } from '../../src/sandbox/spec.js';
-import { mapping, planUser } from '../../src/sandbox/userns.js';
+import { containerName, homeVolumeName, workspaceIdOf } from '../../src/workspace/identity.js';
+import { mapping, planUser } from '../../src/workspace/userns.js';
 
 const ws = { id: workspaceIdOf('/home/me/project'), path: '/home/me/project' };
 

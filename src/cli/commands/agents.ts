@@ -1,6 +1,6 @@
 /** `corral agents`: the agents corral knows, their aliases, versions and what they need. */
 import { Command } from 'commander';
-import { AGENTS } from '../../agents/index.js';
+import { AGENTS } from '../../core/index.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 

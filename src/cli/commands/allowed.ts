@@ -3,7 +3,7 @@
  * asking. Without a subcommand, at a terminal, an interactive list to review and remove entries.
  */
 import { Command } from 'commander';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 
 // The bridge pulls in the MCP SDK: load it when a subcommand runs, not on every corral start.

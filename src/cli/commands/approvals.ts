@@ -3,55 +3,51 @@
  * agents wait for, from any terminal (detached runs have no other place to ask).
  */
 import { Command } from 'commander';
-import type { ApprovalAnswer } from '../../bridge/approvals.js';
-import { CorralError } from '../../errors.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import {
+  type ApprovalAnswerWord as ApprovalAnswer,
+  answerApproval,
+  answerApprovals,
+  answerWord,
+  listApprovals,
+} from '../../core/index.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
-
-const queue = async () => new (await import('../../bridge/approval-queue.js')).ApprovalQueue();
-const prompt = () => import('../../bridge/prompt.js');
 
 const left = (expires: number) => `${Math.max(0, Math.round((expires - Date.now()) / 1000))}s`;
 
 type ListOpts = { workdir?: string; json?: boolean };
 
-async function pendingIn(opts: ListOpts) {
-  const ws = opts.workdir ? await resolveWorkspace(opts.workdir) : undefined;
-  return (await queue()).list(ws ? { workspace: ws.path } : {});
-}
+const pendingIn = (ctx: Context, opts: ListOpts) => listApprovals(ctx, { workdir: opts.workdir });
 
 async function printList(ctx: Context, opts: ListOpts): Promise<void> {
-  const pending = await pendingIn(opts);
-  if (opts.json) return ctx.json(pending.map(({ pid: _pid, ...p }) => p));
+  const pending = await pendingIn(ctx, opts);
+  if (opts.json) return ctx.json(pending.map(({ summary: _summary, ...p }) => p));
   if (!pending.length) return ctx.note('no approvals waiting');
-  const { summarizeApproval } = await prompt();
   ctx.print(
     await table(
       ['ID', 'KIND', 'WHAT', 'TIME LEFT', 'WORKSPACE'],
-      pending.map((p) => [p.id, p.kind, summarizeApproval(p), left(p.expires), p.workspace]),
+      pending.map((p) => [p.id, p.kind, p.summary, left(p.expires), p.workspace]),
     ),
   );
 }
 
 /** At a terminal: waiting requests appear as they come; one key answers the selected one. */
-async function review(opts: ListOpts): Promise<void> {
-  const { summarizeApproval, ANSWER_WORDS } = await prompt();
+async function review(ctx: Context, opts: ListOpts): Promise<void> {
   const { runListView } = await import('../tui/list-view.js');
   const answer = (a: ApprovalAnswer) => async (id: string) =>
-    (await (await queue()).answer(id, a)) ? `${id}: ${ANSWER_WORDS[a]}` : `${id} is no longer waiting`;
+    (await answerApproval(ctx, id, a)) ? `${id}: ${await answerWord(a)}` : `${id} is no longer waiting`;
   await runListView({
     title: 'approvals agents are waiting for',
     columns: ['ID', 'KIND', 'TIME LEFT', 'WHAT'],
     empty: 'no approvals waiting (this list updates itself)',
     load: async () =>
-      (await pendingIn(opts)).map((p) => ({
+      (await pendingIn(ctx, opts)).map((p) => ({
         key: p.id,
-        cells: [p.id, p.kind, left(p.expires), summarizeApproval(p)],
+        cells: [p.id, p.kind, left(p.expires), p.summary],
       })),
     detail: async (id) => {
-      const p = (await pendingIn(opts)).find((x) => x.id === id);
-      return p ? `${summarizeApproval(p)}\nworkspace: ${p.workspace}` : 'answered or gone';
+      const p = (await pendingIn(ctx, opts)).find((x) => x.id === id);
+      return p ? `${p.summary}\nworkspace: ${p.workspace}` : 'answered or gone';
     },
     actions: [
       { key: 'y', label: 'allow once', run: answer('once') },
@@ -77,35 +73,10 @@ function answerCmd(name: string, answer: ApprovalAnswer, what: string): Command 
     .action(async (ids: string[], _opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd);
       const opts = cmd.optsWithGlobals<{ all?: boolean; workdir?: string }>();
-      if (!opts.all && !ids.length) {
-        throw new CorralError(
-          'BAD_INPUT',
-          'Which approval?',
-          'Name ids from `corral approvals`, or pass --all.',
-        );
-      }
-      if (opts.all && ids.length) {
-        throw new CorralError('BAD_INPUT', 'Give approval ids or --all, not both.');
-      }
-      const q = await queue();
-      const targets = opts.all
-        ? (await q.list({ workspace: (await resolveWorkspace(opts.workdir ?? process.cwd())).path })).map(
-            (p) => p.id,
-          )
-        : ids;
-      if (opts.all && !targets.length) return ctx.note('no approvals waiting in this workspace');
-      const missed: string[] = [];
-      for (const id of targets) {
-        if (await q.answer(id, answer)) ctx.note(`${id}: ${(await prompt()).ANSWER_WORDS[answer]}`);
-        else missed.push(id);
-      }
-      if (missed.length) {
-        throw new CorralError(
-          'BAD_INPUT',
-          `Not waiting for an answer: ${missed.join(', ')}.`,
-          'It was answered already, timed out, or its run ended; see `corral approvals`.',
-        );
-      }
+      const { answered } = await answerApprovals(ctx, { ...opts, ids, answer }, (id, word) =>
+        ctx.note(`${id}: ${word}`),
+      );
+      if (opts.all && !answered.length) ctx.note('no approvals waiting in this workspace');
     });
 }
 
@@ -121,7 +92,7 @@ export function approvalsCommand(): Command {
     )
     .option('--json', 'print JSON (list)')
     .action(async (opts: ListOpts, cmd: Command) => {
-      if (process.stdin.isTTY && process.stdout.isTTY && !opts.json) return review(opts);
+      if (process.stdin.isTTY && process.stdout.isTTY && !opts.json) return review(Context.of(cmd), opts);
       return printList(Context.of(cmd), opts);
     });
   approvals.addCommand(listCmd('list'));

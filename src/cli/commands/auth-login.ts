@@ -8,9 +8,9 @@ import { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
 import { dataFile } from '../../config/json-store.js';
 import { CorralError } from '../../errors.js';
-import { DEFAULT_PROFILE, homeVolumeName, validateProfile, workspaceIdOf } from '../../sandbox/identity.js';
+import { DEFAULT_PROFILE, homeVolumeName, validateProfile, workspaceIdOf } from '../../workspace/identity.js';
 import { Context } from '../context.js';
-import { launch } from './run.js';
+import { start } from './run.js';
 
 export function loginCommand(): Command {
   return new Command('login')
@@ -41,12 +41,12 @@ export function loginCommand(): Command {
           `corral: forwarding 127.0.0.1:${agent.login.callbackPorts.join(', ')} to the sandbox for the login callback.`,
         );
       }
-      const code = await launch(ctx, agent, 'shell', [...agent.command, ...agent.login.args], {
+      const code = await start(ctx, {
+        agent: agent.name,
+        mode: 'shell',
+        args: [...agent.command, ...agent.login.args],
         workdir,
-        env: [],
-        envFile: [],
-        mount: [],
-        port: agent.login.callbackPorts.map(String),
+        ports: agent.login.callbackPorts.map(String),
         profile,
         join: false,
         credentialCheck: false,

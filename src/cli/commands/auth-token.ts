@@ -13,8 +13,7 @@ import type { AgentSpec } from '../../agents/types.js';
 import { CorralError } from '../../errors.js';
 import { buildEnv } from '../../sandbox/env.js';
 import { Context } from '../context.js';
-import { launch } from './run.js';
-import type { RunOptions } from './run-options.js';
+import { start } from './run.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -28,19 +27,18 @@ async function inSandbox(
 ): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'corral-auth-'));
   try {
-    const opts: RunOptions = {
+    return await start(new Context(ctx.globals, ctx.env, io), {
+      agent: agent.name,
+      mode: 'shell',
+      args: command,
       workdir: dir,
       profile,
-      env: [],
-      envFile: [],
-      mount: [],
       rm: true,
       join: false,
       record: false,
       credentialCheck: false,
       hostSettings: false,
-    };
-    return await launch(new Context(ctx.globals, ctx.env, io), agent, 'shell', command, opts);
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
-import { DEFAULT_PROFILE, validateProfile } from '../../sandbox/identity.js';
+import { DEFAULT_PROFILE, validateProfile } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 import { loginCommand } from './auth-login.js';

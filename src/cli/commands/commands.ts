@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import type { CommandInfo } from '../../bridge/commands.js';
 import { CorralError } from '../../errors.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 

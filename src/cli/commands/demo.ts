@@ -6,10 +6,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { resolveAgent } from '../../agents/index.js';
-import { DEFAULT_SCRIPT_PATH } from '../../model/paths.js';
+import { DEFAULT_SCRIPT_PATH, resolveAgent, startScriptedModel } from '../../core/index.js';
 import { Context } from '../context.js';
-import { launch } from './run.js';
+import { start } from './run.js';
 
 const PROMPT = 'Create hello.txt in the current folder with a greeting that says who you are running as.';
 
@@ -24,23 +23,16 @@ export function demoCommand(): Command {
       const workdir = resolve(dir);
       await mkdir(workdir, { recursive: true });
       const agent = resolveAgent(opts.agent);
-      const { isLocalOrContainerAddress, startModelServer } = await import('../../model/index.js');
-      // Sandboxes reach the host over the engine's bridge, so listen beyond loopback but answer
-      // only loopback and container-network addresses.
-      const server = await startModelServer({
-        host: '0.0.0.0',
-        port: 0,
-        scriptPath: opts.script,
-        allow: isLocalOrContainerAddress,
-      });
+      // Sandboxes reach the host over the engine's bridge, so listen beyond loopback (the server
+      // answers only loopback and container-network addresses).
+      const server = await startScriptedModel({ host: '0.0.0.0', port: 0, scriptPath: opts.script });
       ctx.note(`scripted model server on port ${server.port} (script: ${opts.script})`);
       ctx.note(`running ${agent.displayName} in a sandbox on ${workdir} …`);
       try {
-        const code = await launch(ctx, agent, 'agent', [], {
+        const code = await start(ctx, {
+          agent: agent.name,
+          mode: 'agent',
           workdir,
-          env: [],
-          envFile: [],
-          mount: [],
           yolo: true,
           rm: true,
           modelUrl: `http://127.0.0.1:${server.port}`,

@@ -1,7 +1,6 @@
 /** `corral doctor [agent…]`: is this machine ready? Exit 0 all ok, 1 warnings, 2 failures. */
 import { Command } from 'commander';
-import { AGENTS, resolveAgent } from '../../agents/index.js';
-import { exitCodeFor, runChecks, type Status } from '../../doctor/checks.js';
+import { AGENTS, exitCodeFor, resolveAgent, runChecks, type Status } from '../../core/index.js';
 import { Context } from '../context.js';
 
 const MARK: Record<Status, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: '  - ' };

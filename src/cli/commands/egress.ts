@@ -1,19 +1,15 @@
 /** `corral egress allow|deny|reset|show|log`: the workspace gateway's policy and its audit log. */
-import { createReadStream, existsSync, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
-import type { AuditEntry } from '../../gateway/audit.js';
-import { gatewayDirs, readGatewaySettings } from '../../gateway/folders.js';
-import { GATEWAY_CONTAINER_PATHS as P } from '../../gateway/settings.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import {
+  type AuditEntry,
+  addEgressRules,
+  egressLog,
+  egressPolicy,
+  formatEgressRule,
+  resetEgressRules,
+} from '../../core/index.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
-
-// Rule parsing uses zod: loaded when an egress subcommand runs, not on every corral start.
-const rules = () => import('../../gateway/runtime-rules.js');
-const policy = () => import('../../gateway/policy.js');
 
 const workdir = (cmd: Command) =>
   cmd.option('-w, --workdir <dir>', 'workspace (default: the current folder)');
@@ -27,15 +23,11 @@ function ruleCommand(action: 'allow' | 'deny'): Command {
       .argument('<rules...>', 'rules'),
   ).action(async (texts: string[], opts: { workdir?: string }, cmd: Command) => {
     const ctx = Context.of(cmd);
-    const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-    const { addRuntimeRule } = await rules();
-    const { formatRule } = await policy();
-    for (const text of texts) {
-      const { rule, applied } = await addRuntimeRule(ws.id, action, text);
+    for (const { rule, applied } of await addEgressRules(ctx, { ...opts, action, rules: texts })) {
       const where = applied.length
         ? `applied to the running gateway (${applied.join(', ')})`
         : 'for the next run';
-      ctx.note(`${action} ${formatRule(rule)}: ${where}`);
+      ctx.note(`${action} ${rule}: ${where}`);
     }
   });
 }
@@ -54,48 +46,6 @@ function formatEntry(e: AuditEntry): string {
   return head + formatBody('request body', e.requestBody) + formatBody('response body', e.responseBody);
 }
 
-async function printLog(
-  ctx: Context,
-  path: string,
-  opts: { follow?: boolean; denied?: boolean; json?: boolean; lines?: string },
-): Promise<void> {
-  const keep = (e: AuditEntry) => !opts.denied || e.decision !== 'allow';
-  const show = (line: string) => {
-    let e: AuditEntry;
-    try {
-      e = JSON.parse(line) as AuditEntry;
-    } catch {
-      return;
-    }
-    if (keep(e)) ctx.print(opts.json ? JSON.stringify(e) : formatEntry(e));
-  };
-  const lines: string[] = [];
-  let offset = 0;
-  if (existsSync(path)) {
-    for await (const line of createInterface({ input: createReadStream(path) })) lines.push(line);
-    offset = (await stat(path)).size;
-  }
-  const n = Number(opts.lines ?? 50);
-  for (const line of n > 0 ? lines.slice(-n) : lines) show(line);
-  if (!opts.follow) return;
-  let partial = '';
-  const readMore = async () => {
-    const size = (await stat(path).catch(() => undefined))?.size ?? 0;
-    if (size <= offset) return;
-    const stream = createReadStream(path, { start: offset, end: size - 1, encoding: 'utf8' });
-    offset = size;
-    for await (const chunk of stream) partial += chunk;
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) show(line);
-  };
-  let busy = Promise.resolve();
-  watch(path.slice(0, path.lastIndexOf('/')), () => {
-    busy = busy.then(readMore);
-  });
-  await new Promise(() => {}); // until Ctrl-C
-}
-
 export function egressCommand(): Command {
   const egress = new Command('egress').description("the workspace's egress gateway: rules and traffic log");
   egress.addCommand(ruleCommand('allow'));
@@ -103,11 +53,9 @@ export function egressCommand(): Command {
   egress.addCommand(
     workdir(new Command('reset').description('drop the rules added with `corral egress allow|deny`')).action(
       async (opts: { workdir?: string }, cmd: Command) => {
-        const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-        const before = await (await rules()).resetRuntimeRules(ws.id);
-        Context.of(cmd).note(
-          `dropped ${before.allow.length + before.deny.length} rule(s); a running gateway keeps them until the next run`,
-        );
+        const ctx = Context.of(cmd);
+        const dropped = await resetEgressRules(ctx, opts);
+        ctx.note(`dropped ${dropped} rule(s); a running gateway keeps them until the next run`);
       },
     ),
   );
@@ -116,15 +64,14 @@ export function egressCommand(): Command {
       .option('--json', 'print JSON')
       .action(async (opts: { workdir?: string; json?: boolean }, cmd: Command) => {
         const ctx = Context.of(cmd);
-        const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-        const settings = await readGatewaySettings((await ctx.engine()).kind, ws.id);
-        if (!settings)
-          return ctx.note('no gateway has run in this workspace (`corral run --network gateway`)');
-        if (opts.json) return ctx.json(settings.policy);
-        const { formatRule } = await policy();
-        const rows = settings.policy.rules.map((r) => [r.action, formatRule(r), r.source]);
+        const policy = await egressPolicy(ctx, opts);
+        if (!policy) return ctx.note('no gateway has run in this workspace (`corral run --network gateway`)');
+        if (opts.json) return ctx.json(policy);
+        const rows = await Promise.all(
+          policy.rules.map(async (r) => [r.action, await formatEgressRule(r), r.source]),
+        );
         ctx.print(await table(['ACTION', 'RULE', 'FROM'], rows));
-        const ports = settings.policy.allowHostPorts;
+        const ports = policy.allowHostPorts;
         ctx.print(`host ports: ${ports.length ? ports.join(', ') : 'none'}`);
       }),
   );
@@ -140,10 +87,12 @@ export function egressCommand(): Command {
           cmd: Command,
         ) => {
           const ctx = Context.of(cmd);
-          const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-          const path = join(gatewayDirs((await ctx.engine()).kind, ws.id).log, P.auditFile);
-          if (!existsSync(path) && !opts.follow) return ctx.note('no gateway traffic in this workspace yet');
-          await printLog(ctx, path, opts);
+          const n = Number(opts.lines ?? 50);
+          // Following stops at Ctrl-C, which ends the process.
+          const shown = await egressLog(ctx, { ...opts, lines: n }, (e) =>
+            ctx.print(opts.json ? JSON.stringify(e) : formatEntry(e)),
+          );
+          if (!shown) ctx.note('no gateway traffic in this workspace yet');
         },
       ),
   );

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
 import { CONTAINERFILES } from '../../config/project.js';
 import { PROJECT_FILE } from '../../config/trust.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 
 export function starterConfig(agent?: string): string {

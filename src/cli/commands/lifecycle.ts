@@ -1,19 +1,15 @@
 /** list, stop, attach, exec, logs: operating on sandboxes that exist. */
 import { Command } from 'commander';
-import { findAgent } from '../../agents/index.js';
-import { CorralError } from '../../errors.js';
-import { resolveWorkspace, type Workspace } from '../../sandbox/identity.js';
 import {
-  attachTo,
-  execIn,
-  findSandbox,
+  attachSandbox,
+  execInSandbox,
+  formatPorts,
   listSandboxes,
-  type SandboxInfo,
-  stopSandbox,
-  streamLogs,
-} from '../../sandbox/manage.js';
-import { formatPorts } from '../../sandbox/ports.js';
-import { hostUser, planUser } from '../../sandbox/userns.js';
+  sandboxLogs,
+  stopSandboxes,
+} from '../../core/index.js';
+import { CorralError } from '../../errors.js';
+
 import { Context } from '../context.js';
 import { table } from '../table.js';
 
@@ -25,14 +21,6 @@ function age(created: number): string {
   return `${Math.round(s / 86400)}d ago`;
 }
 
-/** Resolve `<agent|container>` against the current (or --workdir) workspace. */
-async function target(ctx: Context, name: string, workdir?: string): Promise<SandboxInfo> {
-  const engine = await ctx.engine();
-  const agent = findAgent(name);
-  const ws: Workspace | undefined = await resolveWorkspace(workdir ?? process.cwd()).catch(() => undefined);
-  return findSandbox(engine, name, ws, agent?.name);
-}
-
 export function listCommand(): Command {
   return new Command('list')
     .alias('ls')
@@ -41,16 +29,10 @@ export function listCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { running?: boolean; json?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const all = await listSandboxes(await ctx.engine(), {
-        ports: true,
-        ...(opts.running ? { running: true } : {}),
-      });
+      const all = await listSandboxes(ctx, { running: opts.running });
       // Detached runs' bridges remember the agent's last notification (notify_user, approvals, exit).
-      const { readBridgeState } = await import('../../bridge/session-state.js');
-      const notes = await Promise.all(
-        all.map(async (s) => (s.session ? (await readBridgeState(s.session))?.lastNotification : undefined)),
-      );
-      if (opts.json) return ctx.json(all.map((s, i) => ({ ...s, lastNotification: notes[i] ?? null })));
+      const notes = all.map((s) => s.lastNotification);
+      if (opts.json) return ctx.json(all);
       if (!all.length) return ctx.note(opts.running ? 'no running sandboxes' : 'no sandboxes');
       const noted = notes.some(Boolean);
       ctx.print(
@@ -91,25 +73,7 @@ export function stopCommand(): Command {
     .action(
       async (targets: string[], opts: { all?: boolean; force?: boolean; workdir?: string }, cmd: Command) => {
         const ctx = Context.of(cmd);
-        if (!opts.all && targets.length === 0) {
-          throw new CorralError(
-            'BAD_INPUT',
-            'Nothing to stop.',
-            'Name an agent or container, or pass --all.',
-          );
-        }
-        const engine = await ctx.engine();
-        const list = opts.all
-          ? await listSandboxes(engine)
-          : await Promise.all(targets.map((t) => target(ctx, t, opts.workdir)));
-        const reclaim = planUser(engine, hostUser()).reclaimTo;
-        for (const s of list) {
-          await stopSandbox(engine, s, {
-            ...(opts.force ? { force: true } : {}),
-            ...(reclaim ? { reclaimTo: reclaim } : {}),
-          });
-          ctx.note(`stopped ${s.name}`);
-        }
+        await stopSandboxes(ctx, { targets, ...opts }, (s) => ctx.note(`stopped ${s.name}`));
       },
     );
 }
@@ -121,10 +85,13 @@ export function attachCommand(): Command {
     .option('-w, --workdir <dir>', 'workspace for agent names')
     .action(async (name: string, opts: { workdir?: string }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const s = await target(ctx, name, opts.workdir);
-      const code = await attachTo(await ctx.engine(), s, ctx.io);
-      if (code === undefined) ctx.note(`\ndetached from ${s.name}; it is still running`);
-      else process.exitCode = code;
+      const { name: attached, exitCode } = await attachSandbox(
+        ctx,
+        { target: name, workdir: opts.workdir },
+        ctx.io,
+      );
+      if (exitCode === undefined) ctx.note(`\ndetached from ${attached}; it is still running`);
+      else process.exitCode = exitCode;
     });
 }
 
@@ -138,10 +105,11 @@ export function execCommand(): Command {
     .action(
       async (name: string, command: string[], opts: { workdir?: string; tty?: boolean }, cmd: Command) => {
         const ctx = Context.of(cmd);
-        const s = await target(ctx, name, opts.workdir);
-        process.exitCode = await execIn(await ctx.engine(), s, command, ctx.io, {
-          tty: opts.tty ?? Boolean(process.stdin.isTTY),
-        });
+        process.exitCode = await execInSandbox(
+          ctx,
+          { target: name, workdir: opts.workdir, command, tty: opts.tty },
+          ctx.io,
+        );
       },
     );
 }
@@ -160,11 +128,7 @@ export function logsCommand(): Command {
     .action(
       async (name: string, opts: { follow?: boolean; tail?: number; workdir?: string }, cmd: Command) => {
         const ctx = Context.of(cmd);
-        const s = await target(ctx, name, opts.workdir);
-        await streamLogs(await ctx.engine(), s, ctx.io, {
-          ...(opts.follow ? { follow: true } : {}),
-          ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
-        });
+        await sandboxLogs(ctx, { target: name, ...opts }, ctx.io);
       },
     );
 }

@@ -1,7 +1,7 @@
 /** `corral model serve`: the scripted model server, for demos, tests, and pointing agents at. */
 import { Command } from 'commander';
+import { DEFAULT_SCRIPT_PATH, startScriptedModel } from '../../core/index.js';
 import { CorralError } from '../../errors.js';
-import { DEFAULT_SCRIPT_PATH } from '../../model/paths.js';
 import { Context } from '../context.js';
 
 export function modelCommand(): Command {
@@ -21,12 +21,10 @@ export function modelCommand(): Command {
       const ctx = Context.of(cmd);
       if (!/^\d+$/.test(opts.port))
         throw new CorralError('BAD_INPUT', `--port expects a number, not "${opts.port}".`);
-      const { isLocalOrContainerAddress, startModelServer } = await import('../../model/index.js');
-      const server = await startModelServer({
+      const server = await startScriptedModel({
         port: Number(opts.port),
         host: opts.host,
         scriptPath: opts.script,
-        allow: isLocalOrContainerAddress,
         onRequest: (r) =>
           ctx.note(
             `${r.wire} ${r.path}${r.stream ? ' (stream)' : ''} → ${r.step === null ? 'side request' : `step ${r.step}`}`,

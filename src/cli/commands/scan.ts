@@ -5,15 +5,15 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { location, printable, scanProgress } from '../../core/index.js';
 import { DEFAULT_BUDGET_MS, scanWorkspace } from '../../credentials/scan.js';
 import { allowFinding, maskFinding, untriaged } from '../../credentials/triage.js';
 import { CorralError } from '../../errors.js';
 import { hiddenInside, privateDirs } from '../../sandbox/hidden.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
 import { readMasks } from '../../sandbox/masks.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
-import { location, printable, scanProgress } from './scan-prompt.js';
 
 function parseBudget(value: string): number {
   const n = Number(value);
@@ -51,7 +51,7 @@ export function scanCommand(): Command {
         const ctx = Context.of(cmd);
         const ws = await resolveWorkspace(dir ?? process.cwd());
         const config = await ctx.config(ws.path);
-        const shown = scanProgress(ctx);
+        const shown = scanProgress(ctx.io.stderr);
         const result = await scanWorkspace(ws.path, {
           ...(opts.budget !== undefined ? { budgetMs: opts.budget } : {}),
           // What a sandbox never sees from the host: corral's own folders and masked ones.

@@ -3,18 +3,14 @@
  * Without a subcommand, at a terminal, an interactive list (logs of the selected one, stop).
  */
 import { Command } from 'commander';
+import { followServiceLogs, listServices, serviceLogText, stopService } from '../../core/index.js';
 import { CorralError } from '../../errors.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 
-const services = () => import('../../services/index.js');
-
 // -w and --json belong to `services` and reach its subcommands (commander hands a parent's options down).
-async function target(cmd: Command) {
-  const ctx = Context.of(cmd);
-  const ws = await resolveWorkspace(cmd.optsWithGlobals<{ workdir?: string }>().workdir ?? process.cwd());
-  return { ctx, ws, engine: await ctx.engine(), svc: await services() };
+function target(cmd: Command) {
+  return { ctx: Context.of(cmd), workdir: cmd.optsWithGlobals<{ workdir?: string }>().workdir };
 }
 
 function lineCount(v: string): number {
@@ -24,10 +20,9 @@ function lineCount(v: string): number {
 }
 
 async function printList(cmd: Command, json: boolean): Promise<void> {
-  const { ctx, ws, engine, svc } = await target(cmd);
-  const reaped = await svc.reapOrphans(engine, ws);
+  const { ctx, workdir } = target(cmd);
+  const { services: list, reaped } = await listServices(ctx, { workdir });
   if (reaped.length && !json) ctx.note(`removed services left by an ended session: ${reaped.join(', ')}`);
-  const list = await svc.listServices(engine, ws);
   if (json) return ctx.json(list);
   if (!list.length) return ctx.note('no services in this workspace');
   ctx.print(
@@ -46,32 +41,29 @@ async function printList(cmd: Command, json: boolean): Promise<void> {
 }
 
 async function review(cmd: Command): Promise<void> {
-  const { ws, engine, svc } = await target(cmd);
-  await svc.reapOrphans(engine, ws);
+  const { ctx, workdir } = target(cmd);
+  await listServices(ctx, { workdir });
   const { runListView } = await import('../tui/list-view.js');
-  const find = async (name: string) => {
-    const s = await svc.findService(engine, ws, name);
-    if (!s) throw new Error(`${name} is gone`);
-    return s;
-  };
   await runListView({
-    title: `services in ${ws.path}`,
+    title: `services in ${workdir ?? ctx.cwd}`,
     columns: ['NAME', 'STATE', 'REACH AT', 'IMAGE'],
     empty: 'no services here (an agent starts them with start_service, or `services:` in config)',
     load: async () =>
-      (await svc.listServices(engine, ws)).map((s) => ({
+      (await listServices(ctx, { workdir, reap: false })).services.map((s) => ({
         key: s.name,
         cells: [s.name, s.state, s.ports.map((p) => `${s.name}:${p}`).join(', '), s.image],
       })),
     detail: async (name) =>
-      (await svc.tailLogs(engine, (await find(name)).container, 15)) || '(no output yet)',
+      (await serviceLogText(ctx, { workdir, name, tail: 15 }).catch(() => {
+        throw new Error(`${name} is gone`);
+      })) || '(no output yet)',
     actions: [
       {
         key: 's',
         label: 'stop',
         confirm: true,
         run: async (name) => {
-          await svc.stopService(engine, ws, name);
+          await stopService(ctx, { workdir, name });
           return `stopped ${name}`;
         },
       },
@@ -105,38 +97,17 @@ export function servicesCommand(): Command {
       .option('-f, --follow', 'keep printing new output')
       .option('-n, --tail <lines>', 'only the last N lines (default 100)', lineCount)
       .action(async (name: string, opts: { follow?: boolean; tail?: number }, cmd: Command) => {
-        const { ctx, ws, engine, svc } = await target(cmd);
-        const s = await svc.findService(engine, ws, name);
-        if (!s)
-          throw new CorralError(
-            'BAD_INPUT',
-            `No service named ${name} in this workspace.`,
-            'See `corral services`.',
-          );
+        const { ctx, workdir } = target(cmd);
+        const input = { workdir, name, ...opts };
         if (!opts.follow) {
-          const text = await svc.tailLogs(engine, s.container, opts.tail ?? 100);
+          const text = await serviceLogText(ctx, input);
           if (text) ctx.print(text);
           return;
         }
-        const { Transform } = await import('node:stream');
-        const clean = () =>
-          new Transform({
-            transform: (c: Buffer, _e, done) => done(null, svc.sanitizeLog(c.toString('utf8'))),
-          });
-        const out = clean();
-        const err = clean();
-        out.pipe(ctx.io.stdout as NodeJS.WritableStream);
-        err.pipe(ctx.io.stderr as NodeJS.WritableStream);
-        const stream = await engine.logs(s.container, { follow: true, tail: opts.tail ?? 100 });
-        engine.demux(stream, out, err);
-        await new Promise<void>((resolve) => {
-          stream.once('end', resolve);
-          stream.once('close', resolve);
-          process.once('SIGINT', () => {
-            stream.destroy();
-            resolve();
-          });
-        });
+        // Until the service ends or Ctrl-C.
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        await followServiceLogs(ctx, input, ctx.io, stop.signal);
       }),
   );
   root.addCommand(
@@ -144,8 +115,8 @@ export function servicesCommand(): Command {
       .description('stop a service and delete its container and data')
       .argument('<name>', 'service name')
       .action(async (name: string, _opts: unknown, cmd: Command) => {
-        const { ctx, ws, engine, svc } = await target(cmd);
-        await svc.stopService(engine, ws, name);
+        const { ctx, workdir } = target(cmd);
+        await stopService(ctx, { workdir, name });
         ctx.note(`stopped ${name}`);
       }),
   );

@@ -1,21 +1,9 @@
 /** `corral sessions list|play|rm`: recorded terminal sessions (asciicast v2). */
-import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
+import { listTranscripts, playTranscript, removeTranscripts } from '../../core/index.js';
 import { CorralError } from '../../errors.js';
-import { listSessions, playSession, type SessionSummary } from '../../sandbox/transcript.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
-
-async function find(id: string): Promise<SessionSummary> {
-  const all = await listSessions();
-  const hit = all.filter((s) => s.id.startsWith(id));
-  if (hit.length === 1) return hit[0]!;
-  throw new CorralError(
-    'BAD_INPUT',
-    hit.length ? `"${id}" matches ${hit.length} sessions.` : `No recorded session "${id}".`,
-    'See `corral sessions list`.',
-  );
-}
 
 export function sessionsCommand(): Command {
   const sessions = new Command('sessions').description('recorded terminal sessions (asciicast v2)');
@@ -26,7 +14,7 @@ export function sessionsCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const all = await listSessions();
+      const all = await listTranscripts(ctx);
       if (opts.json) return ctx.json(all);
       if (!all.length) return ctx.note('no recorded sessions');
       ctx.print(
@@ -52,7 +40,7 @@ export function sessionsCommand(): Command {
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed < 0)
         throw new CorralError('BAD_INPUT', `--speed expects a number ≥ 0, not "${opts.speed}".`);
-      await playSession((await find(id)).file, ctx.io.stdout, speed);
+      await playTranscript(ctx, { id, speed }, ctx.io.stdout);
     });
   sessions
     .command('rm')
@@ -61,9 +49,7 @@ export function sessionsCommand(): Command {
     .option('--all', 'every recorded session')
     .action(async (ids: string[], opts: { all?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const targets = opts.all ? await listSessions() : await Promise.all(ids.map(find));
-      if (!targets.length) throw new CorralError('BAD_INPUT', 'Which sessions?', 'Name ids or pass --all.');
-      for (const s of targets) await rm(s.file, { force: true });
+      const targets = await removeTranscripts(ctx, { ids, ...opts });
       ctx.note(`deleted ${targets.length} session(s)`);
     });
   return sessions;

@@ -6,7 +6,7 @@ import { origins } from '../../config/load.js';
 import { CONTAINERFILES, hasProjectFiles, readProjectFiles, trustText } from '../../config/project.js';
 import { PROJECT_FILE, readTrust, trustWorkspace, untrustWorkspace } from '../../config/trust.js';
 import { CorralError } from '../../errors.js';
-import { resolveWorkspace } from '../../sandbox/identity.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 

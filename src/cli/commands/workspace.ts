@@ -5,8 +5,8 @@ import { Command } from 'commander';
 import { untrustWorkspace } from '../../config/trust.js';
 import { CorralError } from '../../errors.js';
 import { gatewayDirs } from '../../gateway/folders.js';
-import { LABELS, resolveWorkspace } from '../../sandbox/identity.js';
 import { maskVolumeName, readMasks, updateMasks, validateMaskDir } from '../../sandbox/masks.js';
+import { LABELS, resolveWorkspace } from '../../workspace/identity.js';
 import { Context } from '../context.js';
 
 export function maskCommand(): Command {

@@ -18,9 +18,9 @@ import {
 import type { ContainerEngine } from '../../engine/index.js';
 import { SANDBOX_HOME } from '../../images/recipes.js';
 import type { AttachControl, Stdio } from '../../sandbox/attach.js';
-import type { Workspace } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 import type { ServiceController } from '../../services/types.js';
+import type { Workspace } from '../../workspace/identity.js';
 
 export const BRIDGE_PORT = 3129;
 export const BRIDGE_URL = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
@@ -41,7 +41,8 @@ const NONE: RunBridge = { started: async () => {}, stop: async () => {} };
 
 export interface RunBridgeOptions {
   engine: ContainerEngine;
-  io: Stdio;
+  /** The run's terminal (attached runs; approvals are asked there when it is one). */
+  io?: Stdio | undefined;
   approvalTimeoutS?: number | undefined;
   note: (line: string) => void;
   /** Services the agent may start (attached runs; the detached bridge process has none yet). */
@@ -128,7 +129,8 @@ async function attachedBridge(
     ]);
   const { summarizeApproval } = await import('../../bridge/prompt.js');
   // The terminal is there to ask in only when the user types into the agent's TTY.
-  const interactive = spec.tty && Boolean(o.io.stdin.isTTY);
+  const io = o.io;
+  const interactive = spec.tty && Boolean(io?.stdin.isTTY);
   let prompter: InstanceType<typeof TerminalPrompter> | undefined;
   const approve = queuedApprover({
     queue: new ApprovalQueue(),
@@ -162,10 +164,10 @@ async function attachedBridge(
     ...(o.services ? { services: o.services } : {}),
   });
   return {
-    ...(interactive
+    ...(interactive && io
       ? {
           control: (c: AttachControl) => {
-            prompter = new TerminalPrompter({ stdin: o.io.stdin, stderr: o.io.stderr }, c, agent.name);
+            prompter = new TerminalPrompter({ stdin: io.stdin, stderr: io.stderr }, c, agent.name);
           },
         }
       : {}),
@@ -175,8 +177,8 @@ async function attachedBridge(
 }
 
 /** The tty the user started the run from, for a bell later (no tty: no bell). */
-function startingTty(io: Stdio): string | undefined {
-  if (!(io.stderr as { isTTY?: boolean }).isTTY) return undefined;
+function startingTty(io: Stdio | undefined): string | undefined {
+  if (!io || !(io.stderr as { isTTY?: boolean }).isTTY) return undefined;
   try {
     const path = readlinkSync('/proc/self/fd/2');
     return /^\/dev\/(pts\/\d+|tty\w*)$/.test(path) ? path : undefined;

@@ -7,9 +7,9 @@ import type { AgentSpec } from '../../agents/types.js';
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import type { BrokeredLogin } from '../../gateway/settings.js';
-import { homeVolumeName } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
-import type { Context } from '../context.js';
+import { homeVolumeName } from '../../workspace/identity.js';
+import type { CoreContext } from '../context.js';
 
 export interface RunLoginPlan {
   brokered: BrokeredLogin[];
@@ -23,7 +23,7 @@ export interface RunLoginPlan {
 const NONE: RunLoginPlan = { brokered: [], afterRun: async () => {} };
 
 export async function planRunLogin(
-  ctx: Context,
+  ctx: CoreContext,
   engine: ContainerEngine,
   agent: AgentSpec,
   spec: SandboxSpec,

@@ -4,8 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { Finding } from '../../credentials/scan.js';
-import type { Context } from '../context.js';
+import type { Finding } from '../credentials/scan.js';
 
 /** Progress appears only when a scan is slow enough that silence would look like a hang. */
 const PROGRESS_AFTER_MS = 1000;
@@ -25,9 +24,10 @@ export function findingLines(findings: Finding[]): string[] {
   );
 }
 
-export function scanProgress(ctx: Context) {
+/** Scan progress on a terminal's stderr (a line that rewrites itself) or in a log (a line a second). */
+export function scanProgress(stderr: Writable & { isTTY?: boolean }): ScanProgress {
   const started = Date.now();
-  const tty = (ctx.io.stderr as { isTTY?: boolean }).isTTY === true;
+  const tty = stderr.isTTY === true;
   let last = 0;
   let shown = false;
   return {
@@ -38,15 +38,20 @@ export function scanProgress(ctx: Context) {
       shown = true;
       const p = printable(path);
       const line = `scanning for credentials… ${files} files (${p.length > 60 ? `…${p.slice(-59)}` : p})`;
-      ctx.io.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
     },
     done() {
-      if (shown && tty) ctx.io.stderr.write('\r\x1b[K');
+      if (shown && tty) stderr.write('\r\x1b[K');
     },
   };
 }
 
 export type Decision = 'mask' | 'allow';
+
+export interface ScanProgress {
+  onProgress(files: number, path: string): void;
+  done(): void;
+}
 
 /** Lines from a stream, one at a time; undefined once it ends (or on Ctrl-C at a terminal). */
 function lineReader(input: Readable, output: Writable) {

@@ -2,25 +2,25 @@
  * The last part of `corral run`: start the sandbox once its gateway, services and host bridge are
  * up, detached or attached, and take those down with it.
  */
-import type { AgentSpec } from '../../agents/types.js';
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
+import type { Stdio } from '../../sandbox/attach.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
-import type { Context } from '../context.js';
-import type { RunLoginPlan } from './run-auth.js';
-import type { startRunBridge } from './run-bridge.js';
-import type { RunOptions } from './run-options.js';
+import type { CoreContext } from '../context.js';
+import type { StartSandboxInput } from '../types.js';
+import type { RunLoginPlan } from './auth.js';
+import type { startRunBridge } from './bridge.js';
 
 export type Bridge = Awaited<ReturnType<typeof startRunBridge>>;
 
+/** Start the sandbox in the background; resolves to its container id. */
 export async function runDetached(
-  ctx: Context,
+  ctx: CoreContext,
   engine: ContainerEngine,
-  agent: AgentSpec,
   spec: SandboxSpec,
   bridge: Bridge,
-): Promise<number> {
+): Promise<string> {
   let id: string;
   try {
     id = await startDetached(engine, spec, bridge.ready);
@@ -29,19 +29,16 @@ export async function runDetached(
     throw e;
   }
   await bridge.started(id).catch((e: Error) => ctx.note(`corral: ${e.message}`));
-  ctx.note(
-    `started ${spec.name} (${id.slice(0, 12)}) — \`corral attach ${agent.name}\` to connect, \`corral stop ${agent.name}\` to stop, \`corral approvals\` to answer its requests`,
-  );
-  return 0;
+  return id;
 }
 
 /** An attached run: starts once `bridging` (gateway, services, bridge) is up; they go as the sandbox does. */
 export async function runAttachedWithSidecars(
-  ctx: Context,
   engine: ContainerEngine,
   spec: SandboxSpec,
   config: Config,
-  opts: RunOptions,
+  opts: StartSandboxInput,
+  io: Stdio,
   login: RunLoginPlan | undefined,
   bridging: Promise<Bridge>,
   release: () => Promise<void>,
@@ -58,7 +55,7 @@ export async function runAttachedWithSidecars(
     return cleaned;
   };
   try {
-    const result = await runAttached(engine, spec, ctx.io, {
+    const result = await runAttached(engine, spec, io, {
       ...record,
       beforeStart: bridging.then((b) => {
         bridge = b;

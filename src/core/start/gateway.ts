@@ -8,24 +8,25 @@ import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import type { GatewayRunInput } from '../../gateway/prepare.js';
 import type { BrokeredLogin } from '../../gateway/settings.js';
-import { consoleProgress } from '../../images/build.js';
-import type { Workspace } from '../../sandbox/identity.js';
 import { buildSettings } from '../../sandbox/image.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 import { trace } from '../../trace.js';
-import type { RunOptions } from './run-options.js';
+import type { Workspace } from '../../workspace/identity.js';
+import type { CoreContext } from '../context.js';
+import type { StartSandboxInput } from '../types.js';
 
 /** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */
 export async function sandboxNetwork(
+  ctx: CoreContext,
   engine: ContainerEngine,
   workspace: Workspace,
   config: Config,
-  opts: RunOptions,
+  opts: StartSandboxInput,
 ): Promise<SandboxSpec['network']> {
   const mode = opts.network ?? config.network;
   if (mode === 'open') {
-    process.stderr.write(
-      'corral: --network open: this sandbox reaches your whole network and the host, with no egress control or audit.\n',
+    ctx.note(
+      'corral: --network open: this sandbox reaches your whole network and the host, with no egress control or audit.',
     );
   }
   if (mode !== 'gateway') return { mode };
@@ -39,11 +40,12 @@ export async function sandboxNetwork(
 
 /** Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying. */
 export async function startGateway(
+  ctx: CoreContext,
   engine: ContainerEngine,
   agent: AgentSpec,
   workspace: Workspace,
   config: Config,
-  opts: RunOptions,
+  opts: StartSandboxInput,
   spec: SandboxSpec,
   brokered: BrokeredLogin[] = [],
 ): Promise<void> {
@@ -54,7 +56,7 @@ export async function startGateway(
     brokered,
     session: spec.session,
     build: buildSettings(config),
-    progress: consoleProgress(process.stderr),
+    progress: ctx.events.progress(),
   });
   if (spec.ports.length) {
     const inboundDir = join(gateway.root, 'in', spec.name);
@@ -69,7 +71,7 @@ function gatewayRunInput(
   agent: AgentSpec,
   workspace: Workspace,
   config: Config,
-  opts: RunOptions,
+  opts: StartSandboxInput,
   spec: SandboxSpec,
 ): GatewayRunInput {
   // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
@@ -97,7 +99,7 @@ export async function gatewayDryRun(
   agent: AgentSpec,
   workspace: Workspace,
   config: Config,
-  opts: RunOptions,
+  opts: StartSandboxInput,
   spec: SandboxSpec,
 ): Promise<{ before: string[]; after: string[] }> {
   const { gatewayUser, planGatewaySettings } = await import('../../gateway/prepare.js');

@@ -2,33 +2,41 @@
 import type { AgentSpec } from '../../agents/types.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
+import type { Stdio } from '../../sandbox/attach.js';
 import { buildEnv } from '../../sandbox/env.js';
-import { containerName, LABELS, type Workspace } from '../../sandbox/identity.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
 import { trace } from '../../trace.js';
-import type { Context } from '../context.js';
-import type { RunOptions } from './run-options.js';
+import { containerName, LABELS, type Workspace } from '../../workspace/identity.js';
+import type { CoreContext } from '../context.js';
+import type { StartSandboxInput } from '../types.js';
 
 /**
  * `corral shell` beside a running sandbox joins it (an exec, ~0.1 s) instead of starting a second
  * container: the same sandbox, and the warm path for scripts that run many short commands.
  */
 export async function joinRunning(
-  ctx: Context,
+  ctx: CoreContext,
   engine: ContainerEngine,
   agent: AgentSpec,
   workspace: Workspace,
   args: string[],
-  opts: RunOptions,
+  opts: StartSandboxInput,
+  io: () => Stdio,
 ): Promise<number | undefined> {
   // One inspect by the sandbox's well-known name: listing containers costs ~0.1 s on Podman.
   const details = await engine.inspect(containerName(workspace, agent.name));
   if (!details?.running || details.labels[LABELS.managed] !== 'true') return undefined;
   const target = toInfo(details);
   trace('found running');
-  const env = await buildEnv({ agentDefaults: {}, envFiles: opts.envFile, flags: opts.env, host: ctx.env });
-  return execIn(engine, target, args.length ? args : ['/bin/bash', '-l'], ctx.io, {
-    tty: Boolean(process.stdin.isTTY),
+  const env = await buildEnv({
+    agentDefaults: {},
+    envFiles: opts.envFile ?? [],
+    flags: opts.env ?? [],
+    host: ctx.env,
+  });
+  const stdio = io();
+  return execIn(engine, target, args.length ? args : ['/bin/bash', '-l'], stdio, {
+    tty: Boolean(stdio.stdin.isTTY),
     ...(Object.keys(env).length ? { env } : {}),
   });
 }

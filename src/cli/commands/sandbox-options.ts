@@ -1,5 +1,6 @@
-/** The options `corral run` and `corral shell` share: workspace, env, mounts, image, network. */
+/** The options `corral run` and `corral shell` share (commander's shape; toStartInput makes the core's): workspace, env, mounts, image, network. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { StartSandboxInput } from '../../core/index.js';
 
 export interface RunOptions {
   workdir?: string;
@@ -104,4 +105,38 @@ export function sandboxOptions(cmd: Command): Command {
       new Option('--model-url <url>', 'point the agent at this model endpoint (e.g. `corral model serve`)'),
     )
     .addOption(new Option('--model-key <key>', 'API key sent to --model-url').default('corral-scripted'));
+}
+
+/** Commander's option bag → the core's input (flag names differ where commander's --no-x shape shows). */
+export function toStartInput(o: RunOptions): StartSandboxInput {
+  return {
+    workdir: o.workdir,
+    name: o.name,
+    env: o.env,
+    envFile: o.envFile,
+    mounts: o.mount,
+    allowSensitiveMounts: o.allowSensitiveMounts,
+    ports: o.port,
+    publicPorts: o.public,
+    profile: o.profile,
+    rm: o.rm,
+    detach: o.detach,
+    pull: o.pull,
+    rebuild: o.rebuild,
+    noCache: o.cache === false ? true : undefined,
+    modelUrl: o.modelUrl,
+    modelKey: o.modelKey,
+    prompt: o.prompt,
+    yolo: o.yolo,
+    join: o.join,
+    dryRun: o.dryRun,
+    record: o.record,
+    hostSettings: o.hostSettings,
+    network: o.network,
+    allow: o.allow,
+    deny: o.deny,
+    allowHost: o.allowHost,
+    logBodies: o.logBodies,
+    credentialCheck: o.credentialCheck,
+  };
 }

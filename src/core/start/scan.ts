@@ -12,10 +12,10 @@ import { scanWithCache } from '../../credentials/scan-cache.js';
 import { allowFinding, maskedFor, maskFinding, untriaged } from '../../credentials/triage.js';
 import { CorralError } from '../../errors.js';
 import { hiddenInside, privateDirs } from '../../sandbox/hidden.js';
-import type { Workspace } from '../../sandbox/identity.js';
 import { trace } from '../../trace.js';
-import type { Context } from '../context.js';
-import { askTriage, findingLines, printable, scanProgress } from './scan-prompt.js';
+import type { Workspace } from '../../workspace/identity.js';
+import type { CoreContext } from '../context.js';
+import { findingLines, printable } from '../scan-prompt.js';
 
 /** More than this many findings are summarised in the refusal (`corral scan` lists them all). */
 const LIST_LIMIT = 20;
@@ -29,7 +29,7 @@ export interface CheckRequest {
 }
 
 /** Workspace folders a sandbox never sees from the host: corral's own and the masked ones. */
-const unseen = (ctx: Context, ws: Workspace, maskDirs: string[]) => [
+const unseen = (ctx: CoreContext, ws: Workspace, maskDirs: string[]) => [
   ...hiddenInside(ws.path, privateDirs(ctx.env)),
   ...maskDirs,
 ];
@@ -63,15 +63,18 @@ export function refusal(ws: Workspace, open: Finding[]): CorralError {
  * CorralError when findings stay untriaged (no terminal, or the user aborted).
  */
 export async function checkCredentials(
-  ctx: Context,
+  ctx: CoreContext,
   ws: Workspace,
   config: Config,
   req: CheckRequest,
 ): Promise<string[]> {
   const skip = unseen(ctx, ws, req.maskDirs);
   if (req.credentialCheck === false || !config.credential_check || req.dryRun) return maskedFiles(ws, skip);
-  const shown = scanProgress(ctx);
-  const result = await scanWithCache(ws, { skip, onProgress: shown.onProgress }).finally(shown.done);
+  const shown = ctx.events.scanProgress?.();
+  const result = await scanWithCache(ws, {
+    skip,
+    ...(shown ? { onProgress: shown.onProgress } : {}),
+  }).finally(() => shown?.done());
   trace(`scan (${result.filesRead}/${result.filesScanned} read)`);
   if (!result.complete) {
     ctx.note(
@@ -80,8 +83,8 @@ export async function checkCredentials(
   }
   const open = await untriaged(ws.path, result.findings);
   if (open.length) {
-    if (!ctx.io.stdin.isTTY) throw refusal(ws, open);
-    const decisions = await askTriage(open, { input: ctx.io.stdin, output: ctx.io.stderr });
+    if (!ctx.events.askCredentials) throw refusal(ws, open);
+    const decisions = await ctx.events.askCredentials(open);
     if (!decisions) {
       throw new CorralError(
         'SECRETS_FOUND',

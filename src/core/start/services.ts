@@ -5,10 +5,10 @@
  */
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
-import type { Workspace } from '../../sandbox/identity.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 import type { ServiceController } from '../../services/index.js';
 import { trace } from '../../trace.js';
+import type { Workspace } from '../../workspace/identity.js';
 
 export async function startRunServices(
   engine: ContainerEngine,

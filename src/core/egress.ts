@@ -1,0 +1,109 @@
+/** The workspace gateway's egress rules (show, allow, deny, reset) and its audit log. */
+import { createReadStream, existsSync, watch } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { AuditEntry } from '../gateway/audit.js';
+import { gatewayDirs, readGatewaySettings } from '../gateway/folders.js';
+import type { GatewaySettings } from '../gateway/settings.js';
+import { GATEWAY_CONTAINER_PATHS as P } from '../gateway/settings.js';
+import { resolveWorkspace } from '../workspace/identity.js';
+import type { CoreContext } from './context.js';
+import type { EgressLogInput, EgressRulesInput, WorkdirInput } from './types.js';
+
+export type { AuditEntry };
+export type EgressPolicy = GatewaySettings['policy'];
+
+// Rule parsing uses zod: loaded when an egress use-case runs, not on every corral start.
+const rules = () => import('../gateway/runtime-rules.js');
+const policy = () => import('../gateway/policy.js');
+
+const workspaceOf = (ctx: CoreContext, input: WorkdirInput) => resolveWorkspace(input.workdir ?? ctx.cwd);
+
+/** A rule as text (`allow example.com`), for people. */
+export async function formatEgressRule(rule: EgressPolicy['rules'][number]): Promise<string> {
+  return (await policy()).formatRule(rule);
+}
+
+/** Add runtime rules; each says which running gateways already serve it (none: the next run). */
+export async function addEgressRules(
+  ctx: CoreContext,
+  input: EgressRulesInput,
+): Promise<{ rule: string; applied: string[] }[]> {
+  const ws = await workspaceOf(ctx, input);
+  const { addRuntimeRule } = await rules();
+  const { formatRule } = await policy();
+  const out: { rule: string; applied: string[] }[] = [];
+  for (const text of input.rules) {
+    const { rule, applied } = await addRuntimeRule(ws.id, input.action, text);
+    out.push({ rule: formatRule(rule), applied });
+  }
+  return out;
+}
+
+/** Drop the rules added at runtime; returns how many there were. */
+export async function resetEgressRules(ctx: CoreContext, input: WorkdirInput): Promise<number> {
+  const ws = await workspaceOf(ctx, input);
+  const before = await (await rules()).resetRuntimeRules(ws.id);
+  return before.allow.length + before.deny.length;
+}
+
+/** The policy the workspace's gateway last ran with (undefined: no gateway has run here). */
+export async function egressPolicy(ctx: CoreContext, input: WorkdirInput): Promise<EgressPolicy | undefined> {
+  const ws = await workspaceOf(ctx, input);
+  return (await readGatewaySettings((await ctx.engine()).kind, ws.id))?.policy;
+}
+
+/**
+ * Audit log entries, oldest first: the last `lines` (0: all), then, with `follow`, new ones as they
+ * come until `signal` aborts. Returns false when there is no log yet (and not following).
+ */
+export async function egressLog(
+  ctx: CoreContext,
+  input: EgressLogInput,
+  onEntry: (e: AuditEntry) => void,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const ws = await workspaceOf(ctx, input);
+  const path = join(gatewayDirs((await ctx.engine()).kind, ws.id).log, P.auditFile);
+  if (!existsSync(path) && !input.follow) return false;
+  const show = (line: string) => {
+    let e: AuditEntry;
+    try {
+      e = JSON.parse(line) as AuditEntry;
+    } catch {
+      return;
+    }
+    if (!input.denied || e.decision !== 'allow') onEntry(e);
+  };
+  const lines: string[] = [];
+  let offset = 0;
+  if (existsSync(path)) {
+    for await (const line of createInterface({ input: createReadStream(path) })) lines.push(line);
+    offset = (await stat(path)).size;
+  }
+  const n = input.lines ?? 50;
+  for (const line of n > 0 ? lines.slice(-n) : lines) show(line);
+  if (!input.follow) return true;
+  let partial = '';
+  const readMore = async () => {
+    const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+    if (size <= offset) return;
+    const stream = createReadStream(path, { start: offset, end: size - 1, encoding: 'utf8' });
+    offset = size;
+    for await (const chunk of stream) partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) show(line);
+  };
+  let busy = Promise.resolve();
+  const watcher = watch(path.slice(0, path.lastIndexOf('/')), () => {
+    busy = busy.then(readMore);
+  });
+  await new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  watcher.close();
+  return true;
+}
