@@ -10,6 +10,7 @@ import { TerminalSocket, type TermState } from '../lib/terminalSocket';
 export function TerminalPage({ id }: { id: string }) {
   const [state, setState] = useState<TermState>('connecting');
   const [detail, setDetail] = useState('');
+  const [size, setSize] = useState('');
   const sock = useRef<TerminalSocket | null>(null);
   const { data: sandboxes } = useLoad(api.sandboxes, []);
   const sb = sandboxes?.find((s) => s.id === id || s.name === id);
@@ -42,6 +43,9 @@ export function TerminalPage({ id }: { id: string }) {
           {state}
           {detail && state !== 'open' ? ` — ${detail}` : ''}
         </span>
+        <span className="muted" data-testid="term-size">
+          {size}
+        </span>
         <span className="spacer" />
         {(state === 'ended' || state === 'detached') && (
           <button type="button" onClick={() => sock.current?.connect()} data-testid="term-reconnect">
@@ -61,7 +65,13 @@ export function TerminalPage({ id }: { id: string }) {
           </button>
         )}
       </div>
-      <XTerm onReady={ready} onResize={(c, r) => sock.current?.resize(c, r)} />
+      <XTerm
+        onReady={ready}
+        onResize={(c, r) => {
+          setSize(`${c}×${r}`);
+          sock.current?.resize(c, r);
+        }}
+      />
     </div>
   );
 }
