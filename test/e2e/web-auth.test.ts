@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { chromiumMissing, launchBrowser, screenshot, type TestBrowser } from '../helpers/browser.js';
-import { daemonMissing, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { daemonMissing, startTestDaemon, type TestDaemon } from '../helpers/web-daemon.js';
 
 const missing = chromiumMissing() ?? (await daemonMissing());
 if (missing) console.warn(`[skip] web UI auth e2e: ${missing}`);

@@ -23,7 +23,7 @@ import {
   terminalText,
 } from '../helpers/browser.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
-import { daemonApi, daemonMissing, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { daemonApi, daemonMissing, startTestDaemon, type TestDaemon } from '../helpers/web-daemon.js';
 import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
 
 const missing = chromiumMissing() ?? (await daemonMissing());
