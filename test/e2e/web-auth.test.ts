@@ -82,20 +82,14 @@ describe.skipIf(!!missing)('web UI: login and refusals (real Chromium, real daem
   });
 
   it("another origin's page cannot open the daemon's WebSocket, though its own page can", async () => {
+    // Runs in the page; a string, so the test's own `ws` import cannot stand in for the browser's.
     const attempt = (page: import('playwright-core').Page) =>
-      page.evaluate(
-        (url) =>
-          new Promise<string>((resolve) => {
-            const ws = new WebSocket(url);
-            ws.onopen = () => {
-              ws.close();
-              resolve('open');
-            };
-            ws.onerror = () => resolve('refused');
-            setTimeout(() => resolve('timeout'), 5000);
-          }),
-        `${daemon.url.replace('http', 'ws')}/api/events`,
-      );
+      page.evaluate(`new Promise((resolve) => {
+        const ws = new WebSocket(${JSON.stringify(`${daemon.url.replace('http', 'ws')}/api/events`)});
+        ws.onopen = () => { ws.close(); resolve('open'); };
+        ws.onerror = () => resolve('refused');
+        setTimeout(() => resolve('timeout'), 5000);
+      })`);
     // Logged in (the previous test set the cookie in this browser profile).
     const own = await browser.page();
     await own.goto(`${daemon.url}/#/approvals`);
