@@ -23,8 +23,8 @@ import {
   terminalText,
 } from '../helpers/browser.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
-import { daemonApi, daemonMissing, startTestDaemon, type TestDaemon } from '../helpers/web-daemon.js';
 import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
+import { daemonApi, daemonMissing, startTestDaemon, type TestDaemon } from '../helpers/web-daemon.js';
 
 const missing = chromiumMissing() ?? (await daemonMissing());
 if (missing) console.warn(`[skip] web UI e2e: ${missing}`);
@@ -165,9 +165,14 @@ for (const kind of TEST_ENGINES) {
           // Resizing the browser window resizes the TTY: `stty size` inside says what xterm shows.
           const before = await a.getByTestId('term-size').textContent();
           await a.setViewportSize({ width: 900, height: 600 });
-          const after = await until('a new size', async () => {
+          // The box settles over a few layout passes: take the size once it holds for half a second.
+          let last = before;
+          const after = await until('a new, settled size', async () => {
             const t = await a.getByTestId('term-size').textContent();
-            return t !== before && t ? t : undefined;
+            const settled = t === last && t !== before ? t : undefined;
+            last = t;
+            if (!settled) await new Promise((r) => setTimeout(r, 250));
+            return settled ?? undefined;
           });
           const [cols, rows] = after.split('×');
           await typeInTerminal(a, 'clear; stty size\n');

@@ -77,6 +77,8 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** The text xterm.js shows (its DOM renderer's rows), for asserting on terminal output. */
 export async function terminalText(page: Page): Promise<string> {
+  // xterm.js draws on animation frames, which a background tab does not get.
+  await page.bringToFront();
   const rows = await page.locator('[data-testid="xterm"] .xterm-rows > div').allTextContents();
   return rows.join('\n');
 }
