@@ -220,6 +220,7 @@ for (const kind of TEST_ENGINES) {
           await log.getByTestId('egress-notice').waitFor();
           expect(await log.getByTestId('egress-notice').textContent()).toContain('applies it now');
           await log.locator('[data-testid="rule-allow"]', { hasText: DENIED_HOST }).waitFor();
+          await row.getByTestId('allowed-now').waitFor();
           await screenshot(log, `web-egress-allowed-${kind}`);
           // Applied live: the same request is no longer refused by policy (the name does not
           // resolve, so the gateway answers 502 rather than 403).

@@ -64,6 +64,7 @@ export interface Transcript {
   agent: string;
   workspace: string;
   started: string;
+  seconds?: number;
   bytes: number;
 }
 

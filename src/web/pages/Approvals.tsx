@@ -42,7 +42,7 @@ export function ApprovalsPage() {
         <div key={a.id} className="card approval" data-testid="approval" data-id={a.id}>
           <div className="approval-head">
             <span className="tag">{a.kind}</span>
-            <span>{a.agent}</span>
+            {a.agent && <span>{a.agent}</span>}
             <span className="mono muted">{a.workspace}</span>
             <span className="muted">{fmtTime(a.created)}</span>
           </div>

@@ -64,6 +64,7 @@ function EgressFor({ workspace }: { workspace: string }) {
     }
   }
 
+  const allowed = new Set(rules?.allow ?? []);
   // Live entries first, then the log; the log may also hold a live entry once reloaded.
   const seen = new Set<string>();
   const rows = [...live, ...(log ?? [])]
@@ -144,12 +145,17 @@ function EgressFor({ workspace }: { workspace: string }) {
                     {e.reason && <span className="muted"> — {e.reason}</span>}
                   </td>
                   <td className="actions">
-                    {denied && (
+                    {denied && allowed.has(e.host) && (
+                      <span className="allowed-now" data-testid="allowed-now">
+                        ✓ allowed now
+                      </span>
+                    )}
+                    {denied && !allowed.has(e.host) && (
                       <>
                         <button type="button" onClick={() => allow(e.host)} data-testid="allow-host">
                           Allow this host
                         </button>
-                        {pr && (
+                        {pr && !allowed.has(pr) && (
                           <button type="button" onClick={() => allow(pr)} data-testid="allow-path">
                             Allow this path
                           </button>

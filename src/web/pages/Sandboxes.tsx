@@ -38,6 +38,7 @@ export function SandboxesPage() {
 
   return (
     <div>
+      <h2>Workspaces and sandboxes</h2>
       <StartForm
         onStarted={() => {
           reload();
@@ -45,7 +46,6 @@ export function SandboxesPage() {
         }}
         workspaces={(workspaces ?? []).map((w) => w.path)}
       />
-      <h2>Sandboxes</h2>
       {sandboxes && sandboxes.length === 0 && <p className="muted">No sandboxes. Start one above.</p>}
       {[...byWorkspace].map(([ws, list]) => (
         <section key={ws} className="card" data-testid="workspace" data-workspace={ws}>

@@ -19,11 +19,14 @@ export function TranscriptsPage({ id }: { id?: string }) {
       <table className="table card">
         <tbody>
           {(list ?? []).map((t) => (
-            <tr key={t.id} data-testid="transcript-row" className={t.id === id ? 'selected' : ''}>
+            <tr key={t.id} data-testid="transcript-row" data-id={t.id} className={t.id === id ? 'selected' : ''}>
               <td>{new Date(t.started).toLocaleString()}</td>
               <td>{t.agent}</td>
               <td className="mono">{t.workspace}</td>
-              <td className="muted">{(t.bytes / 1024).toFixed(1)} KiB</td>
+              <td className="muted">
+                {t.seconds !== undefined ? `${t.seconds.toFixed(1)} s · ` : ''}
+                {(t.bytes / 1024).toFixed(1)} KiB
+              </td>
               <td>
                 <a
                   className="button"
