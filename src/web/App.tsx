@@ -2,18 +2,18 @@
 // Routes: #/sandboxes, #/terminal/<id>, #/approvals, #/egress/<workspace>, #/services/<workspace>,
 // #/transcripts/<id>.
 import { useEffect, useState } from 'react';
-import { Login } from './components/Login';
-import { Nav } from './components/Nav';
-import { useReportError } from './components/Toasts';
-import { ApiError, api, onUnauthorized } from './lib/api';
-import { events } from './lib/events';
-import { useEvents, useLoad, useRoute } from './lib/hooks';
-import { ApprovalsPage } from './pages/Approvals';
-import { EgressPage } from './pages/Egress';
-import { SandboxesPage } from './pages/Sandboxes';
-import { ServicesPage } from './pages/Services';
-import { TerminalPage } from './pages/Terminal';
-import { TranscriptsPage } from './pages/Transcripts';
+import { Login } from './components/Login.js';
+import { Nav } from './components/Nav.js';
+import { useReportError } from './components/Toasts.js';
+import { ApiError, api, onUnauthorized } from './lib/api.js';
+import { events } from './lib/events.js';
+import { useEvents, useLoad, useRoute } from './lib/hooks.js';
+import { ApprovalsPage } from './pages/Approvals.js';
+import { EgressPage } from './pages/Egress.js';
+import { SandboxesPage } from './pages/Sandboxes.js';
+import { ServicesPage } from './pages/Services.js';
+import { TerminalPage } from './pages/Terminal.js';
+import { TranscriptsPage } from './pages/Transcripts.js';
 
 type Session = 'checking' | 'ok' | 'login' | 'down';
 

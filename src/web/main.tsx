@@ -4,8 +4,8 @@ import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import { ToastProvider } from './components/Toasts';
+import { App } from './App.js';
+import { ToastProvider } from './components/Toasts.js';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,4 +1,4 @@
-import { useStreamState } from '../lib/hooks';
+import { useStreamState } from '../lib/hooks.js';
 
 const PAGES: [string, string][] = [
   ['sandboxes', 'Sandboxes'],

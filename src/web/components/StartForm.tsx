@@ -1,10 +1,10 @@
 // Start an agent on a folder: the POST /api/sandboxes form. The sandbox starts detached with a TTY;
 // the list below picks it up from the sandbox.started event.
 import { type FormEvent, useState } from 'react';
-import { api } from '../lib/api';
-import { useLoad } from '../lib/hooks';
-import type { StartRequest } from '../lib/types';
-import { useReportError } from './Toasts';
+import { api } from '../lib/api.js';
+import { useLoad } from '../lib/hooks.js';
+import type { StartRequest } from '../lib/types.js';
+import { useReportError } from './Toasts.js';
 
 export function StartForm({ onStarted, workspaces }: { onStarted: () => void; workspaces: string[] }) {
   const report = useReportError();

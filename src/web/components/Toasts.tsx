@@ -1,7 +1,7 @@
 // Errors shown in the page: each API failure becomes a toast with the daemon's message and hint,
 // dismissable, so nothing fails silently in the console.
 import { createContext, type ReactNode, useCallback, useContext, useState } from 'react';
-import { ApiError } from '../lib/api';
+import { ApiError } from '../lib/api.js';
 
 interface Toast {
   key: number;

@@ -1,7 +1,7 @@
 // Chooses the workspace a per-workspace page (egress, services) shows; the choice lives in the URL.
 import { useState } from 'react';
-import { api } from '../lib/api';
-import { useLoad } from '../lib/hooks';
+import { api } from '../lib/api.js';
+import { useLoad } from '../lib/hooks.js';
 
 export function WorkspacePicker({ page, value }: { page: string; value?: string }) {
   const { data } = useLoad(api.workspaces, []);

@@ -11,7 +11,7 @@ import type {
   StartRequest,
   Transcript,
   Workspace,
-} from './types';
+} from './types.js';
 
 export class ApiError extends Error {
   constructor(

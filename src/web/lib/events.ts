@@ -2,9 +2,9 @@
 // it reconnects with `since=<last id seen>`, so the daemon replays what was missed and every
 // subscriber sees each event once, in id order.
 
-import { wsUrl } from './api';
-import { backoffDelay } from './backoff';
-import type { CorralEvent } from './types';
+import { wsUrl } from './api.js';
+import { backoffDelay } from './backoff.js';
+import type { CorralEvent } from './types.js';
 
 export type StreamState = 'connecting' | 'open' | 'closed';
 type Handler = (e: CorralEvent) => void;

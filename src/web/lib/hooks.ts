@@ -1,8 +1,8 @@
 // Small React hooks shared by the pages: live events, loading data with errors reported, hash routes.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { useReportError } from '../components/Toasts';
-import { events, type StreamState } from './events';
-import type { CorralEvent } from './types';
+import { useReportError } from '../components/Toasts.js';
+import { events, type StreamState } from './events.js';
+import type { CorralEvent } from './types.js';
 
 /** Calls fn for every live event whose type starts with one of the prefixes. */
 export function useEvents(prefixes: string[], fn: (e: CorralEvent) => void): void {

@@ -1,8 +1,8 @@
 // One viewer's connection to a sandbox's TTY (/api/sandboxes/:id/terminal): binary frames are the
 // TTY's bytes both ways, a JSON text frame resizes. A dropped connection reconnects with backoff;
 // closing it on purpose (detach) leaves the sandbox running.
-import { wsUrl } from './api';
-import { backoffDelay } from './backoff';
+import { wsUrl } from './api.js';
+import { backoffDelay } from './backoff.js';
 
 export type TermState = 'connecting' | 'open' | 'reconnecting' | 'ended' | 'detached';
 

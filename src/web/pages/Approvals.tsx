@@ -1,10 +1,10 @@
 // The approvals queue, live: the same queue the terminal and `corral approvals` answer. The first
 // answer wins; a late one gets 409 and is shown as such.
 import { useState } from 'react';
-import { useReportError } from '../components/Toasts';
-import { ApiError, api } from '../lib/api';
-import { fmtTime, useEvents, useLoad } from '../lib/hooks';
-import type { Approval } from '../lib/types';
+import { useReportError } from '../components/Toasts.js';
+import { ApiError, api } from '../lib/api.js';
+import { fmtTime, useEvents, useLoad } from '../lib/hooks.js';
+import type { Approval } from '../lib/types.js';
 
 type Answer = 'allow' | 'always' | 'deny';
 

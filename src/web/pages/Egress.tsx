@@ -2,11 +2,11 @@
 // click to turn a denial into an allow rule (applied live when a gateway serves the workspace),
 // and the current rules.
 import { useState } from 'react';
-import { useReportError } from '../components/Toasts';
-import { WorkspacePicker } from '../components/WorkspacePicker';
-import { api } from '../lib/api';
-import { fmtTime, useEvents, useLoad } from '../lib/hooks';
-import type { EgressEntry } from '../lib/types';
+import { useReportError } from '../components/Toasts.js';
+import { WorkspacePicker } from '../components/WorkspacePicker.js';
+import { api } from '../lib/api.js';
+import { fmtTime, useEvents, useLoad } from '../lib/hooks.js';
+import type { EgressEntry } from '../lib/types.js';
 
 export function EgressPage({ workspace }: { workspace?: string }) {
   return (

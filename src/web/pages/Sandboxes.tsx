@@ -1,11 +1,11 @@
 // Workspaces and their sandboxes: state, last notification, stop, and one click to a terminal.
 // Refreshed by sandbox.* and notification events, not by polling.
 import { useState } from 'react';
-import { StartForm } from '../components/StartForm';
-import { useReportError } from '../components/Toasts';
-import { api } from '../lib/api';
-import { useEvents, useLoad } from '../lib/hooks';
-import type { Sandbox } from '../lib/types';
+import { StartForm } from '../components/StartForm.js';
+import { useReportError } from '../components/Toasts.js';
+import { api } from '../lib/api.js';
+import { useEvents, useLoad } from '../lib/hooks.js';
+import type { Sandbox } from '../lib/types.js';
 
 export function SandboxesPage() {
   const report = useReportError();

@@ -1,9 +1,9 @@
 // A workspace's service containers (started through the host bridge) and their logs.
 import { useState } from 'react';
-import { useReportError } from '../components/Toasts';
-import { WorkspacePicker } from '../components/WorkspacePicker';
-import { api } from '../lib/api';
-import { useEvents, useLoad } from '../lib/hooks';
+import { useReportError } from '../components/Toasts.js';
+import { WorkspacePicker } from '../components/WorkspacePicker.js';
+import { api } from '../lib/api.js';
+import { useEvents, useLoad } from '../lib/hooks.js';
 
 export function ServicesPage({ workspace }: { workspace?: string }) {
   return (

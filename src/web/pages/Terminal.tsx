@@ -2,10 +2,10 @@
 // this viewer and the sandbox keeps running.
 import type { Terminal } from '@xterm/xterm';
 import { useRef, useState } from 'react';
-import { XTerm } from '../components/XTerm';
-import { api } from '../lib/api';
-import { useLoad } from '../lib/hooks';
-import { TerminalSocket, type TermState } from '../lib/terminalSocket';
+import { XTerm } from '../components/XTerm.js';
+import { api } from '../lib/api.js';
+import { useLoad } from '../lib/hooks.js';
+import { TerminalSocket, type TermState } from '../lib/terminalSocket.js';
 
 export function TerminalPage({ id }: { id: string }) {
   const [state, setState] = useState<TermState>('connecting');

@@ -1,11 +1,11 @@
 // Recorded sessions: the list, and a player that replays an asciicast into xterm with its timing.
 import type { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'react';
-import { useReportError } from '../components/Toasts';
-import { XTerm } from '../components/XTerm';
-import { api } from '../lib/api';
-import { type Cast, parseCast, play } from '../lib/asciicast';
-import { useLoad } from '../lib/hooks';
+import { useReportError } from '../components/Toasts.js';
+import { XTerm } from '../components/XTerm.js';
+import { api } from '../lib/api.js';
+import { type Cast, parseCast, play } from '../lib/asciicast.js';
+import { useLoad } from '../lib/hooks.js';
 
 export function TranscriptsPage({ id }: { id?: string }) {
   const { data: list } = useLoad(api.transcripts, []);
@@ -19,7 +19,12 @@ export function TranscriptsPage({ id }: { id?: string }) {
       <table className="table card">
         <tbody>
           {(list ?? []).map((t) => (
-            <tr key={t.id} data-testid="transcript-row" data-id={t.id} className={t.id === id ? 'selected' : ''}>
+            <tr
+              key={t.id}
+              data-testid="transcript-row"
+              data-id={t.id}
+              className={t.id === id ? 'selected' : ''}
+            >
               <td>{new Date(t.started).toLocaleString()}</td>
               <td>{t.agent}</td>
               <td className="mono">{t.workspace}</td>
