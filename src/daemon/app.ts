@@ -11,11 +11,14 @@ import type { EventBus } from './events.js';
 import { metaRoutes } from './routes/meta.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { workspaceRoutes } from './routes/workspace.js';
+import type { SandboxSnapshot } from './snapshot.js';
 import { serveWeb } from './static.js';
 import type { UseCases } from './use-cases.js';
 
 export interface DaemonContext {
   uc: UseCases;
+  /** Every sandbox, from a shared, briefly cached engine list. */
+  sandboxes: SandboxSnapshot;
   bus: EventBus;
   token: string;
   version: string;

@@ -23,7 +23,7 @@ export function startWatching(d: DaemonContext): () => void {
     if (busy) return;
     busy = true;
     try {
-      const list = await d.uc.sandboxes();
+      const list = await d.sandboxes.refresh();
       const seen = new Set<string>();
       const workspaces = new Map<string, string>();
       for (const s of list) {
