@@ -4,17 +4,21 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { isCorralError } from '../errors.js';
 import { authorized, loginCookie } from './auth.js';
 import type { EventBus } from './events.js';
 import { metaRoutes } from './routes/meta.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { workspaceRoutes } from './routes/workspace.js';
+import type { SandboxSnapshot } from './snapshot.js';
 import { serveWeb } from './static.js';
 import type { UseCases } from './use-cases.js';
 
 export interface DaemonContext {
   uc: UseCases;
+  /** Every sandbox, from a shared, briefly cached engine list. */
+  sandboxes: SandboxSnapshot;
   bus: EventBus;
   token: string;
   version: string;
@@ -57,6 +61,7 @@ export function createApp(d: DaemonContext): OpenAPIHono {
   });
   app.onError((e, c) => {
     if (isCorralError(e)) return errorJson(c, STATUS[e.code] ?? 500, e.code, e.message, e.hint);
+    if (e instanceof HTTPException && e.status < 500) return errorJson(c, e.status, 'BAD_INPUT', e.message);
     if (e instanceof SyntaxError) return errorJson(c, 400, 'BAD_INPUT', `Invalid JSON body: ${e.message}`);
     process.stderr.write(`${new Date().toISOString()} ${c.req.method} ${c.req.path}: ${e.stack ?? e}\n`);
     return errorJson(c, 500, 'INTERNAL', (e as Error).message);

@@ -19,6 +19,7 @@ import {
 import { CorralError, isCorralError } from '../errors.js';
 import { createApp, type DaemonContext } from './app.js';
 import { EventBus } from './events.js';
+import { SandboxSnapshot } from './snapshot.js';
 import { upgrades } from './sockets.js';
 import { UseCases } from './use-cases.js';
 import { startWatching } from './watch.js';
@@ -70,8 +71,10 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const bus = new EventBus();
   let url: string | undefined;
   let stopping: (() => void) | undefined;
+  const uc = new UseCases(process.env);
   const d: DaemonContext = {
-    uc: new UseCases(process.env),
+    uc,
+    sandboxes: new SandboxSnapshot(() => uc.sandboxes()),
     bus,
     token,
     version: pkg.version,

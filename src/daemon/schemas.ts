@@ -25,6 +25,7 @@ export const Sandbox = z
 export const StartBody = z
   .object({
     agent: z.string().min(1).max(64),
+    mode: z.enum(['agent', 'shell']).optional(),
     workdir: z.string().startsWith('/', 'an absolute path'),
     profile: z
       .string()

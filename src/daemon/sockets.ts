@@ -70,6 +70,10 @@ function events(d: DaemonContext, ws: WebSocket, since: number): void {
 }
 
 async function terminalSession(d: DaemonContext, ws: WebSocket, target: string): Promise<void> {
+  // Keys typed while the attach is being made are kept and sent once it is.
+  const early: [Buffer, boolean][] = [];
+  const keep = (data: Buffer, binary: boolean) => early.push([data, binary]);
+  ws.on('message', keep);
   const engine = await d.uc.engine();
   const s = await d.uc.sandbox(target);
   const details = await engine.inspect(s.id);
@@ -85,9 +89,11 @@ async function terminalSession(d: DaemonContext, ws: WebSocket, target: string):
     if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'the sandbox exited');
   });
   stream.on('error', () => {});
-  ws.on('message', (data: Buffer, binary: boolean) => {
+  // In order: keys typed after a resize reach the sandbox after the resize is applied.
+  let applied: Promise<unknown> = Promise.resolve();
+  const onMessage = (data: Buffer, binary: boolean) => {
     if (binary) {
-      stream.write(data);
+      applied = applied.then(() => stream.write(data));
       return;
     }
     try {
@@ -95,12 +101,16 @@ async function terminalSession(d: DaemonContext, ws: WebSocket, target: string):
       if (m.type === 'resize' && m.cols && m.rows && details.tty) {
         const cols = Math.min(Math.max(Math.floor(m.cols), 2), 1000);
         const rows = Math.min(Math.max(Math.floor(m.rows), 2), 1000);
-        engine.resize(s.id, rows, cols).catch(() => {});
+        applied = applied.then(() => engine.resize(s.id, rows, cols).catch(() => {}));
       } else if (m.type === 'input' && typeof (m as { data?: unknown }).data === 'string') {
-        stream.write((m as unknown as { data: string }).data);
+        const text = (m as unknown as { data: string }).data;
+        applied = applied.then(() => stream.write(text));
       }
     } catch {}
-  });
+  };
+  ws.off('message', keep);
+  ws.on('message', onMessage);
+  for (const [data, binary] of early) onMessage(data, binary);
   // Detach without stopping: drop our connection, never send end-of-input to the sandbox's TTY.
   ws.on('close', () => stream.destroy());
 }

@@ -72,7 +72,14 @@ export class UseCases {
   /** Start a detached sandbox with a TTY (the CLI's `run -d`, until core offers it). */
   async start(input: StartInput): Promise<{ id: string; name: string }> {
     const ws = await resolveWorkspace(input.workdir);
-    const args = ['run', input.agent, '-d', '-w', ws.path, '--no-credential-check'];
+    const args = [
+      input.mode === 'shell' ? 'shell' : 'run',
+      input.agent,
+      '-d',
+      '-w',
+      ws.path,
+      '--no-credential-check',
+    ];
     if (input.profile) args.push('--profile', input.profile);
     if (input.network) args.push('--network', input.network);
     if (input.prompt) args.push('-p', input.prompt);
@@ -175,6 +182,7 @@ export function parseAudit(text: string): AuditEntry[] {
 
 export interface StartInput {
   agent: string;
+  mode?: 'agent' | 'shell' | undefined;
   workdir: string;
   profile?: string | undefined;
   network?: 'gateway' | 'open' | 'none' | undefined;

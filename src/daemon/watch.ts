@@ -12,7 +12,7 @@ const POLL_MS = 1000;
 
 export function startWatching(d: DaemonContext): () => void {
   const sandboxes = new Map<string, { state: string; name: string; agent: string; workspace: string }>();
-  const approvals = new Set<string>();
+  const approvals = new Map<string, string>();
   const services = new Map<string, string>();
   const offsets = new Map<string, number>();
   const notified = new Map<string, number>();
@@ -23,7 +23,7 @@ export function startWatching(d: DaemonContext): () => void {
     if (busy) return;
     busy = true;
     try {
-      const list = await d.uc.sandboxes();
+      const list = await d.sandboxes.refresh();
       const seen = new Set<string>();
       const workspaces = new Map<string, string>();
       for (const s of list) {
@@ -58,17 +58,17 @@ export function startWatching(d: DaemonContext): () => void {
   return () => clearInterval(timer);
 }
 
-async function watchApprovals(d: DaemonContext, known: Set<string>, first: boolean): Promise<void> {
+async function watchApprovals(d: DaemonContext, known: Map<string, string>, first: boolean): Promise<void> {
   const now = await d.uc.approvals();
   const ids = new Set(now.map((a) => a.id));
   for (const a of now) {
     if (!known.has(a.id) && !first) d.bus.publish('approval.waiting', a);
-    known.add(a.id);
+    known.set(a.id, a.workspace);
   }
-  for (const id of known) {
+  for (const [id, workspace] of known) {
     if (ids.has(id)) continue;
     known.delete(id);
-    d.bus.publish('approval.answered', { id });
+    d.bus.publish('approval.answered', { id, workspace });
   }
 }
 
@@ -102,6 +102,8 @@ async function watchAudit(
         port: e.port,
         path: e.path ?? null,
         reason: e.reason ?? null,
+        decision: e.decision,
+        status: e.status,
       });
     }
   } finally {

@@ -56,7 +56,7 @@ export function metaRoutes(app: OpenAPIHono, d: DaemonContext): void {
     }),
     async (c) => {
       const byId = new Map<string, { path: string; id: string; sandboxes: number }>();
-      for (const s of await d.uc.sandboxes()) {
+      for (const s of await d.sandboxes.get()) {
         const w = byId.get(s.workspace) ?? { path: s.workspacePath, id: s.workspace, sandboxes: 0 };
         w.sandboxes++;
         byId.set(s.workspace, w);

@@ -30,7 +30,7 @@ export function sandboxRoutes(app: OpenAPIHono, d: DaemonContext): void {
     createRoute({ method: 'get', path: '/api/sandboxes', responses: ok(z.array(Sandbox), 'every sandbox') }),
     async (c) =>
       c.json(
-        (await d.uc.sandboxes()).map((s) => sandboxView(s, d.notifications)),
+        (await d.sandboxes.get()).map((s) => sandboxView(s, d.notifications)),
         200,
       ),
   );
@@ -41,7 +41,11 @@ export function sandboxRoutes(app: OpenAPIHono, d: DaemonContext): void {
       request: { body: { content: { 'application/json': { schema: StartBody } }, required: true } },
       responses: ok(Started, 'started in the background, with a TTY', 201),
     }),
-    async (c) => c.json(await d.uc.start(c.req.valid('json')), 201),
+    async (c) => {
+      const started = await d.uc.start(c.req.valid('json'));
+      d.sandboxes.invalidate();
+      return c.json(started, 201);
+    },
   );
   app.openapi(
     createRoute({
@@ -52,6 +56,7 @@ export function sandboxRoutes(app: OpenAPIHono, d: DaemonContext): void {
     }),
     async (c) => {
       await d.uc.stop(c.req.valid('param').id);
+      d.sandboxes.invalidate();
       return c.json({ stopped: true }, 200);
     },
   );
