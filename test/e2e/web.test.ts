@@ -125,17 +125,19 @@ for (const kind of TEST_ENGINES) {
 
       beforeAll(async () => {
         ws = await workspace('shell');
-        // The API starts agents; a plain shell sandbox comes from the CLI (see briefs/web-needs.md).
-        const r = await corral(['shell', 'claude', '-d', '-w', ws], { cwd: ws, env: daemon.env });
-        if (r.code !== 0) throw new Error(`corral shell -d failed: ${r.stderr}`);
-        id = await until('the shell sandbox in /api/sandboxes', async () => {
-          const list = await daemonApi<Array<{ id: string; workspace: string; state: string }>>(
-            daemon,
-            'GET',
-            '/api/sandboxes',
-          );
-          return list.find((s) => s.workspace === ws && s.state === 'running')?.id;
-        });
+        // Started from the page: a shell in Claude Code's sandbox, detached with a TTY.
+        const page = await browser.page();
+        await page.goto(`${daemon.url}/#/sandboxes`);
+        await page.getByTestId('start-agent').selectOption('claude');
+        await page.getByTestId('start-mode').selectOption('shell');
+        await page.getByTestId('start-workdir').fill(ws);
+        await page.getByTestId('start-submit').click();
+        const row = page.locator(
+          `[data-testid="workspace"][data-workspace="${ws}"] [data-testid="sandbox-row"][data-state="running"]`,
+        );
+        await row.waitFor({ timeout: 120_000 });
+        id = (await row.getAttribute('data-id'))!;
+        await page.close();
       }, 300_000);
 
       it('a command typed into the browser terminal runs; two viewers see it; detaching leaves it running', async () => {

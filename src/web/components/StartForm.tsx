@@ -12,6 +12,7 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
   const [busy, setBusy] = useState(false);
   const [form, setForm] = useState({
     agent: 'claude',
+    mode: 'agent' as NonNullable<StartRequest['mode']>,
     workdir: '',
     profile: '',
     network: 'gateway' as NonNullable<StartRequest['network']>,
@@ -26,9 +27,14 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
     ev.preventDefault();
     setBusy(true);
     try {
-      const body: StartRequest = { agent: form.agent, workdir: form.workdir.trim(), network: form.network };
+      const body: StartRequest = {
+        agent: form.agent,
+        mode: form.mode,
+        workdir: form.workdir.trim(),
+        network: form.network,
+      };
       if (form.profile.trim()) body.profile = form.profile.trim();
-      if (form.prompt.trim()) body.prompt = form.prompt;
+      if (form.prompt.trim() && form.mode === 'agent') body.prompt = form.prompt;
       if (form.modelUrl.trim()) body.modelUrl = form.modelUrl.trim();
       if (form.yolo) body.yolo = true;
       await api.startSandbox(body);
@@ -54,7 +60,22 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
             ))}
           </select>
         </label>
-        <label className="span2">
+        <label>
+          Run
+          <select value={form.mode} onChange={set('mode')} data-testid="start-mode">
+            <option value="agent">the agent</option>
+            <option value="shell">a shell in its sandbox</option>
+          </select>
+        </label>
+        <label>
+          Network
+          <select value={form.network} onChange={set('network')} data-testid="start-network">
+            <option value="gateway">gateway (allowlist)</option>
+            <option value="open">open</option>
+            <option value="none">none</option>
+          </select>
+        </label>
+        <label className="span3">
           Folder (absolute path on the host)
           <input
             required
@@ -79,14 +100,6 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
             data-testid="start-profile"
           />
         </label>
-        <label>
-          Network
-          <select value={form.network} onChange={set('network')} data-testid="start-network">
-            <option value="gateway">gateway (allowlist)</option>
-            <option value="open">open</option>
-            <option value="none">none</option>
-          </select>
-        </label>
         <label className="span2">
           Model URL (optional)
           <input
@@ -98,7 +111,13 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
         </label>
         <label className="span3">
           Prompt (optional: runs it, else an interactive session)
-          <textarea value={form.prompt} onChange={set('prompt')} rows={2} data-testid="start-prompt" />
+          <textarea
+            value={form.prompt}
+            onChange={set('prompt')}
+            rows={2}
+            disabled={form.mode === 'shell'}
+            data-testid="start-prompt"
+          />
         </label>
         <label className="check">
           <input

@@ -88,6 +88,8 @@ export interface CorralEvent {
 
 export interface StartRequest {
   agent: string;
+  /** `shell`: the agent's sandbox with an interactive shell instead of the agent. */
+  mode?: 'agent' | 'shell';
   workdir: string;
   profile?: string;
   network?: 'gateway' | 'open' | 'none';
