@@ -1,8 +1,9 @@
 // The daemon's event stream (/api/events) as one shared, self-reconnecting WebSocket. After a drop
 // it reconnects with `since=<last id seen>`, so the daemon replays what was missed and every
-// subscriber sees each event once, in id order.
-
-import { wsUrl } from './api.js';
+// subscriber sees each event once, in id order. A restarted daemon numbers its events from 1
+// again: before each connection the stream asks /api/version for the daemon's pid, and when that
+// changed it starts over from 0 and tells subscribers to reload (a `resync` event, id 0).
+import { api, wsUrl } from './api.js';
 import { backoffDelay } from './backoff.js';
 import type { CorralEvent } from './types.js';
 
@@ -15,17 +16,22 @@ export class EventStream {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  private pid: number | undefined;
+  /** Bumped by start and stop, so a connect still awaiting /api/version from before gives up. */
+  private generation = 0;
   private readonly handlers = new Set<Handler>();
   private readonly stateHandlers = new Set<(s: StreamState) => void>();
   state: StreamState = 'connecting';
 
   start(): void {
     this.stopped = false;
-    this.connect();
+    this.generation++;
+    void this.connect();
   }
 
   stop(): void {
     this.stopped = true;
+    this.generation++;
     clearTimeout(this.timer);
     this.ws?.close();
     this.ws = null;
@@ -46,8 +52,24 @@ export class EventStream {
     for (const fn of this.stateHandlers) fn(s);
   }
 
-  private connect(): void {
+  private async connect(): Promise<void> {
     this.setState('connecting');
+    const generation = this.generation;
+    let pid: number;
+    try {
+      pid = (await api.version()).pid;
+    } catch {
+      // Down, or the session is gone (a 401 also shows the login screen): try again later.
+      if (generation === this.generation) this.retry();
+      return;
+    }
+    if (generation !== this.generation) return;
+    const restarted = this.pid !== undefined && pid !== this.pid;
+    this.pid = pid;
+    if (restarted) {
+      this.lastId = 0;
+      this.emit({ id: 0, type: 'resync', time: new Date().toISOString(), data: {} });
+    }
     const ws = new WebSocket(wsUrl(`/api/events${this.lastId ? `?since=${this.lastId}` : ''}`));
     this.ws = ws;
     ws.onopen = () => {
@@ -67,15 +89,24 @@ export class EventStream {
         if (ev.id <= this.lastId) return;
         this.lastId = ev.id;
       }
-      for (const fn of this.handlers) fn(ev);
+      this.emit(ev);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = null;
-      this.setState('closed');
-      if (this.stopped) return;
-      this.timer = setTimeout(() => this.connect(), backoffDelay(this.attempt++));
+      this.retry();
     };
+  }
+
+  private retry(): void {
+    this.setState('closed');
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.connect(), backoffDelay(this.attempt++));
+  }
+
+  private emit(ev: CorralEvent): void {
+    for (const fn of this.handlers) fn(ev);
   }
 }
 

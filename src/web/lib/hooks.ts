@@ -4,7 +4,10 @@ import { useReportError } from '../components/Toasts.js';
 import { events, type StreamState } from './events.js';
 import type { CorralEvent } from './types.js';
 
-/** Calls fn for every live event whose type starts with one of the prefixes. */
+/**
+ * Calls fn for every live event whose type starts with one of the prefixes, and on `resync` (the
+ * daemon restarted and events may be missing: reload).
+ */
 export function useEvents(prefixes: string[], fn: (e: CorralEvent) => void): void {
   const ref = useRef(fn);
   ref.current = fn;
@@ -12,7 +15,7 @@ export function useEvents(prefixes: string[], fn: (e: CorralEvent) => void): voi
   useEffect(() => {
     const list = key.split(',');
     return events.subscribe((e) => {
-      if (list.some((p) => e.type.startsWith(p))) ref.current(e);
+      if (e.type === 'resync' || list.some((p) => e.type.startsWith(p))) ref.current(e);
     });
   }, [key]);
 }

@@ -40,6 +40,7 @@ function EgressFor({ workspace }: { workspace: string }) {
   );
 
   useEvents(['egress.'], (ev) => {
+    if (ev.type === 'resync') return reloadLog();
     const d = ev.data as Partial<EgressEntry> & { workspace?: string };
     if (d.workspace && d.workspace !== workspace) return;
     setLive((x) =>
