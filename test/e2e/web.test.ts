@@ -177,11 +177,15 @@ for (const kind of TEST_ENGINES) {
             return settled ?? undefined;
           });
           const [cols, rows] = after.split('×');
-          await typeInTerminal(a, 'clear; stty size\n');
+          // The engine applies a resize asynchronously: ask again until the TTY reports it.
           await until(
             `stty size ${rows} ${cols}`,
-            async () => (await terminalText(a)).includes(`${rows} ${cols}`),
-            15_000,
+            async () => {
+              await typeInTerminal(a, 'clear; stty size\n');
+              await new Promise((r) => setTimeout(r, 1000));
+              return (await terminalText(a)).includes(`${rows} ${cols}`);
+            },
+            20_000,
           );
           await a.getByTestId('term-detach').click();
           await a.waitForURL(/#\/sandboxes$/);
@@ -237,6 +241,42 @@ for (const kind of TEST_ENGINES) {
         } finally {
           await log.close();
           await term.close();
+        }
+      });
+
+      it('after a daemon restart the terminal reconnects by itself and live updates resume', async () => {
+        const term = await browser.page();
+        const log = await browser.page();
+        try {
+          await term.goto(`${daemon.url}/#/terminal/${id}`);
+          await term.locator('[data-testid="term-status"][data-state="open"]').waitFor();
+          await log.goto(`${daemon.url}/#/egress/${encodeURIComponent(ws)}`);
+          await log.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+          // Same port, same token file: the pages keep their address and cookie.
+          const port = new URL(daemon.url).port;
+          expect((await corral(['daemon', 'stop'], { env: daemon.env })).code).toBe(0);
+          await term.locator('[data-testid="term-status"][data-state="reconnecting"]').waitFor();
+          const started = await corral(['daemon', 'start', '--listen', `127.0.0.1:${port}`], {
+            env: daemon.env,
+          });
+          expect(started.code, started.stderr).toBe(0);
+          await term.locator('[data-testid="term-status"][data-state="open"]').waitFor({ timeout: 30_000 });
+          await typeInTerminal(term, 'echo back-$((2+3))\n');
+          await until(
+            'output after the restart',
+            async () => (await terminalText(term)).includes('back-5'),
+            30_000,
+          );
+          // The new daemon numbers its events from 1 again; the page must not take them for old ones.
+          await log.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+          const host = 'after-restart.invalid';
+          await typeInTerminal(term, `curl -s -o /dev/null -w 'code=%{http_code}\\n' http://${host}/\n`);
+          await log
+            .locator(`[data-testid="egress-row"][data-host="${host}"][data-decision="deny"]`)
+            .waitFor({ timeout: 30_000 });
+        } finally {
+          await term.close();
+          await log.close();
         }
       });
     });
