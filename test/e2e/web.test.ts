@@ -290,7 +290,10 @@ for (const kind of TEST_ENGINES) {
       const page = await browser.page();
       try {
         await page.goto(`${daemon.url}/#/approvals`);
-        await page.getByTestId('approvals-empty').waitFor();
+        await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+        // The queue is the user's, across workspaces (other runs may be waiting): only ours counts.
+        const card = page.locator(`[data-testid="approval"][data-workspace="${ws}"]`);
+        expect(await card.count()).toBe(0);
         // As in bridge.test.ts: a run whose agent asks for a host command nobody allowed.
         const running = corral(
           ['run', 'claude', '--model-url', server.url, '--prompt', 'Ask the host.', '--yolo'],
@@ -299,17 +302,22 @@ for (const kind of TEST_ENGINES) {
             env: daemon.env,
           },
         );
-        const card = page.locator('[data-testid="approval"]', { hasText: 'made-on-the-host' });
+        const asked = Date.now();
         await card.waitFor({ timeout: 120_000 });
+        expect(await card.getByTestId('approval-summary').textContent()).toContain('made-on-the-host');
+        console.log(
+          `web approval on ${kind}: on the page ${((Date.now() - asked) / 1000).toFixed(1)} s after the run started`,
+        );
         await screenshot(page, `web-approval-${kind}`);
         await expect(readFile(join(ws, 'host-made.txt'), 'utf8')).rejects.toThrow();
         await card.getByTestId('approve-once').click();
         await page.getByTestId('answered').first().waitFor();
         const r = await running;
         expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).not.toContain('refused a host command');
         expect(await readFile(join(ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
-        // The queue empties live.
-        await page.getByTestId('approvals-empty').waitFor();
+        // Answered, it leaves the queue live.
+        await card.waitFor({ state: 'detached' });
       } finally {
         await page.close();
         await server.close();

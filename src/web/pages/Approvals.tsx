@@ -39,7 +39,13 @@ export function ApprovalsPage() {
         </p>
       )}
       {(data ?? []).map((a) => (
-        <div key={a.id} className="card approval" data-testid="approval" data-id={a.id}>
+        <div
+          key={a.id}
+          className="card approval"
+          data-testid="approval"
+          data-id={a.id}
+          data-workspace={a.workspace}
+        >
           <div className="approval-head">
             <span className="tag">{a.kind}</span>
             {a.agent && <span>{a.agent}</span>}
