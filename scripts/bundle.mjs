@@ -11,6 +11,7 @@
 //   paths hold in both.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
 // The config schema's identity, for src/config/verdicts.ts: its source and the zod that runs it.
@@ -19,6 +20,14 @@ const schemaHash = createHash('sha256')
   .update(readFileSync('node_modules/zod/package.json'))
   .digest('hex')
   .slice(0, 16);
+
+// This build's identity: a CLI and a daemon of different builds must not talk (core/daemon-control.ts).
+const buildHash = createHash('sha256');
+for (const f of readdirSync('src', { recursive: true }).sort()) {
+  const path = join('src', String(f));
+  if (/\.(ts|tsx)$/.test(path)) buildHash.update(path).update(readFileSync(path));
+}
+const buildId = buildHash.update(readFileSync('package.json')).digest('hex').slice(0, 12);
 
 // Some bundled CommonJS code calls require() for Node built-ins, which ESM output lacks.
 const banner = {
@@ -50,7 +59,7 @@ await build({
 });
 
 await build({
-  entryPoints: ['src/cli/main.ts'],
+  entryPoints: { main: 'src/cli/main.ts', daemon: 'src/daemon/main.ts' },
   outdir: 'dist/bundle',
   bundle: true,
   splitting: true,
@@ -62,7 +71,7 @@ await build({
   // Left in node_modules: native addons (dockerode's ssh2), Ink's optional devtools, and
   // jsonc-parser, whose UMD build requires its own files through a parameter esbuild cannot see.
   external: ['dockerode', 'ink', 'react', 'react-devtools-core', 'jsonc-parser'],
-  define: { __CORRAL_SCHEMA_HASH__: JSON.stringify(schemaHash) },
+  define: { __CORRAL_SCHEMA_HASH__: JSON.stringify(schemaHash), __CORRAL_BUILD__: JSON.stringify(buildId) },
   logLevel: 'warning',
 });
 

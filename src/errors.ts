@@ -19,7 +19,10 @@ export type ErrorCode =
   | 'SECRETS_FOUND'
   | 'AUTH_FAILED'
   | 'BRIDGE_FAILED'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'DAEMON_FAILED'
+  | 'DAEMON_NOT_RUNNING'
+  | 'APPROVAL_GONE';
 
 export class CorralError extends Error {
   override readonly name = 'CorralError';

@@ -13,6 +13,7 @@ import { authCommand } from './commands/auth.js';
 import { addDoctorCommand, addTokenCommands } from './commands/auth-token.js';
 import { bridgeCommand } from './commands/bridge.js';
 import { commandsCommand } from './commands/commands.js';
+import { daemonCommand, webCommand } from './commands/daemon.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { egressCommand } from './commands/egress.js';
@@ -72,6 +73,8 @@ export function buildProgram(): Command {
     sessionsCommand(),
     authGroup(),
     servicesCommand(),
+    daemonCommand(),
+    webCommand(),
   ]) {
     program.addCommand(c);
   }

@@ -107,3 +107,18 @@ export async function egressLog(
   watcher.close();
   return true;
 }
+
+/** The rules added at run time (`corral egress allow|deny`, the web UI's buttons). */
+export async function runtimeEgressRules(
+  ctx: CoreContext,
+  input: WorkdirInput,
+): Promise<{ allow: string[]; deny: string[] }> {
+  const ws = await workspaceOf(ctx, input);
+  const r = await (await rules()).readRuntimeRules(ws.id);
+  return { allow: [...r.allow], deny: [...r.deny] };
+}
+
+/** Where a workspace's gateway writes its audit log (for followers that tail it themselves). */
+export async function auditLogFile(ctx: CoreContext, workspaceId: string): Promise<string> {
+  return join(gatewayDirs((await ctx.engine()).kind, workspaceId).log, P.auditFile);
+}

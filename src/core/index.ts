@@ -19,14 +19,20 @@ export {
   listApprovals,
 } from './approvals.js';
 export { CoreContext, type CoreOptions } from './context.js';
+export * from './daemon-client.js';
+export * from './daemon-control.js';
+export * from './daemon-paths.js';
+export * from './daemon-token.js';
 export {
   type AuditEntry,
   addEgressRules,
+  auditLogFile,
   type EgressPolicy,
   egressLog,
   egressPolicy,
   formatEgressRule,
   resetEgressRules,
+  runtimeEgressRules,
 } from './egress.js';
 export type { CoreEvents, Stdio } from './events.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';

@@ -1,0 +1,144 @@
+/**
+ * `corral daemon` itself (started by `corral daemon start`, see core/daemon-control.ts): one per
+ * user, on a 0600 Unix socket, and on HTTP when asked (loopback unless --public). It serves the
+ * core's use-cases to the CLI and the web UI and streams events.
+ */
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { getRequestListener } from '@hono/node-server';
+import {
+  BUILD_ID,
+  type DaemonState,
+  daemonPaths,
+  daemonStatus,
+  ensureToken,
+  splitListen,
+} from '../core/index.js';
+import { CorralError, isCorralError } from '../errors.js';
+import { createApp, type DaemonContext } from './app.js';
+import { EventBus } from './events.js';
+import { SandboxSnapshot } from './snapshot.js';
+import { upgrades } from './sockets.js';
+import { UseCases } from './use-cases.js';
+import { startWatching } from './watch.js';
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+function listenOn(server: Server, target: string | { host: string; port: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    if (typeof target === 'string') server.listen(target, resolve);
+    else server.listen(target.port, target.host, resolve);
+  });
+}
+
+const loopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+export async function runDaemon(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { listen: { type: 'string' }, public: { type: 'boolean', default: false } },
+  });
+  const paths = daemonPaths(process.env);
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  let tcp: { host: string; port: number } | undefined;
+  if (values.listen) {
+    const [host, port] = splitListen(values.listen);
+    if (!loopback(host) && !values.public) {
+      throw new CorralError(
+        'BAD_INPUT',
+        `--listen ${values.listen} is not a loopback address: anyone who can reach it could try the token.`,
+        'Use 127.0.0.1:PORT, or add --public if you mean it.',
+      );
+    }
+    if (!loopback(host)) log(`WARNING: listening on ${host}, reachable from other machines (--public)`);
+    tcp = { host, port: Number(port) };
+  }
+  // Another daemon answering on the socket wins; a socket nobody answers on is a crash's leftover.
+  if ((await daemonStatus(paths)).running) {
+    throw new CorralError(
+      'DAEMON_FAILED',
+      `A daemon already runs on ${paths.socket}.`,
+      'See `corral daemon status`.',
+    );
+  }
+  await rm(paths.socket, { force: true });
+  const token = await ensureToken(paths.tokenFile);
+  const bus = new EventBus();
+  let url: string | undefined;
+  let stopping: (() => void) | undefined;
+  const uc = new UseCases(process.env, process.cwd());
+  const d: DaemonContext = {
+    uc,
+    sandboxes: new SandboxSnapshot(() => uc.sandboxes()),
+    bus,
+    token,
+    version: pkg.version,
+    build: BUILD_ID,
+    url: () => url,
+    attached: () => sockets.attached(),
+    shutdown: () => stopping?.(),
+  };
+  const sockets = upgrades(d);
+  const listener = getRequestListener(createApp(d).fetch);
+  const servers: Server[] = [];
+  const unix = createServer(listener);
+  unix.on('upgrade', (req, socket, head) => sockets.handle(req, socket, head, []));
+  await listenOn(unix, paths.socket);
+  await chmod(paths.socket, 0o600);
+  servers.push(unix);
+  if (tcp) {
+    const http = createServer(listener);
+    await listenOn(http, tcp);
+    const addr = http.address() as { port: number };
+    const host = isIP(tcp.host) === 6 ? `[${tcp.host}]` : tcp.host;
+    url = `http://${host}:${addr.port}`;
+    const origins = [url, ...(tcp.host === '127.0.0.1' ? [`http://localhost:${addr.port}`] : [])];
+    http.on('upgrade', (req, socket, head) => sockets.handle(req, socket, head, origins));
+    servers.push(http);
+  }
+  const state: DaemonState = {
+    pid: process.pid,
+    version: pkg.version,
+    build: BUILD_ID,
+    socket: paths.socket,
+    ...(url ? { url } : {}),
+    tokenFile: paths.tokenFile,
+    started: new Date().toISOString(),
+  };
+  await writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  const stopWatching = startWatching(d);
+  log(`corral daemon ${pkg.version} (${BUILD_ID}) on ${paths.socket}${url ? ` and ${url}` : ''}`);
+  return new Promise<number>((resolve) => {
+    stopping = () => {
+      stopping = undefined;
+      log('stopping');
+      stopWatching();
+      sockets.close();
+      for (const s of servers) {
+        s.close();
+        s.closeAllConnections();
+      }
+      void Promise.all([rm(paths.socket, { force: true }), rm(paths.stateFile, { force: true })]).then(() =>
+        resolve(0),
+      );
+    };
+    process.once('SIGTERM', () => stopping?.());
+    process.once('SIGINT', () => stopping?.());
+  });
+}
+
+/** Entry point for bin/corral-daemon.js: errors are printed once, as for the CLI. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await runDaemon(argv.slice(2));
+  } catch (e) {
+    if (isCorralError(e)) log(`corral daemon: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
+    else log(`corral daemon: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}

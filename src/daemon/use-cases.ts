@@ -1,0 +1,197 @@
+/**
+ * The daemon's one door to corral: the core's use-cases with one CoreContext for the daemon's life
+ * (config read once, engine found once). Notes from the core go to the daemon's log; a start that
+ * would need to ask a question (undecided credential findings) is refused with the way out, as
+ * the CLI does without a terminal.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  AGENTS,
+  type Approval,
+  type ApprovalAnswerWord,
+  type AuditEntry,
+  addEgressRules,
+  answerApproval,
+  auditLogFile,
+  CoreContext,
+  type CoreEvents,
+  egressLog,
+  listApprovals,
+  listSandboxes,
+  listServices,
+  listTranscripts,
+  type Progress,
+  resolveTarget,
+  runtimeEgressRules,
+  type SandboxListing,
+  type ServiceInfo,
+  serviceLogText,
+  startSandbox,
+  stopSandboxes,
+} from '../core/index.js';
+import type { ContainerEngine } from '../engine/index.js';
+import { CorralError } from '../errors.js';
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+/** Build progress, as log lines: a start through the daemon may build an image first. */
+function logProgress(): Progress {
+  let tail: string[] = [];
+  return {
+    step: (label) => log(`build: ${label}`),
+    line: (text) => {
+      tail = [...tail, text].slice(-20);
+    },
+    done: (summary) => summary && log(`build: ${summary}`),
+    fail: () => log('build failed'),
+    tail: () => tail,
+  };
+}
+
+export interface StartInput {
+  agent: string;
+  mode?: 'agent' | 'shell' | undefined;
+  workdir: string;
+  profile?: string | undefined;
+  network?: 'gateway' | 'open' | 'none' | undefined;
+  prompt?: string | undefined;
+  modelUrl?: string | undefined;
+  yolo?: boolean | undefined;
+  allow?: string[] | undefined;
+  allowHost?: number[] | undefined;
+}
+
+export class UseCases {
+  readonly ctx: CoreContext;
+
+  constructor(env: NodeJS.ProcessEnv, cwd: string) {
+    const events: CoreEvents = { note: (text) => log(text), progress: logProgress };
+    this.ctx = new CoreContext({ env, cwd, events });
+  }
+
+  engine(): Promise<ContainerEngine> {
+    return this.ctx.engine();
+  }
+
+  agents() {
+    return AGENTS.map((a) => ({ name: a.name, displayName: a.displayName, aliases: [...a.aliases] }));
+  }
+
+  sandboxes(): Promise<SandboxListing[]> {
+    return listSandboxes(this.ctx);
+  }
+
+  sandbox(target: string) {
+    return resolveTarget(this.ctx, { target });
+  }
+
+  async stop(target: string): Promise<void> {
+    await stopSandboxes(this.ctx, { targets: [target] });
+  }
+
+  async logs(target: string, tail: number): Promise<string> {
+    const s = await resolveTarget(this.ctx, { target });
+    const engine = await this.ctx.engine();
+    const details = await engine.inspect(s.id);
+    const stream = await engine.logs(s.id, { tail });
+    const chunks: Buffer[] = [];
+    if (details?.tty) stream.on('data', (c: Buffer) => chunks.push(c));
+    else {
+      const { PassThrough } = await import('node:stream');
+      const sink = new PassThrough();
+      sink.on('data', (c: Buffer) => chunks.push(c));
+      engine.demux(stream, sink, sink);
+    }
+    await new Promise<void>((r) => {
+      stream.once('end', r);
+      stream.once('close', r);
+    });
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** A detached sandbox (with a TTY, for the browser terminal). */
+  async start(input: StartInput): Promise<{ id: string; name: string }> {
+    const r = await startSandbox(this.ctx, {
+      agent: input.agent,
+      mode: input.mode ?? 'agent',
+      workdir: input.workdir,
+      detach: true,
+      ...(input.profile ? { profile: input.profile } : {}),
+      ...(input.network ? { network: input.network } : {}),
+      ...(input.prompt ? { prompt: input.prompt } : {}),
+      ...(input.modelUrl ? { modelUrl: input.modelUrl } : {}),
+      ...(input.yolo ? { yolo: true } : {}),
+      ...(input.allow?.length ? { allow: input.allow } : {}),
+      ...(input.allowHost?.length ? { allowHost: input.allowHost } : {}),
+    });
+    if (r.kind !== 'detached')
+      throw new CorralError('BAD_INPUT', 'The sandbox did not start in the background.');
+    return { id: r.id.slice(0, 12), name: r.name };
+  }
+
+  async approvals() {
+    return (await listApprovals(this.ctx)).map((p: Approval) => ({
+      id: p.id,
+      workspace: p.workspace,
+      session: p.session,
+      kind: p.kind,
+      summary: p.summary,
+      details: p.details,
+      created: new Date(p.created).toISOString(),
+      expires: new Date(p.expires).toISOString(),
+    }));
+  }
+
+  answer(id: string, answer: ApprovalAnswerWord): Promise<boolean> {
+    return answerApproval(this.ctx, id, answer);
+  }
+
+  egressRules(workdir: string) {
+    return runtimeEgressRules(this.ctx, { workdir });
+  }
+
+  async addEgressRule(workdir: string, action: 'allow' | 'deny', text: string) {
+    const [r] = await addEgressRules(this.ctx, { workdir, action, rules: [text] });
+    return { rule: r?.rule ?? text, applied: Boolean(r?.applied.length) };
+  }
+
+  auditLogPath(workspaceId: string): Promise<string> {
+    return auditLogFile(this.ctx, workspaceId);
+  }
+
+  async egressLog(workdir: string, opts: { denied: boolean; limit: number }): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = [];
+    await egressLog(this.ctx, { workdir, denied: opts.denied, lines: opts.limit }, (e) => out.push(e));
+    return out;
+  }
+
+  async services(workdir: string): Promise<ServiceInfo[]> {
+    return (await listServices(this.ctx, { workdir })).services;
+  }
+
+  serviceLogs(workdir: string, name: string, tail: number): Promise<string> {
+    return serviceLogText(this.ctx, { workdir, name, tail });
+  }
+
+  transcripts() {
+    return listTranscripts(this.ctx);
+  }
+
+  async transcript(id: string): Promise<string> {
+    const found = (await this.transcripts()).find((s) => s.id === id);
+    if (!found)
+      throw new CorralError('CONTAINER_NOT_FOUND', `No transcript ${id}.`, 'See `corral sessions list`.');
+    return readFile(found.file, 'utf8');
+  }
+}
+
+export function parseAudit(text: string): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as AuditEntry);
+    } catch {}
+  }
+  return out;
+}

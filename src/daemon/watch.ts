@@ -1,0 +1,154 @@
+/**
+ * Turning what changes on disk and in the engine into events: sandboxes starting and exiting,
+ * approvals waiting and answered, egress denials (the audit logs' new lines), notifications and
+ * services. Polled once a second: engine event streams differ between Podman and Docker, and the
+ * queue, audit log and bridge state are files other corral processes write.
+ */
+import { open, stat } from 'node:fs/promises';
+import type { SandboxListing } from '../core/index.js';
+import type { DaemonContext } from './app.js';
+import { parseAudit } from './use-cases.js';
+
+const POLL_MS = 1000;
+
+export function startWatching(d: DaemonContext): () => void {
+  const sandboxes = new Map<string, { state: string; name: string; agent: string; workspace: string }>();
+  const approvals = new Map<string, string>();
+  const services = new Map<string, string>();
+  const offsets = new Map<string, number>();
+  const notified = new Map<string, number>();
+  let first = true;
+  let busy = false;
+
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const list = await d.sandboxes.refresh();
+      const seen = new Set<string>();
+      const workspaces = new Map<string, string>();
+      for (const s of list) {
+        seen.add(s.id);
+        if (s.running) workspaces.set(s.workspace, s.workspacePath);
+        const before = sandboxes.get(s.id);
+        const view = { id: s.id, name: s.name, agent: s.agent, workspace: s.workspacePath, state: s.state };
+        if (!first && s.running && before?.state !== 'running') d.bus.publish('sandbox.started', view);
+        if (!first && before?.state === 'running' && !s.running) d.bus.publish('sandbox.exited', view);
+        sandboxes.set(s.id, { state: s.state, name: s.name, agent: s.agent, workspace: s.workspacePath });
+      }
+      for (const [id, s] of sandboxes) {
+        if (seen.has(id)) continue;
+        if (s.state === 'running') d.bus.publish('sandbox.exited', { id, ...s, state: 'removed' });
+        sandboxes.delete(id);
+      }
+      await watchApprovals(d, approvals, first);
+      for (const [id, path] of workspaces) {
+        await watchAudit(d, id, path, offsets, first);
+        await watchServices(d, path, services, first);
+      }
+      await watchNotifications(d, list, notified, first);
+    } catch (e) {
+      process.stderr.write(`${new Date().toISOString()} watch: ${(e as Error).message}\n`);
+    } finally {
+      first = false;
+      busy = false;
+    }
+  };
+  const timer = setInterval(tick, POLL_MS);
+  void tick();
+  return () => clearInterval(timer);
+}
+
+async function watchApprovals(d: DaemonContext, known: Map<string, string>, first: boolean): Promise<void> {
+  const now = await d.uc.approvals();
+  const ids = new Set(now.map((a) => a.id));
+  for (const a of now) {
+    if (!known.has(a.id) && !first) d.bus.publish('approval.waiting', a);
+    known.set(a.id, a.workspace);
+  }
+  for (const [id, workspace] of known) {
+    if (ids.has(id)) continue;
+    known.delete(id);
+    d.bus.publish('approval.answered', { id, workspace });
+  }
+}
+
+/** New lines of a workspace's audit log; denials become events (the first look only skips ahead). */
+async function watchAudit(
+  d: DaemonContext,
+  workspaceId: string,
+  workspace: string,
+  offsets: Map<string, number>,
+  first: boolean,
+): Promise<void> {
+  const file = await d.uc.auditLogPath(workspaceId);
+  const size = (await stat(file).catch(() => undefined))?.size ?? 0;
+  const from = offsets.get(file) ?? (first ? size : 0);
+  if (size < from) offsets.set(file, 0);
+  if (size <= from) return offsets.set(file, Math.min(from, size)) && undefined;
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(size - from, 4 << 20));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+    const text = buf.subarray(0, bytesRead).toString('utf8');
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    offsets.set(file, from + Buffer.byteLength(complete));
+    for (const e of parseAudit(complete)) {
+      if (e.decision === 'allow') continue;
+      d.bus.publish('egress.denied', {
+        workspace,
+        time: e.time,
+        method: e.method,
+        host: e.host,
+        port: e.port,
+        path: e.path ?? null,
+        reason: e.reason ?? null,
+        decision: e.decision,
+        status: e.status,
+      });
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function watchServices(
+  d: DaemonContext,
+  workspace: string,
+  known: Map<string, string>,
+  first: boolean,
+): Promise<void> {
+  const list = await d.uc.services(workspace).catch(() => []);
+  const seen = new Set<string>();
+  for (const s of list) {
+    const key = `${workspace}\0${s.name}`;
+    seen.add(key);
+    const up = s.state === 'running';
+    const before = known.get(key);
+    if (!first && up && before !== 'running')
+      d.bus.publish('service.up', { workspace, name: s.name, image: s.image });
+    if (!first && !up && before === 'running') d.bus.publish('service.down', { workspace, name: s.name });
+    known.set(key, s.state);
+  }
+  for (const [key, state] of known) {
+    if (!key.startsWith(`${workspace}\0`) || seen.has(key)) continue;
+    if (state === 'running') d.bus.publish('service.down', { workspace, name: key.split('\0')[1] });
+    known.delete(key);
+  }
+}
+
+async function watchNotifications(
+  d: DaemonContext,
+  list: SandboxListing[],
+  notified: Map<string, number>,
+  first: boolean,
+): Promise<void> {
+  for (const s of list) {
+    const n = s.lastNotification;
+    if (!n) continue;
+    if (notified.get(s.name) === n.at) continue;
+    notified.set(s.name, n.at);
+    if (!first)
+      d.bus.publish('notification', { sandbox: s.name, agent: s.agent, workspace: s.workspacePath, ...n });
+  }
+}
