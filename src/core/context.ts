@@ -18,6 +18,11 @@ export interface CoreOptions {
   /** --engine: podman, docker or a socket URL (default: config, then detection). */
   engine?: string | undefined;
   events: CoreEvents;
+  /**
+   * This process outlives the sandboxes it starts (the daemon): a detached run's host bridge is
+   * served here, not by a bridge process spawned for it (a Node start saved per run).
+   */
+  hostsBridges?: boolean | undefined;
 }
 
 export class CoreContext {

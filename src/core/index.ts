@@ -66,3 +66,4 @@ export { startSandbox } from './start/launch.js';
 export { sandboxModelUrl } from './start/support.js';
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
+export { holdGateway } from './warm.js';

@@ -66,7 +66,7 @@ export class UseCases {
 
   constructor(env: NodeJS.ProcessEnv, cwd: string) {
     const events: CoreEvents = { note: (text) => log(text), progress: logProgress };
-    this.ctx = new CoreContext({ env, cwd, events });
+    this.ctx = new CoreContext({ env, cwd, events, hostsBridges: true });
   }
 
   engine(): Promise<ContainerEngine> {

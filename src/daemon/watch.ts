@@ -5,11 +5,13 @@
  * queue, audit log and bridge state are files other corral processes write.
  */
 import { open, stat } from 'node:fs/promises';
-import type { SandboxListing } from '../core/index.js';
+import { holdGateway, type SandboxListing } from '../core/index.js';
 import type { DaemonContext } from './app.js';
 import { parseAudit } from './use-cases.js';
 
 const POLL_MS = 1000;
+/** How long a workspace's gateway is kept up after its last sandbox (the CLI's own linger: 2 min). */
+const WARM_MS = 15 * 60_000;
 
 export function startWatching(d: DaemonContext): () => void {
   const sandboxes = new Map<string, { state: string; name: string; agent: string; workspace: string }>();
@@ -17,6 +19,7 @@ export function startWatching(d: DaemonContext): () => void {
   const services = new Map<string, string>();
   const offsets = new Map<string, number>();
   const notified = new Map<string, number>();
+  const warm = new Map<string, { release: () => void; active: number }>();
   let first = true;
   let busy = false;
 
@@ -45,6 +48,12 @@ export function startWatching(d: DaemonContext): () => void {
       for (const [id, path] of workspaces) {
         await watchAudit(d, id, path, offsets, first);
         await watchServices(d, path, services, first);
+        await keepWarm(d, warm, id);
+      }
+      for (const [id, w] of warm) {
+        if (Date.now() - w.active < WARM_MS) continue;
+        w.release();
+        warm.delete(id);
       }
       await watchNotifications(d, list, notified, first);
     } catch (e) {
@@ -56,7 +65,24 @@ export function startWatching(d: DaemonContext): () => void {
   };
   const timer = setInterval(tick, POLL_MS);
   void tick();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    for (const w of warm.values()) w.release();
+  };
+}
+
+/** A workspace with a running sandbox keeps its gateway up for WARM_MS after (no start per run). */
+async function keepWarm(
+  d: DaemonContext,
+  warm: Map<string, { release: () => void; active: number }>,
+  workspaceId: string,
+): Promise<void> {
+  const w = warm.get(workspaceId);
+  if (w) {
+    w.active = Date.now();
+    return;
+  }
+  warm.set(workspaceId, { release: await holdGateway(d.uc.ctx, workspaceId), active: Date.now() });
 }
 
 async function watchApprovals(d: DaemonContext, known: Map<string, string>, first: boolean): Promise<void> {

@@ -31,11 +31,12 @@ import { forwardRequest, forwardUpgrade, type Target } from './forward.js';
 import { type EgressPolicy, hostMatches, parsePolicy } from './policy.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
 
-/** Held open by each running sandbox's forwarder (forwarder.ts --hold). */
 /** Under the common 5 s server keep-alive timeout, with room for a loaded machine. */
 const IDLE_UPSTREAM_MS = 3000;
 
-export const PRESENCE_PATH = '/corral/presence';
+import { PRESENCE_PATH } from './settings.js';
+
+export { PRESENCE_PATH };
 
 export interface GatewayOptions {
   policy: EgressPolicy;

@@ -78,3 +78,6 @@ export const CA_PUBLIC_FILE = 'ca.crt';
 /** Trust bundles the sandbox's start script assembles (system or host roots plus the gateway CA). */
 export const SANDBOX_CA_BUNDLE = '/tmp/corral-ca.pem';
 export const SANDBOX_NODE_CA = '/tmp/corral-node-ca.pem';
+
+/** Held open by each running sandbox's forwarder (forwarder.ts --hold) and by the daemon. */
+export const PRESENCE_PATH = '/corral/presence';

@@ -47,6 +47,8 @@ export interface RunBridgeOptions {
   note: (line: string) => void;
   /** Services the agent may start (attached runs; the detached bridge process has none yet). */
   services?: ServiceController | undefined;
+  /** A detached run's bridge is served by this process until the sandbox exits (the daemon). */
+  inline?: boolean | undefined;
 }
 
 /** Where a run's bridge will listen and the token its agent presents; planned before the sandbox. */
@@ -103,7 +105,7 @@ export async function startRunBridge(
   if (!plan) return NONE;
   const timeoutMs = (opts.approvalTimeoutS ?? DEFAULT_APPROVAL_TIMEOUT_S) * 1000;
   const started = { ...opts, ...plan, timeoutMs };
-  return spec.detached
+  return spec.detached && !opts.inline
     ? detachedBridge(agent, workspace, spec, started)
     : attachedBridge(agent, workspace, spec, started);
 }
@@ -171,7 +173,14 @@ async function attachedBridge(
           },
         }
       : {}),
-    started: async () => {},
+    // Served in this process for a detached sandbox: it goes when the sandbox does.
+    started: async (id: string) => {
+      if (!spec.detached) return;
+      void o.engine
+        .wait(id)
+        .catch(() => undefined)
+        .finally(() => bridge.close());
+    },
     stop: () => bridge.close(),
   };
 }

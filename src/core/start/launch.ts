@@ -204,6 +204,7 @@ async function launch(
       approvalTimeoutS: config.approval_timeout,
       note: (line) => ctx.note(line),
       services,
+      ...(ctx.options.hostsBridges ? { inline: true } : {}),
     });
     trace('bridge');
     return bridge;
