@@ -37,11 +37,15 @@ export const StartBody = z
     yolo: z.boolean().optional(),
     allow: z.array(z.string().max(500)).max(100).optional(),
     allowHost: z.array(z.number().int().min(1).max(65535)).max(20).optional(),
+    /** Answer only when the sandbox has exited, with its exit code (a headless task from a script). */
+    wait: z.boolean().optional(),
   })
   .strict()
   .openapi('StartSandbox');
 
-export const Started = z.object({ id: z.string(), name: z.string() }).openapi('Started');
+export const Started = z
+  .object({ id: z.string(), name: z.string(), exitCode: z.number().optional() })
+  .openapi('Started');
 
 export const Approval = z
   .object({

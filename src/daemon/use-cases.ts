@@ -59,6 +59,7 @@ export interface StartInput {
   yolo?: boolean | undefined;
   allow?: string[] | undefined;
   allowHost?: number[] | undefined;
+  wait?: boolean | undefined;
 }
 
 export class UseCases {
@@ -110,7 +111,7 @@ export class UseCases {
   }
 
   /** A detached sandbox (with a TTY, for the browser terminal). */
-  async start(input: StartInput): Promise<{ id: string; name: string }> {
+  async start(input: StartInput): Promise<{ id: string; name: string; exitCode?: number }> {
     const r = await startSandbox(this.ctx, {
       agent: input.agent,
       mode: input.mode ?? 'agent',
