@@ -127,7 +127,9 @@ export class UseCases {
     });
     if (r.kind !== 'detached')
       throw new CorralError('BAD_INPUT', 'The sandbox did not start in the background.');
-    return { id: r.id.slice(0, 12), name: r.name };
+    const started = { id: r.id.slice(0, 12), name: r.name };
+    if (!input.wait) return started;
+    return { ...started, exitCode: await (await this.ctx.engine()).wait(r.id) };
   }
 
   async approvals() {
