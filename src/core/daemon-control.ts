@@ -5,6 +5,7 @@
  * a browser or terminal is attached to a sandbox through it).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { BUILD_ID, type DaemonState, daemonCall, daemonRequest, readDaemonState 
 import type { DaemonPaths } from './daemon-paths.js';
 
 const ENTRY = fileURLToPath(new URL('../../bin/corral-daemon.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/corral.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
 
 export interface DaemonStatus {
@@ -221,4 +223,16 @@ export async function setDaemonAuto(paths: DaemonPaths, on: boolean): Promise<vo
 
 export async function daemonAuto(paths: DaemonPaths): Promise<boolean> {
   return Boolean(await stat(autoFile(paths)).catch(() => undefined));
+}
+
+/**
+ * After `corral daemon start --auto`: a run starts the daemon if none answers, in the background
+ * (a detached `corral daemon start`, which takes the start lock), so the run does not wait for it;
+ * the daemon then keeps the run's gateway warm for the next one. Two stats when it is off.
+ */
+export function autoStartDaemon(paths: DaemonPaths, env: NodeJS.ProcessEnv): void {
+  if (!existsSync(autoFile(paths)) || existsSync(paths.socket)) return;
+  const child = spawn(process.execPath, [CLI, 'daemon', 'start'], { detached: true, stdio: 'ignore', env });
+  child.on('error', () => {});
+  child.unref();
 }

@@ -144,6 +144,39 @@ describe('daemon: crashes and races', () => {
   });
 });
 
+describe.runIf(TEST_ENGINES.length > 0)('daemon start --auto', () => {
+  it('a run starts the daemon in the background; daemon stop turns auto off', async () => {
+    const kind = TEST_ENGINES[0]!;
+    await agentImage(await engineFor(kind), 'claude');
+    const dir = await mkdtemp(join(tmpdir(), 'corral-daemon-'));
+    const ws = await realpath(await mkdtemp(join(tmpdir(), 'corral-daemon-ws-')));
+    const env = { ...none, CORRAL_ENGINE: kind, CORRAL_DAEMON_DIR: dir, CORRAL_DATA_DIR: join(ws, '.state') };
+    const status = async () =>
+      JSON.parse((await corral(['daemon', 'status', '--json'], { env })).stdout) as { running: boolean };
+    // Off by default: a run leaves no daemon behind.
+    expect(
+      (await corral(['shell', 'claude', '--network', 'none', '--', 'true'], { env, cwd: ws })).code,
+    ).toBe(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await status()).running).toBe(false);
+    expect((await corral(['daemon', 'start', '--auto'], { env })).code).toBe(0);
+    expect((await corral(['daemon', 'stop'], { env })).code).toBe(0);
+    expect(existsSync(join(dir, 'auto'))).toBe(false);
+    await (await import('../../src/core/index.js')).setDaemonAuto(
+      (await import('../../src/core/index.js')).daemonPaths(env),
+      true,
+    );
+    expect(
+      (await corral(['shell', 'claude', '--network', 'none', '--', 'true'], { env, cwd: ws })).code,
+    ).toBe(0);
+    const until = Date.now() + 20_000;
+    while (!(await status()).running && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+    expect((await status()).running).toBe(true);
+    await corral(['daemon', 'stop'], { env });
+    await corral(['clean'], { env, cwd: ws });
+  });
+});
+
 for (const kind of TEST_ENGINES) {
   describe(`daemon API on ${kind}`, () => {
     let d: TestDaemon;

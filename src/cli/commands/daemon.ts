@@ -56,10 +56,13 @@ export function daemonCommand(): Command {
     );
   daemon
     .command('stop')
-    .description('stop the daemon (sandboxes keep running)')
+    .description('stop the daemon (sandboxes keep running); also turns off --auto')
     .action(async (_opts, cmd: Command) => {
       const ctx = Context.of(cmd);
-      ctx.note((await stopDaemon(daemonPaths(ctx.env))) ? 'daemon stopped' : 'daemon was not running');
+      const paths = daemonPaths(ctx.env);
+      const was = await stopDaemon(paths);
+      await setDaemonAuto(paths, false);
+      ctx.note(was ? 'daemon stopped' : 'daemon was not running');
     });
   daemon
     .command('status')

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { StartSandboxInput, StartSandboxResult } from '../../core/index.js';
-import { startSandbox } from '../../core/index.js';
+import { autoStartDaemon, daemonPaths, startSandbox } from '../../core/index.js';
 import { Context } from '../context.js';
 import { type RunOptions, sandboxOptions, toStartInput } from './sandbox-options.js';
 
@@ -53,6 +53,7 @@ export function shellCommand(): Command {
 
 /** Start through the core and render what came back; the exit code for the process. */
 export async function start(ctx: Context, input: StartSandboxInput): Promise<number> {
+  if (!input.dryRun) autoStartDaemon(daemonPaths(ctx.env), ctx.env);
   return render(ctx, await startSandbox(ctx, input, ctx.io));
 }
 
