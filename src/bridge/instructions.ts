@@ -4,6 +4,7 @@
  * Light on purpose (no SDK imports): it runs on the start path.
  */
 import type { AgentSpec } from '../agents/types.js';
+import { SANDBOX_DENIED_LOG } from '../gateway/sandbox-tools.js';
 
 export function bridgeInstructions(session: string): string {
   return [
@@ -18,6 +19,9 @@ export function bridgeInstructions(session: string): string {
     '- A command still running after 5 s returns an id: check it with command_status, stop it with stop_command,',
     '  see all with list_commands.',
     '- notify_user shows the user a notification (e.g. when a long task is done or you need input).',
+    "Network: only what corral's egress gateway allows is reachable. Each refused request is appended, with",
+    `the reason, to ${SANDBOX_DENIED_LOG}; do not retry it: tell the user which host to allow`,
+    '(`corral egress allow HOST`).',
   ].join('\n');
 }
 

@@ -9,6 +9,8 @@ describe('bridge instructions', () => {
     const text = bridgeInstructions('abc123');
     expect(text).toContain('.corral/commands/abc123/<id>/');
     expect(text).toContain("user's approval");
+    // Refusals the agent's HTTP client hides (a CONNECT 403) are readable in a file it is told about.
+    expect(text).toContain('/run/corral/gw/egress-denied.log');
     expect(withBridgeInstructions(claude, ['claude', '-p', 'hi'], text)).toEqual([
       'claude',
       '--append-system-prompt',
