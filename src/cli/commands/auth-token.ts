@@ -220,8 +220,9 @@ async function brokeredLogin(agent: AgentSpec, profile: string) {
   return login ? { expiresAt: login.expiresAt, refreshable: Boolean(login.refreshToken) } : undefined;
 }
 
-async function loginState(_ctx: Context, agent: AgentSpec, profile: string) {
-  if (!agent.loginFiles.length || agent.oauth) return [];
+async function loginState(ctx: Context, agent: AgentSpec, profile: string) {
+  if (!agent.loginFiles.length) return [];
+  if (agent.oauth) return workspaceLoginState(ctx, agent, profile);
   // The profile's login lives in corral's store; workspace homes hold copies of it.
   const [{ readLoginFiles }, { loginFileState }] = await Promise.all([
     import('../../auth/login-files.js'),
@@ -229,4 +230,28 @@ async function loginState(_ctx: Context, agent: AgentSpec, profile: string) {
   ]);
   const files = await readLoginFiles(agent.name, profile);
   return agent.loginFiles.map((file) => loginFileState(file, files[file]));
+}
+
+/**
+ * A brokered agent's login made with --network open|none is not moved to the store (nothing could
+ * inject it): it stays in the home of the workspace it was made in, this folder's for doctor.
+ */
+async function workspaceLoginState(ctx: Context, agent: AgentSpec, profile: string) {
+  const [{ homeVolumeName, resolveWorkspace }, { readVolumeFile }, { loginFileState }, { helperEngine }] =
+    await Promise.all([
+      import('../../workspace/identity.js'),
+      import('../../auth/volume.js'),
+      import('../../auth/login-state.js'),
+      import('./auth.js'),
+    ]);
+  const ws = await resolveWorkspace(ctx.cwd).catch(() => undefined);
+  if (!ws) return [];
+  const engine = await ctx.engine();
+  const volume = homeVolumeName(ws, agent.name, profile);
+  if (!(await engine.volumeExists(volume))) return [];
+  const { image } = await helperEngine(ctx);
+  const out = [];
+  for (const file of agent.loginFiles)
+    out.push(loginFileState(file, await readVolumeFile(engine, image, volume, file)));
+  return out;
 }
