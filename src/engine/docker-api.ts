@@ -20,6 +20,7 @@ import {
   createNetwork,
   createVolume,
   disconnectNetwork,
+  hasLabels,
   inspectImage,
   listNetworks,
   listVolumes,
@@ -225,7 +226,8 @@ export class DockerApiEngine implements ContainerEngine {
       'GET',
       `/containers/json${query({ all: opts.all ?? true, filters: JSON.stringify({ label: opts.labels }) })}`,
     );
-    return cs.map(toSummary);
+    // Checked again: engines differ in how they combine several label filters (docker-resources.ts).
+    return cs.map(toSummary).filter((c) => hasLabels(c.labels, opts.labels));
   }
 
   async logs(id: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {

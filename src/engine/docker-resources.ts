@@ -20,9 +20,24 @@ export async function removeVolume(request: Request, name: string): Promise<void
   await ignoreMissing(() => request('DELETE', `/volumes/${encodeURIComponent(name)}`));
 }
 
+/**
+ * Every `key=value` (or bare `key`) filter holds for these labels. Docker ANDs label filters, but
+ * Podman 4.3's compat API ORs them for volumes (seen: [workspace=W, role=service-data, service=S]
+ * listed W's home and mask volumes too, and stopping one service removed them), so lists are
+ * checked again here and callers can trust the AND.
+ */
+export function hasLabels(labels: Record<string, string>, filters: readonly string[]): boolean {
+  return filters.every((f) => {
+    const at = f.indexOf('=');
+    return at < 0 ? f in labels : labels[f.slice(0, at)] === f.slice(at + 1);
+  });
+}
+
 export async function listVolumes(docker: Promise<Docker>, labelFilter: string[]) {
   const res = await (await docker).listVolumes({ filters: { label: labelFilter } });
-  return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  return (res.Volumes ?? [])
+    .map((v) => ({ name: v.Name, labels: v.Labels ?? {} }))
+    .filter((v) => hasLabels(v.labels, labelFilter));
 }
 
 export function networkExists(request: Request, name: string): Promise<boolean> {
@@ -43,7 +58,9 @@ export async function removeNetwork(request: Request, name: string): Promise<voi
 
 export async function listNetworks(docker: Promise<Docker>, labelFilter: string[]) {
   const nets = await (await docker).listNetworks({ filters: { label: labelFilter } });
-  return nets.map((n) => ({ name: n.Name, labels: n.Labels ?? {} }));
+  return nets
+    .map((n) => ({ name: n.Name, labels: n.Labels ?? {} }))
+    .filter((n) => hasLabels(n.labels, labelFilter));
 }
 
 interface ImageInspect {
