@@ -45,10 +45,11 @@ for (const kind of TEST_ENGINES) {
     it('ignores widening settings of an untrusted project and says so', async () => {
       const r = await run(['shell', 'claude', '--', 'sh', '-c', probe]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain('secret= mode=fast');
+      // Default-deny: env is not on the untrusted safe list, plain values included.
+      expect(r.stdout).toContain('secret= mode=\n');
       expect(r.stdout).toMatch(/\/mnt\/data.*No such file/);
       expect(r.stderr).toMatch(
-        /ignoring from untrusted .*\.corral\.yaml: env \(copies host CORRAL_TEST_SECRET\); mounts; egress\.allow \(evil\.example\)/,
+        /ignoring from untrusted .*\.corral\.yaml: .*mounts \(data:\/mnt\/data\).*env \(copies host CORRAL_TEST_SECRET; sets MODE\).*egress\.allow \(evil\.example\)/,
       );
       expect(r.stderr).not.toContain('hunter2');
     });
