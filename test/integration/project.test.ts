@@ -49,7 +49,7 @@ for (const kind of TEST_ENGINES) {
       expect(r.stdout).toContain('secret= mode=\n');
       expect(r.stdout).toMatch(/\/mnt\/data.*No such file/);
       expect(r.stderr).toMatch(
-        /ignoring from untrusted .*\.corral\.yaml: .*mounts \(data:\/mnt\/data\).*env \(copies host CORRAL_TEST_SECRET; sets MODE\).*egress\.allow \(evil\.example\)/,
+        /ignoring from untrusted .*\.corral\.yaml: env \(copies host CORRAL_TEST_SECRET; sets MODE\); mounts \(data:\/mnt\/data\); egress\.allow \(evil\.example\)/,
       );
       expect(r.stderr).not.toContain('hunter2');
     });
