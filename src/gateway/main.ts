@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
   // Coalesce a burst of events (the host writes a temp file, then renames it) into one reload.
   let pending = false;
-  watch(P.confDir, () => {
+  const reload = () => {
     if (pending) return;
     pending = true;
     setTimeout(async () => {
@@ -122,7 +122,12 @@ async function main(): Promise<void> {
         log(`keeping the previous policy: ${(e as Error).message}`);
       }
     }, 10);
-  });
+  };
+  watch(P.confDir, reload);
+  // Settings written while this gateway was starting (after it read them, before the watch above
+  // existed) raised no event: read them once more, or the run that wrote them waits in vain (seen
+  // with four runs starting at once on a loaded machine).
+  reload();
 
   const stop = async (why: string) => {
     log(`stopping: ${why}`);
