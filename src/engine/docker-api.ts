@@ -31,6 +31,7 @@ import {
 import { exists, ignoreMissing, isMissing, splitTag } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
+import { dockerRuntimeError } from './runtimes.js';
 import { collectExec, demuxFrames, followJsonStream } from './streams.js';
 import type {
   AttachOptions,
@@ -144,12 +145,16 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const res = await this.request<{ Id: string }>(
-      'POST',
-      `/containers/create${query({ name: spec.name })}`,
-      createBody(spec),
-    );
-    return res.Id;
+    try {
+      const res = await this.request<{ Id: string }>(
+        'POST',
+        `/containers/create${query({ name: spec.name })}`,
+        createBody(spec),
+      );
+      return res.Id;
+    } catch (e) {
+      throw dockerRuntimeError(spec.isolation, (e as Error).message) ?? e;
+    }
   }
 
   async startContainer(id: string): Promise<void> {

@@ -3,7 +3,7 @@
  * values are not printed: variables whose names look secret are passed by name (`-e KEY`), so
  * the shell that runs the commands must have them set.
  */
-import type { ContainerSpec, EngineKind, IdMapping } from '../engine/index.js';
+import { type ContainerSpec, type EngineKind, type IdMapping, runtimeArgs } from '../engine/index.js';
 import { SANDBOX_UID } from '../images/recipes.js';
 import { homeVolumeLabels, homeVolumeName, LABELS } from './identity.js';
 import { maskVolumeName } from './masks.js';
@@ -38,6 +38,7 @@ export function runCommand(
     : [bin, 'run', '--rm', '--name', s.name, '--init'];
   if (s.openStdin) args.push('-i');
   if (s.tty) args.push('-t');
+  args.push(...runtimeArgs(bin, s.isolation));
   args.push('--user', s.user, '-w', s.workdir);
   if (s.idMappings) args.push(...maps('--uidmap', s.idMappings.uid), ...maps('--gidmap', s.idMappings.gid));
   if (s.keepId) args.push('--userns', `keep-id:uid=${s.keepId.uid},gid=${s.keepId.gid}`);

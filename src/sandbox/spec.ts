@@ -6,6 +6,7 @@ import {
   type ContainerSpec,
   type EngineKind,
   hostAlias,
+  type Isolation,
   type Mount,
   type PortBinding,
 } from '../engine/index.js';
@@ -42,6 +43,8 @@ export interface SandboxSpec {
   user: UserPlan;
   limits: { pids: number; memoryBytes: number };
   engine: EngineKind;
+  /** The OCI runtime the sandbox, its port relay and its services run on (gateway: always runc). */
+  isolation: Isolation;
   detached: boolean;
   autoRemove: boolean;
   /** Shell commands run before argv, as the sandbox user, in the workspace. */
@@ -103,6 +106,7 @@ export function relayContainerSpec(s: SandboxSpec): ContainerSpec | undefined {
     memoryBytes: 128 * 1024 * 1024,
     ports: s.ports,
     autoRemove: true,
+    isolation: s.isolation,
   };
 }
 
@@ -233,6 +237,8 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       ...agentLabels(s.workspace, s.agent, s.profile, s.session),
       [LABELS.detached]: String(s.detached),
       [LABELS.autoRemove]: String(s.autoRemove),
+      [LABELS.isolation]: s.isolation,
+      ...(s.user.reclaimTo ? { [LABELS.reclaimTo]: `${s.user.reclaimTo.uid}:${s.user.reclaimTo.gid}` } : {}),
     },
     user: s.user.user,
     workdir: WORKSPACE_DIR,
@@ -292,5 +298,6 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
         }),
     // Detached auto-remove is the engine's job; attached sessions remove after reading the exit code.
     autoRemove: s.autoRemove && s.detached,
+    isolation: s.isolation,
   };
 }

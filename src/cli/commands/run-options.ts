@@ -1,5 +1,6 @@
 /** The options `corral run` and `corral shell` share: workspace, env, mounts, image, network. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ISOLATIONS, type Isolation } from '../../engine/isolation.js';
 
 export interface RunOptions {
   workdir?: string;
@@ -27,6 +28,7 @@ export interface RunOptions {
   record?: boolean;
   hostSettings?: boolean;
   network?: 'gateway' | 'open' | 'none';
+  isolation?: Isolation;
   allow?: string[];
   deny?: string[];
   allowHost?: number[];
@@ -80,6 +82,12 @@ export function sandboxOptions(cmd: Command): Command {
         '--network <mode>',
         'gateway: out only through the egress gateway; open: unfiltered; none',
       ).choices(['gateway', 'open', 'none']),
+    )
+    .addOption(
+      new Option(
+        '--isolation <level>',
+        "runc: a container; gvisor: gVisor's user-space kernel between the agent and the host's",
+      ).choices([...ISOLATIONS]),
     )
     .option(
       '--allow <rule>',

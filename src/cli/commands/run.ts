@@ -184,6 +184,7 @@ export async function launch(
       ...(opts.public ? { publicPorts: true } : {}),
       ...(opts.hostSettings !== undefined ? { hostSettings: opts.hostSettings } : {}),
       ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
+      ...(opts.isolation ? { isolation: opts.isolation } : {}),
     },
     config,
   );
