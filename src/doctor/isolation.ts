@@ -34,7 +34,7 @@ export async function gvisorCheck(engine: ContainerEngine, config: Config): Prom
       return {
         name,
         status: 'ok',
-        detail: `works: uname -r says ${GVISOR_KERNEL} (${runtimeArgs(engine.kind, 'gvisor').join(' ')})`,
+        detail: `works: uname -r says ${GVISOR_KERNEL} (${runtimeArgs(engine.kind, 'gvisor', 'none').join(' ')})`,
       };
     return missing(
       `a container on it ${out.code === 0 ? `says kernel ${out.text.trim()}, not gVisor's ${GVISOR_KERNEL}` : `failed: ${out.text.trim().slice(0, 200)}`}`,

@@ -23,7 +23,7 @@ export class PodmanEngine extends DockerApiEngine {
   }
 
   override async createContainer(spec: ContainerSpec): Promise<string> {
-    const runtime = await podmanRuntimePath(spec.isolation);
+    const runtime = await podmanRuntimePath(spec.isolation, spec.network);
     const body = {
       name: spec.name,
       image: spec.image,
@@ -75,7 +75,11 @@ export class PodmanEngine extends DockerApiEngine {
           : {}),
       hostadd: spec.extraHosts,
       ...(spec.sysctls ? { sysctl: spec.sysctls } : {}),
-      ...(spec.blockUserNamespaces ? { seccomp_profile_path: await noUserNamespaceProfile() } : {}),
+      ...(spec.isolation === 'gvisor'
+        ? { seccomp_profile_path: await noUserNamespaceProfile('gvisor') }
+        : spec.blockUserNamespaces
+          ? { seccomp_profile_path: await noUserNamespaceProfile() }
+          : {}),
       portmappings: (spec.ports ?? []).map((p) => ({
         host_ip: p.hostIp,
         host_port: p.hostPort,

@@ -12,6 +12,10 @@
  *     gVisor refuses host sockets by default; runc allows exactly this, so this keeps parity.
  *   - `--oci-seccomp`: apply the container's seccomp profile inside the sandbox too, so what runc
  *     refuses (nested user namespaces) stays refused under gVisor.
+ *   A Podman container without a network (`none`) gets `--network=none` instead: Podman leaves the
+ *   loopback of such a namespace down and runsc does not bring it up (ENETUNREACH even to
+ *   127.0.0.1, where the sandbox's forwarder listens), so gVisor's own loopback-only stack serves it.
+ *   Docker brings that loopback up itself, so one registered runtime serves both there.
  *
  * A microVM level (Kata, Firecracker) would be one more entry here: its runtime binary and flags.
  */
@@ -60,12 +64,27 @@ export function dockerRuntime(isolation: Isolation | undefined): string | undefi
   return isolation ? runtimeDef(isolation)?.dockerName : undefined;
 }
 
+/** The runtime's flags on Podman, for a container with this network (see the header). */
+function podmanFlags(def: RuntimeDef, network: string | undefined): string[] {
+  return network === 'none'
+    ? def.flags.map((f) => (f === '--network=host' ? '--network=none' : f))
+    : def.flags;
+}
+
 /** The runtime's argv as a CLI user would pass it (`--dry-run`), per engine. */
-export function runtimeArgs(engine: 'podman' | 'docker', isolation: Isolation | undefined): string[] {
+export function runtimeArgs(
+  engine: 'podman' | 'docker',
+  isolation: Isolation | undefined,
+  network?: string,
+): string[] {
   const def = isolation ? runtimeDef(isolation) : undefined;
   if (!def) return [];
   if (engine === 'docker') return ['--runtime', def.dockerName];
-  return ['--runtime', def.binary(), ...def.flags.flatMap((f) => ['--runtime-flag', f.replace(/^--/, '')])];
+  return [
+    '--runtime',
+    def.binary(),
+    ...podmanFlags(def, network).flatMap((f) => ['--runtime-flag', f.replace(/^--/, '')]),
+  ];
 }
 
 export function runtimeMissing(isolation: Isolation, detail: string): CorralError {
@@ -96,12 +115,15 @@ const written = new Map<string, Promise<string>>();
  * only for the whole service. So the flags travel in a two-line wrapper that execs runsc with them,
  * written once per content into corral's cache. It is named `runsc` so Podman treats it as runsc.
  */
-export function podmanRuntimePath(isolation: Isolation | undefined): Promise<string> | undefined {
+export function podmanRuntimePath(
+  isolation: Isolation | undefined,
+  network: string | undefined,
+): Promise<string> | undefined {
   const def = isolation ? runtimeDef(isolation) : undefined;
   if (!def) return undefined;
   const binary = def.binary();
   if (!existsSync(binary)) return Promise.reject(runtimeMissing(isolation!, `${binary} is not installed`));
-  const text = `#!/bin/sh\nexec ${binary} ${def.flags.join(' ')} "$@"\n`;
+  const text = `#!/bin/sh\nexec ${binary} ${podmanFlags(def, network).join(' ')} "$@"\n`;
   let path = written.get(text);
   if (path) return path;
   path = (async () => {

@@ -28,8 +28,17 @@ interface Rule {
   [k: string]: unknown;
 }
 
-/** The profile without user namespaces: what Docker's default does for a container without CAP_SYS_ADMIN. */
-export function withoutUserNamespaces(profile: { syscalls: Rule[]; [k: string]: unknown }): object {
+/**
+ * The profile without user namespaces: what Docker's default does for a container without CAP_SYS_ADMIN.
+ * `gvisor`: for gVisor's `--oci-seccomp`, which answers a rule's errno with EPERM whatever errnoRet
+ * says (2022 runsc), so clone3's ENOSYS becomes EPERM, glibc does not fall back to clone, and every
+ * thread start fails (Node aborts). There clone3 is allowed: gVisor's kernel does not implement it
+ * and answers ENOSYS itself (verified), so the flags check on clone still decides.
+ */
+export function withoutUserNamespaces(
+  profile: { syscalls: Rule[]; [k: string]: unknown },
+  variant: 'runc' | 'gvisor' = 'runc',
+): object {
   const gated = new Set(['clone', 'clone3', 'unshare']);
   const syscalls = profile.syscalls
     .map((r) => (r.action === 'SCMP_ACT_ALLOW' ? { ...r, names: r.names.filter((n) => !gated.has(n)) } : r))
@@ -41,16 +50,20 @@ export function withoutUserNamespaces(profile: { syscalls: Rule[]; [k: string]: 
     { names: ['clone', 'unshare'], action: 'SCMP_ACT_ALLOW', args: flags(0) },
     { names: ['clone', 'unshare'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: flags(CLONE_NEWUSER) },
     // clone3 passes its flags in memory, out of seccomp's reach: ENOSYS makes libc fall back to clone.
-    { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+    variant === 'gvisor'
+      ? { names: ['clone3'], action: 'SCMP_ACT_ALLOW' }
+      : { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
   );
   return { ...profile, syscalls };
 }
 
-let cached: Promise<string> | undefined;
+const cached = new Map<string, Promise<string>>();
 
 /** The path of the derived profile (written once per content into corral's cache). */
-export function noUserNamespaceProfile(): Promise<string> {
-  cached ??= (async () => {
+export function noUserNamespaceProfile(variant: 'runc' | 'gvisor' = 'runc'): Promise<string> {
+  let p = cached.get(variant);
+  if (p) return p;
+  p = (async () => {
     const source = PODMAN_DEFAULT_PROFILES.find((p) => existsSync(p));
     if (!source) {
       throw new CorralError(
@@ -59,7 +72,7 @@ export function noUserNamespaceProfile(): Promise<string> {
         'Reinstall containers-common (`apt-get install --reinstall golang-github-containers-common`).',
       );
     }
-    const text = JSON.stringify(withoutUserNamespaces(JSON.parse(readFileSync(source, 'utf8'))));
+    const text = JSON.stringify(withoutUserNamespaces(JSON.parse(readFileSync(source, 'utf8')), variant));
     const dir = join(process.env.CORRAL_CACHE_DIR ?? envPaths('corral', { suffix: '' }).cache, 'seccomp');
     const path = join(dir, `no-userns-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
     if (!existsSync(path)) {
@@ -70,8 +83,7 @@ export function noUserNamespaceProfile(): Promise<string> {
     }
     return path;
   })();
-  cached.catch(() => {
-    cached = undefined;
-  });
-  return cached;
+  cached.set(variant, p);
+  p.catch(() => cached.delete(variant));
+  return p;
 }

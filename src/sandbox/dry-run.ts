@@ -38,7 +38,7 @@ export function runCommand(
     : [bin, 'run', '--rm', '--name', s.name, '--init'];
   if (s.openStdin) args.push('-i');
   if (s.tty) args.push('-t');
-  args.push(...runtimeArgs(bin, s.isolation));
+  args.push(...runtimeArgs(bin, s.isolation, s.network));
   args.push('--user', s.user, '-w', s.workdir);
   if (s.idMappings) args.push(...maps('--uidmap', s.idMappings.uid), ...maps('--gidmap', s.idMappings.gid));
   if (s.keepId) args.push('--userns', `keep-id:uid=${s.keepId.uid},gid=${s.keepId.gid}`);
