@@ -28,17 +28,8 @@ interface Rule {
   [k: string]: unknown;
 }
 
-/**
- * The profile without user namespaces: what Docker's default does for a container without CAP_SYS_ADMIN.
- * `gvisor`: for gVisor's `--oci-seccomp`, which answers a rule's errno with EPERM whatever errnoRet
- * says (2022 runsc), so clone3's ENOSYS becomes EPERM, glibc does not fall back to clone, and every
- * thread start fails (Node aborts). There clone3 is allowed: gVisor's kernel does not implement it
- * and answers ENOSYS itself (verified), so the flags check on clone still decides.
- */
-export function withoutUserNamespaces(
-  profile: { syscalls: Rule[]; [k: string]: unknown },
-  variant: 'runc' | 'gvisor' = 'runc',
-): object {
+/** The profile without user namespaces: what Docker's default does for a container without CAP_SYS_ADMIN. */
+export function withoutUserNamespaces(profile: { syscalls: Rule[]; [k: string]: unknown }): object {
   const gated = new Set(['clone', 'clone3', 'unshare']);
   const syscalls = profile.syscalls
     .map((r) => (r.action === 'SCMP_ACT_ALLOW' ? { ...r, names: r.names.filter((n) => !gated.has(n)) } : r))
@@ -50,20 +41,40 @@ export function withoutUserNamespaces(
     { names: ['clone', 'unshare'], action: 'SCMP_ACT_ALLOW', args: flags(0) },
     { names: ['clone', 'unshare'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: flags(CLONE_NEWUSER) },
     // clone3 passes its flags in memory, out of seccomp's reach: ENOSYS makes libc fall back to clone.
-    variant === 'gvisor'
-      ? { names: ['clone3'], action: 'SCMP_ACT_ALLOW' }
-      : { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+    { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
   );
   return { ...profile, syscalls };
 }
 
+/**
+ * gVisor's `--oci-seccomp` (2022 runsc) mis-applies the engines' full default profiles: Node aborts
+ * (clone3's errnoRet is answered as EPERM, so glibc never falls back to clone) and an interactive
+ * bash reads EOF and logs out at once. Under gVisor the host kernel sees only the Sentry's own
+ * syscalls, behind gVisor's own strict filter; what the container's profile adds inside is the
+ * runc parity that matters here: no nested user namespaces. So gVisor gets exactly that rule.
+ * (clone3 stays allowed: gVisor's kernel does not implement it and answers ENOSYS itself.)
+ */
+export function gvisorProfile(): object {
+  const flags = (valueTwo: number) => [
+    { index: 0, value: CLONE_NEWUSER, valueTwo, op: 'SCMP_CMP_MASKED_EQ' },
+  ];
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [
+      { names: ['clone', 'unshare'], action: 'SCMP_ACT_ALLOW', args: flags(0) },
+      { names: ['clone', 'unshare'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: flags(CLONE_NEWUSER) },
+    ],
+  };
+}
+
 const cached = new Map<string, Promise<string>>();
 
-/** The path of the derived profile (written once per content into corral's cache). */
-export function noUserNamespaceProfile(variant: 'runc' | 'gvisor' = 'runc'): Promise<string> {
-  let p = cached.get(variant);
+/** The path of the profile for a runtime (written once per content into corral's cache). */
+export function noUserNamespaceProfile(runtime: 'runc' | 'gvisor' = 'runc'): Promise<string> {
+  let p = cached.get(runtime);
   if (p) return p;
   p = (async () => {
+    if (runtime === 'gvisor') return writeProfile(JSON.stringify(gvisorProfile()));
     const source = PODMAN_DEFAULT_PROFILES.find((p) => existsSync(p));
     if (!source) {
       throw new CorralError(
@@ -72,18 +83,21 @@ export function noUserNamespaceProfile(variant: 'runc' | 'gvisor' = 'runc'): Pro
         'Reinstall containers-common (`apt-get install --reinstall golang-github-containers-common`).',
       );
     }
-    const text = JSON.stringify(withoutUserNamespaces(JSON.parse(readFileSync(source, 'utf8')), variant));
-    const dir = join(process.env.CORRAL_CACHE_DIR ?? envPaths('corral', { suffix: '' }).cache, 'seccomp');
-    const path = join(dir, `no-userns-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
-    if (!existsSync(path)) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, text, { mode: 0o644 });
-      await rename(tmp, path);
-    }
-    return path;
+    return writeProfile(JSON.stringify(withoutUserNamespaces(JSON.parse(readFileSync(source, 'utf8')))));
   })();
-  cached.set(variant, p);
-  p.catch(() => cached.delete(variant));
+  cached.set(runtime, p);
+  p.catch(() => cached.delete(runtime));
   return p;
+}
+
+async function writeProfile(text: string): Promise<string> {
+  const dir = join(process.env.CORRAL_CACHE_DIR ?? envPaths('corral', { suffix: '' }).cache, 'seccomp');
+  const path = join(dir, `no-userns-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
+  if (!existsSync(path)) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, path);
+  }
+  return path;
 }
