@@ -154,6 +154,10 @@ export function proxyEnv(nodeOptions?: string): Record<string, string> {
   };
 }
 
+/** The file the forwarder writes once it listens (shell syntax: for sh inside the sandbox). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
+export const FORWARDER_READY = '"${TMPDIR:-/tmp}/corral-forwarder.ready"';
+
 /**
  * Start the forwarder (gateway socket → 127.0.0.1:3128) and wait until it listens, before anything
  * else runs. Images without Node on PATH (devcontainer bases) have corral's under /opt/corral.
@@ -171,8 +175,7 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
   ];
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
   const log = '"${TMPDIR:-/tmp}/corral-forwarder.log"';
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
-  const ready = '"${TMPDIR:-/tmp}/corral-forwarder.ready"';
+  const ready = FORWARDER_READY;
   // The wait uses only shell builtins but `sleep`, and gives up at once if the forwarder exits.
   return [
     'CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
