@@ -108,7 +108,11 @@ try {
         overhead: `+${Math.round(gvisor - runc)} ms`,
       });
     }
-    spawnSync(process.execPath, [bin, 'clean'], { cwd: ws, env: { ...process.env, ...env }, stdio: 'ignore' });
+    spawnSync(process.execPath, [bin, 'clean'], {
+      cwd: ws,
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    });
   }
 } finally {
   model.child.kill();
