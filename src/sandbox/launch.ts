@@ -8,11 +8,12 @@ import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
 import { type AttachControl, connect, drained, type Stdio } from './attach.js';
 import { homeVolumeLabels, homeVolumeName, LABELS } from './identity.js';
-import { ensureMaskVolumes } from './masks.js';
+import { ensureMaskVolumes, maskVolumeName } from './masks.js';
 import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { FORWARDER_READY, relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
+import { alignVolumeOwners } from './volume-owners.js';
 
 interface Prepared {
   id: string;
@@ -48,6 +49,8 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
     await engine.createVolume(volume, homeVolumeLabels(spec.workspace, spec.agent, spec.profile));
     createdVolume = true;
   }
+  const masks = spec.masks.map((d) => maskVolumeName(spec.workspace, d));
+  await alignVolumeOwners(engine, spec.workspace, [volume, ...masks], spec.image, spec.isolation, spec.user);
   let id: string;
   try {
     id = await engine.createContainer(owned(toContainerSpec(spec)));

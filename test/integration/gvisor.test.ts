@@ -105,6 +105,19 @@ for (const kind of TEST_ENGINES) {
       expect([st.uid, st.gid]).toEqual([process.getuid!(), process.getgid!()]);
     }, 180_000);
 
+    it("keeps the workspace's home writable across switches between runc and gvisor", async () => {
+      // On rootful Podman the two levels see the sandbox user as different host uids (see
+      // sandbox/volume-owners.ts); the home written under one must stay the agent's under the other.
+      for (const level of ['runc', 'gvisor', 'runc', 'gvisor']) {
+        const r = await sh(
+          `echo ${level} >> ~/levels && mkdir -p ~/.corral && touch ~/.corral/probe && tail -1 ~/levels`,
+          ['--isolation', level, '--network', 'none'],
+        );
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout.trim()).toBe(level);
+      }
+    }, 240_000);
+
     it('shows the runtime in --dry-run', async () => {
       const r = await corral(['run', 'claude', '--isolation', 'gvisor', '--dry-run'], { cwd: ws, env });
       expect(r.code, r.stderr).toBe(0);
