@@ -23,8 +23,12 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const LEVELS = ['runc', 'gvisor'];
 const bin = resolve(import.meta.dirname, '../bin/corral.js');
-const ws = realpathSync(mkdtempSync(join(tmpdir(), 'corral-bench-iso-')));
-const script = join(ws, '..', `corral-bench-iso-${process.pid}.yaml`);
+// One workspace per level: on rootful Podman a workspace's volumes change owner when its level
+// changes (sandbox/volume-owners.ts), which is not what a start on one level costs.
+const wsOf = Object.fromEntries(
+  LEVELS.map((l) => [l, realpathSync(mkdtempSync(join(tmpdir(), `corral-bench-iso-${l}-`)))]),
+);
+const script = join(tmpdir(), `corral-bench-iso-${process.pid}.yaml`);
 writeFileSync(
   script,
   'turns:\n  - say: Writing the result file.\n    run: echo done > result.txt\n  - text: Wrote result.txt.\n',
@@ -41,10 +45,10 @@ function startModel() {
   });
 }
 
-function time(args, env) {
+function time(args, env, level) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: ws,
+    cwd: wsOf[level],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -81,16 +85,16 @@ try {
     const start = (level) => ['shell', 'claude', '--no-join', '--isolation', level, '--', 'true'];
     // Warm-up: the gateway, gVisor's Podman service, the caches; not measured.
     for (const level of LEVELS) {
-      time(start(level), env);
-      time(task(level), env);
+      time(start(level), env, level);
+      time(task(level), env, level);
     }
     const t = { start: { runc: [], gvisor: [] }, task: { runc: [], gvisor: [] } };
     for (let i = 0; i < runs; i++) {
       // Alternate which level goes first, so neither always runs right after the other's work.
       for (const level of i % 2 ? [...LEVELS].reverse() : LEVELS) {
-        t.start[level].push(time(start(level), env));
-        t.task[level].push(time(task(level), env));
-        rmSync(join(ws, 'result.txt'), { force: true });
+        t.start[level].push(time(start(level), env, level));
+        t.task[level].push(time(task(level), env, level));
+        rmSync(join(wsOf[level], 'result.txt'), { force: true });
       }
     }
     for (const [what, label] of [
@@ -108,11 +112,12 @@ try {
         overhead: `+${Math.round(gvisor - runc)} ms`,
       });
     }
-    spawnSync(process.execPath, [bin, 'clean'], {
-      cwd: ws,
-      env: { ...process.env, ...env },
-      stdio: 'ignore',
-    });
+    for (const level of LEVELS)
+      spawnSync(process.execPath, [bin, 'clean'], {
+        cwd: wsOf[level],
+        env: { ...process.env, ...env },
+        stdio: 'ignore',
+      });
   }
 } finally {
   model.child.kill();
