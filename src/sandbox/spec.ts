@@ -106,7 +106,8 @@ export function relayContainerSpec(s: SandboxSpec): ContainerSpec | undefined {
     memoryBytes: 128 * 1024 * 1024,
     ports: s.ports,
     autoRemove: true,
-    isolation: s.isolation,
+    // The relay stays on runc, like the gateway: it is corral's own forwarding code and runs
+    // nothing of the agent's. (On gVisor too, the published port did not answer: see the README.)
   };
 }
 
