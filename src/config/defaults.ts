@@ -14,6 +14,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   transcripts: { enabled: true, keep: 200 },
   env: {},
   network: 'gateway',
+  isolation: 'runc',
   egress: {
     preset: 'agent' as const,
     allow: [],

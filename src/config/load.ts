@@ -23,6 +23,7 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 /** Env vars corral reads, each mapped to one config key; anything else named CORRAL_* is not config. */
 const ENV_KEYS: Record<string, { key: string[]; type: 'string' | 'boolean' | 'int' }> = {
   CORRAL_ENGINE: { key: ['engine'], type: 'string' },
+  CORRAL_ISOLATION: { key: ['isolation'], type: 'string' },
   CORRAL_AUTO_PULL: { key: ['auto_pull'], type: 'boolean' },
   CORRAL_AUTO_REMOVE: { key: ['auto_remove'], type: 'boolean' },
   CORRAL_HOST_CA: { key: ['host_ca'], type: 'string' },

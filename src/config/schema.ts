@@ -3,6 +3,13 @@
  * objects are strict so a typo is an error naming the key, never a silently ignored setting.
  */
 import { z } from 'zod';
+import { ISOLATIONS } from '../engine/isolation.js';
+
+/**
+ * runc: an ordinary container; gvisor: the agent's syscalls go to gVisor's user-space kernel
+ * (runsc), not the host's. Also `--isolation` and CORRAL_ISOLATION.
+ */
+export const IsolationSchema = z.enum(ISOLATIONS);
 
 const envMap = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
@@ -35,6 +42,8 @@ export const AgentConfigSchema = z.strictObject({
   host_settings: z.boolean().optional(),
   /** Where the login broker refreshes this agent's OAuth tokens (default: the CLI's own endpoint). */
   oauth_token_url: z.string().url().optional(),
+  /** This agent's isolation level (wins over the top-level `isolation`). */
+  isolation: IsolationSchema.optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
@@ -111,6 +120,8 @@ export const ConfigSchema = z.strictObject({
    * open: the engine's ordinary network, unfiltered; none: nothing at all.
    */
   network: z.enum(['gateway', 'open', 'none']).default('gateway'),
+  /** The sandbox's isolation level (agents.<name>.isolation wins, --isolation over both). */
+  isolation: IsolationSchema.default('runc'),
   /** What sandboxes may reach through the egress gateway, beyond the agent's own API domains. */
   egress: z
     .strictObject({

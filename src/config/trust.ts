@@ -57,7 +57,15 @@ export const UNTRUSTED_SAFE = {
   network: 'gateway or none',
   'egress.deny': 'any',
   'egress.preset': 'agent or none',
+  isolation: 'gvisor only (raising it; never lowering)',
+  'agents.<name>.isolation': 'gvisor only (raising it; never lowering)',
 } as const;
+
+/**
+ * An untrusted project may ask for stronger isolation, never weaker: `gvisor` (the strongest level
+ * there is) is the only value it can set, so whatever the user chose, it can only go up.
+ */
+const raisesIsolation = (v: unknown) => v === 'gvisor';
 
 /** Objects whose keys are reported one by one (`limits.pids (999999)`), rather than as a whole. */
 const NESTED = /^(agents(\.[^.]+)?|limits|transcripts|egress|auth|services)$/;
@@ -114,7 +122,11 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
     if (k === 'default_agent' || k === 'masks') safe[k] = v;
     else if (k === 'credential_check' && v === true) safe[k] = v;
     else if (k === 'network' && (v === 'gateway' || v === 'none')) safe[k] = v;
-    else if (k === 'egress' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    else if (k === 'isolation' && raisesIsolation(v)) safe[k] = v;
+    else if (k === 'agents' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const agents = restrictAgents(v as Record<string, unknown>, skipped);
+      if (Object.keys(agents).length) safe.agents = agents;
+    } else if (k === 'egress' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const egress: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(v)) {
         if (key === 'deny') egress.deny = value;
@@ -125,4 +137,20 @@ export function restrictUntrusted(layer: Record<string, unknown>): {
     } else report(k, v, skipped);
   }
   return { safe, skipped };
+}
+
+/** `agents.<name>`: only a raising `isolation` passes; every other key is reported one by one. */
+function restrictAgents(agents: Record<string, unknown>, skipped: string[]): Record<string, unknown> {
+  const safe: Record<string, unknown> = {};
+  for (const [name, cfg] of Object.entries(agents)) {
+    if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {
+      report(`agents.${name}`, cfg, skipped);
+      continue;
+    }
+    for (const [key, value] of Object.entries(cfg)) {
+      if (key === 'isolation' && raisesIsolation(value)) safe[name] = { isolation: value };
+      else report(`agents.${name}.${key}`, value, skipped);
+    }
+  }
+  return safe;
 }

@@ -23,6 +23,7 @@ export const StartSandboxInput = z
     envFile: strings.optional(),
     mounts: strings.optional().describe('HOST[:SANDBOX][:rw]'),
     allowSensitiveMounts: z.boolean().optional(),
+    isolation: z.enum(['runc', 'gvisor']).optional(),
     ports: strings.optional().describe('[HOST:]SANDBOX, on 127.0.0.1 unless publicPorts'),
     publicPorts: z.boolean().optional(),
     profile: z.string().min(1).optional(),

@@ -57,6 +57,8 @@ export interface StartSandboxInput extends WorkdirInput {
   logBodies?: boolean | undefined;
   /** false: skip the workspace credential scan for this start (masked files stay masked). */
   credentialCheck?: boolean | undefined;
+  /** runc: a container; gvisor: gVisor's user-space kernel between the agent and the host's. */
+  isolation?: 'runc' | 'gvisor' | undefined;
 }
 
 export type StartSandboxResult =

@@ -121,6 +121,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   }
 
   out.push(await gatewayCheck(engine, ctx.config));
+  out.push(await (await import('./isolation.js')).gvisorCheck(engine, ctx.config));
   out.push(await confinementCheck());
   const volumes = await engine.listVolumes(['io.corral.managed=true', 'io.corral.role=state']);
   for (const agent of ctx.agents) {

@@ -4,6 +4,7 @@
  * sandbox's and the gateway's dry runs). Secret values are not printed: variables whose names look
  * secret are passed by name (`-e KEY`).
  */
+import { runtimeArgs } from './runtimes.js';
 import type { ContainerSpec, EngineKind, IdMapping } from './types.js';
 
 /** One argument for a POSIX shell, quoted only when it needs to be. */
@@ -28,6 +29,7 @@ export function runCommand(
     : [bin, 'run', '--rm', '--name', s.name, '--init'];
   if (s.openStdin) args.push('-i');
   if (s.tty) args.push('-t');
+  args.push(...runtimeArgs(bin, s.isolation, s.network));
   args.push('--user', s.user, '-w', s.workdir);
   if (s.idMappings) args.push(...maps('--uidmap', s.idMappings.uid), ...maps('--gidmap', s.idMappings.gid));
   if (s.keepId) args.push('--userns', `keep-id:uid=${s.keepId.uid},gid=${s.keepId.gid}`);

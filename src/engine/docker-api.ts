@@ -2,6 +2,7 @@
  * ContainerEngine over the Docker Engine API, through dockerode. Serves Docker, and Podman's
  * Docker-compatible socket (PodmanEngine overrides the few calls the compat API can't express).
  */
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { CorralError } from '../errors.js';
@@ -32,6 +33,8 @@ import {
 import { exists, ignoreMissing, isMissing, splitTag } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
+import { dockerRuntimeError } from './runtimes.js';
+import { noUserNamespaceProfile } from './seccomp.js';
 import { collectExec, demuxFrames, followJsonStream } from './streams.js';
 import type {
   AttachOptions,
@@ -145,12 +148,23 @@ export class DockerApiEngine implements ContainerEngine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const res = await this.request<{ Id: string }>(
-      'POST',
-      `/containers/create${query({ name: spec.name })}`,
-      createBody(spec),
-    );
-    return res.Id;
+    const body = createBody(spec);
+    // Docker's default profile under gVisor's --oci-seccomp breaks thread starts (seccomp.ts): its
+    // containers get the derived profile instead, inline (Docker takes the JSON itself).
+    if (spec.isolation === 'gvisor') {
+      const profile = await readFile(await noUserNamespaceProfile('gvisor'), 'utf8');
+      body.HostConfig.SecurityOpt.push(`seccomp=${profile}`);
+    }
+    try {
+      const res = await this.request<{ Id: string }>(
+        'POST',
+        `/containers/create${query({ name: spec.name })}`,
+        body,
+      );
+      return res.Id;
+    } catch (e) {
+      throw dockerRuntimeError(spec.isolation, (e as Error).message) ?? e;
+    }
   }
 
   async startContainer(id: string): Promise<void> {

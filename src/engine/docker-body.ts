@@ -1,5 +1,6 @@
 /** The Docker Engine API's shapes: request bodies from corral's types, and responses into them. */
 import type Docker from 'dockerode';
+import { dockerRuntime } from './runtimes.js';
 import type {
   ContainerDetails,
   ContainerSpec,
@@ -49,6 +50,7 @@ export function createBody(spec: ContainerSpec) {
       ...(spec.sysctls ? { Sysctls: spec.sysctls } : {}),
       AutoRemove: spec.autoRemove ?? false,
       Init: true,
+      ...(dockerRuntime(spec.isolation) ? { Runtime: dockerRuntime(spec.isolation) } : {}),
     },
     ...(spec.network && spec.networkAliases?.length
       ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.networkAliases } } } }

@@ -11,6 +11,8 @@ import { DockerApiEngine } from './docker-api.js';
 import { PodmanEngine } from './podman.js';
 import type { ContainerEngine, EngineKind } from './types.js';
 
+export { DEFAULT_ISOLATION, ISOLATION_RANK, ISOLATIONS, type Isolation } from './isolation.js';
+export { runtimeArgs, runtimeDef } from './runtimes.js';
 export type * from './types.js';
 
 /** The host as a container sees it (Podman adds this name itself; Docker needs `host-gateway`). */

@@ -8,7 +8,9 @@ import type { Readable } from 'node:stream';
 import { CorralError } from '../errors.js';
 import { DockerApiEngine } from './docker-api.js';
 import { exists } from './errors.js';
-import { query } from './http.js';
+import { apiRequest, query } from './http.js';
+import { runtimeService } from './podman-runtime.js';
+import { podmanRuntimePath } from './runtimes.js';
 import { noUserNamespaceProfile } from './seccomp.js';
 import type { ContainerSpec, EngineInfo } from './types.js';
 
@@ -21,6 +23,7 @@ export class PodmanEngine extends DockerApiEngine {
   }
 
   override async createContainer(spec: ContainerSpec): Promise<string> {
+    const runtime = await podmanRuntimePath(spec.isolation, spec.network);
     const body = {
       name: spec.name,
       image: spec.image,
@@ -72,7 +75,11 @@ export class PodmanEngine extends DockerApiEngine {
           : {}),
       hostadd: spec.extraHosts,
       ...(spec.sysctls ? { sysctl: spec.sysctls } : {}),
-      ...(spec.blockUserNamespaces ? { seccomp_profile_path: await noUserNamespaceProfile() } : {}),
+      ...(spec.isolation === 'gvisor'
+        ? { seccomp_profile_path: await noUserNamespaceProfile('gvisor') }
+        : spec.blockUserNamespaces
+          ? { seccomp_profile_path: await noUserNamespaceProfile() }
+          : {}),
       portmappings: (spec.ports ?? []).map((p) => ({
         host_ip: p.hostIp,
         host_port: p.hostPort,
@@ -83,9 +90,12 @@ export class PodmanEngine extends DockerApiEngine {
       init: true,
     };
     try {
-      const res = await this.request<{ Id: string }>('POST', `${LIBPOD}/containers/create`, body);
+      // Another runtime's containers are made by a Podman service running that runtime (podman-runtime.ts).
+      const transport = runtime ? await runtimeService(this.transport, runtime) : this.transport;
+      const res = await apiRequest<{ Id: string }>(transport, 'POST', `${LIBPOD}/containers/create`, body);
       return res.Id;
     } catch (e) {
+      if (e instanceof CorralError) throw e;
       const message = (e as { json?: { message?: string } }).json?.message ?? (e as Error).message;
       throw new CorralError('ENGINE_ERROR', `Podman refused to create the container: ${message}`, undefined, {
         cause: e,

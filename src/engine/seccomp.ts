@@ -46,11 +46,35 @@ export function withoutUserNamespaces(profile: { syscalls: Rule[]; [k: string]: 
   return { ...profile, syscalls };
 }
 
-let cached: Promise<string> | undefined;
+/**
+ * gVisor's `--oci-seccomp` (2022 runsc) mis-applies the engines' full default profiles: Node aborts
+ * (clone3's errnoRet is answered as EPERM, so glibc never falls back to clone) and an interactive
+ * bash reads EOF and logs out at once. Under gVisor the host kernel sees only the Sentry's own
+ * syscalls, behind gVisor's own strict filter; what the container's profile adds inside is the
+ * runc parity that matters here: no nested user namespaces. So gVisor gets exactly that rule.
+ * (clone3 stays allowed: gVisor's kernel does not implement it and answers ENOSYS itself.)
+ */
+export function gvisorProfile(): object {
+  const flags = (valueTwo: number) => [
+    { index: 0, value: CLONE_NEWUSER, valueTwo, op: 'SCMP_CMP_MASKED_EQ' },
+  ];
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [
+      { names: ['clone', 'unshare'], action: 'SCMP_ACT_ALLOW', args: flags(0) },
+      { names: ['clone', 'unshare'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: flags(CLONE_NEWUSER) },
+    ],
+  };
+}
 
-/** The path of the derived profile (written once per content into corral's cache). */
-export function noUserNamespaceProfile(): Promise<string> {
-  cached ??= (async () => {
+const cached = new Map<string, Promise<string>>();
+
+/** The path of the profile for a runtime (written once per content into corral's cache). */
+export function noUserNamespaceProfile(runtime: 'runc' | 'gvisor' = 'runc'): Promise<string> {
+  let p = cached.get(runtime);
+  if (p) return p;
+  p = (async () => {
+    if (runtime === 'gvisor') return writeProfile(JSON.stringify(gvisorProfile()));
     const source = PODMAN_DEFAULT_PROFILES.find((p) => existsSync(p));
     if (!source) {
       throw new CorralError(
@@ -59,19 +83,21 @@ export function noUserNamespaceProfile(): Promise<string> {
         'Reinstall containers-common (`apt-get install --reinstall golang-github-containers-common`).',
       );
     }
-    const text = JSON.stringify(withoutUserNamespaces(JSON.parse(readFileSync(source, 'utf8'))));
-    const dir = join(process.env.CORRAL_CACHE_DIR ?? envPaths('corral', { suffix: '' }).cache, 'seccomp');
-    const path = join(dir, `no-userns-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
-    if (!existsSync(path)) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, text, { mode: 0o644 });
-      await rename(tmp, path);
-    }
-    return path;
+    return writeProfile(JSON.stringify(withoutUserNamespaces(JSON.parse(readFileSync(source, 'utf8')))));
   })();
-  cached.catch(() => {
-    cached = undefined;
-  });
-  return cached;
+  cached.set(runtime, p);
+  p.catch(() => cached.delete(runtime));
+  return p;
+}
+
+async function writeProfile(text: string): Promise<string> {
+  const dir = join(process.env.CORRAL_CACHE_DIR ?? envPaths('corral', { suffix: '' }).cache, 'seccomp');
+  const path = join(dir, `no-userns-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`);
+  if (!existsSync(path)) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, path);
+  }
+  return path;
 }

@@ -3,6 +3,7 @@
  * types; only src/engine/ knows about dockerode, the Docker Engine API or Podman's libpod API.
  */
 import type { Duplex, Readable } from 'node:stream';
+import type { Isolation } from './isolation.js';
 
 export type EngineKind = 'podman' | 'docker';
 
@@ -66,6 +67,8 @@ export interface ContainerSpec {
   ports?: PortBinding[];
   extraHosts?: string[];
   autoRemove?: boolean;
+  /** The OCI runtime, by isolation level (runtimes.ts); undefined: the engine's default (runc). */
+  isolation?: Isolation;
 }
 
 export interface PortBinding {

@@ -8,11 +8,12 @@ import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
 import { homeVolumeLabels, homeVolumeName, LABELS } from '../workspace/identity.js';
 import { type AttachControl, connect, drained, type Stdio } from './attach.js';
-import { ensureMaskVolumes } from './masks.js';
+import { ensureMaskVolumes, maskVolumeName } from './masks.js';
 import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
-import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
+import { FORWARDER_READY, relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
+import { alignVolumeOwners } from './volume-owners.js';
 
 interface Prepared {
   id: string;
@@ -48,6 +49,8 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
     await engine.createVolume(volume, homeVolumeLabels(spec.workspace, spec.agent, spec.profile));
     createdVolume = true;
   }
+  const masks = spec.masks.map((d) => maskVolumeName(spec.workspace, d));
+  await alignVolumeOwners(engine, spec.workspace, [volume, ...masks], spec.image, spec.isolation, spec.user);
   let id: string;
   try {
     id = await engine.createContainer(owned(toContainerSpec(spec)));
@@ -96,11 +99,28 @@ export async function startDetached(
     await beforeStart;
     await engine.startContainer(p.id);
     await startRelay(engine, spec);
+    if (spec.network.mode === 'gateway' && spec.isolation === 'gvisor') await forwarderReady(engine, p.id);
   } catch (e) {
     await p.discard();
     throw e;
   }
   return p.id;
+}
+
+/**
+ * A detached sandbox behind the gateway reaches out once its forwarder listens; an `exec` before
+ * that finds nothing on 127.0.0.1:3128. Under runc the forwarder is up within ~80 ms of the start,
+ * before any follow-up command arrives; under gVisor its Node takes several times that, so the
+ * start waits for it (the prologue's ready file), or until the sandbox has exited.
+ */
+async function forwarderReady(engine: ContainerEngine, id: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const r = await engine.exec(id, ['sh', '-c', `test -s ${FORWARDER_READY}`]).catch(() => undefined);
+    if (r?.exitCode === 0) return;
+    if (!(await engine.inspect(id))?.running) return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
 }
 
 export interface AttachedResult {

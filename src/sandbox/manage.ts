@@ -99,6 +99,8 @@ export async function stopSandbox(
   s: SandboxInfo,
   opts: { force?: boolean; reclaimTo?: HostUser },
 ): Promise<void> {
+  // A sandbox that needs its files handed back says so on its label (Docker or gVisor as root).
+  const reclaimTo = opts.reclaimTo ?? parseOwner((await engine.inspect(s.id))?.labels[LABELS.reclaimTo]);
   if (opts.force) await engine.kill(s.id);
   else await engine.stop(s.id, 10);
   // Its port relay (behind the gateway), if it has one.
@@ -117,9 +119,14 @@ export async function stopSandbox(
     const { releaseGateway } = await import('../gateway/container.js');
     await releaseGateway(engine, s.workspace, undefined, s.id).catch(() => {});
   }
-  if (opts.reclaimTo && s.workspacePath !== '?') {
-    await reclaimOwnership(s.workspacePath, opts.reclaimTo, s.created * 1000 - 2000);
+  if (reclaimTo && s.workspacePath !== '?') {
+    await reclaimOwnership(s.workspacePath, reclaimTo, s.created * 1000 - 2000);
   }
+}
+
+function parseOwner(label: string | undefined): HostUser | undefined {
+  const m = /^(\d+):(\d+)$/.exec(label ?? '');
+  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
 }
 
 export async function execIn(

@@ -11,14 +11,15 @@ import { type StoredToken, withStoredToken } from '../auth/token.js';
 import type { Devcontainer } from '../config/devcontainer.js';
 import { parseSize } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import type { EngineKind } from '../engine/index.js';
+import type { EngineKind, Isolation } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from '../workspace/identity.js';
 import { withPlaceholders } from '../workspace/placeholders.js';
-import type { UserPlan } from '../workspace/userns.js';
+import { type HostUser, hostUser, type UserPlan } from '../workspace/userns.js';
 import { buildEnv } from './env.js';
 import { emptyDir, emptyFile, hiddenInside, privateDirs } from './hidden.js';
 import { withHostSettings } from './host-settings.js';
+import { isolationFor, userForIsolation } from './isolation.js';
 import { validateMaskDir } from './masks.js';
 import { parseMount } from './mounts.js';
 import { parsePort } from './ports.js';
@@ -68,6 +69,10 @@ export interface RunRequest {
   storedToken?: StoredToken;
   /** Decided by the caller (which starts the gateway); undefined: config `network` (open or none). */
   network?: SandboxSpec['network'];
+  /** --isolation; undefined: config (agents.<name>.isolation, then isolation) decides. */
+  isolation?: Isolation;
+  /** Who the host user is (the uid a gVisor sandbox's files go back to); default: this process's. */
+  hostUser?: HostUser;
 }
 
 function networkFor(req: RunRequest, config: Config, ports: unknown[]): SandboxSpec['network'] {
@@ -144,6 +149,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     network.mode === 'gateway' ? withPlaceholders(req.agent, built) : { env: built, credentials: [] };
   // A detached sandbox keeps a TTY so `corral attach` gets a real terminal later.
   const tty = req.detach ? true : req.stdinIsTTY;
+  const isolation = isolationFor(config, req.agent.name, req.isolation);
   return {
     agent: req.agent.name,
     image: req.image,
@@ -160,7 +166,8 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     env,
     tty,
     stdin: true,
-    user: req.user,
+    user: userForIsolation(req.user, isolation, req.hostUser ?? hostUser()),
+    isolation,
     limits: { pids: config.limits.pids, memoryBytes: parseSize(config.limits.memory) },
     engine: req.engine,
     detached: req.detach,

@@ -8,6 +8,7 @@ import {
   type ContainerSpec,
   type EngineKind,
   hostAlias,
+  type Isolation,
   type Mount,
   type PortBinding,
 } from '../engine/index.js';
@@ -44,6 +45,8 @@ export interface SandboxSpec {
   user: UserPlan;
   limits: { pids: number; memoryBytes: number };
   engine: EngineKind;
+  /** The OCI runtime the sandbox, its port relay and its services run on (gateway: always runc). */
+  isolation: Isolation;
   detached: boolean;
   autoRemove: boolean;
   /** Shell commands run before argv, as the sandbox user, in the workspace. */
@@ -105,6 +108,8 @@ export function relayContainerSpec(s: SandboxSpec): ContainerSpec | undefined {
     memoryBytes: 128 * 1024 * 1024,
     ports: s.ports,
     autoRemove: true,
+    // The relay stays on runc, like the gateway: it is corral's own forwarding code and runs
+    // nothing of the agent's. (On gVisor too, the published port did not answer: see the README.)
   };
 }
 
@@ -152,6 +157,10 @@ export function proxyEnv(nodeOptions?: string): Record<string, string> {
   };
 }
 
+/** The file the forwarder writes once it listens (shell syntax: for sh inside the sandbox). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
+export const FORWARDER_READY = '"${TMPDIR:-/tmp}/corral-forwarder.ready"';
+
 /**
  * Start the forwarder (gateway socket → 127.0.0.1:3128) and wait until it listens, before anything
  * else runs. Images without Node on PATH (devcontainer bases) have corral's under /opt/corral.
@@ -169,8 +178,7 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
   ];
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
   const log = '"${TMPDIR:-/tmp}/corral-forwarder.log"';
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
-  const ready = '"${TMPDIR:-/tmp}/corral-forwarder.ready"';
+  const ready = FORWARDER_READY;
   // The wait uses only shell builtins but `sleep`, and gives up at once if the forwarder exits.
   return [
     'CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
@@ -233,6 +241,8 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       ...agentLabels(s.workspace, s.agent, s.profile, s.session),
       [LABELS.detached]: String(s.detached),
       [LABELS.autoRemove]: String(s.autoRemove),
+      [LABELS.isolation]: s.isolation,
+      ...(s.user.reclaimTo ? { [LABELS.reclaimTo]: `${s.user.reclaimTo.uid}:${s.user.reclaimTo.gid}` } : {}),
     },
     user: s.user.user,
     workdir: WORKSPACE_DIR,
@@ -292,5 +302,6 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
         }),
     // Detached auto-remove is the engine's job; attached sessions remove after reading the exit code.
     autoRemove: s.autoRemove && s.detached,
+    isolation: s.isolation,
   };
 }

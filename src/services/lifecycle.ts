@@ -1,7 +1,7 @@
 /**
  * Starting and stopping service containers (when they go with their session: sessions.ts).
  */
-import type { ContainerEngine, ContainerSpec, ImageDetails } from '../engine/index.js';
+import type { ContainerEngine, ContainerSpec, ImageDetails, Isolation } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { gatewayName } from '../gateway/container.js';
 import { trace } from '../trace.js';
@@ -149,6 +149,7 @@ export async function startService(
     network,
     networkAliases: [req.name],
     autoRemove: false,
+    isolation: req.isolation ?? (await sessionIsolation(engine, session)),
   };
   try {
     await engine.startContainer(await engine.createContainer(spec));
@@ -198,4 +199,14 @@ export async function stopService(engine: ContainerEngine, ws: Workspace, name: 
   await removeService(engine, ws, s);
   await syncRoutes(engine, ws);
   await dropServicesNetworkIfUnused(engine, ws);
+}
+
+/** The isolation of the session's sandbox: a service it starts runs on the same runtime. */
+async function sessionIsolation(engine: ContainerEngine, session: string): Promise<Isolation | undefined> {
+  const [sandbox] = await engine.list({
+    labels: [`${LABELS.session}=${session}`, `${LABELS.role}=agent`],
+    all: true,
+  });
+  const v = sandbox?.labels[LABELS.isolation];
+  return v === 'gvisor' || v === 'runc' ? v : undefined;
 }

@@ -1,4 +1,5 @@
 /** A service container as corral sees it: what was asked for, and what runs. */
+import type { Isolation } from '../engine/index.js';
 
 export interface ServiceRequest {
   /** Short name the sandbox reaches it by (`postgres`). */
@@ -8,6 +9,8 @@ export interface ServiceRequest {
   env: Record<string, string>;
   /** Ports it listens on; default: the image's EXPOSE'd ports. */
   ports?: number[];
+  /** Its OCI runtime; default: its session's sandbox's (the bridge starts services mid-session). */
+  isolation?: Isolation;
 }
 
 export interface ServiceInfo {

@@ -18,6 +18,10 @@ export const LABELS = {
   autoRemove: 'io.corral.auto-remove',
   /** The pid of the corral process that made the container (see sandbox/orphans.ts). */
   ownerPid: 'io.corral.owner-pid',
+  /** runc or gvisor (engine/isolation.ts). */
+  isolation: 'io.corral.isolation',
+  /** "uid:gid" the workspace's sandbox-made files go back to when a detached sandbox stops. */
+  reclaimTo: 'io.corral.reclaim-to',
 } as const;
 
 export const DEFAULT_PROFILE = 'default';

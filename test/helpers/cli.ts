@@ -37,13 +37,20 @@ function inherited(asUser: string | undefined): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
 }
 
+/**
+ * CORRAL_TEST_ISOLATION=gvisor runs every sandbox a suite starts through the CLI on gVisor
+ * (as CORRAL_ISOLATION; a test's own env still wins), so the attack suites run unchanged on it.
+ */
+const isolationEnv = (): NodeJS.ProcessEnv =>
+  process.env.CORRAL_TEST_ISOLATION ? { CORRAL_ISOLATION: process.env.CORRAL_TEST_ISOLATION } : {};
+
 export function corral(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const argv = opts.asUser
     ? ['runuser', '-u', opts.asUser, '--', process.execPath, BIN, ...args]
     : [process.execPath, BIN, ...args];
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: opts.cwd ?? ROOT,
-    env: { ...inherited(opts.asUser), ...opts.env },
+    env: { ...inherited(opts.asUser), ...isolationEnv(), ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   opts.onSpawn?.(child);

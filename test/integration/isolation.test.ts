@@ -217,20 +217,34 @@ for (const kind of TEST_ENGINES) {
       expect(dry.stdout).toContain(kind); // the engine the user chose, not the project's
       for (const ignored of ['--dangerously-skip-permissions', '--mcp-config', '999999', '512'])
         expect(dry.stdout).not.toContain(ignored);
-      // And for real: the sandbox's pids limit is the user's, not the project's.
-      const r = await corral(
-        [
-          'shell',
-          'claude',
-          '--',
-          'sh',
-          '-c',
-          'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max',
-        ],
-        { cwd: ws.u, env },
-      );
+      // And for real: the sandbox's pids limit is the user's, not the project's. Read inside where
+      // the sandbox sees its cgroup; gVisor's kernel shows none, so there the engine's record says.
+      const name = `untrusted-${tag}`;
+      const r = await corral(['shell', 'claude', '-d', '--name', name, '--', 'sleep', '60'], {
+        cwd: ws.u,
+        env,
+      });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toBe('4096');
+      try {
+        const inside = await corral(
+          [
+            'exec',
+            name,
+            '--',
+            'sh',
+            '-c',
+            'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null || echo none',
+          ],
+          { cwd: ws.u, env },
+        );
+        const recorded = (
+          await run(kind, ['inspect', '-f', '{{.HostConfig.PidsLimit}}', name])
+        ).stdout.trim();
+        expect(recorded).toBe('4096');
+        expect(inside.stdout.trim()).toBe(process.env.CORRAL_TEST_ISOLATION === 'gvisor' ? 'none' : '4096');
+      } finally {
+        await corral(['stop', name, '-f'], { cwd: ws.u, env });
+      }
     }, 180_000);
 
     it("reaps a SIGKILLed start's containers at the next start in that workspace, and nothing else", async () => {

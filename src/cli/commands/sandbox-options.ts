@@ -1,6 +1,7 @@
 /** The options `corral run` and `corral shell` share (commander's shape; toStartInput makes the core's): workspace, env, mounts, image, network. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { StartSandboxInput } from '../../core/index.js';
+import { ISOLATIONS, type Isolation } from '../../core/index.js';
 
 export interface RunOptions {
   workdir?: string;
@@ -28,6 +29,7 @@ export interface RunOptions {
   record?: boolean;
   hostSettings?: boolean;
   network?: 'gateway' | 'open' | 'none';
+  isolation?: Isolation;
   allow?: string[];
   deny?: string[];
   allowHost?: number[];
@@ -81,6 +83,12 @@ export function sandboxOptions(cmd: Command): Command {
         '--network <mode>',
         'gateway: out only through the egress gateway; open: unfiltered; none',
       ).choices(['gateway', 'open', 'none']),
+    )
+    .addOption(
+      new Option(
+        '--isolation <level>',
+        "runc: a container; gvisor: gVisor's user-space kernel between the agent and the host's",
+      ).choices([...ISOLATIONS]),
     )
     .option(
       '--allow <rule>',
@@ -138,5 +146,6 @@ export function toStartInput(o: RunOptions): StartSandboxInput {
     allowHost: o.allowHost,
     logBodies: o.logBodies,
     credentialCheck: o.credentialCheck,
+    isolation: o.isolation,
   };
 }

@@ -163,6 +163,7 @@ async function launch(
       ...(opts.publicPorts ? { publicPorts: true } : {}),
       ...(opts.hostSettings !== undefined ? { hostSettings: opts.hostSettings } : {}),
       ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
+      ...(opts.isolation ? { isolation: opts.isolation } : {}),
     },
     config,
   );

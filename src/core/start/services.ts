@@ -31,7 +31,7 @@ export async function startRunServices(
       engine,
       workspace,
       spec.session,
-      { name, image: def.image, env: def.env, ...(ports ? { ports } : {}) },
+      { name, image: def.image, env: def.env, isolation: spec.isolation, ...(ports ? { ports } : {}) },
       'config',
     );
     note(`corral: service ${name} (${s.image}) at ${s.ports.map((p) => `${name}:${p}`).join(', ')}`);
