@@ -52,6 +52,7 @@ export async function startSandbox(
   let workdir = input.workdir ?? ctx.cwd;
   const agent = resolveAgent(input.agent ?? (await defaultAgent(ctx, workdir)));
   let mounts = input.mounts;
+  let env = input.env;
   let worktree: { name: string; branch: string; path: string } | undefined;
   if (input.worktree !== undefined && input.worktree !== false) {
     const wt = await agentWorktree(
@@ -63,9 +64,12 @@ export async function startSandbox(
     ctx.note(`corral: ${agent.displayName} works in worktree ${wt.name} (branch ${wt.branch}) at ${wt.path}`);
     workdir = wt.path;
     mounts = [...(mounts ?? []), ...wt.mounts];
+    // Without a uid mapping (Docker) the repository's files belong to another uid than the agent's,
+    // and git refuses to work in them ("dubious ownership"); this one repository is the user's own.
+    env = [...(env ?? []), ...SAFE_DIRECTORY];
     worktree = { name: wt.name, branch: wt.branch, path: wt.path };
   }
-  const result = await launch(ctx, agent, { ...input, workdir, mounts }, stdio);
+  const result = await launch(ctx, agent, { ...input, workdir, mounts, env }, stdio);
   if (result.kind !== 'exited') return result;
   if (result.agentSession) {
     await recordAgentSession(ctx, {
@@ -79,6 +83,8 @@ export async function startSandbox(
   }
   return { ...result, ...(worktree ? { worktree } : {}) };
 }
+
+const SAFE_DIRECTORY = ['GIT_CONFIG_COUNT=1', 'GIT_CONFIG_KEY_0=safe.directory', 'GIT_CONFIG_VALUE_0=*'];
 
 /** The profile a start uses: a custom model endpoint gets its own unless one is named. */
 export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'>): string {
