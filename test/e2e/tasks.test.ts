@@ -17,6 +17,7 @@ import {
   startModelServer,
 } from '../../src/model/index.js';
 import { corral } from '../helpers/cli.js';
+import { messages, startTestDaemon } from '../helpers/daemon.js';
 import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
 import { type GitServer, initRepo, publish, sh, startGitServer } from '../helpers/git-server.js';
 
@@ -179,6 +180,51 @@ for (const kind of TEST_ENGINES) {
 
       expect((await corral(['worktree', 'rm', 'beta', '-w', repo], { env })).code).toBe(0);
       expect(existsSync(tb.workspace)).toBe(false);
+    });
+
+    it('through the daemon: a task made over the API streams task.state events and a notification, and outlives a daemon restart', async () => {
+      const d = await startTestDaemon(env);
+      try {
+        const events = d.ws('/api/events');
+        await new Promise((r) => events.once('open', r));
+        const ev = messages(events);
+        const work = await initRepo(await realpath(await mkdtemp(join(tmpdir(), 'corral-task-api-'))));
+        const made = await d.api<{ id: string }>('POST', '/api/tasks', {
+          agent: 'claude',
+          workdir: work,
+          prompt: 'Through the daemon.',
+          modelUrl: model.url,
+        });
+        expect(made.status).toBe(201);
+        const { id } = made.body;
+        const done = await ev.until(
+          (m) => m.type === 'task.state' && m.data.id === id && m.data.state === 'succeeded',
+          120_000,
+        );
+        expect(done.data).toMatchObject({ exitCode: 0, agent: 'claude' });
+        await ev.until((m) => m.type === 'notification' && m.data.task === id);
+        const states = ev.got
+          .filter((m) => m.type === 'task.state' && m.data.id === id)
+          .map((m) => m.data.state);
+        expect(states.at(-1)).toBe('succeeded');
+        expect((await d.api<{ text: string }>('GET', `/api/tasks/${id}/log`)).body.text).toContain(
+          'Finished the task.',
+        );
+        expect((await d.api('GET', '/api/tasks/deadbeef')).status).toBe(404);
+        expect((await d.api('POST', '/api/tasks', { agent: 'claude', workdir: work })).status).toBe(400);
+        events.close();
+        await d.stop();
+        const again = await startTestDaemon(env);
+        try {
+          expect((await again.api<{ state: string }>('GET', `/api/tasks/${id}`)).body.state).toBe(
+            'succeeded',
+          );
+        } finally {
+          await again.stop();
+        }
+      } finally {
+        await d.stop();
+      }
     });
 
     it('bad input gets one clear error each and leaves nothing behind', async () => {
