@@ -69,8 +69,9 @@ await build({
   legalComments: 'none',
   banner,
   // Left in node_modules: native addons (dockerode's ssh2), Ink's optional devtools, and
-  // jsonc-parser, whose UMD build requires its own files through a parameter esbuild cannot see.
-  external: ['dockerode', 'ink', 'react', 'react-devtools-core', 'jsonc-parser'],
+  // jsonc-parser, whose UMD build requires its own files through a parameter esbuild cannot see,
+  // and better-sqlite3 (a native addon: the task store).
+  external: ['dockerode', 'ink', 'react', 'react-devtools-core', 'jsonc-parser', 'better-sqlite3'],
   define: { __CORRAL_SCHEMA_HASH__: JSON.stringify(schemaHash), __CORRAL_BUILD__: JSON.stringify(buildId) },
   logLevel: 'warning',
 });

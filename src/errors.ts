@@ -22,7 +22,10 @@ export type ErrorCode =
   | 'INTERRUPTED'
   | 'DAEMON_FAILED'
   | 'DAEMON_NOT_RUNNING'
-  | 'APPROVAL_GONE';
+  | 'APPROVAL_GONE'
+  | 'GIT_FAILED'
+  | 'MERGE_CONFLICT'
+  | 'NOT_FOUND';
 
 export class CorralError extends Error {
   override readonly name = 'CorralError';

@@ -64,4 +64,6 @@ export const claude = defineAgent({
     env: { ANTHROPIC_BASE_URL: '{baseUrl}', ANTHROPIC_API_KEY: '{apiKey}' },
     promptArgs: ['-p', '{prompt}'],
   },
+  // Conversations live in ~/.claude/projects/ in the workspace's home volume; corral names each.
+  session: { assignArgs: ['--session-id', '{sessionId}'], resumeArgs: ['--resume', '{sessionId}'] },
 });

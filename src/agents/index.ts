@@ -111,3 +111,22 @@ export function renderEndpoint(agent: AgentSpec, values: EndpointValues): Render
     promptArgs: agent.endpoint.promptArgs.map(sub),
   };
 }
+
+/**
+ * The args that name a new conversation (`assign`, when the agent lets corral choose its id) or
+ * reopen one (`resume`); undefined when the agent has no such args.
+ */
+export function sessionArgs(
+  agent: AgentSpec,
+  kind: 'assign' | 'resume',
+  sessionId: string,
+): string[] | undefined {
+  const args = kind === 'assign' ? agent.session?.assignArgs : agent.session?.resumeArgs;
+  return args?.map((a) => a.replaceAll('{sessionId}', sessionId));
+}
+
+/** The agent's session id in its own output (agents that print it rather than take one). */
+export function findSessionId(agent: AgentSpec, output: string): string | undefined {
+  if (!agent.session?.pattern) return undefined;
+  return new RegExp(agent.session.pattern).exec(output)?.[1];
+}

@@ -165,6 +165,20 @@ export const AgentSpecSchema = z.object({
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),
+  /**
+   * The agent's own conversations, for `corral resume`: `{sessionId}` is substituted. assignArgs
+   * let corral name a new conversation itself; without them, `pattern` (one capture group) finds
+   * the id the agent prints in a headless run's output. resumeArgs reopen one (they combine with a
+   * headless prompt unless headlessResume is false).
+   */
+  session: z
+    .object({
+      assignArgs: z.array(z.string()).optional(),
+      pattern: z.string().optional(),
+      resumeArgs: z.array(z.string()).min(1),
+      headlessResume: z.boolean().default(true),
+    })
+    .optional(),
   /** Why a feature is missing, shown by `corral agents` (e.g. "no yolo mode"). */
   notes: z.array(z.string()).default([]),
 });

@@ -24,7 +24,7 @@ export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
 
 /** Fill in the schema's defaults (the schema itself checks each spec in test/unit/agents.test.ts). */
 export function defineAgent(spec: AgentSpecInput): AgentSpec {
-  const { endpoint, mcp, authProbe, oauth, ...rest } = spec;
+  const { endpoint, mcp, authProbe, oauth, session, ...rest } = spec;
   return {
     env: {},
     notes: [],
@@ -33,6 +33,7 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
     loginFiles: [],
     ...rest,
     ...(oauth ? { oauth: { scopes: [], ...oauth } } : {}),
+    ...(session ? { session: { headlessResume: true, ...session } } : {}),
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
     ...(mcp ? { mcp: { args: [], env: {}, ...mcp } } : {}),
     ...(authProbe ? { authProbe: { headers: {}, oauthHeaders: {}, ...authProbe } } : {}),

@@ -25,8 +25,10 @@ import { runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
 import { servicesCommand } from './commands/services.js';
 import { sessionsCommand } from './commands/sessions.js';
+import { taskCommand } from './commands/task.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
+import { resumeCommand, worktreeCommand } from './commands/worktree.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -47,6 +49,9 @@ export function buildProgram(): Command {
   for (const c of [
     runCommand(),
     shellCommand(),
+    taskCommand(),
+    resumeCommand(),
+    worktreeCommand(),
     listCommand(),
     stopCommand(),
     attachCommand(),

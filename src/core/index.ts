@@ -65,6 +65,21 @@ export {
 } from './services.js';
 export { startSandbox } from './start/launch.js';
 export { sandboxModelUrl } from './start/support.js';
+export { createTask } from './tasks/create.js';
+export { cancelTask, listTasks, removeTasks, taskLogs, taskStatus } from './tasks/manage.js';
+export type { TaskState, TaskView } from './tasks/records.js';
+export { runTask } from './tasks/run.js';
+export {
+  type AgentSession,
+  agentSessions,
+  mergeWorktree,
+  removeWorktree,
+  resumeAgent,
+  type Worktree,
+  type WorktreeView,
+  worktreeDiff,
+  worktrees,
+} from './tasks/worktrees.js';
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';

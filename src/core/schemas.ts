@@ -46,6 +46,8 @@ export const StartSandboxInput = z
     allowHost: z.array(z.number().int().min(1).max(65535)).optional(),
     logBodies: z.boolean().optional(),
     credentialCheck: z.boolean().optional(),
+    worktree: z.union([z.string().min(1), z.boolean()]).optional(),
+    resumeSession: z.string().min(1).optional(),
   })
   .strict();
 

@@ -59,11 +59,25 @@ export interface StartSandboxInput extends WorkdirInput {
   credentialCheck?: boolean | undefined;
   /** runc: a container; gvisor: gVisor's user-space kernel between the agent and the host's. */
   isolation?: 'runc' | 'gvisor' | undefined;
+  /**
+   * Work in a git worktree of the workspace's repository, on branch corral/<agent>/<name>
+   * (true: a new generated name). The sandbox mounts only the worktree (and git's folder).
+   */
+  worktree?: string | boolean | undefined;
+  /** Reopen this conversation of the agent (its resume flag), e.g. from `corral resume`. */
+  resumeSession?: string | undefined;
 }
 
 export type StartSandboxResult =
   /** An attached or headless run ended (or a shell joined a running sandbox and its command ended). */
-  | { kind: 'exited'; exitCode: number }
+  | {
+      kind: 'exited';
+      exitCode: number;
+      /** The agent's conversation id, when corral could name or find it (`corral resume`). */
+      agentSession?: string | undefined;
+      /** The worktree the agent worked in. */
+      worktree?: { name: string; branch: string; path: string } | undefined;
+    }
   /** A detached sandbox is running. */
   | { kind: 'detached'; exitCode: 0; name: string; id: string; agent: string }
   /** dryRun: the commands, one shell line each. */
@@ -143,4 +157,51 @@ export interface PlayTranscriptInput extends TranscriptInput {
 export interface RemoveTranscriptsInput {
   ids?: string[] | undefined;
   all?: boolean | undefined;
+}
+
+/** The `corral run` options a task takes too (not: mode, args, detach, name, dry run, join). */
+export type TaskStartOptions = Omit<
+  StartSandboxInput,
+  'agent' | 'mode' | 'args' | 'detach' | 'name' | 'dryRun' | 'join' | 'prompt' | 'resumeSession' | 'workdir'
+>;
+
+export interface CreateTaskInput extends TaskStartOptions {
+  agent: string;
+  /** What to do; default for an issue/PR URL: "Fix <url>" / "Review <url>" with its title and body. */
+  prompt?: string | undefined;
+  /** The user's folder to work in (default: the context's cwd). */
+  workdir?: string | undefined;
+  /** A git URL (`URL#branch` for a branch) cloned on the host into a fresh workspace. */
+  repo?: string | undefined;
+  /** A GitHub issue or pull request URL: its repository is cloned. */
+  url?: string | undefined;
+}
+
+export interface TaskIdInput {
+  /** A task id or a unique prefix of one. */
+  id: string;
+}
+
+export interface TaskLogsInput extends TaskIdInput {
+  /** Keep reading until the task ends. */
+  follow?: boolean | undefined;
+}
+
+export interface RemoveTasksInput {
+  ids?: string[] | undefined;
+  /** Every finished task. */
+  all?: boolean | undefined;
+}
+
+export interface WorktreeInput extends WorkdirInput {
+  name: string;
+}
+
+export interface ResumeInput extends TaskStartOptions {
+  agent: string;
+  /** A prefix of the conversation id (default: the agent's latest, in this workspace if any). */
+  id?: string | undefined;
+  workdir?: string | undefined;
+  /** Continue headless with this prompt instead of interactively. */
+  prompt?: string | undefined;
 }

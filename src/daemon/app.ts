@@ -10,6 +10,7 @@ import { authorized, loginCookie } from './auth.js';
 import type { EventBus } from './events.js';
 import { metaRoutes } from './routes/meta.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
+import { taskRoutes } from './routes/tasks.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import type { SandboxSnapshot } from './snapshot.js';
 import { serveWeb } from './static.js';
@@ -39,6 +40,9 @@ const STATUS: Record<string, 400 | 404 | 409 | 503> = {
   WORKSPACE_INVALID: 400,
   SECRETS_FOUND: 409,
   APPROVAL_GONE: 409,
+  MERGE_CONFLICT: 409,
+  NOT_FOUND: 404,
+  GIT_FAILED: 400,
   CONTAINER_NOT_FOUND: 404,
   IMAGE_NOT_FOUND: 404,
   ENGINE_UNREACHABLE: 503,
@@ -97,6 +101,7 @@ export function createApp(d: DaemonContext): OpenAPIHono {
   metaRoutes(app, d);
   sandboxRoutes(app, d);
   workspaceRoutes(app, d);
+  taskRoutes(app, d);
   app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'corral daemon', version: d.version } });
   serveWeb(app);
   return app;

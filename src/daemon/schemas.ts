@@ -94,3 +94,47 @@ export const AuditEntry = z
 export const Text = z.object({ text: z.string() }).openapi('Text');
 export const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/) });
 export const TailQuery = z.object({ tail: z.coerce.number().int().min(1).max(10_000).default(200) });
+
+export const Task = z
+  .object({
+    id: z.string(),
+    agent: z.string(),
+    prompt: z.string(),
+    workspace: z.string(),
+    source: z.string(),
+    worktree: z.string().nullable(),
+    branch: z.string().nullable(),
+    state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'lost']),
+    exitCode: z.number().nullable(),
+    created: z.string(),
+    started: z.string().nullable(),
+    ended: z.string().nullable(),
+    diffStat: z.string().nullable(),
+    sessionId: z.string().nullable(),
+    container: z.string(),
+    error: z.string().nullable(),
+  })
+  .openapi('Task');
+
+export const CreateTaskBody = z
+  .object({
+    agent: z.string().min(1).max(64),
+    prompt: z.string().min(1).max(100_000).optional(),
+    workdir: z.string().startsWith('/', 'an absolute path').optional(),
+    repo: z.string().min(1).max(2000).optional(),
+    url: z.string().url().max(2000).optional(),
+    worktree: z.union([z.string().regex(/^[a-z0-9][a-z0-9._-]{0,47}$/), z.boolean()]).optional(),
+    profile: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/)
+      .optional(),
+    network: z.enum(['gateway', 'open', 'none']).optional(),
+    modelUrl: z.url().optional(),
+    yolo: z.boolean().optional(),
+    allow: z.array(z.string().max(500)).max(100).optional(),
+    allowHost: z.array(z.number().int().min(1).max(65535)).max(20).optional(),
+  })
+  .strict()
+  .openapi('CreateTask');
+
+export const TaskIdParam = z.object({ id: z.string().regex(/^[0-9a-f]{1,16}$/) });

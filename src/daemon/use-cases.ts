@@ -15,10 +15,14 @@ import {
   auditLogFile,
   CoreContext,
   type CoreEvents,
+  type CreateTaskInput,
+  cancelTask,
+  createTask,
   egressLog,
   listApprovals,
   listSandboxes,
   listServices,
+  listTasks,
   listTranscripts,
   type Progress,
   resolveTarget,
@@ -28,6 +32,9 @@ import {
   serviceLogText,
   startSandbox,
   stopSandboxes,
+  type TaskView,
+  taskLogs,
+  taskStatus,
 } from '../core/index.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
@@ -178,6 +185,32 @@ export class UseCases {
 
   transcripts() {
     return listTranscripts(this.ctx);
+  }
+
+  tasks(): Promise<TaskView[]> {
+    return listTasks(this.ctx);
+  }
+
+  task(id: string): Promise<TaskView> {
+    return taskStatus(this.ctx, { id });
+  }
+
+  createTask(input: CreateTaskInput): Promise<{ id: string }> {
+    return createTask(this.ctx, input);
+  }
+
+  cancelTask(id: string): Promise<TaskView> {
+    return cancelTask(this.ctx, { id });
+  }
+
+  /** The log so far (the page polls, or follows task.state events). */
+  async taskLog(id: string): Promise<{ task: TaskView; text: string }> {
+    let text = '';
+    const task = await taskLogs(this.ctx, { id }, (chunk) => {
+      text += chunk;
+    });
+    // The last 1 MiB is plenty for a page; the file keeps it all.
+    return { task, text: text.length > 1 << 20 ? text.slice(-(1 << 20)) : text };
   }
 
   async transcript(id: string): Promise<string> {

@@ -20,6 +20,7 @@ export function startWatching(d: DaemonContext): () => void {
   const offsets = new Map<string, number>();
   const notified = new Map<string, number>();
   const warm = new Map<string, { release: () => void; active: number }>();
+  const tasks = new Map<string, string>();
   let first = true;
   let busy = false;
 
@@ -56,6 +57,7 @@ export function startWatching(d: DaemonContext): () => void {
         warm.delete(id);
       }
       await watchNotifications(d, list, notified, first);
+      await watchTasks(d, tasks, first);
     } catch (e) {
       process.stderr.write(`${new Date().toISOString()} watch: ${(e as Error).message}\n`);
     } finally {
@@ -177,4 +179,31 @@ async function watchNotifications(
     if (!first)
       d.bus.publish('notification', { sandbox: s.name, agent: s.agent, workspace: s.workspacePath, ...n });
   }
+}
+
+/**
+ * Task state changes (the store is written by each task's own runner process): a `task.state`
+ * event for each, and a notification when one ends. Reading the list also marks tasks whose
+ * runner is gone as lost.
+ */
+async function watchTasks(d: DaemonContext, known: Map<string, string>, first: boolean): Promise<void> {
+  const list = await d.uc.tasks();
+  for (const t of list) {
+    const before = known.get(t.id);
+    known.set(t.id, t.state);
+    if (first || before === t.state) continue;
+    const view = { id: t.id, agent: t.agent, state: t.state, exitCode: t.exitCode, workspace: t.workspace };
+    d.bus.publish('task.state', view);
+    if (['succeeded', 'failed', 'cancelled', 'lost'].includes(t.state)) {
+      d.bus.publish('notification', {
+        task: t.id,
+        agent: t.agent,
+        workspace: t.workspace,
+        title: `Task ${t.id} ${t.state}`,
+        body: `${t.agent}: ${t.prompt.split('\n')[0]!.slice(0, 80)}${t.exitCode !== null ? ` (exit ${t.exitCode})` : ''}`,
+      });
+    }
+  }
+  const ids = new Set(list.map((t) => t.id));
+  for (const id of known.keys()) if (!ids.has(id)) known.delete(id);
 }

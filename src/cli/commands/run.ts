@@ -14,11 +14,12 @@ export function runCommand(): Command {
     .option('--yolo', "turn on the agent's own autonomy mode (e.g. --dangerously-skip-permissions)")
     .addOption(new Option('--ikwid', 'alias of --yolo').hideHelp())
     .option('-p, --prompt <text>', 'run one headless prompt and exit (agents with a headless mode)')
+    .option('--worktree [name]', 'work in a git worktree of the repository, on branch corral/<agent>/<name>')
     .action(
       async (
         agentName: string | undefined,
         args: string[],
-        opts: RunOptions & { ikwid?: boolean },
+        opts: RunOptions & { ikwid?: boolean; worktree?: string | boolean },
         cmd: Command,
       ) => {
         const ctx = Context.of(cmd);
@@ -27,6 +28,7 @@ export function runCommand(): Command {
           agent: agentName,
           mode: 'agent',
           args,
+          ...(opts.worktree !== undefined ? { worktree: opts.worktree } : {}),
         });
       },
     );
@@ -54,10 +56,20 @@ export function shellCommand(): Command {
 /** Start through the core and render what came back; the exit code for the process. */
 export async function start(ctx: Context, input: StartSandboxInput): Promise<number> {
   if (!input.dryRun) autoStartDaemon(daemonPaths(ctx.env), ctx.env);
-  return render(ctx, await startSandbox(ctx, input, ctx.io));
+  return renderStart(ctx, await startSandbox(ctx, input, ctx.io), input.agent);
 }
 
-function render(ctx: Context, r: StartSandboxResult): number {
+export function renderStart(ctx: Context, r: StartSandboxResult, agent?: string): number {
+  if (r.kind === 'exited' && r.agentSession && agent) {
+    ctx.note(
+      `corral: resume this conversation with \`corral resume ${agent} ${r.agentSession.slice(0, 8)}\``,
+    );
+  }
+  if (r.kind === 'exited' && r.worktree) {
+    ctx.note(
+      `corral: the work is on branch ${r.worktree.branch} — \`corral worktree diff ${r.worktree.name}\`, \`corral worktree merge ${r.worktree.name}\``,
+    );
+  }
   if (r.kind === 'dry-run') for (const line of r.lines) ctx.print(line);
   if (r.kind === 'detached') {
     ctx.note(

@@ -2,7 +2,8 @@
  * Start a sandbox: attached (the caller's stdio), detached, headless (`prompt`) or only planned
  * (`dryRun`); the agent itself or a shell in its sandbox, joining a running one when there is one.
  */
-import { renderEndpoint, resolveAgent } from '../../agents/index.js';
+import { randomUUID } from 'node:crypto';
+import { renderEndpoint, resolveAgent, sessionArgs } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { hostAlias } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
@@ -23,6 +24,7 @@ import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
 import { joinRunning, sandboxModelUrl, storedTokenFor } from './support.js';
+import { agentWorktree, recordAgentSession } from './work.js';
 
 /** A detached or dry run needs no stdio; the rest read and write the caller's. */
 const NO_STDIO = (): never => {
@@ -47,9 +49,48 @@ export async function startSandbox(
   input: StartSandboxInput,
   stdio?: Stdio,
 ): Promise<StartSandboxResult> {
-  const workdir = input.workdir ?? ctx.cwd;
+  let workdir = input.workdir ?? ctx.cwd;
   const agent = resolveAgent(input.agent ?? (await defaultAgent(ctx, workdir)));
-  return launch(ctx, agent, { ...input, workdir }, stdio);
+  let mounts = input.mounts;
+  let env = input.env;
+  let worktree: { name: string; branch: string; path: string } | undefined;
+  if (input.worktree !== undefined && input.worktree !== false) {
+    const wt = await agentWorktree(
+      ctx,
+      workdir,
+      agent.name,
+      input.worktree === true ? undefined : input.worktree,
+    );
+    ctx.note(`corral: ${agent.displayName} works in worktree ${wt.name} (branch ${wt.branch}) at ${wt.path}`);
+    workdir = wt.path;
+    mounts = [...(mounts ?? []), ...wt.mounts];
+    // Without a uid mapping (Docker) the repository's files belong to another uid than the agent's,
+    // and git refuses to work in them ("dubious ownership"); this one repository is the user's own.
+    env = [...(env ?? []), ...SAFE_DIRECTORY];
+    worktree = { name: wt.name, branch: wt.branch, path: wt.path };
+  }
+  const result = await launch(ctx, agent, { ...input, workdir, mounts, env }, stdio);
+  if (result.kind !== 'exited') return result;
+  if (result.agentSession) {
+    await recordAgentSession(ctx, {
+      agent: agent.name,
+      sessionId: result.agentSession,
+      workspace: (await resolveWorkspace(workdir)).path,
+      profile: profileFor(input),
+      kind: 'run',
+      title: input.prompt?.slice(0, 100) ?? (input.resumeSession ? 'resumed' : 'interactive run'),
+    });
+  }
+  return { ...result, ...(worktree ? { worktree } : {}) };
+}
+
+const SAFE_DIRECTORY = ['GIT_CONFIG_COUNT=1', 'GIT_CONFIG_KEY_0=safe.directory', 'GIT_CONFIG_VALUE_0=*'];
+
+/** The profile a start uses: a custom model endpoint gets its own unless one is named. */
+export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'>): string {
+  return input.modelUrl && (input.profile ?? 'default') === 'default'
+    ? 'custom-model'
+    : (input.profile ?? 'default');
 }
 
 async function launch(
@@ -62,7 +103,12 @@ async function launch(
   const mode = opts.mode ?? 'agent';
   const args = opts.args ?? [];
   const io = () => stdio ?? NO_STDIO();
-  const exited = (exitCode: number): StartSandboxResult => ({ kind: 'exited', exitCode });
+  let agentSession: string | undefined;
+  const exited = (exitCode: number): StartSandboxResult => ({
+    kind: 'exited',
+    exitCode,
+    ...(agentSession ? { agentSession } : {}),
+  });
   const workspace = await resolveWorkspace(opts.workdir);
   const loaded = await ctx.loadedConfig(workspace.path);
   const config = loaded.config;
@@ -112,6 +158,24 @@ async function launch(
     if (opts.modelUrl) endpoint = { env: rendered.env, files: rendered.files, args: rendered.args };
     if (opts.prompt) promptArgs = rendered.promptArgs;
   }
+  // The agent's own conversation: reopened, or named by corral so `corral resume` can find it.
+  if (mode === 'agent') {
+    if (opts.resumeSession) {
+      if (!agent.session || (opts.prompt && !agent.session.headlessResume)) {
+        throw new CorralError(
+          'BAD_INPUT',
+          `corral cannot reopen a ${agent.displayName} conversation${opts.prompt && agent.session ? ' with a headless prompt' : ''}.`,
+          agent.session ? 'Resume it interactively (without -p).' : undefined,
+        );
+      }
+      agentSession = opts.resumeSession;
+      promptArgs = [...(sessionArgs(agent, 'resume', agentSession) ?? []), ...promptArgs];
+    } else if (agent.session?.assignArgs && !opts.dryRun && !args.length) {
+      // Only for the agent's own conversation: extra args may name a subcommand (`claude mcp list`).
+      agentSession = randomUUID();
+      promptArgs = [...(sessionArgs(agent, 'assign', agentSession) ?? []), ...promptArgs];
+    }
+  }
   const image = opts.dryRun
     ? await plannedImage(agent, config, projectImage)
     : await resolveRunImage(
@@ -129,8 +193,7 @@ async function launch(
   trace('image');
   const network = await sandboxNetwork(ctx, engine, workspace, config, opts);
   // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
-  const profile =
-    opts.modelUrl && (opts.profile ?? 'default') === 'default' ? 'custom-model' : (opts.profile ?? 'default');
+  const profile = profileFor(opts);
   const storedToken = await storedTokenFor(agent, profile, ctx.env);
   const spec = await planSandbox(
     {

@@ -2,6 +2,7 @@ import { useStreamState } from '../lib/hooks.js';
 
 const PAGES: [string, string][] = [
   ['sandboxes', 'Sandboxes'],
+  ['tasks', 'Tasks'],
   ['approvals', 'Approvals'],
   ['egress', 'Egress'],
   ['services', 'Services'],

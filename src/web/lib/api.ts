@@ -9,6 +9,7 @@ import type {
   Sandbox,
   Service,
   StartRequest,
+  Task,
   Transcript,
   Workspace,
 } from './types.js';
@@ -111,6 +112,9 @@ export const api = {
       `/api/services/${encodeURIComponent(name)}/logs${q({ workspace, tail })}`,
     ),
   transcripts: () => request<Transcript[]>('GET', '/api/transcripts'),
+  tasks: () => request<Task[]>('GET', '/api/tasks'),
+  taskLog: (id: string) => request<{ text: string }>('GET', `/api/tasks/${encodeURIComponent(id)}/log`),
+  cancelTask: (id: string) => request<Task>('POST', `/api/tasks/${encodeURIComponent(id)}/cancel`),
   transcript: (id: string) =>
     request<string>('GET', `/api/transcripts/${encodeURIComponent(id)}`, undefined, true),
 };

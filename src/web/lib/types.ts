@@ -97,3 +97,22 @@ export interface StartRequest {
   modelUrl?: string;
   yolo?: boolean;
 }
+
+export interface Task {
+  id: string;
+  agent: string;
+  prompt: string;
+  workspace: string;
+  source: string;
+  worktree: string | null;
+  branch: string | null;
+  state: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'lost';
+  exitCode: number | null;
+  created: string;
+  started: string | null;
+  ended: string | null;
+  diffStat: string | null;
+  sessionId: string | null;
+  container: string;
+  error: string | null;
+}
