@@ -52,7 +52,9 @@ export class Context {
   }
 
   async engine(): Promise<ContainerEngine> {
-    this.connected ??= this.config().then((c) => connectEngine(this.globals.engine ?? c.engine));
+    this.connected ??= this.config().then((c) =>
+      connectEngine(this.globals.engine ?? c.engine, undefined, { kubernetes: c.kubernetes }),
+    );
     return this.connected;
   }
 

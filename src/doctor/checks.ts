@@ -40,7 +40,9 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   let engine: ContainerEngine;
   try {
-    engine = await connectEngine(ctx.requestedEngine ?? ctx.config.engine);
+    engine = await connectEngine(ctx.requestedEngine ?? ctx.config.engine, undefined, {
+      ...(ctx.config.kubernetes ? { kubernetes: ctx.config.kubernetes } : {}),
+    });
   } catch (e) {
     out.push({
       name: 'engine',

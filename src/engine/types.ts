@@ -4,7 +4,9 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 
-export type EngineKind = 'podman' | 'docker';
+/** The engines on this machine; Kubernetes runs pods on a cluster (src/engine/kubernetes/). */
+export type LocalEngineKind = 'podman' | 'docker';
+export type EngineKind = LocalEngineKind | 'kubernetes';
 
 export interface EngineInfo {
   version: string;
@@ -66,6 +68,8 @@ export interface ContainerSpec {
   ports?: PortBinding[];
   extraHosts?: string[];
   autoRemove?: boolean;
+  /** A read-only root filesystem (rendered by the Kubernetes engine; the local engines ignore it). */
+  readOnlyRootfs?: boolean;
 }
 
 export interface PortBinding {
