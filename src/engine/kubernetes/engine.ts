@@ -54,6 +54,20 @@ export class KubernetesEngine implements ContainerEngine {
     this.res = new Resources(c, this.ns, settings.storageClass);
   }
 
+  /**
+   * The pod an id names: corral passes back names it created, or ids from `list`, which are pod
+   * UIDs, shortened to 12 characters as for the local engines' ids.
+   */
+  private async pod(id: string): Promise<string> {
+    if (this.started.has(id)) return id;
+    const pods = await this.c.core.listNamespacedPod({
+      namespace: this.ns,
+      labelSelector: 'app.kubernetes.io/managed-by=corral',
+    });
+    const found = pods.items.find((p) => p.metadata?.name === id || p.metadata?.uid?.startsWith(id));
+    return found?.metadata?.name ?? objectName(id);
+  }
+
   async ping(): Promise<void> {
     await this.c.core.listNamespacedPod({ namespace: this.ns, limit: 1 });
   }
@@ -124,6 +138,7 @@ export class KubernetesEngine implements ContainerEngine {
       ...(hostIp ? { hostIp } : {}),
       volume: (v) => this.res.volumePlace(v),
       freshVolumes: this.freshVolumes,
+      ...(canaryOf(this.c.server) ? { canary: canaryOf(this.c.server)! } : {}),
     });
     this.pending.set(name, pod);
     let resolve = () => {};
@@ -153,6 +168,8 @@ export class KubernetesEngine implements ContainerEngine {
     }
     this.pending.delete(id);
     this.started.get(id)?.resolve();
+    // As with a local engine, started means running (or already done): `exec` may follow at once.
+    await this.running(id);
   }
 
   /** Resolves once the pod's container runs (true) or has already ended (false); throws if it never will. */
@@ -170,25 +187,26 @@ export class KubernetesEngine implements ContainerEngine {
     }
   }
 
-  async attach(id: string, opts: AttachOptions) {
+  async attach(ref: string, opts: AttachOptions) {
+    const id = await this.pod(ref);
     const session = this.track(id, new Session());
     void (async () => {
       const live = await this.running(id);
       if (live && opts.stdin) {
         let got = false;
-        const out = opts.tty ? session.tty : framer(session, 1);
-        const counted = new Writable({
-          write(chunk: Buffer, enc, done) {
-            got = true;
-            out.write(chunk, enc, done);
-          },
-        });
+        const counted = (out: Writable) =>
+          new Writable({
+            write(chunk: Buffer, enc, done) {
+              got = true;
+              out.write(chunk, enc, done);
+            },
+          });
         const ws = await new this.c.lib.Attach(this.c.kc).attach(
           this.ns,
           id,
           CONTAINER,
-          counted,
-          opts.tty ? null : framer(session, 2),
+          counted(opts.tty ? session.tty : framer(session, 1)),
+          opts.tty ? null : counted(framer(session, 2)),
           session.input,
           opts.tty,
         );
@@ -242,11 +260,13 @@ export class KubernetesEngine implements ContainerEngine {
     demuxFrames(stream, stdout, stderr);
   }
 
-  async resize(id: string, rows: number, cols: number): Promise<void> {
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    const id = await this.pod(ref);
     for (const s of this.sessions.get(id) ?? []) s.resize(rows, cols);
   }
 
-  async wait(id: string): Promise<number> {
+  async wait(ref: string): Promise<number> {
+    const id = await this.pod(ref);
     await this.started.get(id)?.promise;
     for (;;) {
       const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
@@ -260,13 +280,16 @@ export class KubernetesEngine implements ContainerEngine {
   }
 
   /** Kubernetes has no stopped pod: stopping deletes it, after `timeoutSeconds` of grace. */
-  async stop(id: string, timeoutSeconds = 10): Promise<void> {
+  async stop(ref: string, timeoutSeconds = 10): Promise<void> {
+    const id = await this.pod(ref);
     await this.deletePod(id, timeoutSeconds);
   }
-  async kill(id: string): Promise<void> {
+  async kill(ref: string): Promise<void> {
+    const id = await this.pod(ref);
     await this.deletePod(id, 0);
   }
-  async remove(id: string, _opts?: { force?: boolean }): Promise<void> {
+  async remove(ref: string, _opts?: { force?: boolean }): Promise<void> {
+    const id = await this.pod(ref);
     await this.deletePod(id, 0);
   }
   private async deletePod(id: string, grace: number) {
@@ -277,10 +300,9 @@ export class KubernetesEngine implements ContainerEngine {
     );
   }
 
-  async inspect(id: string): Promise<ContainerDetails | undefined> {
-    const pod = await ignore404(() =>
-      this.c.core.readNamespacedPod({ name: objectName(id), namespace: this.ns }),
-    );
+  async inspect(ref: string): Promise<ContainerDetails | undefined> {
+    const id = await this.pod(ref);
+    const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
     return pod ? toDetails(pod) : undefined;
   }
 
@@ -297,7 +319,8 @@ export class KubernetesEngine implements ContainerEngine {
       .filter((s) => opts.all !== false || s.state === 'running');
   }
 
-  async logs(id: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {
+  async logs(ref: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {
+    const id = await this.pod(ref);
     const pod = await this.c.core.readNamespacedPod({ name: id, namespace: this.ns });
     const tty = pod.spec?.containers.find((c) => c.name === CONTAINER)?.tty ?? false;
     const session = new Session();
@@ -307,7 +330,8 @@ export class KubernetesEngine implements ContainerEngine {
     return session;
   }
 
-  async exec(id: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const id = await this.pod(ref);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const sink = (into: Buffer[]) =>
@@ -322,7 +346,8 @@ export class KubernetesEngine implements ContainerEngine {
     return { exitCode: code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   }
 
-  async execStream(id: string, cmd: string[], opts: ExecOptions = {}) {
+  async execStream(ref: string, cmd: string[], opts: ExecOptions = {}) {
+    const id = await this.pod(ref);
     const session = new Session();
     const tty = opts.tty ?? false;
     const { exitCode, ws } = await this.startExec(
@@ -370,7 +395,8 @@ export class KubernetesEngine implements ContainerEngine {
     return { ws, exitCode };
   }
 
-  async getArchive(id: string, path: string): Promise<Buffer | undefined> {
+  async getArchive(ref: string, path: string): Promise<Buffer | undefined> {
+    const id = await this.pod(ref);
     const d = await this.inspect(id);
     if (!d?.running) return undefined;
     const slash = path.lastIndexOf('/');
@@ -444,6 +470,15 @@ function exitOf(status: V1Status | undefined): number {
   if (status.status === 'Success') return 0;
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
   return cause?.message ? Number(cause.message) : 1;
+}
+
+function canaryOf(server: string): { host: string; port: number } | undefined {
+  try {
+    const u = new URL(server);
+    return { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+  } catch {
+    return undefined;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -29,6 +29,11 @@ export interface PodContext {
   volume: (name: string) => { claim: string } | { hostPath: string };
   /** Volumes made for this pod just now: seeded from the image first, as engines do for a new volume. */
   freshVolumes?: Set<string>;
+  /**
+   * An address every pod reaches unless a policy stops it (the API server). NetworkPolicy is applied
+   * after a pod gets its address, so a sandbox without a network waits until this is blocked.
+   */
+  canary?: { host: string; port: number };
 }
 
 export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
@@ -59,6 +64,10 @@ export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
         ? { [networkLabel(spec.network)]: '1' }
         : {};
   const hostAliases = hostAliasesFor(spec, ctx.hostIp);
+  const gate =
+    spec.network === 'none' && ctx.canary
+      ? isolationGate(ctx, ctx.canary, security(spec, uid, gid))
+      : undefined;
   const container: V1Container = {
     name: CONTAINER,
     image: ctx.image,
@@ -95,7 +104,7 @@ export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
           : {}),
       },
       ...(hostAliases.length ? { hostAliases } : {}),
-      ...(seeds.length ? { initContainers: seeds } : {}),
+      ...(seeds.length || gate ? { initContainers: [...(gate ? [gate] : []), ...seeds] } : {}),
       containers: [container],
       volumes,
     },
@@ -137,6 +146,25 @@ function seedContainer(
     command: ['/bin/sh', '-c', 'cp -a "$0"/. /corral-seed/ 2>/dev/null; exit 0', target],
     securityContext: { ...securityContext, readOnlyRootFilesystem: false },
     volumeMounts: [{ name: volume, mountPath: '/corral-seed' }],
+  };
+}
+
+/** Fail closed: the sandbox starts only once its deny-all policy demonstrably drops its traffic. */
+function isolationGate(
+  ctx: PodContext,
+  canary: { host: string; port: number },
+  securityContext: ReturnType<typeof security>,
+): V1Container {
+  const script =
+    'end=$(($(date +%s) + 30)); while timeout 1 bash -c "exec 3<>/dev/tcp/$0/$1" 2>/dev/null; do ' +
+    '[ "$(date +%s)" -lt "$end" ] || { echo "corral: the pod network policy did not apply in 30 s" >&2; exit 1; }; ' +
+    'sleep 0.1; done';
+  return {
+    name: 'wait-isolated',
+    image: ctx.image,
+    imagePullPolicy: ctx.pullPolicy,
+    command: ['/bin/sh', '-c', script, canary.host, String(canary.port)],
+    securityContext: { ...securityContext, readOnlyRootFilesystem: false },
   };
 }
 

@@ -19,6 +19,11 @@ export function podState(pod: V1Pod): { state: string; running: boolean; exitCod
 /** A reason the pod will never run (an image the node lacks, a bad spec), if it has one. */
 export function stuckReason(pod: V1Pod): string | undefined {
   const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  for (const s of pod.status?.initContainerStatuses ?? []) {
+    const t = s.state?.terminated;
+    if (t && t.exitCode !== 0)
+      return `init step ${s.name} failed (${t.exitCode}): ${t.message ?? t.reason ?? ''}`.trim();
+  }
   for (const s of all) {
     const w = s.state?.waiting;
     if (
@@ -45,7 +50,8 @@ export function toSummary(pod: V1Pod): ContainerSummary {
   const s = podState(pod);
   const c = pod.spec?.containers.find((x) => x.name === CONTAINER) ?? pod.spec?.containers[0];
   return {
-    id: pod.metadata?.name ?? '',
+    // The UID: unique in a 12-character prefix, as corral shortens ids (pod names are not).
+    id: pod.metadata?.uid ?? pod.metadata?.name ?? '',
     name: pod.metadata?.annotations?.[NAME_ANNOTATION] ?? pod.metadata?.name ?? '',
     image: c?.image ?? '',
     state: s.state,
