@@ -126,8 +126,18 @@ async function policyEnforced(engine: KubernetesEngine, image: string): Promise<
     network: 'none',
   });
   try {
-    await engine.startContainer(id);
-    await engine.wait(id);
+    try {
+      await engine.startContainer(id);
+      await engine.wait(id);
+    } catch (e) {
+      // The pod's isolation gate gives up when its deny-all policy never takes effect.
+      return {
+        name: 'network policy',
+        status: 'fail',
+        detail: `a pod under a deny-all NetworkPolicy was not isolated: ${(e as Error).message}`,
+        fix: 'Install a network plugin that enforces NetworkPolicy (kube-router, Calico, Cilium).',
+      };
+    }
     const logs = await engine.logs(id, {});
     const chunks: Buffer[] = [];
     for await (const c of logs) chunks.push(c as Buffer);

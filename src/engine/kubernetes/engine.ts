@@ -26,7 +26,7 @@ import { CONTAINER, MANAGED_BY, objectName } from './names.js';
 import { podFor } from './pod.js';
 import { labelsOf, podState, stuckReason, toDetails, toSummary } from './pods.js';
 import { matches, Resources } from './resources.js';
-import { framer, Session } from './streams.js';
+import { framer, raw, Session } from './streams.js';
 
 const POLL_MS = 150;
 
@@ -228,24 +228,19 @@ export class KubernetesEngine implements ContainerEngine {
     tty: boolean,
     opts: { follow?: boolean; tail?: number },
   ) {
-    const done = new Promise<void>((resolve, reject) => {
-      void new this.c.lib.Log(this.c.kc)
-        .log(
-          this.ns,
-          id,
-          CONTAINER,
-          tty ? session.tty : framer(session, 1),
-          (err) => (err ? reject(err) : resolve()),
-          {
-            follow: opts.follow ?? false,
-            ...(opts.tail !== undefined ? { tailLines: opts.tail } : {}),
-          },
-        )
-        .then((abort) => session.onClose(() => abort.abort()), reject);
+    // The client pipes the response body into this writable (ending it with the body) and never
+    // calls its `done` callback, so the end of the log is the writable finishing.
+    const into = tty ? raw(session) : framer(session, 1);
+    const ended = new Promise<void>((resolve, reject) => {
+      into.once('finish', resolve);
+      into.once('error', reject);
     });
-    await done.catch((e: Error) => {
-      if (!/aborted/i.test(e.message)) throw e;
+    const abort = await new this.c.lib.Log(this.c.kc).log(this.ns, id, CONTAINER, into, {
+      follow: opts.follow ?? false,
+      ...(opts.tail !== undefined ? { tailLines: opts.tail } : {}),
     });
+    session.onClose(() => abort.abort());
+    await ended;
   }
 
   private track(id: string, s: Session): Session {
