@@ -79,7 +79,16 @@ export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
     stdin: spec.openStdin,
     stdinOnce: spec.openStdin && (spec.stdinOnce ?? false),
     securityContext: security(spec, uid, gid),
-    ...(spec.memoryBytes ? { resources: { limits: { memory: String(spec.memoryBytes) } } } : {}),
+    // A limit without a request makes the request the limit: 8 GiB each would fit two sandboxes on
+    // a node. The request is what a sandbox needs to be scheduled, the limit what it may use.
+    ...(spec.memoryBytes
+      ? {
+          resources: {
+            limits: { memory: String(spec.memoryBytes) },
+            requests: { memory: String(Math.min(spec.memoryBytes, 64 * 2 ** 20)), cpu: '10m' },
+          },
+        }
+      : {}),
     volumeMounts: mounts,
   };
   return {
