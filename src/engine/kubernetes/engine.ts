@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { PassThrough, Writable } from 'node:stream';
-import type { V1Pod, V1Status } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { CorralError } from '../../errors.js';
 import { demuxFrames } from '../streams.js';
 import type {
@@ -20,13 +20,14 @@ import type {
   ExecOptions,
   ExecResult,
 } from '../types.js';
+import { canaryOf, pipeLog, startExec } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
 import { ensureImported, type ImportTarget } from './images.js';
 import { CONTAINER, MANAGED_BY, objectName } from './names.js';
 import { podFor } from './pod.js';
 import { labelsOf, podState, stuckReason, toDetails, toSummary } from './pods.js';
 import { matches, Resources } from './resources.js';
-import { framer, raw, Session } from './streams.js';
+import { framer, Session } from './streams.js';
 
 const POLL_MS = 150;
 
@@ -222,25 +223,20 @@ export class KubernetesEngine implements ContainerEngine {
     return session;
   }
 
-  private async pipeLog(
+  private pipeLog(id: string, session: Session, tty: boolean, opts: { follow?: boolean; tail?: number }) {
+    return pipeLog(this.c, this.ns, id, session, tty, opts);
+  }
+
+  private startExec(
     id: string,
-    session: Session,
+    cmd: string[],
+    opts: ExecOptions,
+    stdout: Writable,
+    stderr: Writable | null,
+    stdin: Readable | null,
     tty: boolean,
-    opts: { follow?: boolean; tail?: number },
   ) {
-    // The client pipes the response body into this writable (ending it with the body) and never
-    // calls its `done` callback, so the end of the log is the writable finishing.
-    const into = tty ? raw(session) : framer(session, 1);
-    const ended = new Promise<void>((resolve, reject) => {
-      into.once('finish', resolve);
-      into.once('error', reject);
-    });
-    const abort = await new this.c.lib.Log(this.c.kc).log(this.ns, id, CONTAINER, into, {
-      follow: opts.follow ?? false,
-      ...(opts.tail !== undefined ? { tailLines: opts.tail } : {}),
-    });
-    session.onClose(() => abort.abort());
-    await ended;
+    return startExec(this.c, this.ns, id, cmd, opts, { stdout, stderr, stdin, tty });
   }
 
   private track(id: string, s: Session): Session {
@@ -363,33 +359,6 @@ export class KubernetesEngine implements ContainerEngine {
     };
   }
 
-  private async startExec(
-    id: string,
-    cmd: string[],
-    opts: ExecOptions,
-    stdout: Writable,
-    stderr: Writable | null,
-    stdin: Readable | null,
-    tty: boolean,
-  ) {
-    let status: V1Status | undefined;
-    const ws = await new this.c.lib.Exec(this.c.kc).exec(
-      this.ns,
-      id,
-      CONTAINER,
-      withEnv(cmd, opts),
-      stdout,
-      stderr,
-      stdin,
-      tty,
-      (s) => {
-        status = s;
-      },
-    );
-    const exitCode = new Promise<number>((resolve) => ws.once('close', () => resolve(exitOf(status))));
-    return { ws, exitCode };
-  }
-
   async getArchive(ref: string, path: string): Promise<Buffer | undefined> {
     const id = await this.pod(ref);
     const d = await this.inspect(id);
@@ -450,29 +419,6 @@ export class KubernetesEngine implements ContainerEngine {
         this.c.lib.setHeaderOptions('Content-Type', this.c.lib.PatchStrategy.MergePatch),
       ),
     );
-  }
-}
-
-/** Kubernetes exec has no user, env or workdir options: `env` in the container does the last two. */
-function withEnv(cmd: string[], opts: ExecOptions): string[] {
-  const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  if (!env.length && !opts.workdir) return cmd;
-  return ['env', ...(opts.workdir ? ['-C', opts.workdir] : []), ...env, ...cmd];
-}
-
-function exitOf(status: V1Status | undefined): number {
-  if (!status) return -1;
-  if (status.status === 'Success') return 0;
-  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
-  return cause?.message ? Number(cause.message) : 1;
-}
-
-function canaryOf(server: string): { host: string; port: number } | undefined {
-  try {
-    const u = new URL(server);
-    return { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
-  } catch {
-    return undefined;
   }
 }
 
