@@ -38,7 +38,10 @@ export function buildProgram(): Command {
   const program = new Command('corral')
     .description('Run AI coding agents in hardened, isolated sandboxes on Podman or Docker.')
     .version(pkg.version, '-V, --version')
-    .option('--engine <engine>', 'podman, docker, or a socket URL (default: detect; env CORRAL_ENGINE)')
+    .option(
+      '--engine <engine>',
+      'podman, docker, kubernetes, or a socket URL (default: detect; env CORRAL_ENGINE)',
+    )
     .option('--config <file>', 'config file (default: ~/.config/corral/config.yaml; env CORRAL_CONFIG)')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')

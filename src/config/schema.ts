@@ -68,8 +68,31 @@ export const BridgeSchema = z.strictObject({
 });
 export type BridgeSettings = z.infer<typeof BridgeSchema>;
 
+/**
+ * The Kubernetes engine (`engine: kubernetes`): the kubeconfig's current context (or `context`),
+ * pods in `namespace`. Volumes are PersistentVolumeClaims of `storage_class`, or node folders when
+ * it is unset (a single-node cluster on this machine). `workspace: hostPath` mounts the workspace
+ * from the node; `upload` and `git` (for remote clusters) are not implemented yet.
+ */
+export const KubernetesSchema = z.strictObject({
+  context: z.string().min(1).optional(),
+  namespace: z
+    .string()
+    .regex(
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+      'a Kubernetes namespace name (lowercase letters, digits, -)',
+    )
+    .default('corral'),
+  storage_class: z.string().min(1).optional(),
+  /** Where corral pushes its images for a remote cluster (not implemented yet: images are imported locally). */
+  registry: z.string().min(1).optional(),
+  workspace: z.enum(['hostPath', 'upload', 'git']).default('hostPath'),
+});
+export type KubernetesConfig = z.infer<typeof KubernetesSchema>;
+
 export const ConfigSchema = z.strictObject({
-  engine: z.enum(['podman', 'docker']).optional(),
+  engine: z.enum(['podman', 'docker', 'kubernetes']).optional(),
+  kubernetes: KubernetesSchema.optional(),
   /** The agent `corral run` starts when none is named. */
   default_agent: z.string().optional(),
   /**

@@ -67,7 +67,9 @@ export class CoreContext {
   }
 
   async engine(): Promise<ContainerEngine> {
-    this.connected ??= this.config().then((c) => connectEngine(this.options.engine ?? c.engine));
+    this.connected ??= this.config().then((c) =>
+      connectEngine(this.options.engine ?? c.engine, undefined, { kubernetes: c.kubernetes }),
+    );
     return this.connected;
   }
 }

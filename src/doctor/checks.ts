@@ -40,7 +40,9 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   let engine: ContainerEngine;
   try {
-    engine = await connectEngine(ctx.requestedEngine ?? ctx.config.engine);
+    engine = await connectEngine(ctx.requestedEngine ?? ctx.config.engine, undefined, {
+      ...(ctx.config.kubernetes ? { kubernetes: ctx.config.kubernetes } : {}),
+    });
   } catch (e) {
     out.push({
       name: 'engine',
@@ -57,6 +59,17 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
     detail: `${engine.kind} ${info.version} at ${engine.endpoint}${info.rootless ? ' (rootless)' : ''}`,
   });
 
+  if (engine.kind === 'kubernetes') {
+    const { kubernetesChecks } = await import('./kubernetes.js');
+    const agent = ctx.agents[0];
+    const tag = agent
+      ? (await planAgentImage(agent, await resolveAgentVersion(agent), buildSettings(ctx.config))).layers.at(
+          -1,
+        )!.tag
+      : undefined;
+    out.push(...(await kubernetesChecks(engine, tag && (await engine.imageExists(tag)) ? tag : undefined)));
+    return out;
+  }
   const hybrid = existsSync('/sys/fs/cgroup/unified') && info.cgroupVersion === 'v1';
   if (engine.kind === 'podman' && hybrid && info.runtime !== 'runc') {
     out.push({

@@ -13,11 +13,22 @@ import type { ContainerEngine, EngineKind } from './types.js';
 
 export { DEFAULT_ISOLATION, ISOLATION_RANK, ISOLATIONS, type Isolation } from './isolation.js';
 export { runtimeArgs, runtimeDef } from './runtimes.js';
+/** The config's `kubernetes:` section, as far as connecting needs it. */
+export interface KubeSettingsInput {
+  context?: string | undefined;
+  namespace?: string | undefined;
+  storage_class?: string | undefined;
+  registry?: string | undefined;
+  workspace?: 'hostPath' | 'upload' | 'git' | undefined;
+}
+
+export type { KubeSettings } from './kubernetes/client.js';
 export type * from './types.js';
 
 /** The host as a container sees it (Podman adds this name itself; Docker needs `host-gateway`). */
 export function hostAlias(engine: EngineKind): string {
-  return engine === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
+  // A pod gets both names (hostAliases) for the node it runs on.
+  return engine === 'docker' ? 'host.docker.internal' : 'host.containers.internal';
 }
 
 function make(kind: EngineKind, c: Candidate): ContainerEngine {
@@ -33,7 +44,23 @@ function make(kind: EngineKind, c: Candidate): ContainerEngine {
 export async function connectEngine(
   requested?: string,
   d: DetectEnv = defaultDetectEnv(),
+  opts: { kubernetes?: KubeSettingsInput } = {},
 ): Promise<ContainerEngine> {
+  if ((requested ?? d.env.CORRAL_ENGINE) === 'kubernetes') {
+    const { connectKubernetes } = await import('./kubernetes/index.js');
+    const k = opts.kubernetes ?? {};
+    return connectKubernetes(
+      {
+        namespace: k.namespace ?? 'corral',
+        workspace: k.workspace ?? 'hostPath',
+        ...(k.context ? { context: k.context } : {}),
+        ...(k.storage_class ? { storageClass: k.storage_class } : {}),
+        ...(k.registry ? { registry: k.registry } : {}),
+      },
+      // Images are built by the local engine, found as usual (CORRAL_BUILD_ENGINE picks one).
+      () => connectEngine(d.env.CORRAL_BUILD_ENGINE, { ...d, env: { ...d.env, CORRAL_ENGINE: undefined } }),
+    );
+  }
   const list = candidates(d, requested);
   for (const c of list) {
     const kind = await probe(c.transport);

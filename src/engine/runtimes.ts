@@ -27,6 +27,7 @@ import envPaths from 'env-paths';
 import { CorralError } from '../errors.js';
 
 import type { Isolation } from './isolation.js';
+import type { EngineKind } from './types.js';
 
 interface RuntimeDef {
   /** Shown in errors and `corral doctor`. */
@@ -73,12 +74,13 @@ function podmanFlags(def: RuntimeDef, network: string | undefined): string[] {
 
 /** The runtime's argv as a CLI user would pass it (`--dry-run`), per engine. */
 export function runtimeArgs(
-  engine: 'podman' | 'docker',
+  engine: EngineKind,
   isolation: Isolation | undefined,
   network?: string,
 ): string[] {
   const def = isolation ? runtimeDef(isolation) : undefined;
-  if (!def) return [];
+  // Kubernetes would take a RuntimeClass; not offered there yet (the pod renderer ignores it).
+  if (!def || engine === 'kubernetes') return [];
   if (engine === 'docker') return ['--runtime', def.dockerName];
   return [
     '--runtime',

@@ -5,7 +5,9 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { Isolation } from './isolation.js';
 
-export type EngineKind = 'podman' | 'docker';
+/** The engines on this machine; Kubernetes runs pods on a cluster (src/engine/kubernetes/). */
+export type LocalEngineKind = 'podman' | 'docker';
+export type EngineKind = LocalEngineKind | 'kubernetes';
 
 export interface EngineInfo {
   version: string;
@@ -69,6 +71,8 @@ export interface ContainerSpec {
   autoRemove?: boolean;
   /** The OCI runtime, by isolation level (runtimes.ts); undefined: the engine's default (runc). */
   isolation?: Isolation;
+  /** A read-only root filesystem (rendered by the Kubernetes engine; the local engines ignore it). */
+  readOnlyRootfs?: boolean;
 }
 
 export interface PortBinding {

@@ -76,6 +76,8 @@ export function planUser(engine: Pick<ContainerEngine, 'kind' | 'rootless'>, hos
     if (engine.rootless) return { user: inside, keepId: { uid: SANDBOX_UID, gid: SANDBOX_UID } };
     return { user: inside, idMappings: { uid: mapping(host.uid), gid: mapping(host.gid) } };
   }
+  // A pod runs as uid 1000 like Docker as root: the hostPath workspace is granted by ACL and reclaimed.
+  if (engine.kind === 'kubernetes') return { user: inside, reclaimTo: host };
   // Rootless Docker maps container uids onto the user's subuid range; only container root is the
   // user, and the agent must not be root. Files come out subuid-owned: documented, not hidden.
   if (engine.rootless) return { user: inside };

@@ -6,27 +6,27 @@
 import { PassThrough } from 'node:stream';
 import { resolveAgent } from '../../src/agents/index.js';
 import { corralPaths } from '../../src/config/load.js';
-import { type ContainerEngine, connectEngine, type EngineKind } from '../../src/engine/index.js';
+import { type ContainerEngine, connectEngine, type LocalEngineKind } from '../../src/engine/index.js';
 import { type BuildSettings, consoleProgress, ensureAgentImage } from '../../src/images/build.js';
 import { ensureGatewayImage } from '../../src/images/gateway.js';
 
-const KINDS: readonly EngineKind[] = ['podman', 'docker'];
+const KINDS: readonly LocalEngineKind[] = ['podman', 'docker'];
 
-function requestedEngines(): EngineKind[] {
+function requestedEngines(): LocalEngineKind[] {
   const names = (process.env.CORRAL_TEST_ENGINES ?? 'podman docker').split(/[\s,]+/).filter(Boolean);
-  const unknown = names.filter((n) => !KINDS.includes(n as EngineKind));
+  const unknown = names.filter((n) => !KINDS.includes(n as LocalEngineKind));
   // A typo must fail loudly, not quietly test nothing.
   if (unknown.length) {
     throw new Error(`CORRAL_TEST_ENGINES: unknown engine ${unknown.join(', ')} (use ${KINDS.join(', ')})`);
   }
-  return names as EngineKind[];
+  return names as LocalEngineKind[];
 }
 
 /** Requested engines that did not answer, with the reason (printed once, at load). */
-export const SKIPPED_ENGINES: { kind: EngineKind; reason: string }[] = [];
+export const SKIPPED_ENGINES: { kind: LocalEngineKind; reason: string }[] = [];
 
 /** Requested engines that answered, in the order requested. */
-export const TEST_ENGINES: EngineKind[] = [];
+export const TEST_ENGINES: LocalEngineKind[] = [];
 
 for (const kind of requestedEngines()) {
   try {
@@ -39,7 +39,7 @@ for (const kind of requestedEngines()) {
   }
 }
 
-export function engineFor(kind: EngineKind): Promise<ContainerEngine> {
+export function engineFor(kind: LocalEngineKind): Promise<ContainerEngine> {
   return connectEngine(kind);
 }
 

@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = join(import.meta.dirname, '../../src');
 // ES module packages (named exports survive bundling) and packages left out of the bundle.
-const ESM_OR_EXTERNAL = new Set(['zod', 'dockerode', 'ink', 'react', 'jsonc-parser']);
+const ESM_OR_EXTERNAL = new Set([
+  'zod',
+  'dockerode',
+  'ink',
+  'react',
+  'jsonc-parser',
+  '@kubernetes/client-node',
+]);
 
 async function sources(dir: string): Promise<string[]> {
   const out: string[] = [];

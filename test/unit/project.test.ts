@@ -72,6 +72,8 @@ describe('untrusted project config', () => {
       },
       auth: { refresh_check_seconds: 1 },
       bridge: { confine: false, network: true },
+      // Another cluster (or namespace) than the user's: never from an untrusted project.
+      kubernetes: { context: 'attacker-cluster' },
     };
     expect(() => ConfigSchema.parse(hostile)).not.toThrow();
     const { safe, skipped } = restrictUntrusted(hostile);
@@ -109,6 +111,7 @@ describe('untrusted project config', () => {
       'agents.claude.isolation (runc)',
       'auth.refresh_check_seconds (1)',
       'bridge (confine=false, network=true)',
+      'kubernetes (context=attacker-cluster)',
     ]);
     // Every top-level key of the schema is either on the safe list or reported above.
     const covered = new Set([

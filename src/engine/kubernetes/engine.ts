@@ -1,0 +1,425 @@
+/**
+ * ContainerEngine on Kubernetes: a sandbox is a Pod (pod.ts), its volumes and networks are claims
+ * or node folders and NetworkPolicies (resources.ts), exec/attach/logs go over the API server's
+ * streams. Images are built by the local engine and imported (images.ts). A Pod cannot exist
+ * without running, so `createContainer` only renders it and `startContainer` creates it.
+ */
+import type { Readable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import type { V1Pod } from '@kubernetes/client-node';
+import { CorralError } from '../../errors.js';
+import { demuxFrames } from '../streams.js';
+import type {
+  AttachOptions,
+  BuildOptions,
+  ContainerDetails,
+  ContainerEngine,
+  ContainerSpec,
+  ContainerSummary,
+  EngineInfo,
+  ExecOptions,
+  ExecResult,
+} from '../types.js';
+import { canaryOf, pipeLog, startExec } from './channels.js';
+import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
+import { ensureImported, type ImportTarget } from './images.js';
+import { CONTAINER, MANAGED_BY, objectName } from './names.js';
+import { podFor } from './pod.js';
+import { labelsOf, podState, stuckReason, toDetails, toSummary } from './pods.js';
+import { matches, Resources } from './resources.js';
+import { framer, Session } from './streams.js';
+
+const POLL_MS = 150;
+
+export class KubernetesEngine implements ContainerEngine {
+  readonly kind = 'kubernetes' as const;
+  readonly rootless = false;
+  readonly endpoint: string;
+  readonly ns: string;
+  private readonly res: Resources;
+  private readonly pending = new Map<string, V1Pod>();
+  private readonly started = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  private readonly sessions = new Map<string, Set<Session>>();
+  private readonly freshVolumes = new Set<string>();
+  private hostIp?: Promise<string | undefined>;
+
+  constructor(
+    readonly c: Clients,
+    readonly settings: KubeSettings,
+    /** The local engine that builds (and saves) corral's images. */
+    readonly builder: ContainerEngine,
+    private readonly importTarget: ImportTarget,
+  ) {
+    this.endpoint = `${c.server} (namespace ${settings.namespace})`;
+    this.ns = settings.namespace;
+    this.res = new Resources(c, this.ns, settings.storageClass);
+  }
+
+  /**
+   * The pod an id names: corral passes back names it created, or ids from `list`, which are pod
+   * UIDs, shortened to 12 characters as for the local engines' ids.
+   */
+  private async pod(id: string): Promise<string> {
+    if (this.started.has(id)) return id;
+    const pods = await this.c.core.listNamespacedPod({
+      namespace: this.ns,
+      labelSelector: 'app.kubernetes.io/managed-by=corral',
+    });
+    const found = pods.items.find((p) => p.metadata?.name === id || p.metadata?.uid?.startsWith(id));
+    return found?.metadata?.name ?? objectName(id);
+  }
+
+  async ping(): Promise<void> {
+    await this.c.core.listNamespacedPod({ namespace: this.ns, limit: 1 });
+  }
+  async version(): Promise<string> {
+    return (await this.c.kc.makeApiClient(this.c.lib.VersionApi).getCode()).gitVersion;
+  }
+  async info(): Promise<EngineInfo> {
+    const nodes = await this.c.core.listNode();
+    const n = nodes.items[0]?.status?.nodeInfo;
+    return {
+      version: await this.version(),
+      runtime: n?.containerRuntimeVersion ?? '?',
+      cgroupVersion: '?',
+      rootless: false,
+    };
+  }
+
+  /** The namespace corral's pods live in, made on first use. */
+  async ensureNamespace(): Promise<void> {
+    await this.c.core
+      .createNamespace({ body: { metadata: { name: this.ns, labels: { ...MANAGED_BY } } } })
+      .catch((e) => {
+        if (statusOf(e) !== 409 && statusOf(e) !== 403) throw e;
+      });
+  }
+
+  // Images: built and kept by the local engine; imported into the cluster when a pod needs one.
+  imageExists = (ref: string) => this.builder.imageExists(ref);
+  listImages = (f: string[]) => this.builder.listImages(f);
+  removeImage = (ref: string) => this.builder.removeImage(ref);
+  buildImage = (o: BuildOptions) => this.builder.buildImage(o);
+  importImage = (r: Readable, tag: string, ch: string[]) => this.builder.importImage(r, tag, ch);
+  pullImage = (ref: string, out?: (l: string) => void) => this.builder.pullImage(ref, out);
+  inspectImage = (ref: string) => this.builder.inspectImage(ref);
+
+  private async clusterImage(ref: string): Promise<string> {
+    if (this.settings.registry) {
+      throw new CorralError(
+        'ENGINE_ERROR',
+        `Pushing images to kubernetes.registry (${this.settings.registry}) is not implemented yet.`,
+        'Use the local test cluster (scripts/kube-up), which gets images imported, or unset kubernetes.registry.',
+      );
+    }
+    return ensureImported(this.builder, ref, this.importTarget);
+  }
+
+  private nodeIp(): Promise<string | undefined> {
+    this.hostIp ??= this.c.core.listNode().then(
+      (l) => l.items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+      () => undefined,
+    );
+    return this.hostIp;
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const name = objectName(spec.name);
+    await this.ensureNamespace();
+    if (spec.network === 'none') await this.res.ensureNoNetworkPolicy();
+    for (const m of spec.mounts) {
+      if (m.type === 'volume' && !(await this.res.volumeExists(m.source)))
+        await this.createVolume(m.source, {});
+    }
+    const [image, hostIp] = await Promise.all([this.clusterImage(spec.image), this.nodeIp()]);
+    const pod = podFor(spec, {
+      namespace: this.ns,
+      pullPolicy: this.settings.registry ? 'IfNotPresent' : 'Never',
+      image,
+      ...(hostIp ? { hostIp } : {}),
+      volume: (v) => this.res.volumePlace(v),
+      freshVolumes: this.freshVolumes,
+      ...(canaryOf(this.c.server) ? { canary: canaryOf(this.c.server)! } : {}),
+    });
+    this.pending.set(name, pod);
+    let resolve = () => {};
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.started.set(name, { promise, resolve });
+    return name;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const pod = this.pending.get(id);
+    if (!pod) {
+      throw new CorralError(
+        'ENGINE_ERROR',
+        `Pod ${id} cannot be started again: Kubernetes runs a pod once.`,
+        'Remove it and run again.',
+      );
+    }
+    try {
+      await this.c.core.createNamespacedPod({ namespace: this.ns, body: pod });
+    } catch (e) {
+      const message = (e as { body?: string }).body ?? (e as Error).message;
+      throw new CorralError('ENGINE_ERROR', `The cluster refused pod ${id}: ${message}`, undefined, {
+        cause: e,
+      });
+    }
+    this.pending.delete(id);
+    this.started.get(id)?.resolve();
+    // As with a local engine, started means running (or already done): `exec` may follow at once.
+    await this.running(id);
+  }
+
+  /** Resolves once the pod's container runs (true) or has already ended (false); throws if it never will. */
+  private async running(id: string): Promise<boolean> {
+    await this.started.get(id)?.promise;
+    for (;;) {
+      const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
+      if (!pod) return false;
+      const s = podState(pod);
+      if (s.running) return true;
+      if (s.state === 'exited') return false;
+      const stuck = stuckReason(pod);
+      if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  async attach(ref: string, opts: AttachOptions) {
+    const id = await this.pod(ref);
+    const session = this.track(id, new Session());
+    void (async () => {
+      const live = await this.running(id);
+      if (live && opts.stdin) {
+        let got = false;
+        const counted = (out: Writable) =>
+          new Writable({
+            write(chunk: Buffer, enc, done) {
+              got = true;
+              out.write(chunk, enc, done);
+            },
+          });
+        const ws = await new this.c.lib.Attach(this.c.kc).attach(
+          this.ns,
+          id,
+          CONTAINER,
+          counted(opts.tty ? session.tty : framer(session, 1)),
+          opts.tty ? null : counted(framer(session, 2)),
+          session.input,
+          opts.tty,
+        );
+        session.onClose(() => ws.close());
+        await new Promise((r) => ws.once('close', r));
+        // A command that ended before the attach was made: its output is only in the log.
+        if (!got) await this.pipeLog(id, session, opts.tty, {});
+      } else {
+        await this.pipeLog(id, session, opts.tty, { follow: true });
+      }
+      session.finish();
+    })().catch((e: Error) => session.destroy(e));
+    return session;
+  }
+
+  private pipeLog(id: string, session: Session, tty: boolean, opts: { follow?: boolean; tail?: number }) {
+    return pipeLog(this.c, this.ns, id, session, tty, opts);
+  }
+
+  private startExec(
+    id: string,
+    cmd: string[],
+    opts: ExecOptions,
+    stdout: Writable,
+    stderr: Writable | null,
+    stdin: Readable | null,
+    tty: boolean,
+  ) {
+    return startExec(this.c, this.ns, id, cmd, opts, { stdout, stderr, stdin, tty });
+  }
+
+  private track(id: string, s: Session): Session {
+    const set = this.sessions.get(id) ?? new Set();
+    set.add(s);
+    this.sessions.set(id, set);
+    s.once('close', () => set.delete(s));
+    return s;
+  }
+
+  demux(stream: Readable, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
+    demuxFrames(stream, stdout, stderr);
+  }
+
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    const id = await this.pod(ref);
+    for (const s of this.sessions.get(id) ?? []) s.resize(rows, cols);
+  }
+
+  async wait(ref: string): Promise<number> {
+    const id = await this.pod(ref);
+    await this.started.get(id)?.promise;
+    for (;;) {
+      const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
+      if (!pod) return 137;
+      const s = podState(pod);
+      if (s.state === 'exited' && !pod.metadata?.deletionTimestamp) return s.exitCode;
+      const stuck = stuckReason(pod);
+      if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Kubernetes has no stopped pod: stopping deletes it, after `timeoutSeconds` of grace. */
+  async stop(ref: string, timeoutSeconds = 10): Promise<void> {
+    const id = await this.pod(ref);
+    await this.deletePod(id, timeoutSeconds);
+  }
+  async kill(ref: string): Promise<void> {
+    const id = await this.pod(ref);
+    await this.deletePod(id, 0);
+  }
+  async remove(ref: string, _opts?: { force?: boolean }): Promise<void> {
+    const id = await this.pod(ref);
+    await this.deletePod(id, 0);
+  }
+  private async deletePod(id: string, grace: number) {
+    this.pending.delete(id);
+    this.started.get(id)?.resolve();
+    await ignore404(() =>
+      this.c.core.deleteNamespacedPod({ name: id, namespace: this.ns, gracePeriodSeconds: grace }),
+    );
+  }
+
+  async inspect(ref: string): Promise<ContainerDetails | undefined> {
+    const id = await this.pod(ref);
+    const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
+    return pod ? toDetails(pod) : undefined;
+  }
+
+  async list(opts: { labels: string[]; all?: boolean }): Promise<ContainerSummary[]> {
+    const pods = await ignore404(() =>
+      this.c.core.listNamespacedPod({
+        namespace: this.ns,
+        labelSelector: 'app.kubernetes.io/managed-by=corral',
+      }),
+    );
+    return (pods?.items ?? [])
+      .filter((p) => matches(labelsOf(p), opts.labels))
+      .map(toSummary)
+      .filter((s) => opts.all !== false || s.state === 'running');
+  }
+
+  async logs(ref: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {
+    const id = await this.pod(ref);
+    const pod = await this.c.core.readNamespacedPod({ name: id, namespace: this.ns });
+    const tty = pod.spec?.containers.find((c) => c.name === CONTAINER)?.tty ?? false;
+    const session = new Session();
+    void this.pipeLog(id, session, tty, opts)
+      .then(() => session.finish())
+      .catch((e: Error) => session.destroy(e));
+    return session;
+  }
+
+  async exec(ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const id = await this.pod(ref);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const sink = (into: Buffer[]) =>
+      new Writable({
+        write(c: Buffer, _e, done) {
+          into.push(c);
+          done();
+        },
+      });
+    const { exitCode } = await this.startExec(id, cmd, opts, sink(out), sink(err), null, false);
+    const code = await exitCode;
+    return { exitCode: code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  }
+
+  async execStream(ref: string, cmd: string[], opts: ExecOptions = {}) {
+    const id = await this.pod(ref);
+    const session = new Session();
+    const tty = opts.tty ?? false;
+    const { exitCode, ws } = await this.startExec(
+      id,
+      cmd,
+      opts,
+      tty ? session.tty : framer(session, 1),
+      tty ? null : framer(session, 2),
+      opts.stdin ? session.input : null,
+      tty,
+    );
+    ws.once('close', () => session.finish());
+    session.onClose(() => ws.close());
+    return {
+      stream: session,
+      exitCode: () => exitCode,
+      resize: async (r: number, c: number) => session.resize(r, c),
+    };
+  }
+
+  async getArchive(ref: string, path: string): Promise<Buffer | undefined> {
+    const id = await this.pod(ref);
+    const d = await this.inspect(id);
+    if (!d?.running) return undefined;
+    const slash = path.lastIndexOf('/');
+    const chunks: Buffer[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    const { exitCode } = await this.startExec(
+      id,
+      ['tar', '-C', path.slice(0, slash) || '/', '-cf', '-', path.slice(slash + 1)],
+      {},
+      sink,
+      null,
+      null,
+      false,
+    );
+    return (await exitCode) === 0 ? Buffer.concat(chunks) : undefined;
+  }
+
+  volumeExists = (name: string) => this.res.volumeExists(name);
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.res.createVolume(name, labels);
+    this.freshVolumes.add(name);
+  }
+  removeVolume = (name: string) => this.res.removeVolume(name);
+  listVolumes = (f: string[]) => this.res.listVolumes(f);
+  networkExists = (name: string) => this.res.networkExists(name);
+  async createNetwork(
+    name: string,
+    opts: { internal?: boolean; labels: Record<string, string> },
+  ): Promise<void> {
+    await this.ensureNamespace();
+    await this.res.createNetwork(name, opts);
+  }
+  removeNetwork = (name: string) => this.res.removeNetwork(name);
+  listNetworks = (f: string[]) => this.res.listNetworks(f);
+  /** Joining a network is carrying its label (a pending pod gets it before it is created). */
+  async connectNetwork(network: string, container: string): Promise<void> {
+    await this.setNetworkLabel(network, container, '1');
+  }
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    await this.setNetworkLabel(network, container, null).catch(() => undefined);
+  }
+  private async setNetworkLabel(network: string, container: string, value: string | null) {
+    const { networkLabel } = await import('./names.js');
+    const id = objectName(container);
+    const pending = this.pending.get(id);
+    if (pending) {
+      const labels = pending.metadata!.labels!;
+      if (value) labels[networkLabel(network)] = value;
+      else delete labels[networkLabel(network)];
+      return;
+    }
+    await ignore404(() =>
+      this.c.core.patchNamespacedPod(
+        { name: id, namespace: this.ns, body: { metadata: { labels: { [networkLabel(network)]: value } } } },
+        this.c.lib.setHeaderOptions('Content-Type', this.c.lib.PatchStrategy.MergePatch),
+      ),
+    );
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
