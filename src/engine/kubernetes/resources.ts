@@ -8,8 +8,14 @@
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { V1NetworkPolicy } from '@kubernetes/client-node';
-import { SANDBOX_UID } from '../../images/recipes.js';
 import { type Clients, ignore404, statusOf } from './client.js';
+
+/**
+ * The uid that owns a node-folder volume: corral's images run their agent as 1000
+ * (images/recipes.ts SANDBOX_UID, a floor above the engine, which may not import it).
+ */
+const VOLUME_OWNER = 1000;
+
 import { MANAGED_BY, NO_NETWORK_LABEL, networkLabel, objectName } from './names.js';
 
 /** Where hostPath volumes live on the node (the cluster runs on this machine in that mode). */
@@ -72,7 +78,7 @@ export class Resources {
     const dir = join(VOLUME_ROOT, objectName(name));
     await mkdir(dir, { recursive: true });
     // The sandbox user owns its volumes, as it would a fresh engine volume its image made for it.
-    await chown(dir, SANDBOX_UID, SANDBOX_UID).catch(() => undefined);
+    await chown(dir, VOLUME_OWNER, VOLUME_OWNER).catch(() => undefined);
     await writeFile(join(dir, LABELS_FILE), JSON.stringify({ name, labels }));
   }
 
