@@ -71,26 +71,36 @@ try {
       .find((l) => l.startsWith(`${engine} run `))
       ?.replace(/ --name \S+/, '');
     if (!runLine) throw new Error('no run line in --dry-run');
-    // The raw run needs the home volume the dry run names (create lines come first).
-    for (const l of cli(
+    // What the dry run does before its run line (the home volume; on Docker as root, the ACL that
+    // lets the sandbox user write the workspace), once, as setup; not timed.
+    const lines = cli(
       ['run', 'claude', '--yolo', '--network', 'open', '--model-url', modelUrl, '-p', PROMPT, '--dry-run'],
       {
         stdio: ['ignore', 'pipe', 'ignore'],
       },
     )
       .toString()
-      .split('\n')
-      .filter((l) => l.startsWith(`${engine} volume`)))
-      spawnSync('sh', ['-c', l], { stdio: 'ignore' });
+      .split('\n');
+    const at = lines.findIndex((l) => l.startsWith(`${engine} run `));
+    // Before every raw run (corral's own runs take the ACL away again when they end).
+    const prepare = () => {
+      for (const l of lines.slice(0, at).filter((x) => x && !x.startsWith('#')))
+        spawnSync('sh', ['-c', l], { stdio: 'ignore' });
+    };
     const raw = () => {
+      prepare();
+      const t0 = performance.now();
       const r = spawnSync('sh', ['-c', `${runLine} </dev/null`], { env, stdio: 'ignore' });
-      if (r.status !== 0) throw new Error(`raw run failed (${r.status})`);
-      check('raw');
+      const ms = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`raw run failed on ${engine} (${r.status})`);
+      check(`raw on ${engine}`);
+      return ms;
     };
     const started = JSON.parse(cli(['daemon', 'start', '--listen', '127.0.0.1:0', '--json']).toString());
     const token = readFileSync(started.tokenFile, 'utf8').trim();
     const viaDaemon = async () => {
       const res = await fetch(`${started.url}/api/sandboxes`, {
+        signal: AbortSignal.timeout(120_000),
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -117,7 +127,7 @@ try {
       await viaDaemon();
       viaCli();
       for (let i = 0; i < runs; i++) {
-        xs.raw.push(await time(raw));
+        xs.raw.push(raw());
         xs.daemon.push(await time(viaDaemon));
         xs.cli.push(await time(viaCli));
       }

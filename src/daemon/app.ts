@@ -86,6 +86,16 @@ export function createApp(d: DaemonContext): OpenAPIHono {
     c.header('Referrer-Policy', 'no-referrer');
     return c.redirect('/', 302);
   });
+  // One log line per API call that changes something or fails, with its time: the daemon's log
+  // is where a user looks when the web UI says something went wrong.
+  app.use('/api/*', async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    if (c.req.method !== 'GET' || c.res.status >= 400)
+      process.stderr.write(
+        `${new Date().toISOString()} ${c.req.method} ${c.req.path} ${c.res.status} ${Math.round(performance.now() - t0)} ms\n`,
+      );
+  });
   app.use('/api/*', async (c, next) => {
     if (!authorized(c.req.raw.headers, d.token))
       return errorJson(

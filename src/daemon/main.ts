@@ -34,6 +34,13 @@ function listenOn(server: Server, target: string | { host: string; port: number 
   });
 }
 
+/**
+ * Idle connections are kept longer than clients keep theirs (undici: 4 s, browsers: longer but
+ * they retry), so a client never sends a request on a connection the daemon is closing at that
+ * moment ("other side closed", seen in bench/daemon-start with Node's default of 5 s).
+ */
+const serverOptions = { keepAliveTimeout: 65_000 };
+
 const loopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 export async function runDaemon(argv: string[]): Promise<number> {
@@ -86,13 +93,13 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const sockets = upgrades(d);
   const listener = getRequestListener(createApp(d).fetch);
   const servers: Server[] = [];
-  const unix = createServer(listener);
+  const unix = createServer(serverOptions, listener);
   unix.on('upgrade', (req, socket, head) => sockets.handle(req, socket, head, []));
   await listenOn(unix, paths.socket);
   await chmod(paths.socket, 0o600);
   servers.push(unix);
   if (tcp) {
-    const http = createServer(listener);
+    const http = createServer(serverOptions, listener);
     await listenOn(http, tcp);
     const addr = http.address() as { port: number };
     const host = isIP(tcp.host) === 6 ? `[${tcp.host}]` : tcp.host;
