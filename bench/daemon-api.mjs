@@ -2,11 +2,13 @@
 /**
  * The daemon API under load: N concurrent `GET /api/sandboxes` (a real engine list behind it),
  * against `GET /api/version` on the same daemon as the baseline (auth, routing and JSON, no engine),
- * measured in the same run. Prints p50/p99 and the ratio. Target: p99 <= 20 ms at N = 200.
+ * measured in the same run, and a bare Node HTTP server in its own process answering a fixed JSON
+ * body (the floor for any Node server on this machine, client and server sharing its cores).
+ * Prints p50/p99 and the ratios. Target: p99 <= 20 ms at N = 200.
  *
  *   node bench/daemon-api.mjs [--concurrency 200] [--rounds 5] [--engine podman]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,9 +34,21 @@ const { url, tokenFile } = JSON.parse(started.stdout);
 const token = readFileSync(tokenFile, 'utf8').trim();
 const dispatcher = new Agent({ connections: n, pipelining: 1 });
 
+// The floor: Node's http server, nothing else, in a process of its own.
+const bare = spawn(
+  process.execPath,
+  [
+    '-e',
+    "const s=require('http').createServer((q,r)=>{r.setHeader('content-type','application/json');r.end('[]')});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const barePort = await new Promise((ok) => bare.stdout.once('data', (d) => ok(Number(String(d)))));
+
 async function once(path) {
   const t0 = performance.now();
-  const res = await request(`${url}${path}`, { headers: { authorization: `Bearer ${token}` }, dispatcher });
+  const base = path === 'bare' ? `http://127.0.0.1:${barePort}/` : `${url}${path}`;
+  const res = await request(base, { headers: { authorization: `Bearer ${token}` }, dispatcher });
   await res.body.text();
   if (res.statusCode !== 200) throw new Error(`${path}: HTTP ${res.statusCode}`);
   return performance.now() - t0;
@@ -42,7 +56,7 @@ async function once(path) {
 
 const pct = (xs, p) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-const results = { '/api/version': [], '/api/sandboxes': [] };
+const results = { bare: [], '/api/version': [], '/api/sandboxes': [] };
 try {
   // Warm-up: connections open, the engine connected.
   await Promise.all(Array.from({ length: n }, () => once('/api/version')));
@@ -52,14 +66,18 @@ try {
       results[path].push(...(await Promise.all(Array.from({ length: n }, () => once(path)))));
     }
   }
-  const [base, list] = Object.values(results);
+  const [floor, base, list] = Object.values(results);
   console.log(`daemon API, ${n} concurrent requests x ${values.rounds} rounds, engine ${values.engine}`);
   for (const [path, xs] of Object.entries(results))
     console.log(`  ${path.padEnd(16)} p50 ${pct(xs, 50).toFixed(1)} ms  p99 ${pct(xs, 99).toFixed(1)} ms`);
+  console.log(
+    `  ratio sandboxes/bare: p50 ${(pct(list, 50) / pct(floor, 50)).toFixed(2)}x  p99 ${(pct(list, 99) / pct(floor, 99)).toFixed(2)}x`,
+  );
   console.log(
     `  ratio sandboxes/version: p50 ${(pct(list, 50) / pct(base, 50)).toFixed(2)}x  p99 ${(pct(list, 99) / pct(base, 99)).toFixed(2)}x`,
   );
 } finally {
   await dispatcher.close();
+  bare.kill();
   cli('daemon', 'stop');
 }
