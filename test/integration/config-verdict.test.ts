@@ -17,7 +17,9 @@ describe('remembered config verdicts (built CLI)', () => {
   const verdict = () => join(dir, 'cache', 'config-verdict.json');
   const show = async (extra: NodeJS.ProcessEnv = {}) => {
     const r = await corral(['config', 'show', '--json'], { cwd: ws, env: { ...env, ...extra } });
-    return { ...r, config: r.code === 0 ? JSON.parse(r.stdout).config : undefined };
+    // With --json an error is JSON on stdout too: {"error":{code,message,hint}}.
+    const error = r.code === 0 ? '' : (JSON.parse(r.stdout) as { error: { message: string } }).error.message;
+    return { ...r, error, config: r.code === 0 ? JSON.parse(r.stdout).config : undefined };
   };
 
   beforeAll(async () => {
@@ -58,7 +60,7 @@ describe('remembered config verdicts (built CLI)', () => {
     expect((await show({ CORRAL_PIDS_LIMIT: '77' })).config.limits.pids).toBe(77);
     const bad = await show({ CORRAL_PIDS_LIMIT: '0' });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('limits.pids');
+    expect(bad.error).toContain('limits.pids');
   });
 
   it('refuses an invalid file after a valid one was remembered', async () => {
@@ -66,7 +68,7 @@ describe('remembered config verdicts (built CLI)', () => {
     await writeFile(join(dir, 'config.yaml'), 'limits:\n  pids: -3\n');
     const r = await show();
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(join(dir, 'config.yaml'));
+    expect(r.error).toContain(join(dir, 'config.yaml'));
   });
 
   it('validates again when the project file changes', async () => {
@@ -76,6 +78,6 @@ describe('remembered config verdicts (built CLI)', () => {
     await writeFile(join(ws, '.corral.yaml'), 'network: sideways\n');
     const r = await show();
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('.corral.yaml');
+    expect(r.error).toContain('.corral.yaml');
   });
 });
