@@ -219,6 +219,13 @@ export async function ensureAgentImage(
   const plan = await planAgentImage(agent, install, opts.settings);
   const agentLayer = plan.layers.at(-1)!;
   if (!opts.rebuild && (await engine.imageExists(agentLayer.tag))) return { tag: agentLayer.tag, built: [] };
+  if (agent.unavailable) {
+    throw new CorralError(
+      'IMAGE_BUILD_FAILED',
+      `${agent.displayName} cannot be installed here: ${agent.unavailable}.`,
+      `Build an image with it yourself and set agents.${agent.name}.image in config.`,
+    );
+  }
 
   const built = await buildMissing(
     engine,

@@ -43,6 +43,13 @@ const AGENTS: AgentCase[] = [
   { agent: 'pi', flags: [], instructions: 'reads AGENTS.md (pi never asks)' },
   { agent: 'copilot', flags: ['--yolo'], instructions: 'reads AGENTS.md' },
   { agent: 'devstral', flags: ['--yolo'], instructions: 'reads AGENTS.md (--trust in its promptArgs)' },
+  { agent: 'qwen', flags: ['--yolo'], instructions: 'endpoint settings add it to context.fileName' },
+  // A prompt runs in act mode with every tool auto-approved.
+  { agent: 'cline', flags: [], instructions: 'reads AGENTS.md' },
+  // An OpenCode fork: headless `kilo run` allows its tools.
+  { agent: 'kilo', flags: [], instructions: 'reads AGENTS.md' },
+  // Not here: aider (text edit formats, no tool calls), hermes (endpoint unverified), crush and
+  // codebuff (not installable here), auggie (no custom endpoint).
 ];
 
 const PROMPT = 'Write result.txt as instructed.';

@@ -81,7 +81,9 @@ const reachability = new Map<string, Promise<string | undefined>>();
  * undefined. PyPI is not reachable from every machine; tests skip such agents with this reason.
  */
 export function unbuildableReason(agentName: string): Promise<string | undefined> {
-  const install = resolveAgent(agentName).install;
+  const agent = resolveAgent(agentName);
+  if (agent.unavailable) return Promise.resolve(agent.unavailable);
+  const install = agent.install;
   if (install.kind !== 'pip') return Promise.resolve(undefined);
   const url = `https://pypi.org/pypi/${install.package}/json`;
   let p = reachability.get(url);
