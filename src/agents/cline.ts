@@ -15,6 +15,7 @@ const PROVIDERS = JSON.stringify(
           model: 'corral-scripted',
           baseUrl: '{baseUrl}/v1',
         },
+        updatedAt: '2026-01-01T00:00:00.000Z',
         tokenSource: 'manual',
       },
     },
@@ -22,6 +23,9 @@ const PROVIDERS = JSON.stringify(
   null,
   2,
 );
+
+// Telemetry (data.cline.bot, otel.cline.bot) off, and no update check against registry.npmjs.org.
+const GLOBAL_SETTINGS = JSON.stringify({ telemetryOptOut: true, autoUpdateEnabled: false }, null, 2);
 
 export const cline = defineAgent({
   name: 'cline',
@@ -35,7 +39,6 @@ export const cline = defineAgent({
   yoloArgs: ['--auto-approve', 'true'],
   headlessYoloArgs: [],
   statePaths: ['.cline'],
-  loginFiles: ['.cline/data/settings/providers.json'],
   authEnv: ['CLINE_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'OPENROUTER_API_KEY'],
   apiDomains: ['api.cline.bot', 'app.cline.bot', 'api.anthropic.com', 'api.openai.com', 'openrouter.ai'],
   // Also reads .clinerules.
@@ -46,12 +49,20 @@ export const cline = defineAgent({
     { env: 'OPENROUTER_API_KEY', host: 'openrouter.ai', header: 'authorization' },
   ],
   acp: { args: ['--acp'] },
+  env: { CLINE_NO_AUTO_UPDATE: '1' },
   endpoint: {
     wire: 'openai-chat',
-    files: { '.cline/data/settings/providers.json': PROVIDERS },
+    files: {
+      '.cline/data/settings/providers.json': PROVIDERS,
+      '.cline/data/settings/global-settings.json': GLOBAL_SETTINGS,
+    },
+    // The provider named too: a login of its own (the Cline provider) may be the last one used.
+    args: ['--provider', 'openai-compatible', '--model', 'corral-scripted'],
     promptArgs: ['{prompt}'],
   },
   notes: [
+    'its PostHog client connects to data.cline.bot even with telemetry opted out (the gateway denies it)',
+    'its login (~/.cline/data/settings/providers.json) stays in the home volume; corral does not keep a copy per profile',
     'no resume-last flag: `cline --id <session>` resumes a session by id (`cline history` lists them)',
     'no host bridge yet: its MCP servers live in ~/.cline/data/settings/cline_mcp_settings.json',
   ],

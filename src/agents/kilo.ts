@@ -13,6 +13,8 @@ const CONFIG = JSON.stringify(
       },
     },
     model: 'corral/corral-scripted',
+    // Otherwise its built-in Kilo gateway provider fetches a model list from api.kilo.ai at start.
+    enabled_providers: ['corral'],
   },
   null,
   2,

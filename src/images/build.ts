@@ -214,11 +214,6 @@ export async function ensureAgentImage(
     progress?: Progress;
   },
 ): Promise<{ tag: string; built: string[] }> {
-  const progress = opts.progress ?? silentProgress();
-  const install = await resolveAgentVersion(agent, opts.version);
-  const plan = await planAgentImage(agent, install, opts.settings);
-  const agentLayer = plan.layers.at(-1)!;
-  if (!opts.rebuild && (await engine.imageExists(agentLayer.tag))) return { tag: agentLayer.tag, built: [] };
   if (agent.unavailable) {
     throw new CorralError(
       'IMAGE_BUILD_FAILED',
@@ -226,6 +221,11 @@ export async function ensureAgentImage(
       `Build an image with it yourself and set agents.${agent.name}.image in config.`,
     );
   }
+  const progress = opts.progress ?? silentProgress();
+  const install = await resolveAgentVersion(agent, opts.version);
+  const plan = await planAgentImage(agent, install, opts.settings);
+  const agentLayer = plan.layers.at(-1)!;
+  if (!opts.rebuild && (await engine.imageExists(agentLayer.tag))) return { tag: agentLayer.tag, built: [] };
 
   const built = await buildMissing(
     engine,

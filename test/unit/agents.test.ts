@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AGENTS, findAgent, renderEndpoint, resolveAgent } from '../../src/agents/index.js';
 import { AgentSpecSchema } from '../../src/agents/schema.js';
+import type { ContainerEngine } from '../../src/engine/index.js';
 import { CorralError } from '../../src/errors.js';
+import { ensureAgentImage } from '../../src/images/build.js';
 
 describe('agent specs', () => {
   it('has every agent with unique names and aliases', () => {
@@ -80,6 +82,18 @@ describe('agent specs', () => {
       expect(a.unavailable, name).toMatch(/github\.com/);
       expect(a.notes.join(' '), name).toMatch(/not installable here/);
     }
+  });
+
+  it('stops the image build of an agent that cannot be installed here, with the reason', async () => {
+    const engine = { imageExists: async () => false } as unknown as ContainerEngine;
+    const err = await ensureAgentImage(engine, resolveAgent('crush'), {
+      settings: { cacheDir: '/nonexistent', hostCa: 'off' },
+    })
+      .then(() => undefined)
+      .catch((e: CorralError) => e);
+    expect(err).toBeInstanceOf(CorralError);
+    expect(err!.message).toContain('Crush cannot be installed here');
+    expect(err!.hint).toContain('agents.crush.image');
   });
 
   it('renders the new agents’ endpoint files as valid JSON pointing at the endpoint', () => {
