@@ -83,7 +83,7 @@ export function resolveAgent(nameOrAlias: string): AgentSpec {
   throw new CorralError(
     'AGENT_UNKNOWN',
     `Unknown agent "${nameOrAlias}".${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
-    `Known agents: ${AGENTS.map((a) => `${a.name} (${a.aliases.join(', ')})`).join(', ')}. See \`corral agents\`.`,
+    `Known agents: ${AGENTS.map((a) => `${a.name} (${a.aliases.join(', ')})`).join(', ')}. See \`corral agents\`; define your own under agents.<name> (command, image or containerfile) in config.`,
   );
 }
 

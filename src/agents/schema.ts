@@ -176,6 +176,11 @@ export const AgentSpecSchema = z.object({
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),
+  /**
+   * Args for one headless prompt (`{prompt}` substituted) for an agent without an endpoint recipe
+   * (a custom agent); an endpoint's promptArgs win.
+   */
+  headlessArgs: z.array(z.string()).optional(),
   /** Args that continue the agent's most recent session in the workspace (`corral run A --resume`). */
   resumeArgs: z.array(z.string()).optional(),
   /**

@@ -42,7 +42,6 @@ export class EventBus {
     return this.events.filter((e) => e.id > since);
   }
 
-
   subscribe(fn: (e: CorralEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

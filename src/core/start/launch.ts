@@ -2,7 +2,8 @@
  * Start a sandbox: attached (the caller's stdio), detached, headless (`prompt`) or only planned
  * (`dryRun`); the agent itself or a shell in its sandbox, joining a running one when there is one.
  */
-import { renderEndpoint, resolveAgent } from '../../agents/index.js';
+import { customAgent } from '../../agents/custom.js';
+import { findAgent, renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { hostAlias } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
@@ -48,8 +49,21 @@ export async function startSandbox(
   stdio?: Stdio,
 ): Promise<StartSandboxResult> {
   const workdir = input.workdir ?? ctx.cwd;
-  const agent = resolveAgent(input.agent ?? (await defaultAgent(ctx, workdir)));
+  const agent = await resolveRunAgent(ctx, input.agent ?? (await defaultAgent(ctx, workdir)), workdir);
   return launch(ctx, agent, { ...input, workdir }, stdio);
+}
+
+/**
+ * A built-in agent by name or alias, else a custom one from config (the global file, or a trusted
+ * project's: an untrusted `.corral.yaml` never gets its `agents` key through).
+ */
+export async function resolveRunAgent(ctx: CoreContext, name: string, workdir: string): Promise<AgentSpec> {
+  const builtIn = findAgent(name);
+  if (builtIn) return builtIn;
+  const workspace = await resolveWorkspace(workdir);
+  const own = (await ctx.config(workspace.path)).agents[name];
+  if (own?.command) return customAgent(name, own);
+  return resolveAgent(name);
 }
 
 async function launch(
@@ -96,7 +110,9 @@ async function launch(
   });
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
-  if (opts.modelUrl || opts.prompt) {
+  if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
+    promptArgs = agent.headlessArgs.map((a) => a.replaceAll('{prompt}', opts.prompt ?? ''));
+  } else if (opts.modelUrl || opts.prompt) {
     if (!agent.endpoint) {
       throw new CorralError(
         'BAD_INPUT',
