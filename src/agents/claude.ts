@@ -9,6 +9,7 @@ export const claude = defineAgent({
   command: ['claude'],
   versionCommand: ['claude', '--version'],
   yoloArgs: ['--dangerously-skip-permissions'],
+  resumeArgs: ['--continue'],
   statePaths: ['.claude', '.claude.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'],
   // 2.1.x refreshes OAuth tokens at platform.claude.com (console.anthropic.com and statsig are gone).

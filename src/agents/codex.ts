@@ -31,6 +31,7 @@ export const codex = defineAgent({
   command: ['codex'],
   versionCommand: ['codex', '--version'],
   yoloArgs: ['--dangerously-bypass-approvals-and-sandbox'],
+  resumeArgs: ['resume', '--last'],
   statePaths: ['.codex'],
   authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'CODEX_ACCESS_TOKEN'],
   apiDomains: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],

@@ -11,6 +11,7 @@ export type { AgentSpec } from '../agents/types.js';
 export { exitCodeFor, runChecks, type Status } from '../doctor/checks.js';
 export { consoleProgress, type Progress } from '../images/progress.js';
 export { formatPorts } from '../sandbox/ports.js';
+export { runAcp } from './acp/acp.js';
 export {
   type Approval,
   answerApproval,

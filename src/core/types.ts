@@ -41,6 +41,8 @@ export interface StartSandboxInput extends WorkdirInput {
   modelKey?: string | undefined;
   /** One headless prompt, then exit (agents with a headless mode). */
   prompt?: string | undefined;
+  /** Start the agent's ACP server (JSON-RPC on stdio) instead of its terminal UI. */
+  acp?: boolean | undefined;
   /** The agent's own autonomy mode (e.g. --dangerously-skip-permissions). */
   yolo?: boolean | undefined;
   /** Shell mode: false = always a new container, even if the agent's sandbox is running. */

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { StartSandboxInput, StartSandboxResult } from '../../core/index.js';
-import { startSandbox } from '../../core/index.js';
+import { runAcp, startSandbox } from '../../core/index.js';
 import { Context } from '../context.js';
 import { type RunOptions, sandboxOptions, toStartInput } from './sandbox-options.js';
 
@@ -14,14 +14,30 @@ export function runCommand(): Command {
     .option('--yolo', "turn on the agent's own autonomy mode (e.g. --dangerously-skip-permissions)")
     .addOption(new Option('--ikwid', 'alias of --yolo').hideHelp())
     .option('-p, --prompt <text>', 'run one headless prompt and exit (agents with a headless mode)')
+    .option(
+      '--acp',
+      "speak the Agent Client Protocol on stdio (the agent's ACP server; same as `corral acp`)",
+    )
     .action(
       async (
         agentName: string | undefined,
         args: string[],
-        opts: RunOptions & { ikwid?: boolean },
+        opts: RunOptions & { ikwid?: boolean; acp?: boolean },
         cmd: Command,
       ) => {
         const ctx = Context.of(cmd);
+        if (opts.acp) {
+          process.exitCode = await runAcp(
+            ctx,
+            {
+              ...toStartInput({ ...opts, yolo: opts.yolo || opts.ikwid ? true : undefined }),
+              agent: agentName,
+              args,
+            },
+            ctx.io,
+          );
+          return;
+        }
         process.exitCode = await start(ctx, {
           ...toStartInput({ ...opts, yolo: opts.yolo || opts.ikwid ? true : undefined }),
           agent: agentName,
@@ -30,6 +46,22 @@ export function runCommand(): Command {
         });
       },
     );
+}
+
+export function acpCommand(): Command {
+  return sandboxOptions(
+    new Command('acp')
+      .description(
+        "serve an editor (Zed, JetBrains, any ACP client) over stdio: the agent's ACP server in a sandbox, paths mapped to the workspace",
+      )
+      .argument('[agent]', 'agent name or alias (agents with an ACP server: see `corral agents`)')
+      .argument('[args...]', 'arguments for the ACP server, after --'),
+  )
+    .option('--yolo', "turn on the agent's own autonomy mode")
+    .action(async (agentName: string | undefined, args: string[], opts: RunOptions, cmd: Command) => {
+      const ctx = Context.of(cmd);
+      process.exitCode = await runAcp(ctx, { ...toStartInput(opts), agent: agentName, args }, ctx.io);
+    });
 }
 
 export function shellCommand(): Command {

@@ -3,8 +3,9 @@
  * (`dryRun`); the agent itself or a shell in its sandbox, joining a running one when there is one.
  */
 import { customAgent } from '../../agents/custom.js';
-import { findAgent, renderEndpoint, resolveAgent } from '../../agents/index.js';
+import { AGENTS, findAgent, renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
+import type { ApprovalPrompter } from '../../bridge/ask.js';
 import { hostAlias } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import type { Stdio } from '../../sandbox/attach.js';
@@ -43,14 +44,46 @@ async function defaultAgent(ctx: CoreContext, workdir: string): Promise<string> 
   return name;
 }
 
+/** What a caller with no terminal adds to a start (the ACP relay). */
+export interface StartHooks {
+  /** Asks about host commands (the bridge's approvals). */
+  prompter?: ApprovalPrompter;
+}
+
 export async function startSandbox(
   ctx: CoreContext,
   input: StartSandboxInput,
   stdio?: Stdio,
+  hooks: StartHooks = {},
 ): Promise<StartSandboxResult> {
   const workdir = input.workdir ?? ctx.cwd;
-  const agent = await resolveRunAgent(ctx, input.agent ?? (await defaultAgent(ctx, workdir)), workdir);
-  return launch(ctx, agent, { ...input, workdir }, stdio);
+  const named = await resolveRunAgent(ctx, input.agent ?? (await defaultAgent(ctx, workdir)), workdir);
+  if (input.acp && (input.prompt || input.detach || input.mode === 'shell')) {
+    throw new CorralError(
+      'BAD_INPUT',
+      'An ACP session cannot be combined with --prompt, --detach or a shell.',
+    );
+  }
+  const agent = input.acp ? acpAgent(named) : named;
+  return launch(ctx, agent, { ...input, workdir }, stdio, hooks);
+}
+
+/**
+ * The agent as its ACP server: the same spec with the ACP command (its own with `--acp`, or an
+ * adapter's) as its command, so every option of a run applies to it.
+ */
+function acpAgent(agent: AgentSpec): AgentSpec {
+  if (!agent.acp) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `${agent.displayName} has no ACP server corral knows of.`,
+      `Agents with one: ${AGENTS.filter((a) => a.acp)
+        .map((a) => a.name)
+        .join(', ')} (see \`corral agents\`).`,
+    );
+  }
+  const { headlessYoloArgs: _, ...rest } = agent;
+  return { ...rest, command: [...(agent.acp.command ?? agent.command), ...agent.acp.args] };
 }
 
 /**
@@ -71,6 +104,7 @@ async function launch(
   agent: AgentSpec,
   opts: StartSandboxInput & { workdir: string },
   stdio: Stdio | undefined,
+  hooks: StartHooks,
 ): Promise<StartSandboxResult> {
   trace('cli parsed');
   const mode = opts.mode ?? 'agent';
@@ -220,6 +254,7 @@ async function launch(
       approvalTimeoutS: config.approval_timeout,
       note: (line) => ctx.note(line),
       services,
+      ...(hooks.prompter ? { prompter: hooks.prompter } : {}),
     });
     trace('bridge');
     return bridge;
