@@ -35,6 +35,7 @@ export const StartSandboxInput = z
     modelKey: z.string().optional(),
     prompt: z.string().optional(),
     acp: z.boolean().optional(),
+    resume: z.boolean().optional(),
     yolo: z.boolean().optional(),
     join: z.boolean().optional(),
     dryRun: z.boolean().optional(),

@@ -101,6 +101,7 @@ for (const kind of TEST_ENGINES) {
   describe(`ACP editor session on ${kind}`, () => {
     let writer: ModelServer;
     let sleeper: ModelServer;
+    let bridger: ModelServer;
     const marker = `acp-${kind}-${Date.now()}`;
     const env = { CORRAL_ENGINE: kind };
 
@@ -116,11 +117,40 @@ for (const kind of TEST_ENGINES) {
         `turns:\n  - say: Writing.\n    run: id -u | sed "s/^/${marker} from /" > result.txt; pwd >> result.txt\n  - text: Done.\n`,
       );
       sleeper = await serve('turns:\n  - say: Waiting.\n    run: sleep 120\n  - text: Done.\n');
+      // A host command through corral's bridge (Qwen Code's MCP client): nobody allowed it, so
+      // corral asks the editor.
+      bridger = await serve(
+        'turns:\n  - tool: mcp__corral__run_command\n    input: {command: "echo made-on-the-host > host-made.txt"}\n  - text: Done.\n',
+      );
     });
 
     afterAll(async () => {
       await writer?.close();
       await sleeper?.close();
+      await bridger?.close();
+    });
+
+    it('asks the editor (session/request_permission) before a host command, and runs it once allowed', async () => {
+      const ws = await realpath(await tempWorkspace('corral-acp-bridge-'));
+      const editor = startEditor(ws, bridger.url, env);
+      try {
+        const sessionId = await openSession(editor, ws);
+        const r = await editor.conn.agent.request('session/prompt', {
+          sessionId,
+          prompt: [{ type: 'text', text: 'Make the file on the host.' }],
+        });
+        if (r.stopReason !== 'end_turn') console.error(editor.stderr());
+        expect(r.stopReason).toBe('end_turn');
+        const ours = editor.permissions.filter((p) => p.toolCall.toolCallId.startsWith('corral-approval-'));
+        expect(ours).toHaveLength(1);
+        expect(ours[0]!.sessionId).toBe(sessionId);
+        expect(ours[0]!.toolCall.title).toContain('echo made-on-the-host > host-made.txt');
+        expect(await readFile(join(ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
+      } finally {
+        editor.child.stdin!.end();
+        await editor.exited;
+        await corral(['clean'], { cwd: ws, env });
+      }
     });
 
     it('initializes, opens a session on the host path, and the prompt writes a file through the agent', async () => {

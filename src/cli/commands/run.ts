@@ -15,6 +15,10 @@ export function runCommand(): Command {
     .addOption(new Option('--ikwid', 'alias of --yolo').hideHelp())
     .option('-p, --prompt <text>', 'run one headless prompt and exit (agents with a headless mode)')
     .option(
+      '--resume',
+      "continue the agent's most recent session in this workspace (its own flag, e.g. --continue)",
+    )
+    .option(
       '--acp',
       "speak the Agent Client Protocol on stdio (the agent's ACP server; same as `corral acp`)",
     )
@@ -22,7 +26,7 @@ export function runCommand(): Command {
       async (
         agentName: string | undefined,
         args: string[],
-        opts: RunOptions & { ikwid?: boolean; acp?: boolean },
+        opts: RunOptions & { ikwid?: boolean; acp?: boolean; resume?: boolean },
         cmd: Command,
       ) => {
         const ctx = Context.of(cmd);
@@ -43,6 +47,7 @@ export function runCommand(): Command {
           agent: agentName,
           mode: 'agent',
           args,
+          ...(opts.resume ? { resume: true } : {}),
         });
       },
     );

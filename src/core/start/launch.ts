@@ -108,7 +108,15 @@ async function launch(
 ): Promise<StartSandboxResult> {
   trace('cli parsed');
   const mode = opts.mode ?? 'agent';
-  const args = opts.args ?? [];
+  if (opts.resume && !agent.resumeArgs) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `${agent.displayName} has no flag corral knows for continuing its last session.`,
+      agent.notes.join(' ') || undefined,
+    );
+  }
+  // The session lives in the agent's home volume (per workspace and profile), so it is there to resume.
+  const args = [...(opts.resume && mode === 'agent' ? (agent.resumeArgs ?? []) : []), ...(opts.args ?? [])];
   const io = () => stdio ?? NO_STDIO();
   const exited = (exitCode: number): StartSandboxResult => ({ kind: 'exited', exitCode });
   const workspace = await resolveWorkspace(opts.workdir);
