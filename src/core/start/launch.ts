@@ -3,7 +3,7 @@
  * (`dryRun`); the agent itself or a shell in its sandbox, joining a running one when there is one.
  */
 import { customAgent } from '../../agents/custom.js';
-import { AGENTS, findAgent, renderEndpoint, resolveAgent } from '../../agents/index.js';
+import { findAgent, renderEndpoint, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import type { ApprovalPrompter } from '../../bridge/ask.js';
 import { hostAlias } from '../../engine/index.js';
@@ -16,6 +16,7 @@ import { planSandbox } from '../../sandbox/plan.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
+import { acpAgent, withAcpAdapter } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
 import { planRunLogin } from './auth.js';
@@ -66,24 +67,6 @@ export async function startSandbox(
   }
   const agent = input.acp ? acpAgent(named) : named;
   return launch(ctx, agent, { ...input, workdir }, stdio, hooks);
-}
-
-/**
- * The agent as its ACP server: the same spec with the ACP command (its own with `--acp`, or an
- * adapter's) as its command, so every option of a run applies to it.
- */
-function acpAgent(agent: AgentSpec): AgentSpec {
-  if (!agent.acp) {
-    throw new CorralError(
-      'BAD_INPUT',
-      `${agent.displayName} has no ACP server corral knows of.`,
-      `Agents with one: ${AGENTS.filter((a) => a.acp)
-        .map((a) => a.name)
-        .join(', ')} (see \`corral agents\`).`,
-    );
-  }
-  const { headlessYoloArgs: _, ...rest } = agent;
-  return { ...rest, command: [...(agent.acp.command ?? agent.command), ...agent.acp.args] };
 }
 
 /**
@@ -170,7 +153,7 @@ async function launch(
     if (opts.modelUrl) endpoint = { env: rendered.env, files: rendered.files, args: rendered.args };
     if (opts.prompt) promptArgs = rendered.promptArgs;
   }
-  const image = opts.dryRun
+  const planned = opts.dryRun
     ? await plannedImage(agent, config, projectImage)
     : await resolveRunImage(
         engine,
@@ -184,6 +167,7 @@ async function launch(
         },
         projectImage,
       );
+  const image = opts.acp ? await withAcpAdapter(engine, planned, agent, config, opts, ctx) : planned;
   trace('image');
   const network = await sandboxNetwork(ctx, engine, workspace, config, opts);
   // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
