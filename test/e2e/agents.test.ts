@@ -19,6 +19,7 @@ import { corral, tempWorkspace } from '../helpers/cli.js';
 import {
   agentImage,
   engineFor,
+  moreAgentsSkipped,
   TEST_ENGINES,
   testBuildSettings,
   unbuildableReason,
@@ -116,7 +117,7 @@ for (const kind of TEST_ENGINES) {
     }
 
     for (const { agent, flags, instructions, denied = [], more } of AGENTS) {
-      it.skipIf(more && process.env.CORRAL_TEST_MORE_AGENTS !== '1')(
+      it.skipIf(Boolean(more && moreAgentsSkipped(agent)))(
         `${agent} runs the scripted shell tool behind the gateway, and talks to nothing but the model`,
         async (ctx) => {
           const engine = await engineFor(kind);
