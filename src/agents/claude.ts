@@ -9,6 +9,12 @@ export const claude = defineAgent({
   command: ['claude'],
   versionCommand: ['claude', '--version'],
   yoloArgs: ['--dangerously-skip-permissions'],
+  resumeArgs: ['--continue'],
+  // No ACP server of its own: Zed's adapter (on the Claude Agent SDK) is layered onto the image.
+  acp: {
+    command: ['claude-code-acp'],
+    adapter: { package: '@zed-industries/claude-code-acp', version: '0.16.2' },
+  },
   statePaths: ['.claude', '.claude.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'],
   // 2.1.x refreshes OAuth tokens at platform.claude.com (console.anthropic.com and statsig are gone).

@@ -31,6 +31,14 @@ export const codex = defineAgent({
   command: ['codex'],
   versionCommand: ['codex', '--version'],
   yoloArgs: ['--dangerously-bypass-approvals-and-sandbox'],
+  resumeArgs: ['resume', '--last'],
+  // Zed's adapter (codex-acp, a Rust build of Codex's core) reads the same ~/.codex/config.toml.
+  // Checked by hand: initialize and session/new; a prompt's shell tool did not write yet (its own
+  // sandbox inside the container), so it is not in the ACP e2e test.
+  acp: {
+    command: ['codex-acp'],
+    adapter: { package: '@zed-industries/codex-acp', version: '0.16.0' },
+  },
   statePaths: ['.codex'],
   authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'CODEX_ACCESS_TOKEN'],
   apiDomains: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],

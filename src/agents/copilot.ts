@@ -11,6 +11,8 @@ export const copilot = defineAgent({
   versionCommand: ['copilot', '--version'],
   // Same as --allow-all (tools, paths and URLs); -p without it cannot run tools.
   yoloArgs: ['--yolo'],
+  resumeArgs: ['--continue'],
+  acp: { args: ['--acp'] },
   statePaths: ['.copilot'],
   loginFiles: ['.copilot/config.json'],
   // In this order of precedence, over a stored /login.

@@ -22,6 +22,8 @@ export const gemini = defineAgent({
   command: ['gemini'],
   versionCommand: ['gemini', '--version'],
   yoloArgs: ['--approval-mode=yolo'],
+  resumeArgs: ['--resume', 'latest'],
+  acp: { args: ['--acp'] },
   statePaths: ['.gemini'],
   loginFiles: ['.gemini/oauth_creds.json', '.gemini/google_accounts.json'],
   authEnv: [

@@ -1,18 +1,41 @@
 /** The agent registry: every spec, lookup by name or alias, and endpoint rendering. */
 import { CorralError } from '../errors.js';
+import { aider } from './aider.js';
 import { auggie } from './auggie.js';
 import { claude } from './claude.js';
+import { cline } from './cline.js';
+import { codebuff } from './codebuff.js';
 import { codex } from './codex.js';
 import { copilot } from './copilot.js';
+import { crush } from './crush.js';
 import { devstral } from './devstral.js';
 import { gemini } from './gemini.js';
+import { hermes } from './hermes.js';
+import { kilo } from './kilo.js';
 import { opencode } from './opencode.js';
 import { pi } from './pi.js';
+import { qwen } from './qwen.js';
 import type { AgentSpec } from './types.js';
 
 export type { AgentSpec } from './types.js';
 
-export const AGENTS: readonly AgentSpec[] = [claude, gemini, opencode, devstral, auggie, copilot, codex, pi];
+export const AGENTS: readonly AgentSpec[] = [
+  claude,
+  gemini,
+  opencode,
+  devstral,
+  auggie,
+  copilot,
+  codex,
+  pi,
+  qwen,
+  cline,
+  kilo,
+  crush,
+  aider,
+  hermes,
+  codebuff,
+];
 
 export function findAgent(nameOrAlias: string): AgentSpec | undefined {
   const key = nameOrAlias.trim().toLowerCase();
@@ -60,7 +83,7 @@ export function resolveAgent(nameOrAlias: string): AgentSpec {
   throw new CorralError(
     'AGENT_UNKNOWN',
     `Unknown agent "${nameOrAlias}".${suggestion ? ` Did you mean "${suggestion}"?` : ''}`,
-    `Known agents: ${AGENTS.map((a) => `${a.name} (${a.aliases.join(', ')})`).join(', ')}. See \`corral agents\`.`,
+    `Known agents: ${AGENTS.map((a) => `${a.name} (${a.aliases.join(', ')})`).join(', ')}. See \`corral agents\`; define your own under agents.<name> (command, image or containerfile) in config.`,
   );
 }
 

@@ -46,6 +46,11 @@ export const MCP_FORMATS = {
     }),
     env: {},
   }),
+  // Qwen Code's --mcp-config (a file, Gemini's server shape: `httpUrl` is streamable HTTP).
+  'qwen-json': ({ url, token }: BridgeEndpoint): RenderedMcpConfig => ({
+    text: json({ mcpServers: { [SERVER_NAME]: { httpUrl: url, headers: bearer(token), trust: true } } }),
+    env: {},
+  }),
   // OpenCode's config (opencode.json or OPENCODE_CONFIG_CONTENT): a remote server; no OAuth
   // discovery, the header is the login.
   'opencode-json': ({ url, token }: BridgeEndpoint): RenderedMcpConfig => ({

@@ -46,6 +46,8 @@ export const opencode = defineAgent({
   yoloArgs: ['--auto'],
   // `--auto` before `run` makes OpenCode print its help; headless `run` already allows its tools.
   headlessYoloArgs: [],
+  resumeArgs: ['--continue'],
+  acp: { args: ['acp'] },
   statePaths: ['.local/share/opencode', '.config/opencode', '.local/state/opencode', '.cache/opencode'],
   loginFiles: ['.local/share/opencode/auth.json'],
   authEnv: [

@@ -22,6 +22,17 @@ export const InstallSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** An npm package installed into an extra image layer (an ACP adapter). */
+export const NpmPackageSchema = z.object({ package: z.string(), version: z.string() });
+
+export const AcpSchema = z.object({
+  /** argv in the sandbox; the agent's own command when absent. */
+  command: z.array(z.string()).min(1).optional(),
+  /** Args after the command (`--acp`, `--experimental-acp`). */
+  args: z.array(z.string()).default([]),
+  adapter: NpmPackageSchema.optional(),
+});
+
 /** Which wire format the agent speaks to its model; the scripted model server serves each. */
 export const WireSchema = z.enum(['anthropic', 'openai-responses', 'openai-chat', 'gemini']);
 
@@ -179,6 +190,24 @@ export const AgentSpecSchema = z.object({
       headlessResume: z.boolean().default(true),
     })
     .optional(),
+  /**
+   * Args for one headless prompt (`{prompt}` substituted) for an agent without an endpoint recipe
+   * (a custom agent); an endpoint's promptArgs win.
+   */
+  headlessArgs: z.array(z.string()).optional(),
+  /** Args that continue the agent's most recent session in the workspace (`corral run A --resume`). */
+  resumeArgs: z.array(z.string()).optional(),
+  /**
+   * The agent's Agent Client Protocol server (`corral acp A`): JSON-RPC over stdio in the sandbox.
+   * Native (`args` after `command`, e.g. `--acp`) or an adapter package installed as an extra image
+   * layer whose `command` speaks ACP and drives the agent's CLI.
+   */
+  acp: AcpSchema.optional(),
+  /**
+   * Why the CLI cannot be installed on these machines (e.g. its install script downloads a binary
+   * from a host no registry serves): image builds stop with this reason, e2e tests skip with it.
+   */
+  unavailable: z.string().optional(),
   /** Why a feature is missing, shown by `corral agents` (e.g. "no yolo mode"). */
   notes: z.array(z.string()).default([]),
 });

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type {
+  AcpSchema,
   AgentSpecSchema,
   EndpointSchema,
   InstallSchema,
@@ -19,12 +20,13 @@ export type Wire = z.infer<typeof WireSchema>;
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type McpFormat = z.infer<typeof McpFormatSchema>;
 export type OAuthSpec = z.infer<typeof OAuthSchema>;
+export type AcpSpec = z.infer<typeof AcpSchema>;
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 export type AgentSpecInput = z.input<typeof AgentSpecSchema>;
 
 /** Fill in the schema's defaults (the schema itself checks each spec in test/unit/agents.test.ts). */
 export function defineAgent(spec: AgentSpecInput): AgentSpec {
-  const { endpoint, mcp, authProbe, oauth, session, ...rest } = spec;
+  const { endpoint, mcp, authProbe, oauth, session, acp, ...rest } = spec;
   return {
     env: {},
     notes: [],
@@ -36,6 +38,7 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
     ...(session ? { session: { headlessResume: true, ...session } } : {}),
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
     ...(mcp ? { mcp: { args: [], env: {}, ...mcp } } : {}),
+    ...(acp ? { acp: { args: [], ...acp } } : {}),
     ...(authProbe ? { authProbe: { headers: {}, oauthHeaders: {}, ...authProbe } } : {}),
   };
 }

@@ -6,13 +6,21 @@
 
 import type { ApprovalQueue, AskRequest, PendingApproval } from './approval-queue.js';
 import type { ApprovalAnswer } from './approvals.js';
-import type { TerminalPrompter } from './terminal-prompt.js';
+
+/** Whoever shows a pending approval to a person: the terminal, or an editor over ACP. */
+export interface ApprovalPrompter {
+  ask(
+    p: PendingApproval,
+    signal: AbortSignal,
+    answer: (a: ApprovalAnswer) => Promise<boolean>,
+  ): Promise<void>;
+}
 
 export interface AskOptions {
   queue: ApprovalQueue;
   /** The same timeout decide() applies; stored so lists can show the time left. */
   timeoutMs: number;
-  prompter?: TerminalPrompter;
+  prompter?: ApprovalPrompter | undefined;
   onPending?: (p: PendingApproval) => void;
 }
 

@@ -21,7 +21,7 @@ import { imageCommand, updateCommand } from './commands/image.js';
 import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
-import { runCommand, shellCommand } from './commands/run.js';
+import { acpCommand, runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
 import { servicesCommand } from './commands/services.js';
 import { sessionsCommand } from './commands/sessions.js';
@@ -51,6 +51,7 @@ export function buildProgram(): Command {
     );
   for (const c of [
     runCommand(),
+    acpCommand(),
     shellCommand(),
     taskCommand(),
     resumeCommand(),

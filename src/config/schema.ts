@@ -11,6 +11,10 @@ import { ISOLATIONS } from '../engine/isolation.js';
  */
 export const IsolationSchema = z.enum(ISOLATIONS);
 
+import { findAgent } from '../agents/index.js';
+
+const isBuiltInAgent = (name: string) => findAgent(name)?.name === name;
+
 const envMap = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
   z.string(),
@@ -44,8 +48,91 @@ export const AgentConfigSchema = z.strictObject({
   oauth_token_url: z.string().url().optional(),
   /** This agent's isolation level (wins over the top-level `isolation`). */
   isolation: IsolationSchema.optional(),
+  // A custom agent (a name corral does not know) sets these; see customAgentIssues.
+  /** Containerfile steps installing the agent onto corral's Node image (corral writes the FROM). */
+  containerfile: z
+    .string()
+    .regex(/^(\/|~\/)/, 'an absolute path (or one starting with ~/)')
+    .optional(),
+  /** argv of the agent in the sandbox. */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  /** Args of its autonomy mode (`--yolo`). */
+  yolo_args: z.array(z.string()).optional(),
+  /** Args for one headless prompt (`--prompt`); `{prompt}` is replaced by the prompt. */
+  headless_args: z.array(z.string()).optional(),
+  /** Paths under $HOME kept in the agent's state volume (its login, settings, history). */
+  home: z.array(z.string().regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).+/, 'a path relative to $HOME')).optional(),
+  /** Hosts the agent must reach (its API and login), allowed by the gateway. */
+  api_hosts: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, 'a host name')).optional(),
+  /**
+   * API keys it reads: a name passed in when set on the host, or {env, host, header} for one the
+   * gateway injects (the sandbox sees a placeholder).
+   */
+  keys: z
+    .array(
+      z.union([
+        z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+        z.strictObject({
+          env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name'),
+          host: z.string().regex(/^[a-z0-9.-]+$/i, 'a host name'),
+          header: z.enum(['authorization', 'x-api-key', 'x-goog-api-key']).default('authorization'),
+        }),
+      ]),
+    )
+    .optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+/** The keys only a custom agent sets (a built-in one has them in its spec). */
+export const CUSTOM_AGENT_KEYS = [
+  'containerfile',
+  'command',
+  'yolo_args',
+  'headless_args',
+  'home',
+  'api_hosts',
+  'keys',
+] as const;
+
+/**
+ * A custom agent is defined whole in one file: `command` and one of `image` / `containerfile`. A
+ * built-in agent cannot be given custom keys (its spec has them); `builtIn` names every built-in.
+ */
+export function customAgentIssues(
+  agents: Record<string, AgentConfig>,
+  builtIn: (name: string) => boolean,
+): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  for (const [name, a] of Object.entries(agents)) {
+    if (builtIn(name)) {
+      for (const key of CUSTOM_AGENT_KEYS) {
+        if (a[key] !== undefined)
+          issues.push({ path: [name, key], message: `only a custom agent sets ${key}; ${name} is built in` });
+      }
+      continue;
+    }
+    if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+      issues.push({ path: [name], message: 'a custom agent name: lowercase letters, digits and dashes' });
+      continue;
+    }
+    if (!a.command)
+      issues.push({
+        path: [name, 'command'],
+        message: `"${name}" is not a built-in agent, so it needs command (its argv in the sandbox) — or is it a typo? (see \`corral agents\`)`,
+      });
+    if (!a.image === !a.containerfile)
+      issues.push({
+        path: [name, 'image'],
+        message: `a custom agent needs exactly one of image (an image to run) or containerfile (steps onto corral's Node image)`,
+      });
+    if (a.version !== undefined)
+      issues.push({
+        path: [name, 'version'],
+        message: 'a custom agent has no version to pin: its image decides',
+      });
+  }
+  return issues;
+}
 
 /**
  * Host commands the agent runs through the bridge. Read from the global config only: a project's
@@ -183,7 +270,13 @@ export const ConfigSchema = z.strictObject({
   approval_timeout: z.number().int().min(1).max(3600).optional(),
   /** Host commands: their environment and confinement (global config only). */
   bridge: BridgeSchema.optional(),
-  agents: z.record(z.string(), AgentConfigSchema).default({}),
+  agents: z
+    .record(z.string(), AgentConfigSchema)
+    .superRefine((agents, ctx) => {
+      for (const issue of customAgentIssues(agents, isBuiltInAgent))
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    })
+    .default({}),
   /** The login broker (brokered OAuth logins, `corral auth`): how often it checks, how early it refreshes. */
   auth: z
     .strictObject({

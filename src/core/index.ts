@@ -12,6 +12,7 @@ export { exitCodeFor, runChecks, type Status } from '../doctor/checks.js';
 export { ISOLATIONS, type Isolation } from '../engine/isolation.js';
 export { consoleProgress, type Progress } from '../images/progress.js';
 export { formatPorts } from '../sandbox/ports.js';
+export { runAcp } from './acp/acp.js';
 export {
   type Approval,
   answerApproval,

@@ -35,6 +35,8 @@ export const StartSandboxInput = z
     modelUrl: z.string().url().optional(),
     modelKey: z.string().optional(),
     prompt: z.string().optional(),
+    acp: z.boolean().optional(),
+    resume: z.boolean().optional(),
     yolo: z.boolean().optional(),
     join: z.boolean().optional(),
     dryRun: z.boolean().optional(),

@@ -41,6 +41,10 @@ export interface StartSandboxInput extends WorkdirInput {
   modelKey?: string | undefined;
   /** One headless prompt, then exit (agents with a headless mode). */
   prompt?: string | undefined;
+  /** Continue the agent's most recent session in this workspace (its own resume flag). */
+  resume?: boolean | undefined;
+  /** Start the agent's ACP server (JSON-RPC on stdio) instead of its terminal UI. */
+  acp?: boolean | undefined;
   /** The agent's own autonomy mode (e.g. --dangerously-skip-permissions). */
   yolo?: boolean | undefined;
   /** Shell mode: false = always a new container, even if the agent's sandbox is running. */

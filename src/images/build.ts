@@ -214,6 +214,13 @@ export async function ensureAgentImage(
     progress?: Progress;
   },
 ): Promise<{ tag: string; built: string[] }> {
+  if (agent.unavailable) {
+    throw new CorralError(
+      'IMAGE_BUILD_FAILED',
+      `${agent.displayName} cannot be installed here: ${agent.unavailable}.`,
+      `Build an image with it yourself and set agents.${agent.name}.image in config.`,
+    );
+  }
   const progress = opts.progress ?? silentProgress();
   const install = await resolveAgentVersion(agent, opts.version);
   const plan = await planAgentImage(agent, install, opts.settings);

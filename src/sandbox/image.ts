@@ -14,6 +14,7 @@ import {
   planAgentImage,
   resolveAgentVersion,
 } from '../images/build.js';
+import { ensureCustomAgentImage, plannedCustomAgentImage } from '../images/custom.js';
 import { chosenVersion, readPins } from '../images/pins.js';
 import { projectRecipe } from '../images/project.js';
 import {
@@ -59,6 +60,8 @@ export async function plannedImage(
   const own = config.agents[agent.name];
   let tag: string;
   if (own?.image) tag = own.image;
+  else if (own?.containerfile)
+    tag = await plannedCustomAgentImage(agent.name, own.containerfile, buildSettings(config));
   else {
     const version = chosenVersion(own?.version, await readPins(), agent.name);
     const install = await resolveAgentVersion(agent, version);
@@ -121,6 +124,14 @@ async function resolveAgentImage(
       }
     }
     return own.image;
+  }
+  if (own?.containerfile) {
+    return ensureCustomAgentImage(engine, agent.name, own.containerfile, {
+      settings: buildSettings(config),
+      ...(choice.rebuild ? { rebuild: true } : {}),
+      ...(choice.noCache ? { noCache: true } : {}),
+      ...(choice.progress ? { progress: choice.progress } : {}),
+    });
   }
   const version = chosenVersion(own?.version, await readPins(), agent.name);
   const { tag } = await ensureAgentImage(engine, agent, {

@@ -19,6 +19,7 @@ import { corral, tempWorkspace } from '../helpers/cli.js';
 import {
   agentImage,
   engineFor,
+  moreAgentsSkipped,
   TEST_ENGINES,
   testBuildSettings,
   unbuildableReason,
@@ -30,6 +31,10 @@ interface AgentCase {
   flags: string[];
   /** How the workspace's AGENTS.md reaches the model. */
   instructions: string;
+  /** Run only with CORRAL_TEST_MORE_AGENTS=1 (.ci/run sets it): image builds cost minutes. */
+  more?: boolean;
+  /** Hosts the CLI contacts whatever its settings say: the gateway must have denied them. */
+  denied?: string[];
 }
 
 // Every agent with a custom endpoint (auggie has none: it talks only to Augment). Typical run
@@ -43,6 +48,22 @@ const AGENTS: AgentCase[] = [
   { agent: 'pi', flags: [], instructions: 'reads AGENTS.md (pi never asks)' },
   { agent: 'copilot', flags: ['--yolo'], instructions: 'reads AGENTS.md' },
   { agent: 'devstral', flags: ['--yolo'], instructions: 'reads AGENTS.md (--trust in its promptArgs)' },
+  // Measured on 2 cores (image build per engine, then run): qwen 30 s + 15–18 s, cline 110 s +
+  // 12–16 s, kilo 35 s + 48–57 s: about 6.5 minutes for both engines, so they run under
+  // CORRAL_TEST_MORE_AGENTS=1.
+  {
+    agent: 'qwen',
+    flags: ['--yolo'],
+    instructions: 'endpoint settings add it to context.fileName',
+    more: true,
+  },
+  // A prompt runs in act mode with every tool auto-approved.
+  // Its PostHog client connects to data.cline.bot even with telemetryOptOut set.
+  { agent: 'cline', flags: [], instructions: 'reads AGENTS.md', denied: ['data.cline.bot'], more: true },
+  // An OpenCode fork: headless `kilo run` allows its tools.
+  { agent: 'kilo', flags: [], instructions: 'reads AGENTS.md', more: true },
+  // Not here: aider (text edit formats, no tool calls), hermes (endpoint unverified), crush and
+  // codebuff (not installable here), auggie (no custom endpoint).
 ];
 
 const PROMPT = 'Write result.txt as instructed.';
@@ -95,58 +116,64 @@ for (const kind of TEST_ENGINES) {
       expect((await stat(join(ws, 'result.txt'))).uid).toBe(process.getuid!());
     }
 
-    for (const { agent, flags, instructions } of AGENTS) {
-      it(`${agent} runs the scripted shell tool behind the gateway, and talks to nothing but the model`, async (ctx) => {
-        const engine = await engineFor(kind);
-        // An image built earlier needs no registry; a missing one needs its registry (PyPI) to answer.
-        const plan = await planAgentImage(
-          resolveAgent(agent),
-          resolveAgent(agent).install,
-          testBuildSettings(),
-        );
-        const why = !(await engine.imageExists(plan.layers.at(-1)!.tag)) && (await unbuildableReason(agent));
-        if (why) {
-          console.warn(`[skip] ${agent} on ${kind}: ${why}`);
-          ctx.skip(why);
-        }
-        await agentImage(engine, agent);
-        const { ws, rule } = await workspace(agent);
-        const before = server.requests.length;
-        const started = Date.now();
-        try {
-          const r = await corral(
-            ['run', agent, '--network', 'gateway', '--model-url', server.url, '--prompt', PROMPT, ...flags],
-            { cwd: ws, env },
+    for (const { agent, flags, instructions, denied = [], more } of AGENTS) {
+      it.skipIf(Boolean(more && moreAgentsSkipped(agent)))(
+        `${agent} runs the scripted shell tool behind the gateway, and talks to nothing but the model`,
+        async (ctx) => {
+          const engine = await engineFor(kind);
+          // An image built earlier needs no registry; a missing one needs its registry (PyPI) to answer.
+          const plan = await planAgentImage(
+            resolveAgent(agent),
+            resolveAgent(agent).install,
+            testBuildSettings(),
           );
-          console.log(`${agent} on ${kind}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-          const served = server.requests.slice(before);
-          if (r.code !== 0) console.error(r.stdout, r.stderr, served);
-          expect(r.code).toBe(0);
-          await expectResultFile(ws);
-          // The agent asked for step 0 (the tool call) and then step 1 (after the tool result).
-          expect(served.map((s) => s.step)).toEqual(expect.arrayContaining([0, 1]));
-          // AGENTS.md reached the model in the agent's own request, and corral wrote nothing into
-          // the workspace for it.
-          expect(
-            served.some((s) => s.body?.includes(rule)),
-            `AGENTS.md: ${instructions}`,
-          ).toBe(true);
-          expect((await readdir(ws)).sort()).toEqual(['AGENTS.md', 'README.md', 'result.txt']);
-          // The sandbox has no network but the gateway's, and the gateway let through only the model
-          // server: no update checks, telemetry, plugin or catalogue downloads (denied ones are logged too).
-          const log = await corral(['egress', 'log', '--json', '-n', '0'], { cwd: ws, env });
-          const entries = log.stdout
-            .trim()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as AuditEntry);
-          expect(entries.length).toBeGreaterThan(0);
-          expect(entries.filter((e) => e.port !== server.port || e.decision !== 'allow')).toEqual([]);
-        } finally {
-          await corral(['clean'], { cwd: ws, env });
-        }
-        // A cold image build (the first agent also builds the shared base layers) takes minutes.
-      }, 600_000);
+          const why =
+            !(await engine.imageExists(plan.layers.at(-1)!.tag)) && (await unbuildableReason(agent));
+          if (why) {
+            console.warn(`[skip] ${agent} on ${kind}: ${why}`);
+            ctx.skip(why);
+          }
+          await agentImage(engine, agent);
+          const { ws, rule } = await workspace(agent);
+          const before = server.requests.length;
+          const started = Date.now();
+          try {
+            const r = await corral(
+              ['run', agent, '--network', 'gateway', '--model-url', server.url, '--prompt', PROMPT, ...flags],
+              { cwd: ws, env },
+            );
+            console.log(`${agent} on ${kind}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+            const served = server.requests.slice(before);
+            if (r.code !== 0) console.error(r.stdout, r.stderr, served);
+            expect(r.code).toBe(0);
+            await expectResultFile(ws);
+            // The agent asked for step 0 (the tool call) and then step 1 (after the tool result).
+            expect(served.map((s) => s.step)).toEqual(expect.arrayContaining([0, 1]));
+            // AGENTS.md reached the model in the agent's own request, and corral wrote nothing into
+            // the workspace for it.
+            expect(
+              served.some((s) => s.body?.includes(rule)),
+              `AGENTS.md: ${instructions}`,
+            ).toBe(true);
+            expect((await readdir(ws)).sort()).toEqual(['AGENTS.md', 'README.md', 'result.txt']);
+            // The sandbox has no network but the gateway's, and the gateway let through only the model
+            // server: no update checks, telemetry, plugin or catalogue downloads (denied ones are logged too).
+            const log = await corral(['egress', 'log', '--json', '-n', '0'], { cwd: ws, env });
+            const entries = log.stdout
+              .trim()
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as AuditEntry);
+            expect(entries.length).toBeGreaterThan(0);
+            const others = entries.filter((e) => e.port !== server.port || e.decision !== 'allow');
+            expect(others.filter((e) => !denied.includes(e.host) || e.decision === 'allow')).toEqual([]);
+          } finally {
+            await corral(['clean'], { cwd: ws, env });
+          }
+          // A cold image build (the first agent also builds the shared base layers) takes minutes.
+        },
+        600_000,
+      );
     }
 
     it('claude with --network open writes the file too (no gateway in the path)', async () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AGENTS, findAgent, renderEndpoint, resolveAgent } from '../../src/agents/index.js';
 import { AgentSpecSchema } from '../../src/agents/schema.js';
+import type { ContainerEngine } from '../../src/engine/index.js';
 import { CorralError } from '../../src/errors.js';
+import { ensureAgentImage } from '../../src/images/build.js';
 
 describe('agent specs', () => {
-  it('has all eight agents with unique names and aliases', () => {
+  it('has every agent with unique names and aliases', () => {
     expect(AGENTS.map((a) => a.name)).toEqual([
       'claude',
       'gemini',
@@ -14,6 +16,13 @@ describe('agent specs', () => {
       'copilot',
       'codex',
       'pi',
+      'qwen',
+      'cline',
+      'kilo',
+      'crush',
+      'aider',
+      'hermes',
+      'codebuff',
     ]);
     const words = AGENTS.flatMap((a) => [a.name, ...a.aliases.filter((x) => x !== a.name)]);
     expect(new Set(words).size).toBe(words.length);
@@ -29,6 +38,13 @@ describe('agent specs', () => {
     ['p', 'copilot'],
     ['x', 'codex'],
     ['pi', 'pi'],
+    ['q', 'qwen'],
+    ['cl', 'cline'],
+    ['kilocode', 'kilo'],
+    ['cr', 'crush'],
+    ['freebuff', 'codebuff'],
+    ['h', 'hermes'],
+    ['ai', 'aider'],
   ])('resolves alias %s to %s', (alias, name) => {
     expect(resolveAgent(alias).name).toBe(name);
   });
@@ -40,6 +56,64 @@ describe('agent specs', () => {
     expect(yolo.devstral).toEqual(['--auto-approve']);
     expect(yolo.copilot).toEqual(['--yolo']);
     expect(yolo.codex).toEqual(['--dangerously-bypass-approvals-and-sandbox']);
+    expect(yolo.qwen).toEqual(['--yolo']);
+    expect(yolo.aider).toEqual(['--yes-always']);
+    expect(yolo.hermes).toEqual(['--yolo']);
+    // Cline and Kilo auto-approve in a headless prompt already; their flag is for the TUI.
+    expect(resolveAgent('cline').headlessYoloArgs).toEqual([]);
+    expect(resolveAgent('kilo').headlessYoloArgs).toEqual([]);
+  });
+
+  it('names resume and ACP commands where the CLI has them', () => {
+    const resume = Object.fromEntries(AGENTS.map((a) => [a.name, a.resumeArgs]));
+    expect(resume.qwen).toEqual(['--continue']);
+    expect(resume.kilo).toEqual(['--continue']);
+    expect(resume.aider).toEqual(['--restore-chat-history']);
+    const acp = Object.fromEntries(AGENTS.map((a) => [a.name, a.acp]));
+    expect(acp.qwen).toEqual({ args: ['--acp'] });
+    expect(acp.cline).toEqual({ args: ['--acp'] });
+    expect(acp.kilo).toEqual({ args: ['acp'] });
+    expect(acp.hermes).toEqual({ command: ['hermes', 'acp'], args: [] });
+  });
+
+  it('says why an agent cannot be installed here, in its spec and its notes', () => {
+    for (const name of ['crush', 'codebuff']) {
+      const a = resolveAgent(name);
+      expect(a.unavailable, name).toMatch(/github\.com/);
+      expect(a.notes.join(' '), name).toMatch(/not installable here/);
+    }
+  });
+
+  it('stops the image build of an agent that cannot be installed here, with the reason', async () => {
+    const engine = { imageExists: async () => false } as unknown as ContainerEngine;
+    const err = await ensureAgentImage(engine, resolveAgent('crush'), {
+      settings: { cacheDir: '/nonexistent', hostCa: 'off' },
+    })
+      .then(() => undefined)
+      .catch((e: CorralError) => e);
+    expect(err).toBeInstanceOf(CorralError);
+    expect(err!.message).toContain('Crush cannot be installed here');
+    expect(err!.hint).toContain('agents.crush.image');
+  });
+
+  it('renders the new agents’ endpoint files as valid JSON pointing at the endpoint', () => {
+    const values = { baseUrl: 'http://h:1', apiKey: 'K"EY' };
+    const cline = renderEndpoint(resolveAgent('cline'), values);
+    const providers = JSON.parse(cline.files['.cline/data/settings/providers.json']!);
+    expect(providers.providers['openai-compatible'].settings).toMatchObject({
+      baseUrl: 'http://h:1/v1',
+      apiKey: 'K"EY',
+    });
+    const kilo = JSON.parse(renderEndpoint(resolveAgent('kilo'), values).files['.config/kilo/kilo.json']!);
+    expect(kilo.provider.corral.options).toEqual({ baseURL: 'http://h:1/v1', apiKey: 'K"EY' });
+    const qwen = renderEndpoint(resolveAgent('qwen'), values);
+    expect(qwen.env).toMatchObject({ OPENAI_BASE_URL: 'http://h:1/v1', OPENAI_API_KEY: 'K"EY' });
+    expect(JSON.parse(qwen.files['.qwen/settings.json']!).security.auth.selectedType).toBe('openai');
+    const crush = JSON.parse(
+      renderEndpoint(resolveAgent('crush'), values).files['.config/crush/crush.json']!,
+    );
+    expect(crush.providers.corral.base_url).toBe('http://h:1/v1');
+    expect(renderEndpoint(resolveAgent('aider'), values).env.OPENAI_API_BASE).toBe('http://h:1/v1');
   });
 
   it('explains a missing yolo flag or endpoint in notes', () => {

@@ -32,6 +32,12 @@ describe('MCP config formats', () => {
     });
   });
 
+  it('qwen-json: an --mcp-config file whose server uses httpUrl and is trusted', () => {
+    expect(JSON.parse(renderMcpConfig('qwen-json', endpoint).text)).toEqual({
+      mcpServers: { corral: { httpUrl: URL, headers: AUTH, trust: true } },
+    });
+  });
+
   it('opencode-json: a remote server without OAuth discovery', () => {
     expect(JSON.parse(renderMcpConfig('opencode-json', endpoint).text)).toEqual({
       mcp: { corral: { type: 'remote', url: URL, headers: AUTH, oauth: false, enabled: true } },
@@ -104,7 +110,18 @@ describe('merging into a file corral already writes', () => {
 describe('wiring each agent', () => {
   it('every agent that speaks MCP over streamable HTTP has a recipe; the others say why not', () => {
     const withMcp = AGENTS.filter((a) => a.mcp).map((a) => a.name);
-    expect(withMcp.sort()).toEqual(['claude', 'codex', 'copilot', 'devstral', 'gemini', 'opencode']);
+    expect(withMcp.sort()).toEqual([
+      'claude',
+      'codex',
+      'copilot',
+      'devstral',
+      'gemini',
+      'kilo',
+      'opencode',
+      'qwen',
+    ]);
+    for (const a of AGENTS.filter((x) => !x.mcp))
+      expect(a.notes.join(' '), a.name).toMatch(/MCP|host bridge/);
   });
 
   it('never writes over a login, state or endpoint file', () => {

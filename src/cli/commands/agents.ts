@@ -17,15 +17,32 @@ export function agentsCommand(): Command {
       }
       ctx.print(
         await table(
-          ['AGENT', 'ALIASES', 'NAME', 'VERSION', 'YOLO FLAG', 'API KEYS'],
-          AGENTS.map((a) => [
-            a.name,
-            a.aliases.join(', '),
-            a.displayName,
-            `${a.install.kind}:${version(a.name, a.install.version)}`,
-            a.yoloArgs.join(' ') || '-',
-            a.authEnv.slice(0, 2).join(', ') + (a.authEnv.length > 2 ? ', …' : ''),
-          ]),
+          ['AGENT', 'ALIASES', 'NAME', 'VERSION', 'YOLO FLAG', 'ACP', 'API KEYS'],
+          [
+            ...AGENTS.map((a) => [
+              a.name,
+              a.aliases.join(', '),
+              a.displayName,
+              a.unavailable
+                ? `${a.install.kind}: not installable here`
+                : `${a.install.kind}:${version(a.name, a.install.version)}`,
+              a.yoloArgs.join(' ') || '-',
+              a.acp ? (a.acp.adapter ? 'adapter' : 'yes') : '-',
+              a.authEnv.slice(0, 2).join(', ') + (a.authEnv.length > 2 ? ', …' : ''),
+            ]),
+            // Custom agents from config (`agents.<name>.command`).
+            ...Object.entries(config?.agents ?? {})
+              .filter(([, c]) => c.command)
+              .map(([name, c]) => [
+                name,
+                '',
+                'custom (config)',
+                c.image ? `image:${c.image}` : 'containerfile',
+                c.yolo_args?.join(' ') || '-',
+                '-',
+                (c.keys ?? []).map((k) => (typeof k === 'string' ? k : k.env)).join(', ') || '-',
+              ]),
+          ],
         ),
       );
       ctx.note('\nrun one with `corral run <agent>` or just `corral <alias>`');

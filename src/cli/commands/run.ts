@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { StartSandboxInput, StartSandboxResult } from '../../core/index.js';
-import { autoStartDaemon, daemonPaths, startSandbox } from '../../core/index.js';
+import { autoStartDaemon, daemonPaths, runAcp, startSandbox } from '../../core/index.js';
 import { Context } from '../context.js';
 import { type RunOptions, sandboxOptions, toStartInput } from './sandbox-options.js';
 
@@ -15,23 +15,60 @@ export function runCommand(): Command {
     .addOption(new Option('--ikwid', 'alias of --yolo').hideHelp())
     .option('-p, --prompt <text>', 'run one headless prompt and exit (agents with a headless mode)')
     .option('--worktree [name]', 'work in a git worktree of the repository, on branch corral/<agent>/<name>')
+    .option(
+      '--resume',
+      "continue the agent's most recent session in this workspace (its own flag, e.g. --continue)",
+    )
+    .option(
+      '--acp',
+      "speak the Agent Client Protocol on stdio (the agent's ACP server; same as `corral acp`)",
+    )
     .action(
       async (
         agentName: string | undefined,
         args: string[],
-        opts: RunOptions & { ikwid?: boolean; worktree?: string | boolean },
+        opts: RunOptions & { ikwid?: boolean; worktree?: string | boolean; acp?: boolean; resume?: boolean },
         cmd: Command,
       ) => {
         const ctx = Context.of(cmd);
+        if (opts.acp) {
+          process.exitCode = await runAcp(
+            ctx,
+            {
+              ...toStartInput({ ...opts, yolo: opts.yolo || opts.ikwid ? true : undefined }),
+              agent: agentName,
+              args,
+            },
+            ctx.io,
+          );
+          return;
+        }
         process.exitCode = await start(ctx, {
           ...toStartInput({ ...opts, yolo: opts.yolo || opts.ikwid ? true : undefined }),
           agent: agentName,
           mode: 'agent',
           args,
           ...(opts.worktree !== undefined ? { worktree: opts.worktree } : {}),
+          ...(opts.resume ? { resume: true } : {}),
         });
       },
     );
+}
+
+export function acpCommand(): Command {
+  return sandboxOptions(
+    new Command('acp')
+      .description(
+        "serve an editor (Zed, JetBrains, any ACP client) over stdio: the agent's ACP server in a sandbox, paths mapped to the workspace",
+      )
+      .argument('[agent]', 'agent name or alias (agents with an ACP server: see `corral agents`)')
+      .argument('[args...]', 'arguments for the ACP server, after --'),
+  )
+    .option('--yolo', "turn on the agent's own autonomy mode")
+    .action(async (agentName: string | undefined, args: string[], opts: RunOptions, cmd: Command) => {
+      const ctx = Context.of(cmd);
+      process.exitCode = await runAcp(ctx, { ...toStartInput(opts), agent: agentName, args }, ctx.io);
+    });
 }
 
 export function shellCommand(): Command {

@@ -10,6 +10,7 @@ import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentSpec } from '../../agents/types.js';
 import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
+import type { ApprovalPrompter } from '../../bridge/ask.js';
 import {
   bridgeInstructions,
   bridgeInstructionsFile,
@@ -49,6 +50,8 @@ export interface RunBridgeOptions {
   services?: ServiceController | undefined;
   /** A detached run's bridge is served by this process until the sandbox exits (the daemon). */
   inline?: boolean | undefined;
+  /** Asks about host commands where there is no terminal to ask in (an editor over ACP). */
+  prompter?: ApprovalPrompter | undefined;
 }
 
 /** Where a run's bridge will listen and the token its agent presents; planned before the sandbox. */
@@ -133,7 +136,7 @@ async function attachedBridge(
   // The terminal is there to ask in only when the user types into the agent's TTY.
   const io = o.io;
   const interactive = spec.tty && Boolean(io?.stdin.isTTY);
-  let prompter: InstanceType<typeof TerminalPrompter> | undefined;
+  let prompter: ApprovalPrompter | undefined = o.prompter;
   const approve = queuedApprover({
     queue: new ApprovalQueue(),
     timeoutMs: o.timeoutMs,

@@ -3,8 +3,10 @@
  * (`dryRun`); the agent itself or a shell in its sandbox, joining a running one when there is one.
  */
 import { randomUUID } from 'node:crypto';
-import { renderEndpoint, resolveAgent, sessionArgs } from '../../agents/index.js';
+import { customAgent } from '../../agents/custom.js';
+import { findAgent, renderEndpoint, resolveAgent, sessionArgs } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
+import type { ApprovalPrompter } from '../../bridge/ask.js';
 import { hostAlias } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import type { Stdio } from '../../sandbox/attach.js';
@@ -15,6 +17,7 @@ import { planSandbox } from '../../sandbox/plan.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
+import { acpAgent, withAcpAdapter } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
 import { planRunLogin } from './auth.js';
@@ -44,13 +47,27 @@ async function defaultAgent(ctx: CoreContext, workdir: string): Promise<string> 
   return name;
 }
 
+/** What a caller with no terminal adds to a start (the ACP relay). */
+export interface StartHooks {
+  /** Asks about host commands (the bridge's approvals). */
+  prompter?: ApprovalPrompter;
+}
+
 export async function startSandbox(
   ctx: CoreContext,
   input: StartSandboxInput,
   stdio?: Stdio,
+  hooks: StartHooks = {},
 ): Promise<StartSandboxResult> {
   let workdir = input.workdir ?? ctx.cwd;
-  const agent = resolveAgent(input.agent ?? (await defaultAgent(ctx, workdir)));
+  const named = await resolveRunAgent(ctx, input.agent ?? (await defaultAgent(ctx, workdir)), workdir);
+  if (input.acp && (input.prompt || input.detach || input.mode === 'shell')) {
+    throw new CorralError(
+      'BAD_INPUT',
+      'An ACP session cannot be combined with --prompt, --detach or a shell.',
+    );
+  }
+  const agent = input.acp ? acpAgent(named) : named;
   let mounts = input.mounts;
   let env = input.env;
   let worktree: { name: string; branch: string; path: string } | undefined;
@@ -69,7 +86,7 @@ export async function startSandbox(
     env = [...(env ?? []), ...SAFE_DIRECTORY];
     worktree = { name: wt.name, branch: wt.branch, path: wt.path };
   }
-  const result = await launch(ctx, agent, { ...input, workdir, mounts, env }, stdio);
+  const result = await launch(ctx, agent, { ...input, workdir, mounts, env }, stdio, hooks);
   if (result.kind !== 'exited') return result;
   if (result.agentSession) {
     await recordAgentSession(ctx, {
@@ -93,15 +110,37 @@ export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'
     : (input.profile ?? 'default');
 }
 
+/**
+ * A built-in agent by name or alias, else a custom one from config (the global file, or a trusted
+ * project's: an untrusted `.corral.yaml` never gets its `agents` key through).
+ */
+export async function resolveRunAgent(ctx: CoreContext, name: string, workdir: string): Promise<AgentSpec> {
+  const builtIn = findAgent(name);
+  if (builtIn) return builtIn;
+  const workspace = await resolveWorkspace(workdir);
+  const own = (await ctx.config(workspace.path)).agents[name];
+  if (own?.command) return customAgent(name, own);
+  return resolveAgent(name);
+}
+
 async function launch(
   ctx: CoreContext,
   agent: AgentSpec,
   opts: StartSandboxInput & { workdir: string },
   stdio: Stdio | undefined,
+  hooks: StartHooks,
 ): Promise<StartSandboxResult> {
   trace('cli parsed');
   const mode = opts.mode ?? 'agent';
-  const args = opts.args ?? [];
+  if (opts.resume && !agent.resumeArgs) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `${agent.displayName} has no flag corral knows for continuing its last session.`,
+      agent.notes.join(' ') || undefined,
+    );
+  }
+  // The session lives in the agent's home volume (per workspace and profile), so it is there to resume.
+  const args = [...(opts.resume && mode === 'agent' ? (agent.resumeArgs ?? []) : []), ...(opts.args ?? [])];
   const io = () => stdio ?? NO_STDIO();
   let agentSession: string | undefined;
   const exited = (exitCode: number): StartSandboxResult => ({
@@ -142,7 +181,9 @@ async function launch(
   });
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
-  if (opts.modelUrl || opts.prompt) {
+  if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
+    promptArgs = agent.headlessArgs.map((a) => a.replaceAll('{prompt}', opts.prompt ?? ''));
+  } else if (opts.modelUrl || opts.prompt) {
     if (!agent.endpoint) {
       throw new CorralError(
         'BAD_INPUT',
@@ -176,7 +217,7 @@ async function launch(
       promptArgs = [...(sessionArgs(agent, 'assign', agentSession) ?? []), ...promptArgs];
     }
   }
-  const image = opts.dryRun
+  const planned = opts.dryRun
     ? await plannedImage(agent, config, projectImage)
     : await resolveRunImage(
         engine,
@@ -190,6 +231,7 @@ async function launch(
         },
         projectImage,
       );
+  const image = opts.acp ? await withAcpAdapter(engine, planned, agent, config, opts, ctx) : planned;
   trace('image');
   const network = await sandboxNetwork(ctx, engine, workspace, config, opts);
   // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
@@ -269,6 +311,7 @@ async function launch(
       note: (line) => ctx.note(line),
       services,
       ...(ctx.options.hostsBridges ? { inline: true } : {}),
+      ...(hooks.prompter ? { prompter: hooks.prompter } : {}),
     });
     trace('bridge');
     return bridge;
