@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { CorralError } from '../errors.js';
 import { getArchive } from './archive.js';
 import {
   createBody,
@@ -16,6 +15,7 @@ import {
   toImageSummary,
   toSummary,
 } from './docker-body.js';
+import { buildImage, importImage, pullImage } from './docker-images.js';
 import {
   connectNetwork,
   createNetwork,
@@ -30,12 +30,12 @@ import {
   removeVolume,
   volumeExists,
 } from './docker-resources.js';
-import { exists, ignoreMissing, isMissing, splitTag } from './errors.js';
+import { exists, ignoreMissing, isMissing } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
 import { apiRequest, query } from './http.js';
 import { dockerRuntimeError } from './runtimes.js';
 import { noUserNamespaceProfile } from './seccomp.js';
-import { collectExec, demuxFrames, followJsonStream } from './streams.js';
+import { collectExec, demuxFrames } from './streams.js';
 import type {
   AttachOptions,
   BuildOptions,
@@ -103,48 +103,16 @@ export class DockerApiEngine implements ContainerEngine {
     await ignoreMissing(() => this.request('DELETE', `/images/${encodeURIComponent(ref)}`));
   }
 
-  async buildImage(opts: BuildOptions): Promise<void> {
-    const stream = await (await this.docker()).buildImage(opts.context, {
-      t: opts.tag,
-      dockerfile: opts.dockerfile,
-      labels: opts.labels,
-      nocache: opts.noCache ?? false,
-      rm: true,
-      forcerm: true,
-      ...(opts.buildArgs ? { buildargs: opts.buildArgs } : {}),
-      ...(opts.target ? { target: opts.target } : {}),
-    });
-    await followJsonStream(stream, opts.onOutput, (message) => {
-      throw new CorralError('IMAGE_BUILD_FAILED', `Building ${opts.tag} failed: ${message}`);
-    });
-    // Podman reports some build failures only by not creating the tag.
-    if (!(await this.imageExists(opts.tag))) {
-      throw new CorralError(
-        'IMAGE_BUILD_FAILED',
-        `Building ${opts.tag} finished without producing the image.`,
-      );
-    }
+  buildImage(opts: BuildOptions): Promise<void> {
+    return buildImage(this.docker(), opts, (tag) => this.imageExists(tag));
   }
 
-  async importImage(rootfs: Readable, tag: string, changes: string[]): Promise<void> {
-    const [repo, imageTag] = splitTag(tag);
-    const stream = (await (
-      await this.docker()
-    ).importImage(rootfs, {
-      repo,
-      tag: imageTag,
-      changes,
-    } as never)) as unknown as NodeJS.ReadableStream;
-    await followJsonStream(stream, undefined, (message) => {
-      throw new CorralError('IMAGE_BUILD_FAILED', `Importing ${tag} failed: ${message}`);
-    });
+  importImage(rootfs: Readable, tag: string, changes: string[]): Promise<void> {
+    return importImage(this.docker(), rootfs, tag, changes);
   }
 
-  async pullImage(ref: string, onOutput?: (line: string) => void): Promise<void> {
-    const stream = await (await this.docker()).pull(ref);
-    await followJsonStream(stream, onOutput, (message) => {
-      throw new CorralError('IMAGE_NOT_FOUND', `Pulling ${ref} failed: ${message}`);
-    });
+  pullImage(ref: string, onOutput?: (line: string) => void): Promise<void> {
+    return pullImage(this.docker(), ref, onOutput);
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {

@@ -8,10 +8,11 @@ import { CorralError } from '../errors.js';
 import { trace } from '../trace.js';
 import { homeVolumeLabels, homeVolumeName, LABELS } from '../workspace/identity.js';
 import { type AttachControl, connect, drained, type Stdio } from './attach.js';
+import { FORWARDER_READY } from './gateway-side.js';
 import { ensureMaskVolumes, maskVolumeName } from './masks.js';
 import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
-import { FORWARDER_READY, relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
+import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 import { alignVolumeOwners } from './volume-owners.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FORWARDER_FILE, SANDBOX_GATEWAY_DIR } from '../../src/gateway/settings.js';
-import { forwarderInit } from '../../src/sandbox/spec.js';
+import { forwarderInit } from '../../src/sandbox/gateway-side.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,38 +1,23 @@
 /**
  * Start a sandbox: attached (the caller's stdio), detached, headless (`prompt`) or only planned
  * (`dryRun`); the agent itself or a shell in its sandbox, joining a running one when there is one.
+ * Here: which agent (built-in, custom from config, or its ACP adapter) and which folder (a git
+ * worktree when asked); run-sandbox.ts does the start; the agent's session id is recorded after.
  */
-import { randomUUID } from 'node:crypto';
 import { customAgent } from '../../agents/custom.js';
-import { findAgent, renderEndpoint, resolveAgent, sessionArgs } from '../../agents/index.js';
+import { findAgent, resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import type { ApprovalPrompter } from '../../bridge/ask.js';
-import { hostAlias } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import type { Stdio } from '../../sandbox/attach.js';
-import { dryRunFor } from '../../sandbox/dry-run.js';
-import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
-import { readMasks } from '../../sandbox/masks.js';
-import { planSandbox } from '../../sandbox/plan.js';
-import { trace } from '../../trace.js';
-import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
-import { hostUser, planUser } from '../../workspace/userns.js';
-import { acpAgent, withAcpAdapter } from '../acp/agent.js';
+import { resolveWorkspace } from '../../workspace/identity.js';
+import { acpAgent } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
-import { planRunLogin } from './auth.js';
-import { planRunBridge, startRunBridge } from './bridge.js';
-import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
-import { checkCredentials } from './scan.js';
-import { startRunServices, stopRunServices } from './services.js';
-import { runAttachedWithSidecars, runDetached } from './start.js';
-import { joinRunning, sandboxModelUrl, storedTokenFor } from './support.js';
+import { launch, profileFor } from './run-sandbox.js';
 import { agentWorktree, recordAgentSession } from './work.js';
 
-/** A detached or dry run needs no stdio; the rest read and write the caller's. */
-const NO_STDIO = (): never => {
-  throw new CorralError('BAD_INPUT', 'An attached start needs a terminal or streams to attach to.');
-};
+export { profileFor };
 
 async function defaultAgent(ctx: CoreContext, workdir: string): Promise<string> {
   const workspace = await resolveWorkspace(workdir);
@@ -103,13 +88,6 @@ export async function startSandbox(
 
 const SAFE_DIRECTORY = ['GIT_CONFIG_COUNT=1', 'GIT_CONFIG_KEY_0=safe.directory', 'GIT_CONFIG_VALUE_0=*'];
 
-/** The profile a start uses: a custom model endpoint gets its own unless one is named. */
-export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'>): string {
-  return input.modelUrl && (input.profile ?? 'default') === 'default'
-    ? 'custom-model'
-    : (input.profile ?? 'default');
-}
-
 /**
  * A built-in agent by name or alias, else a custom one from config (the global file, or a trusted
  * project's: an untrusted `.corral.yaml` never gets its `agents` key through).
@@ -121,231 +99,4 @@ export async function resolveRunAgent(ctx: CoreContext, name: string, workdir: s
   const own = (await ctx.config(workspace.path)).agents[name];
   if (own?.command) return customAgent(name, own);
   return resolveAgent(name);
-}
-
-async function launch(
-  ctx: CoreContext,
-  agent: AgentSpec,
-  opts: StartSandboxInput & { workdir: string },
-  stdio: Stdio | undefined,
-  hooks: StartHooks,
-): Promise<StartSandboxResult> {
-  trace('cli parsed');
-  const mode = opts.mode ?? 'agent';
-  if (opts.resume && !agent.resumeArgs) {
-    throw new CorralError(
-      'BAD_INPUT',
-      `${agent.displayName} has no flag corral knows for continuing its last session.`,
-      agent.notes.join(' ') || undefined,
-    );
-  }
-  // The session lives in the agent's home volume (per workspace and profile), so it is there to resume.
-  const args = [...(opts.resume && mode === 'agent' ? (agent.resumeArgs ?? []) : []), ...(opts.args ?? [])];
-  const io = () => stdio ?? NO_STDIO();
-  let agentSession: string | undefined;
-  const exited = (exitCode: number): StartSandboxResult => ({
-    kind: 'exited',
-    exitCode,
-    ...(agentSession ? { agentSession } : {}),
-  });
-  const workspace = await resolveWorkspace(opts.workdir);
-  const loaded = await ctx.loadedConfig(workspace.path);
-  const config = loaded.config;
-  const project = loaded.project;
-  if (project && !project.trusted && project.skipped.length) {
-    ctx.note(
-      `corral: ignoring from untrusted ${project.path}: ${project.skipped.join('; ')}. Run \`corral trust\` here to allow them.`,
-    );
-  }
-  if (project?.devcontainer?.unsupported.length) {
-    ctx.note(
-      `corral: not supported from ${project.devcontainer.path}: ${project.devcontainer.unsupported.join(', ')}`,
-    );
-  }
-  const projectImage: ProjectImage = {
-    workspace: { path: workspace.path, id: workspace.id },
-    ...(project?.containerfile ? { containerfile: project.containerfile } : {}),
-    ...(project?.devcontainer ? { devcontainer: project.devcontainer } : {}),
-  };
-  trace('config');
-  const engine = await ctx.engine();
-  trace('engine');
-  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name) {
-    const joined = await joinRunning(ctx, engine, agent, workspace, args, opts, io);
-    if (joined !== undefined) return exited(joined);
-  }
-  const masks = await readMasks(workspace);
-  const maskedFiles = await checkCredentials(ctx, workspace, config, {
-    ...opts,
-    maskDirs: [...(config.masks ?? []), ...masks],
-  });
-  let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
-  let promptArgs: string[] = [];
-  if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
-    promptArgs = agent.headlessArgs.map((a) => a.replaceAll('{prompt}', opts.prompt ?? ''));
-  } else if (opts.modelUrl || opts.prompt) {
-    if (!agent.endpoint) {
-      throw new CorralError(
-        'BAD_INPUT',
-        `${agent.displayName} cannot be pointed at a custom model endpoint or given a headless prompt by corral.`,
-        agent.notes.join(' ') || undefined,
-      );
-    }
-    const rendered = renderEndpoint(agent, {
-      baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, hostAlias(engine.kind)) : '',
-      apiKey: opts.modelKey ?? 'corral-scripted',
-      ...(opts.prompt ? { prompt: opts.prompt } : {}),
-    });
-    if (opts.modelUrl) endpoint = { env: rendered.env, files: rendered.files, args: rendered.args };
-    if (opts.prompt) promptArgs = rendered.promptArgs;
-  }
-  // The agent's own conversation: reopened, or named by corral so `corral resume` can find it.
-  if (mode === 'agent') {
-    if (opts.resumeSession) {
-      if (!agent.session || (opts.prompt && !agent.session.headlessResume)) {
-        throw new CorralError(
-          'BAD_INPUT',
-          `corral cannot reopen a ${agent.displayName} conversation${opts.prompt && agent.session ? ' with a headless prompt' : ''}.`,
-          agent.session ? 'Resume it interactively (without -p).' : undefined,
-        );
-      }
-      agentSession = opts.resumeSession;
-      promptArgs = [...(sessionArgs(agent, 'resume', agentSession) ?? []), ...promptArgs];
-    } else if (agent.session?.assignArgs && !opts.dryRun && !args.length) {
-      // Only for the agent's own conversation: extra args may name a subcommand (`claude mcp list`).
-      agentSession = randomUUID();
-      promptArgs = [...(sessionArgs(agent, 'assign', agentSession) ?? []), ...promptArgs];
-    }
-  }
-  const planned = opts.dryRun
-    ? await plannedImage(agent, config, projectImage)
-    : await resolveRunImage(
-        engine,
-        agent,
-        config,
-        {
-          ...(opts.pull !== undefined ? { pull: opts.pull } : {}),
-          ...(opts.rebuild ? { rebuild: true } : {}),
-          ...(opts.noCache ? { noCache: true } : {}),
-          progress: ctx.events.progress(),
-        },
-        projectImage,
-      );
-  const image = opts.acp ? await withAcpAdapter(engine, planned, agent, config, opts, ctx) : planned;
-  trace('image');
-  const network = await sandboxNetwork(ctx, engine, workspace, config, opts);
-  // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
-  const profile = profileFor(opts);
-  const storedToken = await storedTokenFor(agent, profile, ctx.env);
-  const spec = await planSandbox(
-    {
-      network,
-      agent,
-      workspace,
-      image,
-      engine: engine.kind,
-      user: planUser(engine, hostUser()),
-      session: sessionId(),
-      mode,
-      args: [...promptArgs, ...args],
-      headless: Boolean(opts.prompt),
-      ...(opts.name ? { name: opts.name } : {}),
-      profile,
-      ...(storedToken ? { storedToken } : {}),
-      env: opts.env ?? [],
-      envFiles: opts.envFile ?? [],
-      ...(opts.yolo !== undefined ? { yolo: opts.yolo } : {}),
-      ...(opts.rm !== undefined ? { rm: opts.rm } : {}),
-      detach: opts.detach ?? false,
-      stdinIsTTY: Boolean(stdio?.stdin.isTTY) && !opts.prompt,
-      ...(endpoint ? { endpoint } : {}),
-      host: ctx.env,
-      mounts: opts.mounts ?? [],
-      ports: opts.ports ?? [],
-      masks,
-      maskedFiles,
-      ...(project?.devcontainer ? { devcontainer: project.devcontainer } : {}),
-      ...(opts.publicPorts ? { publicPorts: true } : {}),
-      ...(opts.hostSettings !== undefined ? { hostSettings: opts.hostSettings } : {}),
-      ...(opts.allowSensitiveMounts ? { allowSensitiveMounts: true } : {}),
-      ...(opts.isolation ? { isolation: opts.isolation } : {}),
-    },
-    config,
-  );
-  if (opts.dryRun) {
-    const gw =
-      spec.network.mode === 'gateway'
-        ? await gatewayDryRun(engine, agent, workspace, config, opts, spec)
-        : { before: [], after: [] };
-    const lines = (await engine.imageExists(image))
-      ? []
-      : [`# build the image first: corral image build ${agent.name}`];
-    lines.push(...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after);
-    return { kind: 'dry-run', exitCode: 0, lines };
-  }
-  const login = await planRunLogin(ctx, engine, agent, spec, config);
-  // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
-  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line));
-  // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
-  // gateway if no other sandbox of the workspace still uses it.
-  let released: Promise<void> | undefined;
-  const release = () => {
-    released ??= (async () => {
-      await stopRunServices(engine, workspace, spec);
-      await releaseRunGateway(engine, workspace, spec);
-    })();
-    return released;
-  };
-  // The gateway, the run's services and its host bridge: an attached sandbox is created (and, on
-  // Podman, its runtime set up) while they come up, and starts once they are.
-  const sidecars = async () => {
-    if (spec.network.mode === 'gateway') {
-      await startGateway(ctx, engine, agent, workspace, config, opts, spec, login?.brokered);
-      trace('gateway');
-    }
-    const services = await startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
-    const bridge = await startRunBridge(agent, workspace, spec, bridgePlan, {
-      engine,
-      ...(stdio ? { io: stdio } : {}),
-      approvalTimeoutS: config.approval_timeout,
-      note: (line) => ctx.note(line),
-      services,
-      ...(ctx.options.hostsBridges ? { inline: true } : {}),
-      ...(hooks.prompter ? { prompter: hooks.prompter } : {}),
-    });
-    trace('bridge');
-    return bridge;
-  };
-  try {
-    // A published port's relay is planned by the gateway's start, and the sandbox mounts its folder.
-    if (spec.detached || spec.ports.length) {
-      if (!spec.detached) io();
-      const bridge = await sidecars();
-      if (spec.detached) {
-        const id = await runDetached(ctx, engine, spec, bridge);
-        return { kind: 'detached', exitCode: 0, name: spec.name, id, agent: agent.name };
-      }
-      return exited(
-        await runAttachedWithSidecars(
-          engine,
-          spec,
-          config,
-          opts,
-          io(),
-          login,
-          Promise.resolve(bridge),
-          release,
-        ),
-      );
-    }
-    const attachTo = io();
-    const bridging = sidecars();
-    // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
-    bridging.catch(() => {});
-    return exited(
-      await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release),
-    );
-  } finally {
-    await release();
-  }
 }

@@ -5,7 +5,6 @@
  * without running, so `createContainer` only renders it and `startContainer` creates it.
  */
 import type { Readable } from 'node:stream';
-import { PassThrough, Writable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CorralError } from '../../errors.js';
 import { demuxFrames } from '../streams.js';
@@ -20,14 +19,14 @@ import type {
   ExecOptions,
   ExecResult,
 } from '../types.js';
-import { canaryOf, pipeLog, startExec } from './channels.js';
+import { canaryOf } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
-import { ensureImported, type ImportTarget } from './images.js';
+import { clusterImage, type ImportTarget } from './images.js';
 import { CONTAINER, MANAGED_BY, objectName } from './names.js';
 import { podFor } from './pod.js';
+import { PodStreams } from './pod-streams.js';
 import { labelsOf, podState, stuckReason, toDetails, toSummary } from './pods.js';
 import { matches, Resources } from './resources.js';
-import { framer, Session } from './streams.js';
 
 const POLL_MS = 150;
 
@@ -39,7 +38,7 @@ export class KubernetesEngine implements ContainerEngine {
   private readonly res: Resources;
   private readonly pending = new Map<string, V1Pod>();
   private readonly started = new Map<string, { promise: Promise<void>; resolve: () => void }>();
-  private readonly sessions = new Map<string, Set<Session>>();
+  private readonly streams: PodStreams;
   private readonly freshVolumes = new Set<string>();
   private hostIp?: Promise<string | undefined>;
 
@@ -53,6 +52,7 @@ export class KubernetesEngine implements ContainerEngine {
     this.endpoint = `${c.server} (namespace ${settings.namespace})`;
     this.ns = settings.namespace;
     this.res = new Resources(c, this.ns, settings.storageClass);
+    this.streams = new PodStreams(c, this.ns, (id) => this.running(id));
   }
 
   /**
@@ -104,17 +104,6 @@ export class KubernetesEngine implements ContainerEngine {
   pullImage = (ref: string, out?: (l: string) => void) => this.builder.pullImage(ref, out);
   inspectImage = (ref: string) => this.builder.inspectImage(ref);
 
-  private async clusterImage(ref: string): Promise<string> {
-    if (this.settings.registry) {
-      throw new CorralError(
-        'ENGINE_ERROR',
-        `Pushing images to kubernetes.registry (${this.settings.registry}) is not implemented yet.`,
-        'Use the local test cluster (scripts/kube-up), which gets images imported, or unset kubernetes.registry.',
-      );
-    }
-    return ensureImported(this.builder, ref, this.importTarget);
-  }
-
   private nodeIp(): Promise<string | undefined> {
     this.hostIp ??= this.c.core.listNode().then(
       (l) => l.items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
@@ -131,7 +120,10 @@ export class KubernetesEngine implements ContainerEngine {
       if (m.type === 'volume' && !(await this.res.volumeExists(m.source)))
         await this.createVolume(m.source, {});
     }
-    const [image, hostIp] = await Promise.all([this.clusterImage(spec.image), this.nodeIp()]);
+    const [image, hostIp] = await Promise.all([
+      clusterImage(this.builder, spec.image, this.settings.registry, this.importTarget),
+      this.nodeIp(),
+    ]);
     const pod = podFor(spec, {
       namespace: this.ns,
       pullPolicy: this.settings.registry ? 'IfNotPresent' : 'Never',
@@ -174,14 +166,24 @@ export class KubernetesEngine implements ContainerEngine {
   }
 
   /** Resolves once the pod's container runs (true) or has already ended (false); throws if it never will. */
-  private async running(id: string): Promise<boolean> {
+  private running(id: string): Promise<boolean> {
+    return this.watchPod(id, false, (pod) => {
+      const s = podState(pod);
+      return s.running ? true : s.state === 'exited' ? false : undefined;
+    });
+  }
+
+  /**
+   * Polls the pod (once its start was asked for) until `decide` answers; `gone` when there is no
+   * pod; throws when the pod cannot start (image missing, unschedulable…).
+   */
+  private async watchPod<T>(id: string, gone: T, decide: (pod: V1Pod) => T | undefined): Promise<T> {
     await this.started.get(id)?.promise;
     for (;;) {
       const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
-      if (!pod) return false;
-      const s = podState(pod);
-      if (s.running) return true;
-      if (s.state === 'exited') return false;
+      if (!pod) return gone;
+      const answer = decide(pod);
+      if (answer !== undefined) return answer;
       const stuck = stuckReason(pod);
       if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
       await sleep(POLL_MS);
@@ -189,62 +191,7 @@ export class KubernetesEngine implements ContainerEngine {
   }
 
   async attach(ref: string, opts: AttachOptions) {
-    const id = await this.pod(ref);
-    const session = this.track(id, new Session());
-    void (async () => {
-      const live = await this.running(id);
-      if (live && opts.stdin) {
-        let got = false;
-        const counted = (out: Writable) =>
-          new Writable({
-            write(chunk: Buffer, enc, done) {
-              got = true;
-              out.write(chunk, enc, done);
-            },
-          });
-        const ws = await new this.c.lib.Attach(this.c.kc).attach(
-          this.ns,
-          id,
-          CONTAINER,
-          counted(opts.tty ? session.tty : framer(session, 1)),
-          opts.tty ? null : counted(framer(session, 2)),
-          session.input,
-          opts.tty,
-        );
-        session.onClose(() => ws.close());
-        await new Promise((r) => ws.once('close', r));
-        // A command that ended before the attach was made: its output is only in the log.
-        if (!got) await this.pipeLog(id, session, opts.tty, {});
-      } else {
-        await this.pipeLog(id, session, opts.tty, { follow: true });
-      }
-      session.finish();
-    })().catch((e: Error) => session.destroy(e));
-    return session;
-  }
-
-  private pipeLog(id: string, session: Session, tty: boolean, opts: { follow?: boolean; tail?: number }) {
-    return pipeLog(this.c, this.ns, id, session, tty, opts);
-  }
-
-  private startExec(
-    id: string,
-    cmd: string[],
-    opts: ExecOptions,
-    stdout: Writable,
-    stderr: Writable | null,
-    stdin: Readable | null,
-    tty: boolean,
-  ) {
-    return startExec(this.c, this.ns, id, cmd, opts, { stdout, stderr, stdin, tty });
-  }
-
-  private track(id: string, s: Session): Session {
-    const set = this.sessions.get(id) ?? new Set();
-    set.add(s);
-    this.sessions.set(id, set);
-    s.once('close', () => set.delete(s));
-    return s;
+    return this.streams.attach(await this.pod(ref), opts);
   }
 
   demux(stream: Readable, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void {
@@ -252,22 +199,15 @@ export class KubernetesEngine implements ContainerEngine {
   }
 
   async resize(ref: string, rows: number, cols: number): Promise<void> {
-    const id = await this.pod(ref);
-    for (const s of this.sessions.get(id) ?? []) s.resize(rows, cols);
+    this.streams.resize(await this.pod(ref), rows, cols);
   }
 
   async wait(ref: string): Promise<number> {
-    const id = await this.pod(ref);
-    await this.started.get(id)?.promise;
-    for (;;) {
-      const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
-      if (!pod) return 137;
+    // A pod being deleted is not done yet: its exit code is final only once it is gone or exited.
+    return this.watchPod(await this.pod(ref), 137, (pod) => {
       const s = podState(pod);
-      if (s.state === 'exited' && !pod.metadata?.deletionTimestamp) return s.exitCode;
-      const stuck = stuckReason(pod);
-      if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
-      await sleep(POLL_MS);
-    }
+      return s.state === 'exited' && !pod.metadata?.deletionTimestamp ? s.exitCode : undefined;
+    });
   }
 
   /** Kubernetes has no stopped pod: stopping deletes it, after `timeoutSeconds` of grace. */
@@ -311,72 +251,21 @@ export class KubernetesEngine implements ContainerEngine {
   }
 
   async logs(ref: string, opts: { follow?: boolean; tail?: number }): Promise<Readable> {
-    const id = await this.pod(ref);
-    const pod = await this.c.core.readNamespacedPod({ name: id, namespace: this.ns });
-    const tty = pod.spec?.containers.find((c) => c.name === CONTAINER)?.tty ?? false;
-    const session = new Session();
-    void this.pipeLog(id, session, tty, opts)
-      .then(() => session.finish())
-      .catch((e: Error) => session.destroy(e));
-    return session;
+    return this.streams.logs(await this.pod(ref), opts);
   }
 
   async exec(ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const id = await this.pod(ref);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const sink = (into: Buffer[]) =>
-      new Writable({
-        write(c: Buffer, _e, done) {
-          into.push(c);
-          done();
-        },
-      });
-    const { exitCode } = await this.startExec(id, cmd, opts, sink(out), sink(err), null, false);
-    const code = await exitCode;
-    return { exitCode: code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+    return this.streams.exec(await this.pod(ref), cmd, opts);
   }
 
   async execStream(ref: string, cmd: string[], opts: ExecOptions = {}) {
-    const id = await this.pod(ref);
-    const session = new Session();
-    const tty = opts.tty ?? false;
-    const { exitCode, ws } = await this.startExec(
-      id,
-      cmd,
-      opts,
-      tty ? session.tty : framer(session, 1),
-      tty ? null : framer(session, 2),
-      opts.stdin ? session.input : null,
-      tty,
-    );
-    ws.once('close', () => session.finish());
-    session.onClose(() => ws.close());
-    return {
-      stream: session,
-      exitCode: () => exitCode,
-      resize: async (r: number, c: number) => session.resize(r, c),
-    };
+    return this.streams.execStream(await this.pod(ref), cmd, opts);
   }
 
   async getArchive(ref: string, path: string): Promise<Buffer | undefined> {
     const id = await this.pod(ref);
-    const d = await this.inspect(id);
-    if (!d?.running) return undefined;
-    const slash = path.lastIndexOf('/');
-    const chunks: Buffer[] = [];
-    const sink = new PassThrough();
-    sink.on('data', (c: Buffer) => chunks.push(c));
-    const { exitCode } = await this.startExec(
-      id,
-      ['tar', '-C', path.slice(0, slash) || '/', '-cf', '-', path.slice(slash + 1)],
-      {},
-      sink,
-      null,
-      null,
-      false,
-    );
-    return (await exitCode) === 0 ? Buffer.concat(chunks) : undefined;
+    if (!(await this.inspect(id))?.running) return undefined;
+    return this.streams.archive(id, path);
   }
 
   volumeExists = (name: string) => this.res.volumeExists(name);

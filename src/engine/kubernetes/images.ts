@@ -85,3 +85,20 @@ function run(cmd: string, args: string[]): Promise<string> {
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err.trim() || `exit ${code}`))));
   });
 }
+
+/** The image as the cluster names it: imported into the local test cluster's containerd. */
+export function clusterImage(
+  builder: ContainerEngine,
+  ref: string,
+  registry: string | undefined,
+  target: ImportTarget,
+): Promise<string> {
+  if (registry) {
+    throw new CorralError(
+      'ENGINE_ERROR',
+      `Pushing images to kubernetes.registry (${registry}) is not implemented yet.`,
+      'Use the local test cluster (scripts/kube-up), which gets images imported, or unset kubernetes.registry.',
+    );
+  }
+  return ensureImported(builder, ref, target);
+}
