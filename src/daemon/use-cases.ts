@@ -5,6 +5,7 @@
  * the CLI does without a terminal.
  */
 import { readFile } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
 import {
   AGENTS,
   type Approval,
@@ -29,6 +30,7 @@ import {
   runtimeEgressRules,
   type SandboxListing,
   type ServiceInfo,
+  sandboxLogs,
   serviceLogText,
   startSandbox,
   stopSandboxes,
@@ -97,23 +99,12 @@ export class UseCases {
     await stopSandboxes(this.ctx, { targets: [target] });
   }
 
+  /** The last `tail` lines of a sandbox's output, as the CLI's `corral logs` prints them. */
   async logs(target: string, tail: number): Promise<string> {
-    const s = await resolveTarget(this.ctx, { target });
-    const engine = await this.ctx.engine();
-    const details = await engine.inspect(s.id);
-    const stream = await engine.logs(s.id, { tail });
     const chunks: Buffer[] = [];
-    if (details?.tty) stream.on('data', (c: Buffer) => chunks.push(c));
-    else {
-      const { PassThrough } = await import('node:stream');
-      const sink = new PassThrough();
-      sink.on('data', (c: Buffer) => chunks.push(c));
-      engine.demux(stream, sink, sink);
-    }
-    await new Promise<void>((r) => {
-      stream.once('end', r);
-      stream.once('close', r);
-    });
+    const sink = new PassThrough();
+    sink.on('data', (c: Buffer) => chunks.push(c));
+    await sandboxLogs(this.ctx, { target, tail }, { stdin: Readable.from([]), stdout: sink, stderr: sink });
     return Buffer.concat(chunks).toString('utf8');
   }
 
