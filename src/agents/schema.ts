@@ -114,6 +114,10 @@ export const AgentSpecSchema = z.object({
         env: z.string(),
         host: z.string(),
         header: z.enum(['authorization', 'x-api-key', 'x-goog-api-key']),
+        /** The env holds JSON and the key is this field of it (Augment's session). */
+        field: z.string().optional(),
+        /** Any auth scheme (`token`, `Bearer`) or Basic auth around the placeholder, kept as sent. */
+        anyScheme: z.boolean().optional(),
       }),
     )
     .default([]),

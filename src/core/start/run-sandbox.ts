@@ -87,7 +87,8 @@ export async function launch(
   trace('config');
   const engine = await ctx.engine();
   trace('engine');
-  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name) {
+  // A shell joining a running sandbox gets -e values as they are: a secret needs a new sandbox.
+  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name && !opts.secretEnv?.length) {
     const joined = await joinRunning(ctx, engine, agent, workspace, args, opts, io);
     if (joined !== undefined) return exited(joined);
   }
@@ -171,6 +172,7 @@ export async function launch(
       ...(storedToken ? { storedToken } : {}),
       env: opts.env ?? [],
       envFiles: opts.envFile ?? [],
+      ...(opts.secretEnv?.length ? { secretEnv: opts.secretEnv } : {}),
       ...(opts.yolo !== undefined ? { yolo: opts.yolo } : {}),
       ...(opts.rm !== undefined ? { rm: opts.rm } : {}),
       detach: opts.detach ?? false,
