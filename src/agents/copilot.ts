@@ -13,6 +13,7 @@ export const copilot = defineAgent({
   yoloArgs: ['--yolo'],
   resumeArgs: ['--continue'],
   acp: { args: ['--acp'] },
+  skillsDir: '.copilot/skills',
   statePaths: ['.copilot'],
   loginFiles: ['.copilot/config.json'],
   // In this order of precedence, over a stored /login.

@@ -177,6 +177,11 @@ export const AgentSpecSchema = z.object({
    * removes them, `corral auth doctor` reads their expiry.
    */
   loginFiles: z.array(z.string()).default([]),
+  /**
+   * Where the agent reads skills (folders with a SKILL.md), relative to $HOME: `corral skills`
+   * installs into it. Absent: the agent has no skills folder corral knows.
+   */
+  skillsDir: z.string().optional(),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

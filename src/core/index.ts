@@ -64,6 +64,15 @@ export {
   serviceLogText,
   stopService,
 } from './services.js';
+export {
+  type AddSkillInput,
+  addSkill,
+  type LockedSkill,
+  listSkills,
+  removeSkill,
+  type SyncResult,
+  syncSkills,
+} from './skills.js';
 export { startSandbox } from './start/launch.js';
 export { sandboxModelUrl } from './start/support.js';
 export { createTask } from './tasks/create.js';

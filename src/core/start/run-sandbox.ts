@@ -26,7 +26,7 @@ import type { StartHooks } from './launch.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
-import { joinRunning, sandboxModelUrl, storedTokenFor } from './support.js';
+import { joinRunning, sandboxModelUrl, storedTokenFor, withSkills } from './support.js';
 
 /** A detached or dry run needs no stdio; the rest read and write the caller's. */
 const NO_STDIO = (): never => {
@@ -191,6 +191,7 @@ export async function launch(
     },
     config,
   );
+  await withSkills(ctx, agent, spec);
   if (opts.dryRun) {
     const gw =
       spec.network.mode === 'gateway'
