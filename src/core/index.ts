@@ -20,6 +20,7 @@ export {
   answerWord,
   listApprovals,
 } from './approvals.js';
+export { type ExposureRow, loginExposure } from './auth-exposure.js';
 export { CoreContext, type CoreOptions } from './context.js';
 export * from './daemon-client.js';
 export * from './daemon-control.js';
