@@ -13,6 +13,7 @@ import { type InjectedCredential, placeholderFor } from './placeholders.js';
 export const GITHUB_HOSTS = ['api.github.com', 'github.com', 'uploads.github.com'];
 /** The env names GitHub's tools (gh, git credential helpers, Copilot) read a token from. */
 export const GITHUB_ENVS = ['GH_TOKEN', 'GITHUB_TOKEN', 'COPILOT_GITHUB_TOKEN'];
+export const isGithubEnv = (name: string): boolean => GITHUB_ENVS.includes(name);
 
 export interface SecretsInput {
   /** The sandbox env so far (agent keys already placeholders). */

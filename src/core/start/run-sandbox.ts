@@ -15,6 +15,7 @@ import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
+import { isGithubEnv } from '../../workspace/secrets.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
 import { withAcpAdapter } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
@@ -88,7 +89,9 @@ export async function launch(
   const engine = await ctx.engine();
   trace('engine');
   // A shell joining a running sandbox gets -e values as they are: a secret needs a new sandbox.
-  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name && !opts.secretEnv?.length) {
+  const secret =
+    Boolean(opts.secretEnv?.length) || (opts.env ?? []).some((e) => isGithubEnv(e.split('=')[0]!));
+  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name && !secret) {
     const joined = await joinRunning(ctx, engine, agent, workspace, args, opts, io);
     if (joined !== undefined) return exited(joined);
   }
