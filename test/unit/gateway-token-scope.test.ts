@@ -93,6 +93,24 @@ describe('placeholders in any scheme', () => {
     expect(headers.authorization).toBe(`token ${PH}`);
   });
 
+  it('swaps a secret in its own header only', () => {
+    const c = parseCredentials([
+      {
+        host: 'api.example.com',
+        header: 'x-api-key',
+        value: 'real-key-123456',
+        placeholder: 'corral0123456789',
+        anyScheme: true,
+      },
+    ]);
+    const headers: Record<string, string> = {
+      'x-api-key': 'corral0123456789',
+      authorization: 'Bearer corral0123456789',
+    };
+    expect(applyCredentials(c, 'api.example.com', headers, true)).toBe(1);
+    expect(headers).toEqual({ 'x-api-key': 'real-key-123456', authorization: 'Bearer corral0123456789' });
+  });
+
   it('keeps the old Bearer-only behaviour for API keys', () => {
     const api = parseCredentials([
       {
