@@ -17,6 +17,14 @@ export const auggie = defineAgent({
   apiDomains: ['api.augmentcode.com', '*.api.augmentcode.com', 'auth.augmentcode.com', 'app.augmentcode.com'],
   // Also reads .augment-guidelines, .augment/rules/ and CLAUDE.md.
   instructionsFile: 'AGENTS.md',
+  // The session's accessToken stays on the host: the sandbox's AUGMENT_SESSION_AUTH carries a
+  // placeholder in its place, swapped in on requests to the tenant's API.
+  injectable: ['*.api.augmentcode.com', 'api.augmentcode.com'].map((host) => ({
+    env: 'AUGMENT_SESSION_AUTH',
+    host,
+    header: 'authorization' as const,
+    field: 'accessToken',
+  })),
   env: { AUGMENT_DISABLE_AUTO_UPDATE: '1' },
   notes: [
     'no autonomy flag: --permission takes one tool per rule (no wildcard); --print runs without prompts',

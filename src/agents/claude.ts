@@ -15,6 +15,7 @@ export const claude = defineAgent({
     command: ['claude-code-acp'],
     adapter: { package: '@zed-industries/claude-code-acp', version: '0.16.2' },
   },
+  skillsDir: '.claude/skills',
   statePaths: ['.claude', '.claude.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_AUTH_TOKEN'],
   // 2.1.x refreshes OAuth tokens at platform.claude.com (console.anthropic.com and statsig are gone).

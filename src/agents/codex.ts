@@ -39,6 +39,7 @@ export const codex = defineAgent({
     command: ['codex-acp'],
     adapter: { package: '@zed-industries/codex-acp', version: '0.16.0' },
   },
+  skillsDir: '.codex/skills',
   statePaths: ['.codex'],
   authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY', 'CODEX_ACCESS_TOKEN'],
   apiDomains: ['api.openai.com', 'auth.openai.com', 'chatgpt.com'],

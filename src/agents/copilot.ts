@@ -13,6 +13,7 @@ export const copilot = defineAgent({
   yoloArgs: ['--yolo'],
   resumeArgs: ['--continue'],
   acp: { args: ['--acp'] },
+  skillsDir: '.copilot/skills',
   statePaths: ['.copilot'],
   loginFiles: ['.copilot/config.json'],
   // In this order of precedence, over a stored /login.
@@ -37,6 +38,16 @@ export const copilot = defineAgent({
     // Copilot drops MCP server instructions; it reads modular user-level instruction files.
     instructionsFile: '.copilot/instructions/corral-bridge.instructions.md',
   },
+  // The GitHub token also goes to Copilot's API hosts (GitHub's own hosts get it for every agent:
+  // src/workspace/secrets.ts); the sandbox holds a placeholder.
+  injectable: ['COPILOT_GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'].flatMap((env) =>
+    ['*.githubcopilot.com', 'copilot-proxy.githubusercontent.com'].map((host) => ({
+      env,
+      host,
+      header: 'authorization' as const,
+      anyScheme: true,
+    })),
+  ),
   env: { COPILOT_AUTO_UPDATE: 'false' },
   endpoint: {
     // BYOK: with COPILOT_PROVIDER_BASE_URL set it needs no GitHub login; offline mode also drops

@@ -48,6 +48,7 @@ export const opencode = defineAgent({
   headlessYoloArgs: [],
   resumeArgs: ['--continue'],
   acp: { args: ['acp'] },
+  skillsDir: '.config/opencode/skill',
   statePaths: ['.local/share/opencode', '.config/opencode', '.local/state/opencode', '.cache/opencode'],
   loginFiles: ['.local/share/opencode/auth.json'],
   authEnv: [

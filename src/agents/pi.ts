@@ -25,6 +25,7 @@ export const pi = defineAgent({
   command: ['pi'],
   versionCommand: ['pi', '--version'],
   yoloArgs: [],
+  skillsDir: '.pi/agent/skills',
   statePaths: ['.pi'],
   loginFiles: ['.pi/agent/auth.json'],
   authEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],

@@ -114,6 +114,10 @@ export const AgentSpecSchema = z.object({
         env: z.string(),
         host: z.string(),
         header: z.enum(['authorization', 'x-api-key', 'x-goog-api-key']),
+        /** The env holds JSON and the key is this field of it (Augment's session). */
+        field: z.string().optional(),
+        /** Any auth scheme (`token`, `Bearer`) or Basic auth around the placeholder, kept as sent. */
+        anyScheme: z.boolean().optional(),
       }),
     )
     .default([]),
@@ -173,6 +177,11 @@ export const AgentSpecSchema = z.object({
    * removes them, `corral auth doctor` reads their expiry.
    */
   loginFiles: z.array(z.string()).default([]),
+  /**
+   * Where the agent reads skills (folders with a SKILL.md), relative to $HOME: `corral skills`
+   * installs into it. Absent: the agent has no skills folder corral knows.
+   */
+  skillsDir: z.string().optional(),
   /** Extra env the sandbox always sets for this agent (disabling auto-updaters etc.). */
   env: z.record(z.string(), z.string()).default({}),
   endpoint: EndpointSchema.optional(),

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ISOLATIONS } from '../engine/isolation.js';
+import { GithubSchema, SecretEnvSchema } from './secrets-schema.js';
 
 /**
  * runc: an ordinary container; gvisor: the agent's syscalls go to gVisor's user-space kernel
@@ -225,6 +226,10 @@ export const ConfigSchema = z.strictObject({
     .strictObject({ enabled: z.boolean().default(true), keep: z.number().int().min(0).default(200) })
     .prefault({}),
   env: EnvSchema.default({}),
+  /** Env values the gateway injects on requests to their hosts only; the sandbox sees placeholders. */
+  secret_env: SecretEnvSchema.optional(),
+  /** A GitHub token the gateway injects, optionally scoped to repositories and requests. */
+  github: GithubSchema.optional(),
   /**
    * gateway: no network of its own, out only through the workspace's egress gateway (policy below);
    * open: the engine's ordinary network, unfiltered; none: nothing at all.

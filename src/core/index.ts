@@ -20,6 +20,7 @@ export {
   answerWord,
   listApprovals,
 } from './approvals.js';
+export { type ExposureRow, loginExposure } from './auth-exposure.js';
 export { CoreContext, type CoreOptions } from './context.js';
 export * from './daemon-client.js';
 export * from './daemon-control.js';
@@ -64,6 +65,15 @@ export {
   serviceLogText,
   stopService,
 } from './services.js';
+export {
+  type AddSkillInput,
+  addSkill,
+  type LockedSkill,
+  listSkills,
+  removeSkill,
+  type SyncResult,
+  syncSkills,
+} from './skills.js';
 export { startSandbox } from './start/launch.js';
 export { sandboxModelUrl } from './start/support.js';
 export { createTask } from './tasks/create.js';

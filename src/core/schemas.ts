@@ -21,6 +21,9 @@ export const StartSandboxInput = z
     name: z.string().min(1).optional(),
     env: strings.optional().describe('KEY[=VALUE]; KEY alone copies the host value'),
     envFile: strings.optional(),
+    secretEnv: strings
+      .optional()
+      .describe('KEY or KEY@host[,host]: the gateway injects the value on requests to those hosts only'),
     mounts: strings.optional().describe('HOST[:SANDBOX][:rw]'),
     allowSensitiveMounts: z.boolean().optional(),
     isolation: z.enum(['runc', 'gvisor']).optional(),

@@ -22,6 +22,8 @@ export interface StartSandboxInput extends WorkdirInput {
   /** `KEY[=VALUE]`; KEY alone copies the value from the context's env. */
   env?: string[] | undefined;
   envFile?: string[] | undefined;
+  /** `KEY` or `KEY@host[,host…]`: kept on the host, injected by the gateway on requests to those hosts. */
+  secretEnv?: string[] | undefined;
   /** `HOST[:SANDBOX][:rw]`. */
   mounts?: string[] | undefined;
   allowSensitiveMounts?: boolean | undefined;

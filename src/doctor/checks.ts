@@ -228,7 +228,7 @@ async function gatewayCheck(engine: ContainerEngine, config: Config): Promise<Ch
 
 /** Which of the agent's keys stay on the host (gateway injection) and which enter the sandbox. */
 function injectionCheck(agent: AgentSpec, config: Config): CheckResult {
-  const injected = agent.injectable.map((i) => i.env);
+  const injected = [...new Set(agent.injectable.map((i) => i.env))];
   const passedIn = agent.authEnv.filter((k) => !injected.includes(k));
   const behind = config.network === 'gateway';
   const parts = [

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CorralError } from '../errors.js';
 import { normalizeHost } from './addresses.js';
 import { checkHost, hostMatches } from './policy.js';
+import { scopeRefusal, TokenScopeSchema } from './token-scope.js';
 
 export const CredentialSchema = z
   .object({
@@ -28,6 +29,14 @@ export const CredentialSchema = z
     /** The real secret. For `authorization` this is the token; the gateway adds `Bearer `. */
     value: z.string().min(1),
     placeholder: z.string().min(8),
+    /**
+     * The placeholder may follow any auth scheme (`Bearer`, `token`, none) or be Basic auth's user
+     * or password (git over HTTPS), and is swapped in place, the scheme kept (GitHub tokens and
+     * `--secret-env` keys, which many tools send in many ways). Otherwise `authorization` is Bearer.
+     */
+    anyScheme: z.boolean().optional(),
+    /** Requests the real value may go on; one carrying the placeholder outside it gets 403. */
+    scope: TokenScopeSchema.optional(),
   })
   .strict();
 export type Credential = z.output<typeof CredentialSchema>;
@@ -58,10 +67,68 @@ function expected(c: Credential, token: string): string {
   return c.header === 'authorization' ? `Bearer ${token}` : token;
 }
 
-function carries(c: Credential, v: string): boolean {
-  if (c.header !== 'authorization') return v === c.placeholder;
+/** `Basic base64(user:password)` with the placeholder as user or password, re-encoded with `token`. */
+function basicSwap(c: Credential, v: string, token: string): string | undefined {
+  const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(v);
+  if (!m) return undefined;
+  const plain = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = plain.indexOf(':');
+  if (colon === -1) return undefined;
+  const user = plain.slice(0, colon);
+  const pass = plain.slice(colon + 1);
+  if (user !== c.placeholder && pass !== c.placeholder) return undefined;
+  const swap = (x: string) => (x === c.placeholder ? token : x);
+  return `Basic ${Buffer.from(`${swap(user)}:${swap(pass)}`).toString('base64')}`;
+}
+
+/** The header value with the real token in place of the placeholder, or undefined if it carries none. */
+function swapped(c: Credential, v: string, token: string): string | undefined {
+  if (c.anyScheme) {
+    const m = /^(?:([A-Za-z]+)\s+)?(\S+)\s*$/.exec(v);
+    if (m?.[2] === c.placeholder) return m[1] ? `${m[1]} ${token}` : token;
+    return c.header === 'authorization' ? basicSwap(c, v, token) : undefined;
+  }
+  if (c.header !== 'authorization') return v === c.placeholder ? token : undefined;
   const m = /^bearer\s+(\S+)\s*$/i.exec(v);
-  return m?.[1] === c.placeholder;
+  return m?.[1] === c.placeholder ? expected(c, token) : undefined;
+}
+
+/**
+ * The credentials whose placeholder this request carries to one of their hosts over TLS: the ones
+ * the gateway would inject.
+ */
+export function carried(
+  credentials: readonly Credential[],
+  rawHost: string,
+  headers: Headers,
+  secure: boolean,
+): Credential[] {
+  if (!secure) return [];
+  const host = normalizeHost(rawHost);
+  return credentials.filter((c) => {
+    const v = headers[c.header];
+    return hostMatches(c.host, host) && typeof v === 'string' && swapped(c, v, c.value) !== undefined;
+  });
+}
+
+/**
+ * Why the request may not carry a scoped token (a 403 for the sandbox, a denial in the audit log),
+ * or undefined. Checked before any credential is applied.
+ */
+export function credentialRefusal(
+  credentials: readonly Credential[],
+  rawHost: string,
+  method: string,
+  path: string,
+  headers: Headers,
+  secure: boolean,
+): string | undefined {
+  const host = normalizeHost(rawHost);
+  for (const c of carried(credentials, host, headers, secure)) {
+    const why = c.scope && scopeRefusal(c.scope, host, method, path);
+    if (why) return why;
+  }
+  return undefined;
 }
 
 /**
@@ -81,8 +148,9 @@ export function applyCredentials(
   for (const c of credentials) {
     if (!secure || !hostMatches(c.host, host)) continue;
     const v = headers[c.header];
-    if (typeof v === 'string' && carries(c, v)) {
-      headers[c.header] = expected(c, c.value);
+    const next = typeof v === 'string' ? swapped(c, v, c.value) : undefined;
+    if (next !== undefined) {
+      headers[c.header] = next;
       injected++;
     }
   }

@@ -17,7 +17,7 @@ import {
   refusalBody,
   ruleText,
 } from './context.js';
-import { applyCredentials } from './credentials.js';
+import { applyCredentials, credentialRefusal } from './credentials.js';
 import { canonicalPath } from './decide.js';
 import { requestHeaders, responseHeaders } from './headers.js';
 
@@ -122,6 +122,17 @@ function refuse(res: ServerResponse, status: number, body: string) {
   res.end(body);
 }
 
+/**
+ * The rules' admission, then the scope of any token the request carries: a token is never put on a
+ * request outside its scope, and the sandbox learns why from the 403 like any other refusal.
+ */
+async function admitRequest(ctx: GatewayContext, req: IncomingMessage, t: Target): Promise<Admission> {
+  const a = await admit(ctx, { host: t.host, port: t.port, method: req.method, path: t.path });
+  if (!a.ok) return a;
+  const why = credentialRefusal(ctx.credentials, t.host, req.method ?? 'GET', t.path, req.headers, t.secure);
+  return why ? { ok: false, status: 403, decision: { allowed: false, reason: why } } : a;
+}
+
 export async function forwardRequest(
   ctx: GatewayContext,
   req: IncomingMessage,
@@ -129,7 +140,7 @@ export async function forwardRequest(
   t: Target,
 ) {
   const start = performance.now();
-  const a = await admit(ctx, { host: t.host, port: t.port, method: req.method, path: t.path });
+  const a = await admitRequest(ctx, req, t);
   if (!a.ok) {
     refuse(res, a.status, refusalBody(describeTarget(req.method, t.host, t.port, t.path), a.decision));
     req.resume();
@@ -203,7 +214,7 @@ export async function forwardUpgrade(
 ) {
   const start = performance.now();
   socket.on('error', () => socket.destroy());
-  const a = await admit(ctx, { host: t.host, port: t.port, method: req.method, path: t.path });
+  const a = await admitRequest(ctx, req, t);
   if (!a.ok) {
     const body = refusalBody(describeTarget(req.method, t.host, t.port, t.path), a.decision);
     writeHead(socket, a.status, a.status === 403 ? 'Forbidden' : 'Bad Gateway', [

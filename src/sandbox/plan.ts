@@ -15,6 +15,7 @@ import type { EngineKind, Isolation } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from '../workspace/identity.js';
 import { withPlaceholders } from '../workspace/placeholders.js';
+import { refuseSecretsWithoutGateway, withSecrets } from '../workspace/secrets.js';
 import { type HostUser, hostUser, type UserPlan } from '../workspace/userns.js';
 import { buildEnv } from './env.js';
 import { emptyDir, emptyFile, hiddenInside, privateDirs } from './hidden.js';
@@ -73,6 +74,8 @@ export interface RunRequest {
   isolation?: Isolation;
   /** Who the host user is (the uid a gVisor sandbox's files go back to); default: this process's. */
   hostUser?: HostUser;
+  /** `--secret-env KEY[@host,…]`: env values the gateway injects (the sandbox sees placeholders). */
+  secretEnv?: string[];
 }
 
 function networkFor(req: RunRequest, config: Config, ports: unknown[]): SandboxSpec['network'] {
@@ -145,8 +148,19 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     ...(req.ports ?? []),
   ]);
   // Behind the gateway the agent's keys stay on the host; the sandbox holds placeholders.
+  // So do GitHub tokens and the env the user marks secret (src/workspace/secrets.ts).
+  const secrets = {
+    host: req.host,
+    secretEnv: config.secret_env,
+    github: config.github,
+    flags: req.secretEnv ?? [],
+  };
+  if (network.mode !== 'gateway')
+    refuseSecretsWithoutGateway({ ...secrets, env: built, credentials: [] }, network.mode);
   const { env, credentials } =
-    network.mode === 'gateway' ? withPlaceholders(req.agent, built) : { env: built, credentials: [] };
+    network.mode === 'gateway'
+      ? withSecrets({ ...secrets, ...withPlaceholders(req.agent, built) })
+      : { env: built, credentials: [] };
   // A detached sandbox keeps a TTY so `corral attach` gets a real terminal later.
   const tty = req.detach ? true : req.stdinIsTTY;
   const isolation = isolationFor(config, req.agent.name, req.isolation);

@@ -74,6 +74,9 @@ describe('untrusted project config', () => {
       bridge: { confine: false, network: true },
       // Another cluster (or namespace) than the user's: never from an untrusted project.
       kubernetes: { context: 'attacker-cluster' },
+      // The host's secrets sent to the project's host by the gateway.
+      secret_env: { AWS_SECRET_ACCESS_KEY: { hosts: ['evil.example'] } },
+      github: { token_env: 'AWS_SECRET_ACCESS_KEY', hosts: ['evil.example'] },
     };
     expect(() => ConfigSchema.parse(hostile)).not.toThrow();
     const { safe, skipped } = restrictUntrusted(hostile);
@@ -112,6 +115,8 @@ describe('untrusted project config', () => {
       'auth.refresh_check_seconds (1)',
       'bridge (confine=false, network=true)',
       'kubernetes (context=attacker-cluster)',
+      'secret_env (AWS_SECRET_ACCESS_KEY={hosts={evil.example}})',
+      'github (token_env=AWS_SECRET_ACCESS_KEY, hosts={evil.example})',
     ]);
     // Every top-level key of the schema is either on the safe list or reported above.
     const covered = new Set([

@@ -10,6 +10,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { Command } from 'commander';
 import { resolveAgent } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
+import { loginExposure } from '../../core/index.js';
 import { CorralError } from '../../errors.js';
 import { buildEnv } from '../../sandbox/env.js';
 import { Context } from '../context.js';
@@ -164,20 +165,21 @@ export function addDoctorCommand(auth: Command): void {
   auth
     .command('doctor')
     .description(
-      'which credential an agent would use, and whether it works (exit 0 ok, 1 missing/refreshable, 2 broken)',
+      'which credential an agent would use, and whether it works (exit 0 ok, 1 missing/refreshable, 2 broken); without an agent, every kept login and what it exposes inside the sandbox',
     )
-    .argument('<agent>', 'agent name or alias')
+    .argument('[agent]', 'agent name or alias (none: list every login and what it exposes)')
     .option('--profile <name>', 'profile', 'default')
     .option('-e, --env <KEY[=VAL]>', 'a key as `corral run -e` would pass it (repeatable)', collect, [])
     .option('--env-file <file>', 'env file as `corral run --env-file` (repeatable)', collect, [])
     .option('--json', 'print the report as JSON')
     .action(
       async (
-        name: string,
+        name: string | undefined,
         opts: { profile: string; env: string[]; envFile: string[]; json?: boolean },
         cmd: Command,
       ) => {
         const ctx = Context.of(cmd);
+        if (name === undefined) return exposures(ctx, opts.profile, Boolean(opts.json));
         const agent = resolveAgent(name);
         const config = await ctx.config(process.cwd());
         const env = await buildEnv({
@@ -254,4 +256,20 @@ async function workspaceLoginState(ctx: Context, agent: AgentSpec, profile: stri
   for (const file of agent.loginFiles)
     out.push(loginFileState(file, await readVolumeFile(engine, image, volume, file)));
   return out;
+}
+
+/** Every login corral keeps for the profile: brokered (placeholders only) or copied in as it is. */
+async function exposures(ctx: Context, profile: string, json: boolean): Promise<void> {
+  const rows = await loginExposure(ctx, { profile });
+  if (json) return ctx.json(rows);
+  if (!rows.length) return ctx.note(`no logins kept for profile ${profile}`);
+  for (const r of rows) {
+    const left = r.expiresAt ? `, expires ${new Date(r.expiresAt).toISOString()}` : '';
+    ctx.print(`${r.agent} (profile ${r.profile}): ${r.brokered ? 'brokered' : 'NOT brokered'}${left}`);
+    ctx.print(
+      `  files: ${r.files.map((f) => `~/${f}`).join(', ')}${r.refreshToken ? ' (with a refresh token)' : ''}`,
+    );
+    ctx.print(`  exposes: ${r.exposes}`);
+    if (!r.brokered) ctx.print(`  broker: ${r.broker}`);
+  }
 }

@@ -8,6 +8,7 @@ export interface RunOptions {
   name?: string;
   env: string[];
   envFile: string[];
+  secretEnv: string[];
   yolo?: boolean;
   rm?: boolean;
   detach?: boolean;
@@ -58,6 +59,12 @@ export function sandboxOptions(cmd: Command): Command {
       [],
     )
     .option('--env-file <file>', 'read KEY=VALUE lines into the sandbox env', collect, [])
+    .option(
+      '--secret-env <KEY[@HOST,...]>',
+      'with the gateway: the sandbox gets a placeholder for KEY; the gateway sends the real value to HOST only',
+      collect,
+      [],
+    )
     .option('--name <name>', 'container name (default: corral-<workspace>-<agent>)')
     .option('--mount <HOST[:SANDBOX][:rw]>', 'mount a host path (read-only unless :rw)', collect, [])
     .option('--port <[HOST:]SANDBOX>', 'publish a sandbox port on 127.0.0.1', collect, [])
@@ -122,6 +129,7 @@ export function toStartInput(o: RunOptions): StartSandboxInput {
     name: o.name,
     env: o.env,
     envFile: o.envFile,
+    ...(o.secretEnv?.length ? { secretEnv: o.secretEnv } : {}),
     mounts: o.mount,
     allowSensitiveMounts: o.allowSensitiveMounts,
     ports: o.port,

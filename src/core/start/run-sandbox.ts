@@ -15,6 +15,7 @@ import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
+import { isGithubEnv } from '../../workspace/secrets.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
 import { withAcpAdapter } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
@@ -26,7 +27,7 @@ import type { StartHooks } from './launch.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
-import { joinRunning, sandboxModelUrl, storedTokenFor } from './support.js';
+import { joinRunning, sandboxModelUrl, storedTokenFor, withSkills } from './support.js';
 
 /** A detached or dry run needs no stdio; the rest read and write the caller's. */
 const NO_STDIO = (): never => {
@@ -87,7 +88,10 @@ export async function launch(
   trace('config');
   const engine = await ctx.engine();
   trace('engine');
-  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name) {
+  // A shell joining a running sandbox gets -e values as they are: a secret needs a new sandbox.
+  const secret =
+    Boolean(opts.secretEnv?.length) || (opts.env ?? []).some((e) => isGithubEnv(e.split('=')[0]!));
+  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name && !secret) {
     const joined = await joinRunning(ctx, engine, agent, workspace, args, opts, io);
     if (joined !== undefined) return exited(joined);
   }
@@ -171,6 +175,7 @@ export async function launch(
       ...(storedToken ? { storedToken } : {}),
       env: opts.env ?? [],
       envFiles: opts.envFile ?? [],
+      ...(opts.secretEnv?.length ? { secretEnv: opts.secretEnv } : {}),
       ...(opts.yolo !== undefined ? { yolo: opts.yolo } : {}),
       ...(opts.rm !== undefined ? { rm: opts.rm } : {}),
       detach: opts.detach ?? false,
@@ -189,6 +194,7 @@ export async function launch(
     },
     config,
   );
+  await withSkills(ctx, agent, spec);
   if (opts.dryRun) {
     const gw =
       spec.network.mode === 'gateway'

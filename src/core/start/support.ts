@@ -5,6 +5,7 @@ import { CorralError } from '../../errors.js';
 import type { Stdio } from '../../sandbox/attach.js';
 import { buildEnv } from '../../sandbox/env.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
+import type { SandboxSpec } from '../../sandbox/spec.js';
 import { trace } from '../../trace.js';
 import { containerName, LABELS, type Workspace } from '../../workspace/identity.js';
 import type { CoreContext } from '../context.js';
@@ -62,4 +63,23 @@ export function sandboxModelUrl(url: string, alias: string): string {
   }
   if (['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'].includes(u.hostname)) u.hostname = alias;
   return u.toString().replace(/\/$/, '');
+}
+
+/**
+ * The agent's locked skills (`corral skills`): the store mounted read-only, copied into its home
+ * at start when the lock changed. Costs one file read when no skill was ever added.
+ */
+export async function withSkills(ctx: CoreContext, agent: AgentSpec, spec: SandboxSpec): Promise<void> {
+  if (!agent.skillsDir) return;
+  const { skillsRoot } = await import('../../skills/lock.js');
+  const { corralPaths } = await import('../../config/paths.js');
+  const { skillsPlan } = await import('../../skills/install.js');
+  const plan = await skillsPlan(agent, skillsRoot(ctx.env, corralPaths.data));
+  if (!plan) return;
+  if (plan.missing.length)
+    ctx.note(
+      `corral: skill ${plan.missing.join(', ')} is locked but not stored here; run \`corral skills sync\`.`,
+    );
+  spec.mounts = [...spec.mounts, plan.mount];
+  spec.init = [...plan.init, ...spec.init];
 }

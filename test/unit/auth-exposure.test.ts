@@ -1,0 +1,49 @@
+/** `corral auth doctor` without an agent: which kept logins are copied into sandboxes as they are. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENTS } from '../../src/agents/index.js';
+import { LOGIN_EXPOSURE } from '../../src/agents/login-exposure.js';
+import { loginExposures } from '../../src/auth/exposure.js';
+import { saveLoginFiles } from '../../src/auth/login-files.js';
+
+describe('login exposure', () => {
+  const saved = process.env.CORRAL_DATA_DIR;
+  beforeAll(async () => {
+    process.env.CORRAL_DATA_DIR = await mkdtemp(join(tmpdir(), 'corral-exposure-'));
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.CORRAL_DATA_DIR;
+    else process.env.CORRAL_DATA_DIR = saved;
+  });
+
+  it('names every non-brokered agent with a login file', () => {
+    for (const a of AGENTS.filter((x) => x.loginFiles.length && !x.oauth))
+      expect(LOGIN_EXPOSURE[a.name], `${a.name} needs an entry in login-exposure.ts`).toBeDefined();
+  });
+
+  it('lists a Gemini login as not brokered, with its refresh token, and never a token value', async () => {
+    const secret = 'ya29.secret-access-value';
+    await saveLoginFiles('gemini', 'default', {
+      '.gemini/oauth_creds.json': JSON.stringify({
+        access_token: secret,
+        refresh_token: '1//refresh-value',
+        expiry_date: 1893456000000,
+      }),
+    });
+    const rows = await loginExposures(AGENTS, 'default');
+    expect(rows).toEqual([
+      expect.objectContaining({
+        agent: 'gemini',
+        brokered: false,
+        refreshToken: true,
+        expiresAt: 1893456000000,
+        files: ['.gemini/oauth_creds.json'],
+      }),
+    ]);
+    expect(rows[0]!.broker).toMatch(/oauth2\.googleapis\.com/);
+    expect(JSON.stringify(rows)).not.toContain('secret-access');
+    expect(JSON.stringify(rows)).not.toContain('refresh-value');
+  });
+});
