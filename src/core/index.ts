@@ -84,3 +84,13 @@ export {
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';
+export { listChats, newChat, removeChat, showChat } from './chats/manage.js';
+export {
+  addressOf,
+  type ChatAgentView,
+  type ChatDetail,
+  type ChatMessageState,
+  type ChatMessageView,
+  type ChatView,
+} from './chats/records.js';
+export { type ChatSend, sendToChat } from './chats/send.js';
