@@ -20,6 +20,16 @@ export {
   answerWord,
   listApprovals,
 } from './approvals.js';
+export { chatHeads, listChats, newChat, removeChat, showChat } from './chats/manage.js';
+export {
+  addressOf,
+  type ChatAgentView,
+  type ChatDetail,
+  type ChatMessageState,
+  type ChatMessageView,
+  type ChatView,
+} from './chats/records.js';
+export { type ChatSend, sendToChat } from './chats/send.js';
 export { CoreContext, type CoreOptions } from './context.js';
 export * from './daemon-client.js';
 export * from './daemon-control.js';
@@ -84,13 +94,3 @@ export {
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';
-export { listChats, newChat, removeChat, showChat } from './chats/manage.js';
-export {
-  addressOf,
-  type ChatAgentView,
-  type ChatDetail,
-  type ChatMessageState,
-  type ChatMessageView,
-  type ChatView,
-} from './chats/records.js';
-export { type ChatSend, sendToChat } from './chats/send.js';

@@ -4,6 +4,7 @@
  * before anything is made; a failure after that removes the worktrees it made.
  */
 import { randomBytes } from 'node:crypto';
+import { AGENTS } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { CorralError } from '../../errors.js';
 import { mainRepo, removeWorktree } from '../../git/worktree.js';
@@ -23,6 +24,9 @@ import {
   withChats,
 } from './records.js';
 
+const canContinue = (a: AgentSpec): boolean =>
+  Boolean(a.session && (a.session.headlessResume || a.session.headlessResumeArgs));
+
 /** Can corral ask this agent headless and then continue the same conversation? */
 function checkChatAgent(agent: AgentSpec): void {
   if (!agent.endpoint?.promptArgs.length && !agent.headlessArgs?.length) {
@@ -32,12 +36,13 @@ function checkChatAgent(agent: AgentSpec): void {
       agent.notes.join(' ') || undefined,
     );
   }
-  const s = agent.session;
-  if (!s || (!s.headlessResume && !s.headlessResumeArgs)) {
+  if (!canContinue(agent)) {
     throw new CorralError(
       'BAD_INPUT',
-      `corral cannot continue a ${agent.displayName} conversation headless, which a session needs.`,
-      'Pick agents whose `corral agents` entry has a resume flag (claude, codex, gemini, opencode, copilot).',
+      `${agent.displayName} cannot continue a conversation headless by its id, which a session needs.`,
+      `Agents that can: ${AGENTS.filter(canContinue)
+        .map((a) => a.name)
+        .join(', ')}.`,
     );
   }
 }
@@ -137,4 +142,11 @@ export async function removeChat(ctx: CoreContext, input: ChatRefInput): Promise
     const { messages: _m, ...view } = detail;
     return view;
   });
+}
+
+/** Each session's last message id and pending answers: how the daemon notices sends by the CLI. */
+export async function chatHeads(
+  ctx: CoreContext,
+): Promise<{ chatId: string; last: number; pending: number }[]> {
+  return withChats(ctx, (s) => s.heads());
 }

@@ -42,7 +42,7 @@ const ERROR_TAIL = 20;
 export async function sendToChat(
   ctx: CoreContext,
   input: SendChatInput,
-  onAnswer?: (m: ChatMessageView) => void,
+  onAnswer?: (m: ChatMessageView, session: ChatView) => void,
 ): Promise<ChatSend> {
   const started = await withChats(ctx, (s) => {
     const chat = findChat(s, input.session);
@@ -87,7 +87,7 @@ export async function sendToChat(
         if (answer.conversation) s.setConversation(started.chat.id, p.agent.agent, answer.conversation);
         return messageView(s.message(p.id)!);
       });
-      onAnswer?.(view);
+      onAnswer?.(view, started.view);
       return view;
     }),
   );
