@@ -19,33 +19,35 @@ export function SessionsPage({ name }: { name?: string }) {
         <SessionChat key={name} name={name} />
       ) : (
         <>
-          <table className="table card">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Agents</th>
-                <th>Turns</th>
-                <th>Created</th>
-                <th>Workspace</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(data ?? []).map((s) => (
-                <tr key={s.id} data-testid="session-row">
-                  <td>
-                    <a href={`#/sessions/${encodeURIComponent(s.name)}`}>{s.name}</a>
-                  </td>
-                  <td>{s.agents.map((a) => a.agent).join(', ')}</td>
-                  <td>{s.turns}</td>
-                  <td className="muted">{when(s.created)}</td>
-                  <td className="mono muted">
-                    {s.workspace}
-                    {s.worktree ? ' (worktrees)' : ''}
-                  </td>
+          {data && data.length > 0 && (
+            <table className="table card">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Agents</th>
+                  <th>Turns</th>
+                  <th>Created</th>
+                  <th>Workspace</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {(data ?? []).map((s) => (
+                  <tr key={s.id} data-testid="session-row">
+                    <td>
+                      <a href={`#/sessions/${encodeURIComponent(s.name)}`}>{s.name}</a>
+                    </td>
+                    <td>{s.agents.map((a) => a.agent).join(', ')}</td>
+                    <td>{s.turns}</td>
+                    <td className="muted">{when(s.created)}</td>
+                    <td className="mono muted">
+                      {s.workspace}
+                      {s.worktree ? ' (worktrees)' : ''}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
           {data && data.length === 0 && (
             <p className="muted">
               No sessions yet. Make one below or with{' '}
