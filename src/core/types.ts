@@ -220,7 +220,7 @@ export interface NewChatInput extends ChatStartOptions {
   agents: string[];
   /** The folder the agents share (default: the context's cwd). */
   workdir?: string | undefined;
-  /** Each agent works in its own git worktree (branch corral/<agent>/session-<name>). */
+  /** Each agent works in its own git worktree (branch corral/<agent>/session-<name>-<agent>). */
   worktree?: boolean | undefined;
 }
 

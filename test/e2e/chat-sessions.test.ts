@@ -5,7 +5,8 @@
  * earlier turns again); `attach` takes messages on a prompt line; bad input fails once, cleanly.
  * And `task cancel` on a running task: cancelled, its sandbox gone.
  */
-import { mkdtemp, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,7 @@ for (const kind of TEST_ENGINES) {
   describe(`multi-agent sessions on ${kind}`, () => {
     let model: ModelServer;
     let sleeper: ModelServer;
+    let worker: ModelServer;
     let env: NodeJS.ProcessEnv;
     let work: string;
 
@@ -65,6 +67,9 @@ for (const kind of TEST_ENGINES) {
       sleeper = await serve(
         'turns:\n  - say: Waiting.\n    run: "tail -f /dev/null  # intentional wait: the test cancels the task meanwhile"\n  - text: Done.\n',
       );
+      worker = await serve(
+        'turns:\n  - say: Working.\n    run: git branch --show-current > who.txt\n  - text: Wrote who.txt.\n',
+      );
       env = { CORRAL_ENGINE: kind, CORRAL_DATA_DIR: await mkdtemp(join(tmpdir(), 'corral-sess-data-')) };
       work = await initRepo(await realpath(await mkdtemp(join(tmpdir(), 'corral-sess-ws-'))));
     });
@@ -72,6 +77,7 @@ for (const kind of TEST_ENGINES) {
     afterAll(async () => {
       await model?.close();
       await sleeper?.close();
+      await worker?.close();
     });
 
     const json = async <T>(args: string[], input?: string): Promise<T> => {
@@ -202,6 +208,33 @@ for (const kind of TEST_ENGINES) {
       ]);
       expect(resumed).toMatchObject({ turn: 4, answers: [{ author: 'codex', state: 'done' }] });
       expect(bodiesSince(before, 'codex').some((b) => b.includes('Third question'))).toBe(true);
+    });
+
+    it('--worktree: each agent works on its own branch; the repository is untouched', async () => {
+      const repo = await initRepo(await realpath(await mkdtemp(join(tmpdir(), 'corral-sess-wt-'))));
+      const made = await json<Session>([
+        'session',
+        'new',
+        'split',
+        '--agents',
+        'claude,codex',
+        '--worktree',
+        '-w',
+        repo,
+        '--model-url',
+        worker.url,
+      ]);
+      expect(made.agents.map((a) => a.branch)).toEqual([
+        'corral/claude/session-split-claude',
+        'corral/codex/session-split-codex',
+      ]);
+      const sent = await json<{ answers: Message[] }>(['session', 'send', 'split', '@all Write who.txt.']);
+      expect(sent.answers.map((a) => a.state)).toEqual(['done', 'done']);
+      for (const a of made.agents) {
+        expect(a.workspace).not.toBe(repo);
+        expect((await readFile(join(a.workspace, 'who.txt'), 'utf8')).trim()).toBe(a.branch);
+      }
+      expect(existsSync(join(repo, 'who.txt'))).toBe(false);
     });
 
     it('attach: a prompt line, answers printed per agent', async () => {

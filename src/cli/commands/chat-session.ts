@@ -97,7 +97,10 @@ function newCommand(): Command {
       .argument('<name>', 'the session name'),
   )
     .requiredOption('--agents <list>', 'comma-separated agents, e.g. claude,codex')
-    .option('--worktree', 'each agent works in its own git worktree (branch corral/<agent>/session-<name>)')
+    .option(
+      '--worktree',
+      'each agent works in its own git worktree (branch corral/<agent>/session-<name>-<agent>)',
+    )
     .option('--no-yolo', "keep the agents' own permission prompts (headless they then cannot use tools)")
     .option('--json', 'print the session')
     .action(async (name: string, opts: NewOptions, cmd: Command) => {

@@ -83,7 +83,7 @@ export async function newChat(ctx: CoreContext, input: NewChatInput): Promise<Ch
       let workspace = repo ?? workdir;
       let worktree: { name: string; branch: string } | undefined;
       if (repo) {
-        const wt = await agentWorktree(ctx, repo, spec.name, `session-${name.toLowerCase()}`);
+        const wt = await agentWorktree(ctx, repo, spec.name, `session-${name.toLowerCase()}-${spec.name}`);
         made.push(() => removeWorktree(wt, ctx.env));
         workspace = wt.path;
         worktree = { name: wt.name, branch: wt.branch };
