@@ -76,11 +76,19 @@ export const codex = defineAgent({
     // alongside it (a second one after `exec` is not).
     promptArgs: ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '{prompt}'],
   },
-  // `codex exec` prints "session id: <uuid>" in its header; `codex resume <id>` reopens it (the
-  // headless form, `codex exec resume`, takes other arguments than promptArgs: not offered yet).
+  // `codex exec` prints "session id: <uuid>" in its header; `codex resume <id>` reopens it, and
+  // headless it is a subcommand of its own that takes the id and the prompt.
   session: {
     pattern: 'session id: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})',
     resumeArgs: ['resume', '{sessionId}'],
     headlessResume: false,
+    headlessResumeArgs: [
+      'exec',
+      'resume',
+      '--skip-git-repo-check',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '{sessionId}',
+      '{prompt}',
+    ],
   },
 });

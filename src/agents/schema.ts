@@ -197,6 +197,12 @@ export const AgentSpecSchema = z.object({
       pattern: z.string().optional(),
       resumeArgs: z.array(z.string()).min(1),
       headlessResume: z.boolean().default(true),
+      /**
+       * The whole headless command for continuing a conversation with a prompt (`{sessionId}` and
+       * `{prompt}` substituted), for agents whose headless resume is its own subcommand
+       * (`codex exec resume ID PROMPT`); it replaces promptArgs then.
+       */
+      headlessResumeArgs: z.array(z.string()).optional(),
     })
     .optional(),
   /**

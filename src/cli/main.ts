@@ -12,6 +12,7 @@ import { approvalsCommand } from './commands/approvals.js';
 import { authCommand } from './commands/auth.js';
 import { addDoctorCommand, addTokenCommands } from './commands/auth-token.js';
 import { bridgeCommand } from './commands/bridge.js';
+import { chatSessionCommand } from './commands/chat-session.js';
 import { commandsCommand } from './commands/commands.js';
 import { daemonCommand, webCommand } from './commands/daemon.js';
 import { demoCommand } from './commands/demo.js';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     acpCommand(),
     shellCommand(),
     taskCommand(),
+    chatSessionCommand(),
     resumeCommand(),
     worktreeCommand(),
     listCommand(),

@@ -1,4 +1,5 @@
 /** Small JSON state files (trust, update pins, masks): read leniently, written atomically. */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { corralPaths } from './paths.js';
@@ -16,9 +17,14 @@ export async function readJson<T extends object>(path: string): Promise<Partial<
   }
 }
 
-/** Write then rename: an interrupted write never leaves a half-written file. */
+/**
+ * Write then rename: an interrupted write never leaves a half-written file. The temporary name is
+ * unique per write, not just per process: one process may start several sandboxes at once (a
+ * multi-agent session asks its agents in parallel), and two writes sharing one temporary file
+ * made the second rename fail with ENOENT.
+ */
 export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, data, { mode });
   await rename(tmp, path);
 }

@@ -21,6 +21,16 @@ export {
   listApprovals,
 } from './approvals.js';
 export { type ExposureRow, loginExposure } from './auth-exposure.js';
+export { chatHeads, listChats, newChat, removeChat, showChat } from './chats/manage.js';
+export {
+  addressOf,
+  type ChatAgentView,
+  type ChatDetail,
+  type ChatMessageState,
+  type ChatMessageView,
+  type ChatView,
+} from './chats/records.js';
+export { type ChatSend, sendToChat } from './chats/send.js';
 export { CoreContext, type CoreOptions } from './context.js';
 export * from './daemon-client.js';
 export * from './daemon-control.js';

@@ -11,7 +11,9 @@ export type EventType =
   | 'notification'
   | 'service.up'
   | 'service.down'
-  | 'task.state';
+  | 'task.state'
+  | 'session.message'
+  | 'session.updated';
 
 export interface CorralEvent {
   id: number;

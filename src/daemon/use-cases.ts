@@ -14,6 +14,10 @@ import {
   addEgressRules,
   answerApproval,
   auditLogFile,
+  type ChatDetail,
+  type ChatMessageView,
+  type ChatSend,
+  type ChatView,
   CoreContext,
   type CoreEvents,
   type CreateTaskInput,
@@ -21,17 +25,23 @@ import {
   createTask,
   egressLog,
   listApprovals,
+  listChats,
   listSandboxes,
   listServices,
   listTasks,
   listTranscripts,
+  type NewChatInput,
+  newChat,
   type Progress,
+  removeChat,
   resolveTarget,
   runtimeEgressRules,
   type SandboxListing,
   type ServiceInfo,
   sandboxLogs,
+  sendToChat,
   serviceLogText,
+  showChat,
   startSandbox,
   stopSandboxes,
   type TaskView,
@@ -202,6 +212,33 @@ export class UseCases {
     });
     // The last 1 MiB is plenty for a page; the file keeps it all.
     return { task, text: text.length > 1 << 20 ? text.slice(-(1 << 20)) : text };
+  }
+
+  chats(): Promise<ChatView[]> {
+    return listChats(this.ctx);
+  }
+
+  chat(session: string): Promise<ChatDetail> {
+    return showChat(this.ctx, { session });
+  }
+
+  newChat(input: NewChatInput): Promise<ChatView> {
+    return newChat(this.ctx, input);
+  }
+
+  removeChat(session: string): Promise<ChatView> {
+    return removeChat(this.ctx, { session });
+  }
+
+  /** Records the message and the pending answers, and returns; the answers arrive on onAnswer. */
+  async sendChat(
+    session: string,
+    message: string,
+    onAnswer: (m: ChatMessageView, session: ChatView) => void,
+  ): Promise<Omit<ChatSend, 'done'>> {
+    const { done, ...sent } = await sendToChat(this.ctx, { session, message }, onAnswer);
+    done.catch((e: unknown) => log(`session ${sent.session.name}: ${(e as Error).message}`));
+    return sent;
   }
 
   async transcript(id: string): Promise<string> {

@@ -5,7 +5,7 @@
  * queue, audit log and bridge state are files other corral processes write.
  */
 import { open, stat } from 'node:fs/promises';
-import { holdGateway, type SandboxListing } from '../core/index.js';
+import { chatHeads, holdGateway, type SandboxListing } from '../core/index.js';
 import type { DaemonContext } from './app.js';
 import { parseAudit } from './use-cases.js';
 
@@ -21,6 +21,7 @@ export function startWatching(d: DaemonContext): () => void {
   const notified = new Map<string, number>();
   const warm = new Map<string, { release: () => void; active: number }>();
   const tasks = new Map<string, string>();
+  const chats = new Map<string, string>();
   let first = true;
   let busy = false;
 
@@ -58,6 +59,7 @@ export function startWatching(d: DaemonContext): () => void {
       }
       await watchNotifications(d, list, notified, first);
       await watchTasks(d, tasks, first);
+      await watchChats(d, chats, first);
     } catch (e) {
       process.stderr.write(`${new Date().toISOString()} watch: ${(e as Error).message}\n`);
     } finally {
@@ -206,4 +208,18 @@ async function watchTasks(d: DaemonContext, known: Map<string, string>, first: b
   }
   const ids = new Set(list.map((t) => t.id));
   for (const id of known.keys()) if (!ids.has(id)) known.delete(id);
+}
+
+/**
+ * Multi-agent sessions talked to from anywhere (the CLI too): a `session.updated` event when a
+ * session gets a message or an answer, so a viewer reloads it.
+ */
+async function watchChats(d: DaemonContext, known: Map<string, string>, first: boolean): Promise<void> {
+  for (const h of await chatHeads(d.uc.ctx)) {
+    const key = `${h.last}/${h.pending}`;
+    const before = known.get(h.chatId);
+    known.set(h.chatId, key);
+    if (!first && before !== key)
+      d.bus.publish('session.updated', { session: h.chatId, last: h.last, pending: h.pending });
+  }
 }

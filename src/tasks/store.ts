@@ -100,6 +100,19 @@ export function dataDir(env: NodeJS.ProcessEnv): string {
   return env.CORRAL_DATA_DIR ?? corralPaths.data;
 }
 
+/** corral's one database file (tasks, conversations, multi-agent sessions), opened for one use. */
+export function openDatabase(env: NodeJS.ProcessEnv): BetterSqlite3.Database {
+  const dir = dataDir(env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // createRequire: the addon is CommonJS with a native .node file, left out of the bundle.
+  const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Database(join(dir, 'tasks.db'));
+  db.pragma('journal_mode = WAL');
+  // A runner and the CLI may write at once: wait for the lock rather than fail.
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
 export class TaskStore {
   private constructor(
     private readonly db: BetterSqlite3.Database,
@@ -109,12 +122,7 @@ export class TaskStore {
   static open(env: NodeJS.ProcessEnv): TaskStore {
     const dir = dataDir(env);
     mkdirSync(join(dir, 'tasks'), { recursive: true, mode: 0o700 });
-    // createRequire: the addon is CommonJS with a native .node file, left out of the bundle.
-    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-    const db = new Database(join(dir, 'tasks.db'));
-    db.pragma('journal_mode = WAL');
-    // A runner and the CLI may write at once: wait for the lock rather than fail.
-    db.pragma('busy_timeout = 5000');
+    const db = openDatabase(env);
     db.exec(SCHEMA);
     return new TaskStore(db, dir);
   }

@@ -1,6 +1,6 @@
 // The shell of the single-page app: checks the session, then routes by hash to one page.
 // Routes: #/sandboxes, #/terminal/<id>, #/approvals, #/egress/<workspace>, #/services/<workspace>,
-// #/transcripts/<id>, #/tasks/<id>.
+// #/transcripts/<id>, #/tasks/<id>, #/sessions/<name>.
 import { useEffect, useState } from 'react';
 import { Login } from './components/Login.js';
 import { Nav } from './components/Nav.js';
@@ -12,6 +12,7 @@ import { ApprovalsPage } from './pages/Approvals.js';
 import { EgressPage } from './pages/Egress.js';
 import { SandboxesPage } from './pages/Sandboxes.js';
 import { ServicesPage } from './pages/Services.js';
+import { SessionsPage } from './pages/Sessions.js';
 import { TasksPage } from './pages/Tasks.js';
 import { TerminalPage } from './pages/Terminal.js';
 import { TranscriptsPage } from './pages/Transcripts.js';
@@ -83,6 +84,8 @@ function Main({ version }: { version: string }) {
           <EgressPage workspace={route[1]} />
         ) : page === 'services' ? (
           <ServicesPage workspace={route[1]} />
+        ) : page === 'sessions' ? (
+          <SessionsPage name={route[1]} />
         ) : page === 'tasks' ? (
           <TasksPage id={route[1]} />
         ) : page === 'transcripts' ? (

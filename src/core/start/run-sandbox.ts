@@ -123,7 +123,8 @@ export async function launch(
   // The agent's own conversation: reopened, or named by corral so `corral resume` can find it.
   if (mode === 'agent') {
     if (opts.resumeSession) {
-      if (!agent.session || (opts.prompt && !agent.session.headlessResume)) {
+      const ownForm = opts.prompt ? agent.session?.headlessResumeArgs : undefined;
+      if (!agent.session || (opts.prompt && !agent.session.headlessResume && !ownForm)) {
         throw new CorralError(
           'BAD_INPUT',
           `corral cannot reopen a ${agent.displayName} conversation${opts.prompt && agent.session ? ' with a headless prompt' : ''}.`,
@@ -131,7 +132,10 @@ export async function launch(
         );
       }
       agentSession = opts.resumeSession;
-      promptArgs = [...(sessionArgs(agent, 'resume', agentSession) ?? []), ...promptArgs];
+      const id = agentSession;
+      promptArgs = ownForm
+        ? ownForm.map((a) => a.replaceAll('{sessionId}', id).replaceAll('{prompt}', opts.prompt ?? ''))
+        : [...(sessionArgs(agent, 'resume', agentSession) ?? []), ...promptArgs];
     } else if (agent.session?.assignArgs && !opts.dryRun && !args.length) {
       // Only for the agent's own conversation: extra args may name a subcommand (`claude mcp list`).
       agentSession = randomUUID();

@@ -3,6 +3,7 @@ import { useStreamState } from '../lib/hooks.js';
 const PAGES: [string, string][] = [
   ['sandboxes', 'Sandboxes'],
   ['tasks', 'Tasks'],
+  ['sessions', 'Sessions'],
   ['approvals', 'Approvals'],
   ['egress', 'Egress'],
   ['services', 'Services'],

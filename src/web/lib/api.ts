@@ -4,10 +4,15 @@
 import type {
   Agent,
   Approval,
+  ChatSession,
+  CreateTaskRequest,
   EgressEntry,
   EgressRules,
+  NewSessionRequest,
   Sandbox,
   Service,
+  SessionDetail,
+  SessionMessage,
   StartRequest,
   Task,
   Transcript,
@@ -114,6 +119,17 @@ export const api = {
   transcripts: () => request<Transcript[]>('GET', '/api/transcripts'),
   tasks: () => request<Task[]>('GET', '/api/tasks'),
   taskLog: (id: string) => request<{ text: string }>('GET', `/api/tasks/${encodeURIComponent(id)}/log`),
+  createTask: (body: CreateTaskRequest) => request<{ id: string }>('POST', '/api/tasks', body),
+  sessions: () => request<ChatSession[]>('GET', '/api/sessions'),
+  session: (ref: string) => request<SessionDetail>('GET', `/api/sessions/${encodeURIComponent(ref)}`),
+  newSession: (body: NewSessionRequest) => request<ChatSession>('POST', '/api/sessions', body),
+  removeSession: (ref: string) => request<ChatSession>('DELETE', `/api/sessions/${encodeURIComponent(ref)}`),
+  sendToSession: (ref: string, message: string) =>
+    request<{ turn: number; message: SessionMessage; pending: SessionMessage[] }>(
+      'POST',
+      `/api/sessions/${encodeURIComponent(ref)}/messages`,
+      { message },
+    ),
   cancelTask: (id: string) => request<Task>('POST', `/api/tasks/${encodeURIComponent(id)}/cancel`),
   transcript: (id: string) =>
     request<string>('GET', `/api/transcripts/${encodeURIComponent(id)}`, undefined, true),

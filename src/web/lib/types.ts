@@ -77,7 +77,9 @@ export type EventType =
   | 'notification'
   | 'service.up'
   | 'service.down'
-  | 'task.state';
+  | 'task.state'
+  | 'session.message'
+  | 'session.updated';
 
 export interface CorralEvent {
   id: number;
@@ -115,4 +117,57 @@ export interface Task {
   sessionId: string | null;
   container: string;
   error: string | null;
+}
+
+/** The POST /api/tasks body (the Tasks page's form). */
+export interface CreateTaskRequest {
+  agent: string;
+  prompt?: string;
+  workdir?: string;
+  repo?: string;
+  url?: string;
+  worktree?: boolean;
+  modelUrl?: string;
+}
+
+export interface SessionAgent {
+  agent: string;
+  workspace: string;
+  worktree: string | null;
+  branch: string | null;
+  conversation: string | null;
+}
+
+export interface ChatSession {
+  id: string;
+  name: string;
+  workspace: string;
+  worktree: boolean;
+  created: string;
+  agents: SessionAgent[];
+  turns: number;
+}
+
+export interface SessionMessage {
+  id: number;
+  turn: number;
+  /** 'user' or the agent that answered. */
+  author: string;
+  text: string;
+  state: 'sent' | 'pending' | 'done' | 'failed' | 'lost';
+  exitCode: number | null;
+  created: string;
+  ended: string | null;
+}
+
+export interface SessionDetail extends ChatSession {
+  messages: SessionMessage[];
+}
+
+export interface NewSessionRequest {
+  name: string;
+  agents: string[];
+  workdir: string;
+  worktree?: boolean;
+  modelUrl?: string;
 }

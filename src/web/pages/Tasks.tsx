@@ -1,6 +1,7 @@
-// Headless tasks: the list (live through task.state events), one task's record and live log, a
-// terminal on its sandbox while it runs, and cancel.
+// Headless tasks: a form to start one, the list (live through task.state events), one task's
+// record and live log, a terminal on its sandbox while it runs, and cancel.
 import { useEffect, useState } from 'react';
+import { TaskForm } from '../components/TaskForm.js';
 import { useReportError } from '../components/Toasts.js';
 import { api } from '../lib/api.js';
 import { useEvents, useLoad } from '../lib/hooks.js';
@@ -16,6 +17,12 @@ export function TasksPage({ id }: { id?: string }) {
   return (
     <div>
       <h2>Tasks</h2>
+      <TaskForm
+        onCreated={(made) => {
+          location.hash = `#/tasks/${made}`;
+          reload();
+        }}
+      />
       <table className="table card">
         <thead>
           <tr>
