@@ -25,6 +25,7 @@ import { acpCommand, runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
 import { servicesCommand } from './commands/services.js';
 import { sessionsCommand } from './commands/sessions.js';
+import { sshConfigCommand } from './commands/ssh.js';
 import { taskCommand } from './commands/task.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
@@ -84,6 +85,7 @@ export function buildProgram(): Command {
     servicesCommand(),
     daemonCommand(),
     webCommand(),
+    sshConfigCommand(),
   ]) {
     program.addCommand(c);
   }

@@ -64,6 +64,18 @@ export {
   serviceLogText,
   stopService,
 } from './services.js';
+export {
+  type SshConfigInput,
+  type SshConfigResult,
+  type SshHostEntry,
+  type SshService,
+  type SshServiceInfo,
+  sshConfigFiles,
+  sshServiceInfo,
+  sshServiceWanted,
+  startSshService,
+  writeSshConfig,
+} from './ssh.js';
 export { startSandbox } from './start/launch.js';
 export { sandboxModelUrl } from './start/support.js';
 export { createTask } from './tasks/create.js';

@@ -30,9 +30,13 @@ import {
   runtimeEgressRules,
   type SandboxListing,
   type ServiceInfo,
+  type SshService,
+  type SshServiceInfo,
   sandboxLogs,
   serviceLogText,
+  sshServiceInfo,
   startSandbox,
+  startSshService,
   stopSandboxes,
   type TaskView,
   taskLogs,
@@ -77,6 +81,21 @@ export class UseCases {
   constructor(env: NodeJS.ProcessEnv, cwd: string) {
     const events: CoreEvents = { note: (text) => log(text), progress: logProgress };
     this.ctx = new CoreContext({ env, cwd, events, hostsBridges: true });
+  }
+
+  private sshService?: Promise<SshService>;
+
+  /** The SSH server for editors, started on first use (a failed start is retried next time). */
+  async ssh(): Promise<SshServiceInfo> {
+    this.sshService ??= startSshService(this.ctx).catch((e: unknown) => {
+      this.sshService = undefined;
+      throw e;
+    });
+    return sshServiceInfo(this.ctx, await this.sshService);
+  }
+
+  async closeSsh(): Promise<void> {
+    await (await this.sshService?.catch(() => undefined))?.close();
   }
 
   engine(): Promise<ContainerEngine> {
