@@ -13,7 +13,7 @@ export interface SshPaths {
 }
 
 export function sshPaths(env: NodeJS.ProcessEnv): SshPaths {
-  const dir = join(env.CORRAL_DATA_DIR ?? corralPaths.data, 'ssh');
+  const dir = join(env.CORRAL_DATA_DIR || corralPaths.data, 'ssh');
   return {
     dir,
     hostKey: join(dir, 'host_ed25519_key'),
