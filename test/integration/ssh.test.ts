@@ -28,6 +28,8 @@ function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: nu
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  // ssh may exit before reading its input (a refused login): not an error here.
+  child.stdin.on('error', () => {});
   child.stdin.end(opts.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   return new Promise((resolve, reject) => {
