@@ -116,8 +116,18 @@ function serve(o: SshServerOptions, client: Connection): void {
   });
 }
 
+/**
+ * AES-GCM only (OpenSSL, through Node): OpenSSH prefers chacha20-poly1305, which ssh2 computes in
+ * JavaScript unless its optional native addon was built; measured, a 50 MB scp took 6.5 s with it
+ * and 3.8 s with aes128-gcm on Podman.
+ */
+const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'];
+
 export function startSshServer(o: SshServerOptions): Promise<SshServer> {
-  const server = new ssh2.Server({ hostKeys: [o.hostKey], ident: 'corral' }, (client) => serve(o, client));
+  const server = new ssh2.Server(
+    { hostKeys: [o.hostKey], ident: 'corral', algorithms: { cipher: CIPHERS as never } },
+    (client) => serve(o, client),
+  );
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, '127.0.0.1', () => {
