@@ -70,6 +70,7 @@ export {
   type SshHostEntry,
   type SshService,
   type SshServiceInfo,
+  refreshSshConfig,
   sshConfigFiles,
   sshServiceInfo,
   sshServiceWanted,

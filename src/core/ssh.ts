@@ -115,10 +115,8 @@ export function sshConfigFiles(): { configFile: string; knownHostsFile: string }
   return { configFile: join(dir, 'config'), knownHostsFile: join(dir, 'known_hosts') };
 }
 
-export async function writeSshConfig(ctx: CoreContext, input: SshConfigInput = {}): Promise<SshConfigResult> {
-  const dpaths = daemonPaths(ctx.env);
-  await startDaemon(dpaths, { env: ctx.env });
-  const info = await daemonCall<SshServiceInfo>(dpaths, 'POST', '/api/ssh');
+/** Write the Host entries and known_hosts for what the daemon's SSH server serves now. */
+async function writeSshFiles(info: SshServiceInfo): Promise<SshHostEntry[]> {
   const { configFile, knownHostsFile } = sshConfigFiles();
   const hosts: SshHostEntry[] = info.sandboxes.map((s) => ({
     host: s.name,
@@ -133,6 +131,25 @@ export async function writeSshConfig(ctx: CoreContext, input: SshConfigInput = {
   }));
   await writePrivate(knownHostsFile, knownHostsLine(info.hostKey));
   await writePrivate(configFile, renderSshConfig(hosts));
+  return hosts;
+}
+
+/**
+ * The daemon keeps the entries current as sandboxes start and stop, once the user has run
+ * `corral ssh-config` (the file exists): editors list the new sandbox without another command.
+ */
+export async function refreshSshConfig(info: SshServiceInfo): Promise<boolean> {
+  if (!existsSync(sshConfigFiles().configFile)) return false;
+  await writeSshFiles(info);
+  return true;
+}
+
+export async function writeSshConfig(ctx: CoreContext, input: SshConfigInput = {}): Promise<SshConfigResult> {
+  const dpaths = daemonPaths(ctx.env);
+  await startDaemon(dpaths, { env: ctx.env });
+  const info = await daemonCall<SshServiceInfo>(dpaths, 'POST', '/api/ssh');
+  const { configFile, knownHostsFile } = sshConfigFiles();
+  const hosts = await writeSshFiles(info);
   const include = input.install ? await installInclude(userHome(ctx.env), configFile) : undefined;
   return {
     port: info.port,

@@ -122,12 +122,17 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const stopWatching = startWatching(d);
   // SSH for editors, once `corral ssh-config` has turned it on: the written config stays valid.
   if (sshServiceWanted(process.env)) uc.ssh().catch((e: Error) => log(`ssh: not started: ${e.message}`));
+  const stopSshRefresh = bus.subscribe((e) => {
+    if (e.type === 'sandbox.started' || e.type === 'sandbox.exited')
+      uc.refreshSsh().catch((err: Error) => log(`ssh: config not rewritten: ${err.message}`));
+  });
   log(`corral daemon ${pkg.version} (${BUILD_ID}) on ${paths.socket}${url ? ` and ${url}` : ''}`);
   return new Promise<number>((resolve) => {
     stopping = () => {
       stopping = undefined;
       log('stopping');
       stopWatching();
+      stopSshRefresh();
       void uc.closeSsh();
       sockets.close();
       for (const s of servers) {

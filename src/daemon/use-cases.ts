@@ -26,6 +26,7 @@ import {
   listTasks,
   listTranscripts,
   type Progress,
+  refreshSshConfig,
   resolveTarget,
   runtimeEgressRules,
   type SandboxListing,
@@ -92,6 +93,12 @@ export class UseCases {
       throw e;
     });
     return sshServiceInfo(this.ctx, await this.sshService);
+  }
+
+  /** Rewrite `corral ssh-config`'s entries (when the SSH server runs and the file exists). */
+  async refreshSsh(): Promise<void> {
+    if (!this.sshService) return;
+    await refreshSshConfig(await this.ssh());
   }
 
   async closeSsh(): Promise<void> {

@@ -332,6 +332,39 @@ for (const kind of TEST_ENGINES) {
       for (const l of locals) expect(l).toBe(`127.0.0.1:${cfg.port}`);
     });
 
+    it('the daemon keeps the entries current as sandboxes start and stop', async () => {
+      const ws2 = join(root, 'ws2');
+      await mkdir(ws2);
+      const waitFor = async (pred: (text: string) => boolean) => {
+        const until = Date.now() + 30_000;
+        let text = '';
+        while (Date.now() < until) {
+          text = await readFile(cfg.configFile, 'utf8');
+          if (pred(text)) return text;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        return text;
+      };
+      try {
+        expect((await corral(['shell', 'claude', '-d', '--network', 'none'], { env, cwd: ws2 })).code).toBe(
+          0,
+        );
+        const list = JSON.parse((await corral(['list', '--json'], { env, cwd: ws2 })).stdout) as {
+          name: string;
+          workspacePath: string;
+        }[];
+        const second = list.find((s) => s.workspacePath === ws2)?.name ?? '';
+        expect(second).toMatch(/^corral-[0-9a-f]{12}-claude$/);
+        expect(await waitFor((t) => t.includes(`Host ${second}\n`))).toContain(`Host ${second}\n`);
+        expect((await ssh([second, 'echo second'])).stdout.trim()).toBe('second');
+        expect((await corral(['stop', 'claude'], { env, cwd: ws2 })).code).toBe(0);
+        expect(await waitFor((t) => !t.includes(`Host ${second}\n`))).not.toContain(`Host ${second}\n`);
+        expect(await readFile(cfg.configFile, 'utf8')).toContain(`Host ${host}\n`);
+      } finally {
+        await corral(['clean'], { env, cwd: ws2 }).catch(() => undefined);
+      }
+    });
+
     it('comes back on the same port when the daemon restarts', async () => {
       expect((await corral(['daemon', 'stop'], { env })).code).toBe(0);
       expect((await corral(['daemon', 'start'], { env })).code).toBe(0);

@@ -20,7 +20,7 @@ export function sshConfigCommand(): Command {
         'Starts the daemon and its SSH server (127.0.0.1 only) if needed. Each running sandbox gets a',
         '`Host corral-<workspace>-<agent>` entry; sessions run in that sandbox as its agent user.',
         'Logins need your own key (~/.ssh/*.pub, authorized_keys) or corral’s client key.',
-        'Run it again after starting or stopping sandboxes.',
+        'From then on the daemon rewrites the entries as sandboxes start and stop.',
         '',
         'Example: corral ssh-config --install && ssh corral-1a2b3c4d5e6f-claude',
       ].join('\n'),
