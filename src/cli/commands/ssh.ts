@@ -38,7 +38,9 @@ export function sshConfigCommand(): Command {
       }
       ctx.note(`wrote ${r.configFile} (SSH server on 127.0.0.1:${r.port})`);
       if (r.hosts.length === 0)
-        ctx.note('no sandbox is running: start one (corral run <agent> -d), then run this again');
+        ctx.note(
+          'no sandbox is running yet: start one (corral run <agent> -d) and the daemon adds its entry',
+        );
       for (const h of r.hosts) ctx.print(`${h.host}\t${h.agent}\t${h.workspacePath}`);
       if (!r.include)
         ctx.note(`use them with: ssh -F ${r.configFile} HOST, or run \`corral ssh-config --install\``);
