@@ -65,12 +65,12 @@ export {
   stopService,
 } from './services.js';
 export {
+  refreshSshConfig,
   type SshConfigInput,
   type SshConfigResult,
   type SshHostEntry,
   type SshService,
   type SshServiceInfo,
-  refreshSshConfig,
   sshConfigFiles,
   sshServiceInfo,
   sshServiceWanted,
