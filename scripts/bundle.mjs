@@ -70,8 +70,9 @@ await build({
   banner,
   // Left in node_modules: native addons (dockerode's ssh2), Ink's optional devtools, and
   // jsonc-parser, whose UMD build requires its own files through a parameter esbuild cannot see,
-  // and better-sqlite3 (a native addon: the task store).
-  external: ['dockerode', 'ink', 'react', 'react-devtools-core', 'jsonc-parser', 'better-sqlite3'],
+  // better-sqlite3 (a native addon: the task store) and ssh2 (loads its optional native crypto
+  // addon by a relative path).
+  external: ['dockerode', 'ink', 'react', 'react-devtools-core', 'jsonc-parser', 'better-sqlite3', 'ssh2'],
   define: { __CORRAL_SCHEMA_HASH__: JSON.stringify(schemaHash), __CORRAL_BUILD__: JSON.stringify(buildId) },
   logLevel: 'warning',
 });

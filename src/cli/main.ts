@@ -27,6 +27,7 @@ import { scanCommand } from './commands/scan.js';
 import { servicesCommand } from './commands/services.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { skillsCommand } from './commands/skills.js';
+import { sshConfigCommand } from './commands/ssh.js';
 import { taskCommand } from './commands/task.js';
 import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
 import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
@@ -88,6 +89,7 @@ export function buildProgram(): Command {
     servicesCommand(),
     daemonCommand(),
     webCommand(),
+    sshConfigCommand(),
   ]) {
     program.addCommand(c);
   }

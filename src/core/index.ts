@@ -84,6 +84,20 @@ export {
   type SyncResult,
   syncSkills,
 } from './skills.js';
+
+  refreshSshConfig,
+  type SshConfigInput,
+  type SshConfigResult,
+  type SshHostEntry,
+  type SshService,
+  type SshServiceInfo,
+  sshConfigFiles,
+  sshServiceInfo,
+  sshServiceWanted,
+  startSshService,
+  writeSshConfig,
+} from './ssh.js';
+
 export { startSandbox } from './start/launch.js';
 export { sandboxModelUrl } from './start/support.js';
 export { createTask } from './tasks/create.js';

@@ -11,6 +11,7 @@ import type { EventBus } from './events.js';
 import { chatSessionRoutes } from './routes/chat-sessions.js';
 import { metaRoutes } from './routes/meta.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
+import { sshRoutes } from './routes/ssh.js';
 import { taskRoutes } from './routes/tasks.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import type { SandboxSnapshot } from './snapshot.js';
@@ -114,6 +115,7 @@ export function createApp(d: DaemonContext): OpenAPIHono {
   workspaceRoutes(app, d);
   taskRoutes(app, d);
   chatSessionRoutes(app, d);
+  sshRoutes(app, d);
   app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'corral daemon', version: d.version } });
   serveWeb(app);
   return app;

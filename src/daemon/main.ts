@@ -15,6 +15,7 @@ import {
   daemonStatus,
   ensureToken,
   splitListen,
+  sshServiceWanted,
 } from '../core/index.js';
 import { CorralError, isCorralError } from '../errors.js';
 import { createApp, type DaemonContext } from './app.js';
@@ -119,12 +120,20 @@ export async function runDaemon(argv: string[]): Promise<number> {
   };
   await writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   const stopWatching = startWatching(d);
+  // SSH for editors, once `corral ssh-config` has turned it on: the written config stays valid.
+  if (sshServiceWanted(process.env)) uc.ssh().catch((e: Error) => log(`ssh: not started: ${e.message}`));
+  const stopSshRefresh = bus.subscribe((e) => {
+    if (e.type === 'sandbox.started' || e.type === 'sandbox.exited')
+      uc.refreshSsh().catch((err: Error) => log(`ssh: config not rewritten: ${err.message}`));
+  });
   log(`corral daemon ${pkg.version} (${BUILD_ID}) on ${paths.socket}${url ? ` and ${url}` : ''}`);
   return new Promise<number>((resolve) => {
     stopping = () => {
       stopping = undefined;
       log('stopping');
       stopWatching();
+      stopSshRefresh();
+      void uc.closeSsh();
       sockets.close();
       for (const s of servers) {
         s.close();

@@ -33,16 +33,21 @@ import {
   type NewChatInput,
   newChat,
   type Progress,
+  refreshSshConfig,
   removeChat,
   resolveTarget,
   runtimeEgressRules,
   type SandboxListing,
   type ServiceInfo,
+  type SshService,
+  type SshServiceInfo,
   sandboxLogs,
   sendToChat,
   serviceLogText,
   showChat,
+  sshServiceInfo,
   startSandbox,
+  startSshService,
   stopSandboxes,
   type TaskView,
   taskLogs,
@@ -87,6 +92,27 @@ export class UseCases {
   constructor(env: NodeJS.ProcessEnv, cwd: string) {
     const events: CoreEvents = { note: (text) => log(text), progress: logProgress };
     this.ctx = new CoreContext({ env, cwd, events, hostsBridges: true });
+  }
+
+  private sshService?: Promise<SshService>;
+
+  /** The SSH server for editors, started on first use (a failed start is retried next time). */
+  async ssh(): Promise<SshServiceInfo> {
+    this.sshService ??= startSshService(this.ctx).catch((e: unknown) => {
+      this.sshService = undefined;
+      throw e;
+    });
+    return sshServiceInfo(this.ctx, await this.sshService);
+  }
+
+  /** Rewrite `corral ssh-config`'s entries (when the SSH server runs and the file exists). */
+  async refreshSsh(): Promise<void> {
+    if (!this.sshService) return;
+    await refreshSshConfig(await this.ssh());
+  }
+
+  async closeSsh(): Promise<void> {
+    await (await this.sshService?.catch(() => undefined))?.close();
   }
 
   engine(): Promise<ContainerEngine> {

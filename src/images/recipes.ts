@@ -28,7 +28,17 @@ export interface RootfsRecipe {
   tag: string;
 }
 
-const ROOTFS_PACKAGES = ['ca-certificates', 'git', 'procps', 'less', 'curl', 'xz-utils', 'openssh-client'];
+// openssh-sftp-server: `corral ssh` serves SFTP by running it in the sandbox as the agent user (src/ssh).
+const ROOTFS_PACKAGES = [
+  'ca-certificates',
+  'git',
+  'procps',
+  'less',
+  'curl',
+  'xz-utils',
+  'openssh-client',
+  'openssh-sftp-server',
+];
 
 export function rootfsRecipe(suite: Suite, extra: string[] = []): RootfsRecipe {
   const packages = [...ROOTFS_PACKAGES, ...extra].sort();
