@@ -84,7 +84,7 @@ export {
   type SyncResult,
   syncSkills,
 } from './skills.js';
-
+export {
   refreshSshConfig,
   type SshConfigInput,
   type SshConfigResult,
@@ -97,7 +97,6 @@ export {
   startSshService,
   writeSshConfig,
 } from './ssh.js';
-
 export { startSandbox } from './start/launch.js';
 export { sandboxModelUrl } from './start/support.js';
 export { createTask } from './tasks/create.js';
