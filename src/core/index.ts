@@ -20,7 +20,27 @@ export {
   answerWord,
   listApprovals,
 } from './approvals.js';
+export {
+  agentProfile,
+  DEFAULT_PROFILE,
+  helperEngine,
+  type ImportedLogin,
+  importAgentLogin,
+  type LoggedOut,
+  listAuthProfiles,
+  logoutProfile,
+  type ProfileStatus,
+} from './auth.js';
+export { authDoctor, type DoctorReport } from './auth-doctor.js';
+export { type LoginHooks, loginAgent, pickToken, type SetupTokenResult, setupToken } from './auth-login.js';
+export {
+  type AllowedAdded,
+  addAllowedCommand,
+  listAllowedCommands,
+  removeAllowedCommand,
+} from './bridge-rules.js';
 export { CoreContext, type CoreOptions } from './context.js';
+export { type Finding, type ScanReport, scanForCredentials } from './credential-scan.js';
 export * from './daemon-client.js';
 export * from './daemon-control.js';
 export * from './daemon-paths.js';
@@ -37,7 +57,37 @@ export {
   runtimeEgressRules,
 } from './egress.js';
 export type { CoreEvents, Stdio } from './events.js';
+export {
+  type CommandRow,
+  cleanOutput,
+  findHostCommand,
+  hostCommandOutput,
+  hostCommands,
+  killHostCommand,
+  pickHostCommand,
+} from './host-commands.js';
+export {
+  type BuiltImage,
+  buildImages,
+  type CorralImage,
+  listImages,
+  pruneCorralImages,
+  updateImages,
+} from './images.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
+export {
+  CONTAINERFILES,
+  type ConfigView,
+  initProject,
+  PROJECT_FILE,
+  showConfig,
+  type TrustEntry,
+  trustedWorkspaces,
+  trustProject,
+  untrustProject,
+  valueAt,
+} from './project.js';
+export { STARTER_CONTAINERFILE, starterConfig } from './project-starters.js';
 export {
   attachSandbox,
   execInSandbox,
@@ -84,3 +134,10 @@ export {
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';
+export {
+  addMasks,
+  cleanWorkspace,
+  listMasks,
+  removeMasks,
+  workspacePath,
+} from './workspace.js';
