@@ -20,7 +20,26 @@ export {
   answerWord,
   listApprovals,
 } from './approvals.js';
+export {
+  agentProfile,
+  DEFAULT_PROFILE,
+  helperEngine,
+  type ImportedLogin,
+  importAgentLogin,
+  type LoggedOut,
+  listAuthProfiles,
+  logoutProfile,
+  type ProfileStatus,
+} from './auth.js';
+export { authDoctor, type DoctorReport } from './auth-doctor.js';
 export { type ExposureRow, loginExposure } from './auth-exposure.js';
+export { type LoginHooks, loginAgent, pickToken, type SetupTokenResult, setupToken } from './auth-login.js';
+export {
+  type AllowedAdded,
+  addAllowedCommand,
+  listAllowedCommands,
+  removeAllowedCommand,
+} from './bridge-rules.js';
 export { chatHeads, listChats, newChat, removeChat, showChat } from './chats/manage.js';
 export {
   addressOf,
@@ -32,6 +51,7 @@ export {
 } from './chats/records.js';
 export { type ChatSend, sendToChat } from './chats/send.js';
 export { CoreContext, type CoreOptions } from './context.js';
+export { type Finding, type ScanReport, scanForCredentials } from './credential-scan.js';
 export * from './daemon-client.js';
 export * from './daemon-control.js';
 export * from './daemon-paths.js';
@@ -48,7 +68,37 @@ export {
   runtimeEgressRules,
 } from './egress.js';
 export type { CoreEvents, Stdio } from './events.js';
+export {
+  type CommandRow,
+  cleanOutput,
+  findHostCommand,
+  hostCommandOutput,
+  hostCommands,
+  killHostCommand,
+  pickHostCommand,
+} from './host-commands.js';
+export {
+  type BuiltImage,
+  buildImages,
+  type CorralImage,
+  listImages,
+  pruneCorralImages,
+  updateImages,
+} from './images.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
+export {
+  CONTAINERFILES,
+  type ConfigView,
+  initProject,
+  PROJECT_FILE,
+  showConfig,
+  type TrustEntry,
+  trustedWorkspaces,
+  trustProject,
+  untrustProject,
+  valueAt,
+} from './project.js';
+export { STARTER_CONTAINERFILE, starterConfig } from './project-starters.js';
 export {
   attachSandbox,
   execInSandbox,
@@ -117,3 +167,10 @@ export {
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';
+export {
+  addMasks,
+  cleanWorkspace,
+  listMasks,
+  removeMasks,
+  workspacePath,
+} from './workspace.js';

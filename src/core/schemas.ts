@@ -116,6 +116,45 @@ export const RemoveTranscriptsInput = z
   .object({ ids: strings.optional(), all: z.boolean().optional() })
   .strict();
 
+export const AuthProfileInput = z
+  .object({ agent: z.string().min(1), profile: z.string().min(1).optional() })
+  .strict();
+export const AuthDoctorInput = z
+  .object({
+    agent: z.string().min(1),
+    profile: z.string().min(1).optional(),
+    workdir,
+    env: strings.optional().describe('KEY[=VALUE], as `corral run -e`'),
+    envFile: strings.optional(),
+  })
+  .strict();
+export const BuildImagesInput = z
+  .object({
+    agents: strings.optional(),
+    all: z.boolean().optional(),
+    rebuild: z.boolean().optional(),
+    noCache: z.boolean().optional(),
+    version: z.string().min(1).optional(),
+    pin: z.boolean().optional(),
+  })
+  .strict();
+export const UpdateImagesInput = z.object({ agents: strings.optional() }).strict();
+export const PruneImagesInput = z.object({ all: z.boolean().optional() }).strict();
+export const InitProjectInput = z
+  .object({ workdir, agent: z.string().min(1).optional(), force: z.boolean().optional() })
+  .strict();
+export const ScanInput = z
+  .object({
+    workdir,
+    budgetMs: z.number().int().min(1).optional(),
+    allow: strings.optional(),
+    mask: strings.optional(),
+  })
+  .strict();
+export const MasksInput = z.object({ workdir, dirs: z.array(z.string().min(1)).min(1) }).strict();
+export const CleanWorkspaceInput = z.object({ workdir, all: z.boolean().optional() }).strict();
+export const AllowedPatternInput = z.object({ workdir, pattern: z.string().min(1) }).strict();
+
 // Compile-time: each schema's output is exactly its type in ./types.ts (optional keys included).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Out<S extends z.ZodType> = z.output<S>;
@@ -134,3 +173,13 @@ same<Same<Strip<Out<typeof EgressLogInput>>, Strip<T.EgressLogInput>>>();
 same<Same<Strip<Out<typeof ServiceLogsInput>>, Strip<T.ServiceLogsInput>>>();
 same<Same<Strip<Out<typeof PlayTranscriptInput>>, Strip<T.PlayTranscriptInput>>>();
 same<Same<Strip<Out<typeof RemoveTranscriptsInput>>, Strip<T.RemoveTranscriptsInput>>>();
+same<Same<Strip<Out<typeof AuthProfileInput>>, Strip<T.AuthProfileInput>>>();
+same<Same<Strip<Out<typeof AuthDoctorInput>>, Strip<T.AuthDoctorInput>>>();
+same<Same<Strip<Out<typeof BuildImagesInput>>, Strip<T.BuildImagesInput>>>();
+same<Same<Strip<Out<typeof UpdateImagesInput>>, Strip<T.UpdateImagesInput>>>();
+same<Same<Strip<Out<typeof PruneImagesInput>>, Strip<T.PruneImagesInput>>>();
+same<Same<Strip<Out<typeof InitProjectInput>>, Strip<T.InitProjectInput>>>();
+same<Same<Strip<Out<typeof ScanInput>>, Strip<T.ScanInput>>>();
+same<Same<Strip<Out<typeof MasksInput>>, Strip<T.MasksInput>>>();
+same<Same<Strip<Out<typeof CleanWorkspaceInput>>, Strip<T.CleanWorkspaceInput>>>();
+same<Same<Strip<Out<typeof AllowedPatternInput>>, Strip<T.AllowedPatternInput>>>();

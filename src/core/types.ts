@@ -235,3 +235,84 @@ export interface SendChatInput extends ChatRefInput {
   /** `@agent …`, `@a @b …` or `@all …` (no address: every agent). */
   message: string;
 }
+
+/** An agent's profile (`corral auth …`). */
+export interface AuthProfileInput {
+  /** Agent name or alias. */
+  agent: string;
+  /** Default: `default`. */
+  profile?: string | undefined;
+}
+
+export interface AuthImportInput extends AuthProfileInput {
+  /** The login file to copy (default: the agent's own, in the user's home folder). */
+  from?: string | undefined;
+}
+
+export interface SetupTokenInput extends AuthProfileInput {
+  /** Read a token the user has from the caller's stdin instead of running the agent's flow. */
+  stdin?: boolean | undefined;
+  /** Forget the stored token. */
+  remove?: boolean | undefined;
+}
+
+export interface AuthDoctorInput extends AuthProfileInput, WorkdirInput {
+  /** Keys as `corral run -e` would pass them (`KEY[=VALUE]`). */
+  env?: string[] | undefined;
+  envFile?: string[] | undefined;
+}
+
+export interface BuildImagesInput {
+  /** Agent names or aliases (or `all`). */
+  agents?: string[] | undefined;
+  all?: boolean | undefined;
+  /** Rebuild the agent layer even if it exists. */
+  rebuild?: boolean | undefined;
+  /** Build without the engine cache. */
+  noCache?: boolean | undefined;
+  /** The CLI version to build (`latest`: the newest published); default: config, then pin. */
+  version?: string | undefined;
+  /** Pin the version built for later runs. */
+  pin?: boolean | undefined;
+}
+
+export interface UpdateImagesInput {
+  /** Default: every agent that has an image. */
+  agents?: string[] | undefined;
+}
+
+export interface PruneImagesInput {
+  /** Every corral image, not only those no current recipe uses. */
+  all?: boolean | undefined;
+}
+
+export interface InitProjectInput extends WorkdirInput {
+  /** Set default_agent in the starter. */
+  agent?: string | undefined;
+  /** Overwrite files that exist. */
+  force?: boolean | undefined;
+}
+
+export interface ScanInput extends WorkdirInput {
+  /** Stop after this many milliseconds (default 3000). */
+  budgetMs?: number | undefined;
+  /** Allow these files' findings as they are now (workspace-relative or absolute paths). */
+  allow?: string[] | undefined;
+  /** Mask these files: sandboxes see an empty read-only file in their place. */
+  mask?: string[] | undefined;
+}
+
+export interface MasksInput extends WorkdirInput {
+  /** Folders relative to the workspace. */
+  dirs: string[];
+}
+
+export interface CleanWorkspaceInput extends WorkdirInput {
+  /** Also every workspace's agent homes and old shared home volumes. */
+  all?: boolean | undefined;
+}
+
+export interface AllowedPatternInput extends WorkdirInput {
+  /** An exact command, or a prefix pattern ending in `*`. */
+  pattern: string;
+}

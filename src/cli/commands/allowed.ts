@@ -3,38 +3,45 @@
  * asking. Without a subcommand, at a terminal, an interactive list to review and remove entries.
  */
 import { Command } from 'commander';
-import { resolveWorkspace } from '../../workspace/identity.js';
+import {
+  addAllowedCommand,
+  listAllowedCommands,
+  removeAllowedCommand,
+  workspacePath,
+} from '../../core/index.js';
 import { Context } from '../context.js';
-
-// The bridge pulls in the MCP SDK: load it when a subcommand runs, not on every corral start.
-const approvals = () => import('../../bridge/approvals.js');
 
 // -w belongs to `allowed` and reaches its subcommands (commander gives a parent's options to it).
 const workspaceOf = async (cmd: Command) =>
-  (await resolveWorkspace(cmd.optsWithGlobals<{ workdir?: string }>().workdir ?? process.cwd())).path;
+  workspacePath(Context.of(cmd), { workdir: cmd.optsWithGlobals<{ workdir?: string }>().workdir });
 
 async function print(ctx: Context, ws: string, json: boolean): Promise<void> {
-  const list = await (await approvals()).listAllowed(ws);
+  const list = await listAllowedCommands(ctx, { workdir: ws });
   if (json) return ctx.json(list);
   if (!list.length) return ctx.note('nothing allowed in this workspace');
   ctx.print(list.join('\n'));
 }
 
-async function review(ws: string): Promise<void> {
-  const { listAllowed, removeAllowed } = await approvals();
+async function review(ctx: Context, ws: string): Promise<void> {
   const { runListView } = await import('../tui/list-view.js');
   await runListView({
     title: `host commands allowed without asking in ${ws}`,
     columns: ['KIND', 'PATTERN'],
     empty: 'nothing allowed here yet (the agent asks; answer "always", or `corral allowed add`)',
     load: async () =>
-      (await listAllowed(ws)).map((p) => ({ key: p, cells: [p.endsWith('*') ? 'prefix' : 'exact', p] })),
+      (await listAllowedCommands(ctx, { workdir: ws })).map((p) => ({
+        key: p,
+        cells: [p.endsWith('*') ? 'prefix' : 'exact', p],
+      })),
     actions: [
       {
         key: 'd',
         label: 'remove',
         confirm: true,
-        run: async (p) => ((await removeAllowed(ws, p)) ? `removed: ${p}` : `was not allowed: ${p}`),
+        run: async (p) =>
+          (await removeAllowedCommand(ctx, { workdir: ws, pattern: p }))
+            ? `removed: ${p}`
+            : `was not allowed: ${p}`,
       },
     ],
     refreshMs: 2000,
@@ -47,7 +54,7 @@ export function allowedCommand(): Command {
     .option('-w, --workdir <dir>', 'workspace (default: the current folder)')
     .action(async (_opts: unknown, cmd: Command) => {
       const ws = await workspaceOf(cmd);
-      if (process.stdin.isTTY && process.stdout.isTTY) return review(ws);
+      if (process.stdin.isTTY && process.stdout.isTTY) return review(Context.of(cmd), ws);
       return print(Context.of(cmd), ws, false);
     });
   allowed.addCommand(
@@ -65,18 +72,11 @@ export function allowedCommand(): Command {
       )
       .argument('<pattern>', 'the command or pattern')
       .action(async (pattern: string, _opts: unknown, cmd: Command) => {
-        const ws = await workspaceOf(cmd);
-        const { addAllowed, bindingCommand } = await approvals();
-        const { currentBinding, shortHash } = await import('../../bridge/bindings.js');
+        const ctx = Context.of(cmd);
         // Bound to the files that define it as they are now: shown, so the user knows what they allow.
-        const bound = pattern.startsWith('service:')
-          ? undefined
-          : await currentBinding(ws, bindingCommand(pattern));
-        const added = await addAllowed(ws, pattern, undefined, bound ?? null);
-        const to = bound
-          ? ` (bound to ${bound.files.join(', ') || 'no files yet'}: ${shortHash(bound.hash)})`
-          : '';
-        Context.of(cmd).note(added ? `allowed: ${pattern}${to}` : `already allowed: ${pattern}${to}`);
+        const { added, bound } = await addAllowedCommand(ctx, { workdir: await workspaceOf(cmd), pattern });
+        const to = bound ? ` (bound to ${bound.files.join(', ') || 'no files yet'}: ${bound.hash})` : '';
+        ctx.note(added ? `allowed: ${pattern}${to}` : `already allowed: ${pattern}${to}`);
       }),
   );
   allowed.addCommand(
@@ -84,8 +84,9 @@ export function allowedCommand(): Command {
       .description('stop allowing a command or pattern')
       .argument('<pattern>')
       .action(async (pattern: string, _opts: unknown, cmd: Command) => {
-        const removed = await (await approvals()).removeAllowed(await workspaceOf(cmd), pattern);
-        Context.of(cmd).note(removed ? `removed: ${pattern}` : `was not allowed: ${pattern}`);
+        const ctx = Context.of(cmd);
+        const removed = await removeAllowedCommand(ctx, { workdir: await workspaceOf(cmd), pattern });
+        ctx.note(removed ? `removed: ${pattern}` : `was not allowed: ${pattern}`);
       }),
   );
   return allowed;

@@ -4,30 +4,13 @@
  * the profile's state volume. authCommand() returns the group so more subcommands can join it.
  */
 import { Command } from 'commander';
-import { resolveAgent } from '../../agents/index.js';
-import type { AgentSpec } from '../../agents/types.js';
-import { DEFAULT_PROFILE, validateProfile } from '../../workspace/identity.js';
+import { DEFAULT_PROFILE, importAgentLogin, listAuthProfiles, logoutProfile } from '../../core/index.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 import { loginCommand } from './auth-login.js';
 
 interface ProfileOption {
   profile: string;
-}
-
-/** The gateway image runs the helper containers that touch a volume (small, and always buildable). */
-/** The engine, and a small image for helper containers that read or change a state volume. */
-export async function helperEngine(ctx: Context) {
-  const engine = await ctx.engine();
-  const { ensureGatewayImage } = await import('../../images/gateway.js');
-  const { buildSettings } = await import('../../sandbox/image.js');
-  const { consoleProgress } = await import('../../images/build.js');
-  const image = await ensureGatewayImage(
-    engine,
-    buildSettings(await ctx.config()),
-    consoleProgress(process.stderr),
-  );
-  return { engine, image };
 }
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
@@ -42,13 +25,11 @@ function importCommand(): Command {
     .option('--from <file>', "the login file to copy (default: the agent's own, in your home folder)")
     .action(async (name: string, opts: ProfileOption & { from?: string }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const agent = resolveAgent(name);
-      const profile = validateProfile(opts.profile);
-      const { importLogin } = await import('../../auth/manage.js');
-      const r = await importLogin(agent, profile, opts.from ? { from: opts.from } : {});
-      if (agent.oauth) {
+      const r = await importAgentLogin(ctx, { agent: name, profile: opts.profile, from: opts.from });
+      const profile = r.profile;
+      if (r.brokered) {
         ctx.note(
-          `imported the ${agent.displayName} login from ${r.files[0]} into corral's login store (profile ${profile}, valid until ${when(r.expiresAt ?? 0)} UTC, refreshed by corral).`,
+          `imported the ${r.displayName} login from ${r.files[0]} into corral's login store (profile ${profile}, valid until ${when(r.expiresAt ?? 0)} UTC, refreshed by corral).`,
         );
         ctx.note(
           'note: your own CLI on this machine shares that login now; whichever refreshes it next leaves the other logged out. Log in again on the host if that happens.',
@@ -68,9 +49,7 @@ function listCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const engine = await ctx.engine().catch(() => undefined);
-      const { listProfiles } = await import('../../auth/manage.js');
-      const rows = await listProfiles(engine);
+      const rows = await listAuthProfiles(ctx);
       if (opts.json) return ctx.json(rows);
       if (!rows.length)
         return ctx.note(
@@ -105,14 +84,8 @@ function logoutCommand(): Command {
     .option('--profile <name>', 'profile to log out', DEFAULT_PROFILE)
     .action(async (name: string, opts: ProfileOption, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const agent: AgentSpec = resolveAgent(name);
-      const profile = validateProfile(opts.profile);
-      const { logout } = await import('../../auth/manage.js');
-      const { detectKeyring } = await import('../../auth/keyring.js');
-      const { removeStoredToken } = await import('../../auth/token.js');
-      // The keyring entry first: logout then removes the folder that says it is there.
-      await removeStoredToken(agent.name, profile, detectKeyring(ctx.env));
-      const r = await logout(agent, profile, () => helperEngine(ctx).catch(() => undefined));
+      const r = await logoutProfile(ctx, { agent: name, profile: opts.profile });
+      const { agent, profile } = r;
       const parts = [
         ...(r.store ? ["corral's stored login"] : []),
         ...(r.volumeFiles.length
@@ -123,8 +96,8 @@ function logoutCommand(): Command {
       ];
       ctx.note(
         parts.length
-          ? `logged out ${agent.name} (profile ${profile}): removed ${parts.join(' and ')}.`
-          : `${agent.name} (profile ${profile}) had no login to remove.`,
+          ? `logged out ${agent} (profile ${profile}): removed ${parts.join(' and ')}.`
+          : `${agent} (profile ${profile}) had no login to remove.`,
       );
     });
 }

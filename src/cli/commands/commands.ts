@@ -5,58 +5,36 @@
  * without following links and printed with control characters removed.
  */
 import { Command } from 'commander';
-import type { CommandInfo } from '../../bridge/commands.js';
-import { CorralError } from '../../errors.js';
-import { resolveWorkspace } from '../../workspace/identity.js';
+import {
+  type CommandRow,
+  cleanOutput as clean,
+  findHostCommand,
+  hostCommandOutput,
+  hostCommands,
+  killHostCommand,
+  workspacePath,
+} from '../../core/index.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 
-type State = CommandInfo['state'] | 'lost';
-export interface CommandRow extends Omit<CommandInfo, 'state'> {
-  state: State;
-  pid?: number;
-}
+export type { CommandRow };
 
-/** Every session's commands in a workspace: the folders on disk, with liveness from the registry. */
-export async function gatherCommands(workspace: string): Promise<CommandRow[]> {
-  const { listOnDisk } = await import('../../bridge/history.js');
-  const { listRunning } = await import('../../bridge/registry.js');
-  const running = new Map((await listRunning(workspace)).map((r) => [`${r.session}/${r.id}`, r]));
-  return (await listOnDisk(workspace, '')).map((c) => {
-    const live = running.get(`${c.session}/${c.id}`);
-    // No exit file and no live process: the bridge that ran it went away without recording an end.
-    const state: State = c.state === 'running' && !live ? 'lost' : c.state;
-    return { ...c, state, ...(live ? { pid: live.pid, startedAt: live.startedAt } : {}) };
-  });
-}
+/** Every session's commands in a workspace (as the workspace path names them). */
+const gatherCommands = (ctx: Context, workspace: string) => hostCommands(ctx, { workdir: workspace });
+const pick = (ctx: Context, workspace: string, ref: string) =>
+  findHostCommand(ctx, { workdir: workspace, ref });
+const readOutput = (
+  ctx: Context,
+  workspace: string,
+  row: CommandRow,
+  stream: 'stdout' | 'stderr',
+  from = 0,
+) => hostCommandOutput(ctx, { workdir: workspace, row, stream, from });
 
-function pick(rows: CommandRow[], ref: string): CommandRow {
-  const found = rows.filter((r) => r.id === ref || `${r.session}/${r.id}` === ref);
-  if (found.length === 1) return found[0]!;
-  throw new CorralError(
-    'BAD_INPUT',
-    found.length ? `Command id ${ref} is in several sessions.` : `No command ${ref} in this workspace.`,
-    found.length ? 'Name it as SESSION/ID (see `corral commands list`).' : 'See `corral commands list`.',
-  );
-}
-
-const clean = (text: string) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
-
-async function readOutput(workspace: string, row: CommandRow, stream: 'stdout' | 'stderr', from = 0) {
-  const { openSafeDir, readBytesNoFollow } = await import('../../bridge/safe-fs.js');
-  const dir = await openSafeDir(workspace, row.dir.split('/'), 'open');
-  try {
-    return (await readBytesNoFollow(dir, stream, 1 << 20, from)) ?? Buffer.alloc(0);
-  } finally {
-    await dir.close();
-  }
-}
-
-async function killOne(workspace: string, row: CommandRow): Promise<string> {
-  const { killRunning, listRunning } = await import('../../bridge/registry.js');
-  const record = (await listRunning(workspace)).find((r) => r.session === row.session && r.id === row.id);
-  if (!record || !(await killRunning(record))) return `${row.id} is not running`;
-  return `killed ${row.id}`;
+async function killOne(ctx: Context, workspace: string, row: CommandRow): Promise<string> {
+  return (await killHostCommand(ctx, { workdir: workspace, row }))
+    ? `killed ${row.id}`
+    : `${row.id} is not running`;
 }
 
 const describeState = (r: CommandRow) => (r.state === 'finished' ? `exit ${r.exitCode ?? '?'}` : r.state);
@@ -64,7 +42,7 @@ const describeState = (r: CommandRow) => (r.state === 'finished' ? `exit ${r.exi
 export function commandsCommand(): Command {
   // -w belongs to `commands` and reaches its subcommands (commander gives a parent's options to it).
   const wsOf = async (cmd: Command) =>
-    (await resolveWorkspace(cmd.optsWithGlobals<{ workdir?: string }>().workdir ?? process.cwd())).path;
+    workspacePath(Context.of(cmd), { workdir: cmd.optsWithGlobals<{ workdir?: string }>().workdir });
   const commands = new Command('commands')
     .description(
       'host commands agents ran through the bridge here: list, output, kill (interactive at a terminal)',
@@ -80,14 +58,14 @@ export function commandsCommand(): Command {
         columns: ['ID', 'SESSION', 'STATE', 'COMMAND'],
         empty: 'no host commands yet',
         load: async () =>
-          (await gatherCommands(workspace)).map((r) => ({
+          (await gatherCommands(ctx, workspace)).map((r) => ({
             key: `${r.session}/${r.id}`,
             cells: [r.id, r.session.slice(0, 8), describeState(r), r.command],
           })),
         detail: async (key) => {
-          const row = pick(await gatherCommands(workspace), key);
+          const row = await pick(ctx, workspace, key);
           const tail = async (s: 'stdout' | 'stderr') =>
-            clean((await readOutput(workspace, row, s)).toString('utf8'))
+            clean((await readOutput(ctx, workspace, row, s)).toString('utf8'))
               .split('\n')
               .slice(-12)
               .join('\n');
@@ -98,7 +76,7 @@ export function commandsCommand(): Command {
             key: 'x',
             label: 'kill',
             confirm: true,
-            run: async (key) => killOne(workspace, pick(await gatherCommands(workspace), key)),
+            run: async (key) => killOne(ctx, workspace, await pick(ctx, workspace, key)),
           },
         ],
       });
@@ -121,16 +99,16 @@ export function commandsCommand(): Command {
         const ctx = Context.of(cmd);
         const workspace = await wsOf(cmd);
         const stream = opts.stderr ? 'stderr' : 'stdout';
-        let row = pick(await gatherCommands(workspace), ref);
+        let row = await pick(ctx, workspace, ref);
         let offset = 0;
         for (;;) {
-          const chunk = await readOutput(workspace, row, stream, offset);
+          const chunk = await readOutput(ctx, workspace, row, stream, offset);
           offset += chunk.length;
           ctx.io.stdout.write(clean(chunk.toString('utf8')));
           if (chunk.length) continue;
           if (!opts.follow || row.state !== 'running') break;
           await new Promise((r) => setTimeout(r, 300));
-          row = pick(await gatherCommands(workspace), `${row.session}/${row.id}`);
+          row = await pick(ctx, workspace, `${row.session}/${row.id}`);
         }
       }),
   );
@@ -141,7 +119,7 @@ export function commandsCommand(): Command {
       .action(async (ref: string, _opts: unknown, cmd: Command) => {
         const ctx = Context.of(cmd);
         const workspace = await wsOf(cmd);
-        const message = await killOne(workspace, pick(await gatherCommands(workspace), ref));
+        const message = await killOne(ctx, workspace, await pick(ctx, workspace, ref));
         ctx.note(message);
         if (!message.startsWith('killed')) process.exitCode = 1;
       }),
@@ -150,7 +128,7 @@ export function commandsCommand(): Command {
 }
 
 async function list(ctx: Context, workspace: string, json: boolean): Promise<void> {
-  const rows = await gatherCommands(workspace);
+  const rows = await gatherCommands(ctx, workspace);
   if (json) return ctx.json(rows);
   if (!rows.length) return ctx.note('no host commands in this workspace yet');
   ctx.print(

@@ -1,12 +1,13 @@
 /** `corral trust`, `corral untrust`, `corral config show`: the project config and what it may do. */
-import { relative } from 'node:path';
 import { Command } from 'commander';
-import { DEVCONTAINER_FILES } from '../../config/devcontainer.js';
-import { origins } from '../../config/load.js';
-import { CONTAINERFILES, hasProjectFiles, readProjectFiles, trustText } from '../../config/project.js';
-import { PROJECT_FILE, readTrust, trustWorkspace, untrustWorkspace } from '../../config/trust.js';
-import { CorralError } from '../../errors.js';
-import { resolveWorkspace } from '../../workspace/identity.js';
+import {
+  PROJECT_FILE,
+  showConfig,
+  trustedWorkspaces,
+  trustProject,
+  untrustProject,
+  valueAt,
+} from '../../core/index.js';
 import { Context } from '../context.js';
 import { table } from '../table.js';
 
@@ -21,29 +22,15 @@ export function trustCommand(): Command {
     .action(async (dir: string | undefined, opts: { list?: boolean; json?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
       if (opts.list) {
-        const entries = await readTrust();
+        const entries = await trustedWorkspaces();
         if (opts.json) return ctx.json(entries);
         const rows = Object.entries(entries).map(([path, e]) => [path, e.trustedAt, e.hash.slice(0, 12)]);
         if (!rows.length) return ctx.note('no trusted workspaces');
         return ctx.print(await table(['WORKSPACE', 'TRUSTED AT', 'CONFIG HASH'], rows));
       }
-      const ws = await resolveWorkspace(dir ?? process.cwd());
-      const files = await readProjectFiles(ws.path);
-      if (!hasProjectFiles(files)) {
-        throw new CorralError(
-          'BAD_INPUT',
-          `There is nothing in ${ws.path} to trust.`,
-          `corral trusts a project's ${[PROJECT_FILE, ...CONTAINERFILES, ...DEVCONTAINER_FILES].join(', ')}.`,
-        );
-      }
-      // Validate before trusting: a broken file should be fixed, not recorded.
-      await ctx.config(ws.path);
-      await trustWorkspace(ws.path, trustText(ws.path, files));
-      const names = [files.config, files.containerfile, files.devcontainer, files.devDockerfile]
-        .filter((f) => f !== undefined)
-        .map((f) => relative(ws.path, f.path));
+      const { workspace, files } = await trustProject(ctx, { workdir: dir });
       ctx.note(
-        `trusted ${names.join(', ')} in ${ws.path} (as they are now; editing them needs \`corral trust\` again)`,
+        `trusted ${files.join(', ')} in ${workspace} (as they are now; editing them needs \`corral trust\` again)`,
       );
     });
 }
@@ -54,8 +41,8 @@ export function untrustCommand(): Command {
     .argument('[dir]', 'workspace folder (default: the current folder)')
     .action(async (dir: string | undefined, _opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const ws = await resolveWorkspace(dir ?? process.cwd());
-      ctx.note((await untrustWorkspace(ws.path)) ? `untrusted ${ws.path}` : `${ws.path} was not trusted`);
+      const r = await untrustProject(ctx, { workdir: dir });
+      ctx.note(r.wasTrusted ? `untrusted ${r.workspace}` : `${r.workspace} was not trusted`);
     });
 }
 
@@ -69,9 +56,8 @@ export function configCommand(): Command {
     .option('-w, --workdir <dir>', 'workspace (default: the current folder)')
     .action(async (opts: { origin?: boolean; json?: boolean; workdir?: string }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-      const loaded = await ctx.loadedConfig(ws.path);
-      const from = origins(loaded.layers, loaded.config as unknown as Record<string, unknown>);
+      const loaded = await showConfig(ctx, { workdir: opts.workdir });
+      const from = loaded.origin;
       if (opts.json)
         return ctx.json({
           config: loaded.config,
@@ -95,13 +81,4 @@ export function configCommand(): Command {
       }
     });
   return config;
-}
-
-function valueAt(obj: unknown, path: string): unknown {
-  return path
-    .split('.')
-    .reduce<unknown>(
-      (o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
-      obj,
-    );
 }

@@ -1,12 +1,6 @@
 /** `corral mask`, `corral unmask`, `corral clean`: the shape and lifetime of a workspace. */
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
-import { untrustWorkspace } from '../../config/trust.js';
-import { CorralError } from '../../errors.js';
-import { gatewayDirs } from '../../gateway/folders.js';
-import { maskVolumeName, readMasks, updateMasks, validateMaskDir } from '../../sandbox/masks.js';
-import { LABELS, resolveWorkspace } from '../../workspace/identity.js';
+import { addMasks, cleanWorkspace, listMasks, removeMasks } from '../../core/index.js';
 import { Context } from '../context.js';
 
 export function maskCommand(): Command {
@@ -18,13 +12,11 @@ export function maskCommand(): Command {
     .option('-w, --workdir <dir>', 'workspace (default: the current folder)')
     .action(async (dirs: string[], opts: { workdir?: string }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
       if (!dirs.length) {
-        const masks = await readMasks(ws);
+        const masks = await listMasks(ctx, { workdir: opts.workdir });
         return masks.length ? ctx.print(masks.join('\n')) : ctx.note('no masks in this workspace');
       }
-      const valid = dirs.map(validateMaskDir);
-      const now = await updateMasks(ws, (cur) => [...cur, ...valid]);
+      const now = await addMasks(ctx, { workdir: opts.workdir, dirs });
       ctx.note(`masked: ${now.join(', ')} (takes effect for new sandboxes)`);
     });
 }
@@ -36,19 +28,7 @@ export function unmaskCommand(): Command {
     .option('-w, --workdir <dir>', 'workspace (default: the current folder)')
     .action(async (dirs: string[], opts: { workdir?: string }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-      const valid = dirs.map(validateMaskDir);
-      const engine = await ctx.engine();
-      for (const d of valid) {
-        await engine.removeVolume(maskVolumeName(ws, d)).catch((e: unknown) => {
-          throw new CorralError(
-            'BAD_INPUT',
-            `Cannot delete the ${d} mask: ${(e as Error).message}`,
-            'Stop the sandbox first (`corral stop --all`).',
-          );
-        });
-      }
-      await updateMasks(ws, (cur) => cur.filter((d) => !valid.includes(d)));
+      const valid = await removeMasks(ctx, { workdir: opts.workdir, dirs });
       ctx.note(`unmasked: ${valid.join(', ')}`);
     });
 }
@@ -62,38 +42,7 @@ export function cleanCommand(): Command {
     .option('--all', "also delete every workspace's agent homes and old shared home volumes")
     .action(async (opts: { workdir?: string; all?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
-      const ws = await resolveWorkspace(opts.workdir ?? process.cwd());
-      const engine = await ctx.engine();
-      const mine = [`${LABELS.managed}=true`, `${LABELS.workspace}=${ws.id}`];
-      const removed: string[] = [];
-      for (const c of await engine.list({ labels: mine, all: true })) {
-        await engine.remove(c.id, { force: true });
-        removed.push(c.name);
-      }
-      for (const n of await engine.listNetworks(mine)) {
-        await engine.removeNetwork(n.name);
-        removed.push(n.name);
-      }
-      const volumes = await engine.listVolumes(opts.all ? [`${LABELS.managed}=true`] : mine);
-      for (const v of volumes.filter(
-        (x) => opts.all || x.labels[LABELS.role] === 'mask' || x.labels[LABELS.workspace] === ws.id,
-      )) {
-        await engine.removeVolume(v.name);
-        removed.push(v.name);
-      }
-      await updateMasks(ws, () => []);
-      const gateway = gatewayDirs(engine.kind, ws.id).root;
-      if (existsSync(gateway)) {
-        await rm(gateway, { recursive: true, force: true });
-        removed.push(`${gateway} (gateway socket, settings and traffic log)`);
-      }
-      if (opts.all) {
-        await untrustWorkspace(ws.path);
-        // Credential-scan decisions (allowed and masked files) go with the workspace's trust.
-        const { forgetWorkspace } = await import('../../credentials/triage.js');
-        if (await forgetWorkspace(ws.path))
-          removed.push('credential-scan decisions (allowed and masked files)');
-      }
+      const removed = await cleanWorkspace(ctx, { workdir: opts.workdir, all: opts.all });
       ctx.note(removed.length ? `removed:\n  ${removed.join('\n  ')}` : 'nothing to clean');
     });
 }
