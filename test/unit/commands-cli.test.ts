@@ -65,7 +65,8 @@ describe('corral commands', () => {
     expect(again.stderr).toContain('not running');
     const text = await corral(['commands', 'list', '-w', ws], { env: env() });
     expect(text.stdout).toMatch(new RegExp(`${long.id} +sessA +killed +echo started-output`));
-  });
+    // Five CLI processes (~1 s each on a loaded 2-core machine): the default 5 s was too tight.
+  }, 30_000);
 
   it('does not follow a link the agent planted in place of an output file', async () => {
     const c = await store.start('echo mine');
