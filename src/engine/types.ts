@@ -157,6 +157,15 @@ export interface ContainerEngine {
   readonly endpoint: string;
   /** The engine runs as the invoking user (rootless Podman or Docker): uid mapping differs. */
   readonly rootless: boolean;
+  /**
+   * An engine on another machine (`ssh://user@host`): it cannot see this machine's files, so
+   * bind mounts are copies there, and the workspace comes back through `workspaceSync`.
+   */
+  readonly remote?: string;
+  /** Bring the sandbox's copy of a workspace back (three-way; conflicts refused). */
+  readonly workspaceSync?: {
+    pull(localPath: string): Promise<{ changed: string[]; removed: string[]; pending: number }>;
+  };
   ping(): Promise<void>;
   version(): Promise<string>;
   info(): Promise<EngineInfo>;
