@@ -142,10 +142,19 @@ function keys(): void {
 }
 
 /** Build (first time) or find the remote machine; resolves once its sshd answers. */
-export async function ensureRemoteHost(): Promise<void> {
+export async function ensureRemoteHost(opts: { docker?: boolean } = {}): Promise<void> {
   network();
+  // Docker there is this machine's dockerd through its socket, for a user in its group.
+  if (
+    opts.docker &&
+    quiet(`id -u ${REMOTE_USER}`) &&
+    !quiet(`id -nG ${REMOTE_USER}`)?.split(/\s+/).includes('docker')
+  ) {
+    execFileSync('usermod', ['-aG', 'docker', REMOTE_USER]);
+  }
   if (await answers(REMOTE_ADDR, REMOTE_PORT)) return;
   user();
+  if (opts.docker) execFileSync('usermod', ['-aG', 'docker', REMOTE_USER]);
   keys();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   // nsenter, not `ip netns exec`: that also remounts /sys, and runc then finds no cgroup mounts.

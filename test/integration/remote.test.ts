@@ -22,64 +22,95 @@ import {
   SSH_CONFIG,
 } from '../helpers/remote-host.js';
 
-const skip =
-  remoteSkipReason() ?? (TEST_ENGINES.includes('podman') ? undefined : 'needs Podman to build images');
+const skip = remoteSkipReason() ?? (TEST_ENGINES.includes('podman') ? undefined : 'needs Podman');
 if (skip) console.warn(`[skip] remote engine: ${skip}`);
 
-describe.skipIf(Boolean(skip))('a remote engine over SSH (rootless Podman on another machine)', () => {
-  let ws: string;
-  let data: string;
-  let sshDir: string;
-  let sshDir2: string;
-  const env = () => ({ CORRAL_SSH_CONFIG: SSH_CONFIG, CORRAL_DATA_DIR: data, CORRAL_SSH_DIR: sshDir });
-  const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    corral(['--engine', REMOTE_URL, ...args], { cwd: ws, env: { ...env(), ...extra } });
+describe.skipIf(Boolean(skip))(
+  'a remote engine over SSH (rootless Podman, or Docker, on another machine)',
+  () => {
+    let ws: string;
+    let data: string;
+    let sshDir: string;
+    let sshDir2: string;
+    const env = () => ({ CORRAL_SSH_CONFIG: SSH_CONFIG, CORRAL_DATA_DIR: data, CORRAL_SSH_DIR: sshDir });
+    /** `--remote podman|docker` (added in beforeAll), or the URL itself when no kind is asked for. */
+    const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+      const kind = extra.CORRAL_REMOTE_ENGINE_KIND;
+      const target = kind ? ['--remote', `box-${kind}`] : ['--engine', REMOTE_URL];
+      return corral([...target, ...args], { cwd: ws, env: { ...env(), ...extra } });
+    };
 
-  beforeAll(async () => {
-    await ensureRemoteHost();
-    // Built here by the local Podman; corral copies it to the remote engine on first use.
-    await agentImage(await engineFor('podman'), 'claude');
-    ws = await mkdtemp(join(tmpdir(), 'corral-remote-ws-'));
-    data = await mkdtemp(join(tmpdir(), 'corral-remote-data-'));
-    sshDir = await mkdtemp(join(tmpdir(), 'corral-remote-ssh-'));
-    await writeFile(join(ws, 'README.md'), 'local\n');
-  }, 900_000);
-
-  afterAll(async () => {
-    // Only what these tests made: their master connections (by control socket) and folders.
-    for (const dir of [sshDir, sshDir2]) {
-      for (const f of dir ? readdirSync(dir).filter((n) => n.startsWith('cm-')) : []) {
-        execSync(`ssh -o ControlPath=${join(dir, f)} -O exit ${REMOTE_ADDR} 2>/dev/null || true`);
+    beforeAll(async () => {
+      await ensureRemoteHost({ docker: TEST_ENGINES.includes('docker') });
+      // Built here by the local engine of the same kind; corral copies it over on first use.
+      for (const kind of TEST_ENGINES) await agentImage(await engineFor(kind), 'claude');
+      ws = await mkdtemp(join(tmpdir(), 'corral-remote-ws-'));
+      data = await mkdtemp(join(tmpdir(), 'corral-remote-data-'));
+      sshDir = await mkdtemp(join(tmpdir(), 'corral-remote-ssh-'));
+      for (const kind of TEST_ENGINES) {
+        const added = await corral(['remote', 'add', `box-${kind}`, REMOTE_URL, '--engine', kind], {
+          env: env(),
+        });
+        expect(added.code).toBe(0);
       }
-    }
-    for (const d of [ws, data, sshDir, sshDir2]) if (d) await rm(d, { recursive: true, force: true });
-  });
+      await writeFile(join(ws, 'README.md'), 'local\n');
+    }, 900_000);
 
-  it("runs a command in a sandbox there whose file comes back to this machine's workspace", async () => {
-    const r = await run([
-      'shell',
-      'claude',
-      '--network',
-      'none',
-      '--',
-      'sh',
-      '-c',
-      'id -u; cat README.md; echo made-remotely > out.txt',
-    ]);
-    if (r.code !== 0) console.error(r.stderr);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('1000');
-    expect(r.stdout).toContain('local'); // the workspace was uploaded
-    expect(await readFile(join(ws, 'out.txt'), 'utf8')).toBe('made-remotely\n');
-    // The sandbox really ran on the other machine: its engine has it, this one's does not.
-    expect(
-      onRemote('export XDG_RUNTIME_DIR=/run/user/$(id -u); podman ps -a --format "{{.Names}}" | wc -l'),
-    ).toBeDefined();
-  });
+    afterAll(async () => {
+      // Only what these tests made: their master connections (by control socket) and folders.
+      for (const dir of [sshDir, sshDir2]) {
+        for (const f of dir ? readdirSync(dir).filter((n) => n.startsWith('cm-')) : []) {
+          execSync(`ssh -o ControlPath=${join(dir, f)} -O exit ${REMOTE_ADDR} 2>/dev/null || true`);
+        }
+      }
+      for (const d of [ws, data, sshDir, sshDir2]) if (d) await rm(d, { recursive: true, force: true });
+    });
 
-  it('refuses a pull when a file changed on both sides since the upload, and copies nothing', async () => {
-    const remoteWs = (
-      await run([
+    // The remote user's rootless Podman; and Docker there, reached through its socket (the user is
+    // in the docker group: this machine's dockerd, as another machine's would be).
+    it.each(TEST_ENGINES)(
+      "on %s there: a command in a sandbox writes a file that comes back to this machine's workspace",
+      async (kind) => {
+        const file = `out-${kind}.txt`;
+        const r = await run(
+          [
+            'shell',
+            'claude',
+            '--network',
+            'none',
+            '--',
+            'sh',
+            '-c',
+            `id -u; cat README.md; echo made-remotely > ${file}; echo $CORRAL_SANDBOX`,
+          ],
+          { CORRAL_REMOTE_ENGINE_KIND: kind },
+        );
+        if (r.code !== 0) console.error(r.stderr);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain('1000');
+        expect(r.stdout).toContain('local'); // the workspace was uploaded
+        expect(await readFile(join(ws, file), 'utf8')).toBe('made-remotely\n');
+        // It ran on the other machine's engine: the file was made in the copy there first.
+        expect(onRemote(`cat ~/.cache/corral-remote/*/m/*/${file}`)).toBe('made-remotely\n');
+      },
+    );
+
+    it('refuses a pull when a file changed on both sides since the upload, and copies nothing', async () => {
+      const remoteWs = (
+        await run([
+          'shell',
+          'claude',
+          '--network',
+          'none',
+          '--',
+          'sh',
+          '-c',
+          'echo sandbox > both.txt; echo one > only-remote.txt',
+        ])
+      ).code;
+      expect(remoteWs).toBe(0);
+      // Now both sides change both.txt: the sandbox (exec on a new run, detached? no: a second run) and here.
+      const r1 = await run([
         'shell',
         'claude',
         '--network',
@@ -87,95 +118,86 @@ describe.skipIf(Boolean(skip))('a remote engine over SSH (rootless Podman on ano
         '--',
         'sh',
         '-c',
-        'echo sandbox > both.txt; echo one > only-remote.txt',
-      ])
-    ).code;
-    expect(remoteWs).toBe(0);
-    // Now both sides change both.txt: the sandbox (exec on a new run, detached? no: a second run) and here.
-    const r1 = await run([
-      'shell',
-      'claude',
-      '--network',
-      'none',
-      '--',
-      'sh',
-      '-c',
-      'echo sandbox-2 > both.txt',
-    ]);
-    expect(r1.code).toBe(0);
-    expect(await readFile(join(ws, 'both.txt'), 'utf8')).toBe('sandbox-2\n');
-    // Change it here, and behind corral's back on the remote copy too.
-    await writeFile(join(ws, 'both.txt'), 'here\n');
-    const copies = onRemote('ls -d ~/.cache/corral-remote/*/m/* | head -50').trim().split('\n');
-    for (const c of copies)
-      onRemote(
-        `test -f ${c}/both.txt && echo there > ${c}/both.txt && echo new > ${c}/new-remote.txt || true`,
+        'echo sandbox-2 > both.txt',
+      ]);
+      expect(r1.code).toBe(0);
+      expect(await readFile(join(ws, 'both.txt'), 'utf8')).toBe('sandbox-2\n');
+      // Change it here, and behind corral's back on the remote copy too.
+      await writeFile(join(ws, 'both.txt'), 'here\n');
+      const copies = onRemote('ls -d ~/.cache/corral-remote/*/m/* | head -50').trim().split('\n');
+      for (const c of copies)
+        onRemote(
+          `test -f ${c}/both.txt && echo there > ${c}/both.txt && echo new > ${c}/new-remote.txt || true`,
+        );
+      const pull = await corral(['--engine', REMOTE_URL, 'pull', '--json'], { cwd: ws, env: env() });
+      expect(pull.code).not.toBe(0);
+      expect(JSON.parse(pull.stdout)).toMatchObject({ error: { code: 'MERGE_CONFLICT' } });
+      expect(pull.stdout).toContain('both.txt');
+      expect(await readFile(join(ws, 'both.txt'), 'utf8')).toBe('here\n');
+      expect(existsSync(join(ws, 'new-remote.txt'))).toBe(false);
+      // Settled here (the remote version taken by hand): the rest comes back.
+      await writeFile(join(ws, 'both.txt'), 'there\n');
+      const again = await corral(['--engine', REMOTE_URL, 'pull', '--json'], { cwd: ws, env: env() });
+      expect(again.code).toBe(0);
+      expect(await readFile(join(ws, 'new-remote.txt'), 'utf8')).toBe('new\n');
+    });
+
+    it('refuses a host whose key is not the one in known_hosts, saying so', async () => {
+      const bad = join(sshDir, 'bad');
+      execSync(`mkdir -p ${bad} && ssh-keygen -q -t ed25519 -N '' -f ${bad}/other`);
+      const key = (await readFile(`${bad}/other.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+      await writeFile(`${bad}/known_hosts`, `[${REMOTE_ADDR}]:${REMOTE_PORT} ${key}\n`);
+      const cfg = (await readFile(SSH_CONFIG, 'utf8')).replace(
+        /UserKnownHostsFile .*/,
+        `UserKnownHostsFile ${bad}/known_hosts`,
       );
-    const pull = await corral(['--engine', REMOTE_URL, 'pull', '--json'], { cwd: ws, env: env() });
-    expect(pull.code).not.toBe(0);
-    expect(JSON.parse(pull.stdout)).toMatchObject({ error: { code: 'MERGE_CONFLICT' } });
-    expect(pull.stdout).toContain('both.txt');
-    expect(await readFile(join(ws, 'both.txt'), 'utf8')).toBe('here\n');
-    expect(existsSync(join(ws, 'new-remote.txt'))).toBe(false);
-    // Settled here (the remote version taken by hand): the rest comes back.
-    await writeFile(join(ws, 'both.txt'), 'there\n');
-    const again = await corral(['--engine', REMOTE_URL, 'pull', '--json'], { cwd: ws, env: env() });
-    expect(again.code).toBe(0);
-    expect(await readFile(join(ws, 'new-remote.txt'), 'utf8')).toBe('new\n');
-  });
-
-  it('refuses a host whose key is not the one in known_hosts, saying so', async () => {
-    const bad = join(sshDir, 'bad');
-    execSync(`mkdir -p ${bad} && ssh-keygen -q -t ed25519 -N '' -f ${bad}/other`);
-    const key = (await readFile(`${bad}/other.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
-    await writeFile(`${bad}/known_hosts`, `[${REMOTE_ADDR}]:${REMOTE_PORT} ${key}\n`);
-    const cfg = (await readFile(SSH_CONFIG, 'utf8')).replace(
-      /UserKnownHostsFile .*/,
-      `UserKnownHostsFile ${bad}/known_hosts`,
-    );
-    await writeFile(`${bad}/ssh_config`, cfg);
-    await writeFile(`${bad}/empty_known_hosts`, '');
-    const unknownCfg = cfg.replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${bad}/empty_known_hosts`);
-    await writeFile(`${bad}/ssh_config_unknown`, unknownCfg);
-    // A fresh control folder: the tests' live master must not be reused.
-    sshDir2 = await mkdtemp(join(tmpdir(), 'corral-remote-ssh2-'));
-    const fresh = { CORRAL_SSH_DIR: sshDir2 };
-    const wrong = await run(['list', '--json'], { CORRAL_SSH_CONFIG: `${bad}/ssh_config`, ...fresh });
-    expect(wrong.code).not.toBe(0);
-    expect(wrong.stdout + wrong.stderr).toMatch(/does not match the one in your known_hosts/);
-    const unknown = await run(['list', '--json'], {
-      CORRAL_SSH_CONFIG: `${bad}/ssh_config_unknown`,
-      ...fresh,
+      await writeFile(`${bad}/ssh_config`, cfg);
+      await writeFile(`${bad}/empty_known_hosts`, '');
+      const unknownCfg = cfg.replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${bad}/empty_known_hosts`);
+      await writeFile(`${bad}/ssh_config_unknown`, unknownCfg);
+      // A fresh control folder: the tests' live master must not be reused.
+      sshDir2 = await mkdtemp(join(tmpdir(), 'corral-remote-ssh2-'));
+      const fresh = { CORRAL_SSH_DIR: sshDir2 };
+      const wrong = await run(['list', '--json'], { CORRAL_SSH_CONFIG: `${bad}/ssh_config`, ...fresh });
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stdout + wrong.stderr).toMatch(/does not match the one in your known_hosts/);
+      const unknown = await run(['list', '--json'], {
+        CORRAL_SSH_CONFIG: `${bad}/ssh_config_unknown`,
+        ...fresh,
+      });
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stdout + unknown.stderr).toMatch(/not in your known_hosts/);
+      // And nothing was added to it behind the user's back.
+      expect(await readFile(`${bad}/empty_known_hosts`, 'utf8')).toBe('');
     });
-    expect(unknown.code).not.toBe(0);
-    expect(unknown.stdout + unknown.stderr).toMatch(/not in your known_hosts/);
-    // And nothing was added to it behind the user's back.
-    expect(await readFile(`${bad}/empty_known_hosts`, 'utf8')).toBe('');
-  });
 
-  it('listens on no TCP port here: the engine socket is a unix socket in a private folder', async () => {
-    const r = await run(['list', '--json']);
-    expect(r.code).toBe(0);
-    const tcp = execSync('ss -Hltnp | grep -w ssh || true').toString();
-    expect(tcp).toBe('');
-    const socks = execSync(`ls -la ${sshDir}`).toString();
-    expect(socks).toMatch(/^s.* e-[0-9a-f]+-podman\.sock$/m);
-    expect(execSync(`stat -c %a ${sshDir}`).toString().trim()).toBe('700');
-  });
-
-  it('names remotes: add, list and rm (--json), and --remote uses one', async () => {
-    const add = await corral(['remote', 'add', 'box', REMOTE_URL, '--engine', 'podman', '--json'], {
-      env: env(),
+    it('listens on no TCP port here: the engine socket is a unix socket in a private folder', async () => {
+      const r = await run(['list', '--json']);
+      expect(r.code).toBe(0);
+      const tcp = execSync('ss -Hltnp | grep -w ssh || true').toString();
+      expect(tcp).toBe('');
+      const socks = execSync(`ls -la ${sshDir}`).toString();
+      expect(socks).toMatch(/^s.* e-[0-9a-f]+-podman\.sock$/m);
+      expect(execSync(`stat -c %a ${sshDir}`).toString().trim()).toBe('700');
     });
-    expect(add.code).toBe(0);
-    const list = await corral(['remote', 'list', '--json'], { env: env() });
-    expect(JSON.parse(list.stdout)).toEqual([{ name: 'box', url: REMOTE_URL, engine: 'podman' }]);
-    const used = await corral(['--remote', 'box', 'list', '--json'], { cwd: ws, env: env() });
-    expect(used.code).toBe(0);
-    const bad = await corral(['remote', 'add', 'x', 'ssh://-oProxyCommand=evil', '--json'], { env: env() });
-    expect(bad.code).not.toBe(0);
-    const rm1 = await corral(['remote', 'rm', 'box', '--json'], { env: env() });
-    expect(rm1.code).toBe(0);
-    expect(JSON.parse((await corral(['remote', 'list', '--json'], { env: env() })).stdout)).toEqual([]);
-  });
-});
+
+    it('names remotes: add, list and rm (--json), and --remote uses one', async () => {
+      const add = await corral(['remote', 'add', 'box', REMOTE_URL, '--engine', 'podman', '--json'], {
+        env: env(),
+      });
+      expect(add.code).toBe(0);
+      const list = await corral(['remote', 'list', '--json'], { env: env() });
+      expect(JSON.parse(list.stdout)).toContainEqual({ name: 'box', url: REMOTE_URL, engine: 'podman' });
+      const used = await corral(['--remote', 'box', 'list', '--json'], { cwd: ws, env: env() });
+      expect(used.code).toBe(0);
+      const bad = await corral(['remote', 'add', 'x', 'ssh://-oProxyCommand=evil', '--json'], { env: env() });
+      expect(bad.code).not.toBe(0);
+      const rm1 = await corral(['remote', 'rm', 'box', '--json'], { env: env() });
+      expect(rm1.code).toBe(0);
+      const after = JSON.parse((await corral(['remote', 'list', '--json'], { env: env() })).stdout) as {
+        name: string;
+      }[];
+      expect(after.map((r) => r.name)).not.toContain('box');
+    });
+  },
+);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import envPaths from 'env-paths';
 import { CorralError } from '../../errors.js';
+import { shellQuote } from '../command-line.js';
 import { DockerApiEngine } from '../docker-api.js';
 import { apiRequest } from '../http.js';
 import { PodmanEngine } from '../podman.js';
@@ -92,7 +93,7 @@ export class RemoteEngine implements ContainerEngine {
   }
 
   /** Upload (only what changed since the last exchange) and return the mount as the remote sees it. */
-  private async remoteMount(m: Mount): Promise<Mount> {
+  private async remoteMount(m: Mount, uid: number): Promise<Mount> {
     if (m.type !== 'bind') return m;
     const st = await stat(m.source).catch(() => undefined);
     if (!st) {
@@ -102,9 +103,29 @@ export class RemoteEngine implements ContainerEngine {
       );
     }
     const remote = this.remotePath(m.source);
-    if (st.isDirectory()) await this.push(m.source);
-    else await putFile(this.ssh, remote, await readFile(m.source), st.mode & 0o777);
+    if (st.isDirectory()) {
+      await this.push(m.source);
+      if (!m.readOnly && !this.rootless) await this.grant(remote, uid);
+    } else await putFile(this.ssh, remote, await readFile(m.source), st.mode & 0o777);
     return { ...m, source: remote };
+  }
+
+  /**
+   * A rootful engine runs the agent as a uid (1000) that is not the remote user: it gets the copy
+   * by ACL (as the workspace is granted locally with Docker as root), and the remote user keeps
+   * access to what the agent makes (default ACL), so later syncs can replace and read it.
+   */
+  private async grant(dir: string, uid: number): Promise<void> {
+    if (!uid) return;
+    const d = shellQuote(dir);
+    const r = await this.ssh.run(`setfacl -R -m u:${uid}:rwX -m d:u:${uid}:rwX -m "d:u:$(id -u):rwX" ${d}`);
+    if (r.code !== 0) {
+      throw new CorralError(
+        'WORKSPACE_INVALID',
+        `Could not let the sandbox user (uid ${uid}) write the workspace copy on ${this.remote}: ${r.stderr.trim().slice(-200)}`,
+        'Install the acl package there (apt-get install -y acl), or use rootless Podman there.',
+      );
+    }
   }
 
   /** This machine's copy → the remote one, where only this side changed; conflicts refused. */
@@ -149,7 +170,8 @@ export class RemoteEngine implements ContainerEngine {
   async createContainer(spec: ContainerSpec): Promise<string> {
     await this.ensureImage(spec.image);
     const mounts: Mount[] = [];
-    for (const m of spec.mounts) mounts.push(await this.remoteMount(m));
+    const uid = Number(spec.user.split(':')[0]) || 0;
+    for (const m of spec.mounts) mounts.push(await this.remoteMount(m, uid));
     return this.inner.createContainer({ ...spec, mounts });
   }
 
