@@ -38,7 +38,7 @@ export {
 } from './egress.js';
 export type { CoreEvents, Stdio } from './events.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
-export { addRemote, listRemotes, pullWorkspace, type Remote, removeRemote } from './remotes.js';
+export { addRemote, findRemote, listRemotes, pullWorkspace, type Remote, removeRemote } from './remotes.js';
 export {
   attachSandbox,
   execInSandbox,
