@@ -162,6 +162,21 @@ export interface ContainerEngine {
    * bind mounts are copies there, and the workspace comes back through `workspaceSync`.
    */
   readonly remote?: string;
+  /**
+   * Host folders a container shares with corral live (the gateway's), when the engine's
+   * containers see copies of them rather than the folders (a remote engine). Paths are files
+   * directly inside a bind-mounted folder, named by their path on this machine.
+   */
+  readonly hostFolders?: {
+    /** Send what corral changed in this folder to the engine's copy. */
+    push(dir: string): Promise<void>;
+    /** A file a container wrote in the copy; undefined if missing. */
+    read(path: string): Promise<string | undefined>;
+    /** Is there a unix socket at this path in the copy (a container listens there)? */
+    socketReady(path: string): Promise<boolean>;
+    /** Make a unix socket that corral listens on here reachable at this path in the copy. */
+    serveSocket(path: string): Promise<() => Promise<void>>;
+  };
   /** Bring the sandbox's copy of a workspace back (three-way; conflicts refused). */
   readonly workspaceSync?: {
     pull(localPath: string): Promise<{ changed: string[]; removed: string[]; pending: number }>;

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { AgentSpec } from '../../agents/types.js';
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
-import { CorralError } from '../../errors.js';
 import type { GatewayRunInput } from '../../gateway/prepare.js';
 import type { BrokeredLogin } from '../../gateway/settings.js';
 import { buildSettings } from '../../sandbox/image.js';
@@ -31,14 +30,6 @@ export async function sandboxNetwork(
     );
   }
   if (mode !== 'gateway') return { mode };
-  if (engine.remote) {
-    // Its folders (settings, audit log, the shared socket) live on this machine and are read live.
-    throw new CorralError(
-      'BAD_INPUT',
-      `The egress gateway does not run on a remote engine (${engine.remote}) yet.`,
-      'Run with --network none (no network) or --network open (no egress control) there for now.',
-    );
-  }
   // A malformed rule stops the run here, before any container exists.
   (await import('../../gateway/policy.js')).checkEgressRules(config.egress, opts);
   const { gatewayDirs, prepareSandboxMounts } = await import('../../gateway/folders.js');

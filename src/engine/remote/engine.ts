@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import envPaths from 'env-paths';
 import { CorralError } from '../../errors.js';
@@ -149,6 +149,29 @@ export class RemoteEngine implements ContainerEngine {
   }
 
   readonly workspaceSync = { pull: (local: string) => this.pull(local) };
+
+  /** A file directly inside a bind-mounted folder, as the copy on the remote machine names it. */
+  private remoteFile(path: string): string {
+    return `${this.remotePath(dirname(path))}/${basename(path)}`;
+  }
+
+  readonly hostFolders = {
+    push: async (dir: string) => {
+      await this.push(dir);
+    },
+    read: async (path: string) => {
+      const r = await this.ssh.run(`cat ${shellQuote(this.remoteFile(path))}`);
+      return r.code === 0 ? r.stdout.toString() : undefined;
+    },
+    socketReady: async (path: string) =>
+      (await this.ssh.run(`test -S ${shellQuote(this.remoteFile(path))}`)).code === 0,
+    /** An SSH reverse forward of a unix socket: the remote side is a socket in the copy, never a port. */
+    serveSocket: async (path: string) => {
+      const remote = this.remoteFile(path);
+      await this.ssh.forwardRemote(remote, path);
+      return () => this.ssh.cancelRemote(remote, path);
+    },
+  };
 
   /** The image, built here, copied to the remote engine unless it has it. */
   ensureImage(ref: string): Promise<void> {

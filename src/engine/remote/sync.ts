@@ -169,7 +169,8 @@ export class LocalTree implements FileTree {
   async unpack(tar: Readable, opts: { replace?: boolean } = {}): Promise<void> {
     if (opts.replace) await rm(this.root, { recursive: true, force: true });
     await mkdir(this.root, { recursive: true });
-    await runTar(['-C', this.root, '-xf', '-'], tar);
+    // As root, tar would keep the remote user's uid on the files: they are this user's.
+    await runTar(['-C', this.root, '--no-same-owner', '-xf', '-'], tar);
   }
 
   async remove(paths: string[]): Promise<void> {
