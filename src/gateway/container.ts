@@ -167,7 +167,12 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     // Until the gateway has reloaded, it serves the last run's policy (and keys): this run's
     // sandbox must not start before that. It reports a revision only while it listens.
     await engine.hostFolders?.push(dirs.conf);
-    await waitFor(engine, id, () => tookRevision(engine, dirs, revision ?? 0), "did not take this run's settings");
+    await waitFor(
+      engine,
+      id,
+      () => tookRevision(engine, dirs, revision ?? 0),
+      "did not take this run's settings",
+    );
     return dirs;
   };
   const current = await engine.inspect(name);

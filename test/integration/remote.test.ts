@@ -177,7 +177,7 @@ describe.skipIf(Boolean(skip))(
       const tcp = execSync('ss -Hltnp | grep -w ssh || true').toString();
       expect(tcp).toBe('');
       const socks = execSync(`ls -la ${sshDir}`).toString();
-      expect(socks).toMatch(/^s.* e-[0-9a-f]+-podman\.sock$/m);
+      expect(socks).toMatch(/^s.* e-[0-9a-f]+-[0-9a-f]+\.sock$/m);
       expect(execSync(`stat -c %a ${sshDir}`).toString().trim()).toBe('700');
     });
 

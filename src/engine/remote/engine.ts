@@ -38,13 +38,16 @@ export interface RemoteInfo {
   /** The engine's socket on the remote machine. */
   socket: string;
   rootless: boolean;
+  /** The socket was named in the URL: kind and rootless are asked of the engine itself. */
+  rootlessUnknown?: boolean;
   /** Where corral keeps its copies on the remote machine. */
   stateDir: string;
 }
 
 /** The remote engine's own implementation, with the few calls that must know it is remote. */
 export function remoteInner(info: RemoteInfo, ssh: SshSession, localSocket: string): DockerApiEngine {
-  const endpoint = `${ssh.url}${info.socket} (via unix://${localSocket})`;
+  // Connectable as it is (`--engine`, the detached bridge's reconnect): the socket is in the URL.
+  const endpoint = `${ssh.url}${info.socket}`;
   if (info.kind === 'docker')
     return new DockerApiEngine('docker', endpoint, { socketPath: localSocket }, info.rootless);
   const p = new PodmanEngine('podman', endpoint, { socketPath: localSocket }, info.rootless);

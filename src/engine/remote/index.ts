@@ -2,6 +2,7 @@
  * The front door of remote engines: connect over SSH, find (or start) Podman or Docker there,
  * forward its socket here, and wrap it (engine.ts).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorralError } from '../../errors.js';
@@ -23,6 +24,7 @@ export { formatSshUrl, isSshUrl, parseSshUrl, type SshTarget } from './url.js';
  * ($want, $given, $restart) are set on the line before it.
  */
 const DISCOVER = `export XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}"
+if [ -n "$given" ] && [ "$restart" = 0 ]; then printf '%s\\n%s\\nask\\n%s\\n' "$want" "$given" "$HOME"; exit 0; fi
 if [ "$want" != docker ] && command -v podman >/dev/null 2>&1; then
   set -- $(podman info --format "{{.Host.RemoteSocket.Path}} {{.Host.Security.Rootless}}" 2>/dev/null)
   s=\${given:-\${1#unix://}}; rootless=\${2:-false}
@@ -65,9 +67,10 @@ async function discover(
   }
   const [kind, sock, rootless, home] = r.stdout.toString().trim().split('\n');
   return {
-    kind: kind as LocalEngineKind,
+    kind: (kind === 'any' ? 'podman' : kind) as LocalEngineKind,
     socket: sock!,
     rootless: rootless === 'true',
+    rootlessUnknown: rootless === 'ask',
     stateDir: `${home}/.cache/corral-remote/${clientId()}`,
   };
 }
@@ -81,7 +84,10 @@ export async function connectRemote(
   const ssh = new SshSession(target, sshRuntimeDir(opts.env), opts.env.CORRAL_SSH_CONFIG || undefined);
   await ssh.connect();
   let info = await discover(ssh, opts.kind, target.socket, false);
-  const local = join(ssh.dir, `e-${ssh.key()}-${info.kind}.sock`);
+  const local = join(
+    ssh.dir,
+    `e-${ssh.key()}-${createHash('sha256').update(info.socket).digest('hex').slice(0, 8)}.sock`,
+  );
   // A forward an earlier command made is reused while the master connection lives.
   if (!(existsSync(local) && (await probe({ socketPath: local }, 2000)))) {
     await ssh.forwardLocal(local, info.socket);
@@ -98,6 +104,12 @@ export async function connectRemote(
         );
       }
     }
+  }
+  if (info.rootlessUnknown) {
+    // A socket named in the URL (a bridge process reconnecting): the engine tells what it is.
+    const kind = (await probe({ socketPath: local }, 5000)) as LocalEngineKind;
+    const rootless = (await remoteInner({ ...info, kind }, ssh, local).info()).rootless;
+    info = { ...info, kind, rootless };
   }
   const inner = remoteInner(info, ssh, local);
   return new RemoteEngine(inner, ssh, info, local, await builder(info.kind));
