@@ -162,6 +162,8 @@ export interface ContainerEngine {
    * bind mounts are copies there, and the workspace comes back through `workspaceSync`.
    */
   readonly remote?: string;
+  /** Who owns the folders the engine's containers see, when not this process's user (remote). */
+  readonly filesOwner?: { uid: number; gid: number };
   /**
    * Host folders a container shares with corral live (the gateway's), when the engine's
    * containers see copies of them rather than the folders (a remote engine). Paths are files

@@ -6,10 +6,13 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine } from '../../src/engine/index.js';
 import { corral } from '../helpers/cli.js';
 import { agentImage, engineFor, TEST_ENGINES } from '../helpers/engines.js';
 import {
@@ -47,6 +50,8 @@ describe.skipIf(Boolean(skip))(
       ws = await mkdtemp(join(tmpdir(), 'corral-remote-ws-'));
       data = await mkdtemp(join(tmpdir(), 'corral-remote-data-'));
       sshDir = await mkdtemp(join(tmpdir(), 'corral-remote-ssh-'));
+      // The engine used in-process below keeps its sync state with the CLI's.
+      process.env.CORRAL_DATA_DIR = data;
       for (const kind of TEST_ENGINES) {
         const added = await corral(['remote', 'add', `box-${kind}`, REMOTE_URL, '--engine', kind], {
           env: env(),
@@ -72,6 +77,7 @@ describe.skipIf(Boolean(skip))(
       "on %s there: a command in a sandbox writes a file that comes back to this machine's workspace",
       async (kind) => {
         const file = `out-${kind}.txt`;
+        const made = `made-remotely-${process.pid}`;
         const r = await run(
           [
             'shell',
@@ -81,7 +87,7 @@ describe.skipIf(Boolean(skip))(
             '--',
             'sh',
             '-c',
-            `id -u; cat README.md; echo made-remotely > ${file}; echo $CORRAL_SANDBOX`,
+            `id -u; cat README.md; echo ${made} > ${file}`,
           ],
           { CORRAL_REMOTE_ENGINE_KIND: kind },
         );
@@ -89,9 +95,92 @@ describe.skipIf(Boolean(skip))(
         expect(r.code).toBe(0);
         expect(r.stdout).toContain('1000');
         expect(r.stdout).toContain('local'); // the workspace was uploaded
-        expect(await readFile(join(ws, file), 'utf8')).toBe('made-remotely\n');
+        expect(await readFile(join(ws, file), 'utf8')).toBe(`${made}\n`);
+        // Brought back as this user's file, not the remote user's uid.
+        expect((await stat(join(ws, file))).uid).toBe(process.getuid?.());
         // It ran on the other machine's engine: the file was made in the copy there first.
-        expect(onRemote(`cat ~/.cache/corral-remote/*/m/*/${file}`)).toBe('made-remotely\n');
+        expect(onRemote(`cat ~/.cache/corral-remote/*/m/*/${file}`)).toContain(`${made}\n`);
+      },
+    );
+
+    it.each(TEST_ENGINES)(
+      'on %s there: the egress gateway runs there and denies a host not allowed',
+      async (kind) => {
+        const r = await run(
+          [
+            'shell',
+            'claude',
+            '--',
+            'sh',
+            '-c',
+            'curl -s -o /dev/null -w "%{http_code}\\n" http://unlisted.test/',
+          ],
+          { CORRAL_REMOTE_ENGINE_KIND: kind },
+        );
+        if (r.code !== 0) console.error(r.stderr);
+        expect(r.code).toBe(0);
+        expect(r.stdout.trim()).toBe('403');
+        // Its audit log is written there, in the copy of its folder (not on this machine).
+        expect(
+          onRemote('cat ~/.cache/corral-remote/*/m/*/audit*.jsonl 2>/dev/null | grep -c unlisted.test'),
+        ).not.toBe('0\n');
+      },
+    );
+
+    // The host bridge's transport: a socket served here (as the bridge's is) appears in the copy of
+    // the gateway folder there through an SSH reverse forward, and a sandbox reaches it.
+    it.each(TEST_ENGINES)(
+      'on %s there: a socket served here answers a sandbox there (the bridge path)',
+      async (kind) => {
+        const engine = await connectEngine(
+          REMOTE_URL,
+          { env: { ...process.env, ...env() }, uid: 0, which: () => true },
+          {
+            remoteKind: kind,
+          },
+        );
+        const dir = await mkdtemp(join(tmpdir(), 'corral-remote-bridge-'));
+        // As the gateway folder is (0755): Docker's sandbox is uid 1000, not the remote user.
+    await chmod(dir, 0o755);
+    const sock = join(dir, 'bridge-test.sock');
+        const server = createServer((_req, res) => res.end(`answered on ${hostname()} pid ${process.pid}`));
+        await new Promise<void>((r) => server.listen(sock, r));
+        const stop = await engine.hostFolders!.serveSocket(sock);
+        try {
+          const image = await agentImage(await engineFor(kind), 'claude');
+          const id = await engine.createContainer({
+            name: `corral-remote-bridge-test-${kind}-${process.pid}`,
+            image,
+            cmd: ['curl', '-s', '--unix-socket', '/b/bridge-test.sock', 'http://bridge/'],
+            env: {},
+            labels: {},
+            user: '1000:1000',
+            workdir: '/',
+            tty: false,
+            openStdin: false,
+            mounts: [{ type: 'bind', source: dir, target: '/b', readOnly: true }],
+            capDrop: ['ALL'],
+            noNewPrivileges: true,
+            network: 'none',
+            ...(kind === 'podman' ? { keepId: { uid: 1000, gid: 1000 } } : {}),
+          });
+          const out = new PassThrough();
+          const chunks: Buffer[] = [];
+          out.on('data', (c: Buffer) => chunks.push(c));
+          const stream = await engine.attach(id, { stdin: false, tty: false });
+          engine.demux(stream, out, out);
+          await engine.startContainer(id);
+          expect(await engine.wait(id)).toBe(0);
+          await new Promise((r) => setTimeout(r, 200));
+          await engine.remove(id, { force: true });
+          expect(Buffer.concat(chunks).toString()).toBe(`answered on ${hostname()} pid ${process.pid}`);
+        } finally {
+          await stop();
+          server.close();
+          await rm(dir, { recursive: true, force: true });
+        }
+        // And nothing listens on a TCP port for it, here or there.
+        expect(execSync('ss -Hltnp | grep -w ssh || true').toString()).toBe('');
       },
     );
 

@@ -38,6 +38,8 @@ export interface RemoteInfo {
   /** The engine's socket on the remote machine. */
   socket: string;
   rootless: boolean;
+  /** The remote user, who owns the copies there. */
+  owner: { uid: number; gid: number };
   /** The socket was named in the URL: kind and rootless are asked of the engine itself. */
   rootlessUnknown?: boolean;
   /** Where corral keeps its copies on the remote machine. */
@@ -69,6 +71,7 @@ export class RemoteEngine implements ContainerEngine {
   readonly endpoint: string;
   readonly rootless: boolean;
   readonly remote: string;
+  readonly filesOwner: { uid: number; gid: number };
   private readonly images = new Map<string, Promise<void>>();
 
   constructor(
@@ -83,6 +86,7 @@ export class RemoteEngine implements ContainerEngine {
     this.endpoint = inner.endpoint;
     this.rootless = where.rootless;
     this.remote = ssh.url;
+    this.filesOwner = where.owner;
   }
 
   /** The folder on the remote machine standing in for a host path. */
@@ -121,7 +125,12 @@ export class RemoteEngine implements ContainerEngine {
   private async grant(dir: string, uid: number): Promise<void> {
     if (!uid) return;
     const d = shellQuote(dir);
-    const r = await this.ssh.run(`setfacl -R -m u:${uid}:rwX -m d:u:${uid}:rwX -m "d:u:$(id -u):rwX" ${d}`);
+    // Only what the remote user owns: what the agent made is its own already.
+    const me = '-user "$(id -u)"';
+    const r = await this.ssh.run(
+      `find ${d} ${me} -exec setfacl -m u:${uid}:rwX -m "u:$(id -u):rwX" {} + && ` +
+        `find ${d} -type d ${me} -exec setfacl -m d:u:${uid}:rwX -m "d:u:$(id -u):rwX" {} +`,
+    );
     if (r.code !== 0) {
       throw new CorralError(
         'WORKSPACE_INVALID',

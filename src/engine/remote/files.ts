@@ -44,13 +44,9 @@ export class SshTree implements FileTree {
     return Readable.from([out]);
   }
 
-  async unpack(tar: Readable, opts: { replace?: boolean } = {}): Promise<void> {
+  async unpack(tar: Readable): Promise<void> {
     const dir = shellQuote(this.root);
-    await this.ssh.check(
-      `${opts.replace ? `rm -rf ${dir} && ` : ''}mkdir -p ${dir} && tar -C ${dir} -xf -`,
-      'Writing files',
-      tar,
-    );
+    await this.ssh.check(`mkdir -p ${dir} && tar -C ${dir} -xf -`, 'Writing files', tar);
   }
 
   async remove(paths: string[]): Promise<void> {

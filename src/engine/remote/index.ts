@@ -24,6 +24,7 @@ export { formatSshUrl, isSshUrl, parseSshUrl, type SshTarget } from './url.js';
  * ($want, $given, $restart) are set on the line before it.
  */
 const DISCOVER = `export XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}"
+id -u; id -g
 if [ -n "$given" ] && [ "$restart" = 0 ]; then printf '%s\\n%s\\nask\\n%s\\n' "$want" "$given" "$HOME"; exit 0; fi
 if [ "$want" != docker ] && command -v podman >/dev/null 2>&1; then
   set -- $(podman info --format "{{.Host.RemoteSocket.Path}} {{.Host.Security.Rootless}}" 2>/dev/null)
@@ -65,8 +66,9 @@ async function discover(
       'Install Podman there (rootless works), or Docker with the user in its group; `corral remote add NAME URL --engine docker` picks one.',
     );
   }
-  const [kind, sock, rootless, home] = r.stdout.toString().trim().split('\n');
+  const [uid, gid, kind, sock, rootless, home] = r.stdout.toString().trim().split('\n');
   return {
+    owner: { uid: Number(uid), gid: Number(gid) },
     kind: (kind === 'any' ? 'podman' : kind) as LocalEngineKind,
     socket: sock!,
     rootless: rootless === 'true',

@@ -121,9 +121,12 @@ export class SshSession {
   /** A unix socket on the other machine that reaches `local` here (the host bridge). */
   async forwardRemote(remote: string, local: string): Promise<void> {
     // sshd refuses to bind over a stale socket unless its own config says otherwise.
-    await this.run(`rm -f ${shellQuote(remote)}`);
+    await this.run(`mkdir -p "$(dirname ${shellQuote(remote)})" && rm -f ${shellQuote(remote)}`);
     const r = await this.ssh(['-O', 'forward', '-R', `${remote}:${local}`], []);
     if (r.code !== 0) throw this.forwardError(r.stderr, remote);
+    // sshd makes it 0600 (StreamLocalBindMask): a sandbox under another uid (Docker's 1000) could
+    // not connect. As on this machine, the folder is the boundary and the bridge wants its token.
+    await this.run(`chmod 0666 ${shellQuote(remote)}`);
   }
 
   async cancelRemote(remote: string, local: string): Promise<void> {

@@ -24,7 +24,7 @@ export interface FileTree {
   manifest(): Promise<Manifest | undefined>;
   /** A tar of these files (all of the tree when `paths` is undefined). */
   pack(paths?: string[]): Promise<Readable>;
-  unpack(tar: Readable, opts?: { replace?: boolean }): Promise<void>;
+  unpack(tar: Readable): Promise<void>;
   remove(paths: string[]): Promise<void>;
 }
 
@@ -79,8 +79,8 @@ export function plan(from: Manifest, to: Manifest, base: Manifest): Plan {
 }
 
 /**
- * Bring `to` up to `from` where only `from` changed. With no base yet (the first upload), `to` is
- * replaced by `from` whole.
+ * Bring `to` up to `from` where only `from` changed. With no base yet (the first upload), `to`
+ * gets all of `from`.
  */
 export async function syncTrees(
   from: FileTree,
@@ -99,7 +99,11 @@ export async function syncTrees(
         'Start a sandbox there first (corral run / corral shell).',
       );
     }
-    await to.unpack(await from.pack(), { replace: true });
+    // A copy there from before (its base lost): its stale files go, but not its sockets (a
+    // forwarded bridge socket may already be in it), so no `rm -rf`.
+    const stale = t ? [...t.keys()].filter((p) => !f.has(p)) : [];
+    if (stale.length) await to.remove(stale);
+    await to.unpack(await from.pack());
     await writeBase(baseFile, f);
     return { direction, changed: [...f.keys()], removed: [], pending: 0, full: true };
   }
@@ -166,8 +170,7 @@ export class LocalTree implements FileTree {
     return tarOut(['-C', this.root], paths);
   }
 
-  async unpack(tar: Readable, opts: { replace?: boolean } = {}): Promise<void> {
-    if (opts.replace) await rm(this.root, { recursive: true, force: true });
+  async unpack(tar: Readable): Promise<void> {
     await mkdir(this.root, { recursive: true });
     // As root, tar would keep the remote user's uid on the files: they are this user's.
     await runTar(['-C', this.root, '--no-same-owner', '-xf', '-'], tar);
