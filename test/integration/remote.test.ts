@@ -141,8 +141,8 @@ describe.skipIf(Boolean(skip))(
         );
         const dir = await mkdtemp(join(tmpdir(), 'corral-remote-bridge-'));
         // As the gateway folder is (0755): Docker's sandbox is uid 1000, not the remote user.
-    await chmod(dir, 0o755);
-    const sock = join(dir, 'bridge-test.sock');
+        await chmod(dir, 0o755);
+        const sock = join(dir, 'bridge-test.sock');
         const server = createServer((_req, res) => res.end(`answered on ${hostname()} pid ${process.pid}`));
         await new Promise<void>((r) => server.listen(sock, r));
         const stop = await engine.hostFolders!.serveSocket(sock);
