@@ -182,7 +182,9 @@ export const ConfigSchema = z.strictObject({
   engine: z
     .union([
       z.enum(['podman', 'docker', 'kubernetes']),
-      z.string().regex(/^ssh:\/\/[^\s]+$/, 'podman, docker, kubernetes or ssh://user@host[:port]'),
+      z
+        .string()
+        .regex(/^ssh:\/\/[^\s]+$/, 'expected "podman", "docker", "kubernetes" or ssh://user@host[:port]'),
     ])
     .optional(),
   kubernetes: KubernetesSchema.optional(),
