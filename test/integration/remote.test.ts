@@ -69,6 +69,8 @@ describe.skipIf(Boolean(skip))(
         }
       }
       for (const d of [ws, data, sshDir, sshDir2]) if (d) await rm(d, { recursive: true, force: true });
+      // The copies there (their base went with the data folder above).
+      if (!skip) onRemote('rm -rf ~/.cache/corral-remote 2>/dev/null; true');
     });
 
     // The remote user's rootless Podman; and Docker there, reached through its socket (the user is
@@ -213,11 +215,9 @@ describe.skipIf(Boolean(skip))(
       expect(await readFile(join(ws, 'both.txt'), 'utf8')).toBe('sandbox-2\n');
       // Change it here, and behind corral's back on the remote copy too.
       await writeFile(join(ws, 'both.txt'), 'here\n');
-      const copies = onRemote('ls -d ~/.cache/corral-remote/*/m/* | head -50').trim().split('\n');
-      for (const c of copies)
-        onRemote(
-          `test -f ${c}/both.txt && echo there > ${c}/both.txt && echo new > ${c}/new-remote.txt || true`,
-        );
+      onRemote(
+        'for c in ~/.cache/corral-remote/*/m/*; do [ -f "$c/both.txt" ] && echo there > "$c/both.txt" && echo new > "$c/new-remote.txt"; done; true',
+      );
       const pull = await corral(['--engine', REMOTE_URL, 'pull', '--json'], { cwd: ws, env: env() });
       expect(pull.code).not.toBe(0);
       expect(JSON.parse(pull.stdout)).toMatchObject({ error: { code: 'MERGE_CONFLICT' } });
