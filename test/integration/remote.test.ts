@@ -62,6 +62,8 @@ describe.skipIf(Boolean(skip))(
     }, 900_000);
 
     afterAll(async () => {
+      // The workspace's sandboxes, gateway and volumes on each remote engine.
+      for (const kind of ws ? TEST_ENGINES : []) await run(['clean'], { CORRAL_REMOTE_ENGINE_KIND: kind });
       // Only what these tests made: their master connections (by control socket) and folders.
       for (const dir of [sshDir, sshDir2]) {
         for (const f of dir ? readdirSync(dir).filter((n) => n.startsWith('cm-')) : []) {
@@ -171,10 +173,13 @@ describe.skipIf(Boolean(skip))(
           out.on('data', (c: Buffer) => chunks.push(c));
           const stream = await engine.attach(id, { stdin: false, tty: false });
           engine.demux(stream, out, out);
-          await engine.startContainer(id);
-          expect(await engine.wait(id)).toBe(0);
-          await new Promise((r) => setTimeout(r, 200));
-          await engine.remove(id, { force: true });
+          try {
+            await engine.startContainer(id);
+            expect(await engine.wait(id)).toBe(0);
+            await new Promise((r) => setTimeout(r, 200));
+          } finally {
+            await engine.remove(id, { force: true });
+          }
           expect(Buffer.concat(chunks).toString()).toBe(`answered on ${hostname()} pid ${process.pid}`);
         } finally {
           await stop();
