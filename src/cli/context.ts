@@ -15,6 +15,7 @@ import {
 
 export interface GlobalOptions {
   engine?: string;
+  remote?: string;
   config?: string;
   debug?: boolean;
 }
@@ -56,6 +57,7 @@ export class Context extends CoreContext {
       cwd: process.cwd(),
       configPath: globals.config,
       engine: globals.engine,
+      remote: globals.remote,
       events: terminalEvents(stdio),
     });
     this.io = stdio;

@@ -22,6 +22,7 @@ import { imageCommand, updateCommand } from './commands/image.js';
 import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
+import { pullCommand, remoteCommand } from './commands/remote.js';
 import { acpCommand, runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
 import { servicesCommand } from './commands/services.js';
@@ -43,8 +44,9 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --version')
     .option(
       '--engine <engine>',
-      'podman, docker, kubernetes, or a socket URL (default: detect; env CORRAL_ENGINE)',
+      'podman, docker, kubernetes, ssh://user@host[:port] (an engine on another machine), or a socket URL (default: detect; env CORRAL_ENGINE)',
     )
+    .option('--remote <name>', 'use a remote engine added with `corral remote add`')
     .option('--config <file>', 'config file (default: ~/.config/corral/config.yaml; env CORRAL_CONFIG)')
     .option('--debug', 'print stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
@@ -90,6 +92,8 @@ export function buildProgram(): Command {
     daemonCommand(),
     webCommand(),
     sshConfigCommand(),
+    remoteCommand(),
+    pullCommand(),
   ]) {
     program.addCommand(c);
   }
@@ -106,7 +110,7 @@ function authGroup(): Command {
   return auth;
 }
 
-const VALUE_OPTIONS = new Set(['--engine', '--config']);
+const VALUE_OPTIONS = new Set(['--engine', '--remote', '--config']);
 
 /** `corral c …` → `corral run c …` when the first word is an agent, not a command. */
 export function expandShortcut(program: Command, args: string[]): string[] {

@@ -179,7 +179,15 @@ export const KubernetesSchema = z.strictObject({
 export type KubernetesConfig = z.infer<typeof KubernetesSchema>;
 
 export const ConfigSchema = z.strictObject({
-  engine: z.enum(['podman', 'docker', 'kubernetes']).optional(),
+  /** podman, docker, kubernetes, or an engine on another machine: ssh://user@host[:port]. */
+  engine: z
+    .union([
+      z.enum(['podman', 'docker', 'kubernetes']),
+      z
+        .string()
+        .regex(/^ssh:\/\/[^\s]+$/, 'expected "podman", "docker", "kubernetes" or ssh://user@host[:port]'),
+    ])
+    .optional(),
   kubernetes: KubernetesSchema.optional(),
   /** The agent `corral run` starts when none is named. */
   default_agent: z.string().optional(),

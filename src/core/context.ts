@@ -7,6 +7,7 @@
 import { type Config, type LoadedConfig, loadConfig } from '../config/index.js';
 import { type ContainerEngine, connectEngine } from '../engine/index.js';
 import type { CoreEvents } from './events.js';
+import { findRemote } from './remotes.js';
 
 export interface CoreOptions {
   /** The caller's environment: host env vars for `-e KEY`, CORRAL_* settings, keyring detection. */
@@ -17,6 +18,8 @@ export interface CoreOptions {
   configPath?: string | undefined;
   /** --engine: podman, docker or a socket URL (default: config, then detection). */
   engine?: string | undefined;
+  /** --remote: a named remote engine (`corral remote add`); wins over --engine and the config. */
+  remote?: string | undefined;
   events: CoreEvents;
   /**
    * This process outlives the sandboxes it starts (the daemon): a detached run's host bridge is
@@ -67,9 +70,13 @@ export class CoreContext {
   }
 
   async engine(): Promise<ContainerEngine> {
-    this.connected ??= this.config().then((c) =>
-      connectEngine(this.options.engine ?? c.engine, undefined, { kubernetes: c.kubernetes }),
-    );
+    this.connected ??= this.config().then(async (c) => {
+      const remote = this.options.remote ? await findRemote(this.options.remote) : undefined;
+      return connectEngine(remote?.url ?? this.options.engine ?? c.engine, undefined, {
+        kubernetes: c.kubernetes,
+        remoteKind: remote?.engine,
+      });
+    });
     return this.connected;
   }
 }

@@ -86,6 +86,7 @@ export {
   updateImages,
 } from './images.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
+export { addRemote, findRemote, listRemotes, pullWorkspace, type Remote, removeRemote } from './remotes.js';
 export {
   CONTAINERFILES,
   type ConfigView,

@@ -23,6 +23,8 @@ export interface CheckResult {
 export interface DoctorContext {
   config: Config;
   requestedEngine?: string;
+  /** A named remote's engine kind (`corral remote add … --engine`). */
+  remoteKind?: 'podman' | 'docker';
   agents: AgentSpec[];
 }
 
@@ -42,6 +44,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
   try {
     engine = await connectEngine(ctx.requestedEngine ?? ctx.config.engine, undefined, {
       ...(ctx.config.kubernetes ? { kubernetes: ctx.config.kubernetes } : {}),
+      ...(ctx.remoteKind ? { remoteKind: ctx.remoteKind } : {}),
     });
   } catch (e) {
     out.push({

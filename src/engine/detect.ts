@@ -8,7 +8,7 @@ import http from 'node:http';
 import { delimiter, dirname, join } from 'node:path';
 import { CorralError } from '../errors.js';
 import { apiOptions, type Transport } from './hijack.js';
-import type { EngineKind } from './types.js';
+import type { EngineKind, LocalEngineKind } from './types.js';
 
 export interface Candidate {
   /** Where it came from, for messages: "--engine", "DOCKER_HOST", "rootless podman"... */
@@ -19,6 +19,8 @@ export interface Candidate {
   kind?: EngineKind;
   /** How to start the service if the socket is missing (Podman only). */
   start?: { command: string; args: string[]; socketPath: string };
+  /** An engine on another machine (`ssh://…`): connected by remote/, not probed here. */
+  ssh?: { url: string; kind?: LocalEngineKind };
 }
 
 export interface DetectEnv {
@@ -52,6 +54,14 @@ export function onPath(cmd: string, path = ''): boolean {
 }
 
 export function transportFromUrl(url: string): Transport {
+  if (/^ssh:\/\//i.test(url)) {
+    // Before: read as tcp://host:2375, a plain-HTTP engine port on the SSH host.
+    throw new CorralError(
+      'BAD_INPUT',
+      `${url} is an SSH address, not a socket.`,
+      'Pass it as --engine ssh://user@host.',
+    );
+  }
   if (url.startsWith('unix://')) return { socketPath: url.slice('unix://'.length) };
   if (url.startsWith('/')) return { socketPath: url };
   const u = new URL(url.replace(/^tcp:/, 'http:'));
@@ -86,6 +96,25 @@ function podmanCandidates(d: DetectEnv): Candidate[] {
   return out;
 }
 
+/** DOCKER_HOST, which may name a socket, a TCP port or (`ssh://…`) Docker on another machine. */
+function dockerHostCandidate(url: string, kind?: LocalEngineKind): Candidate {
+  if (/^ssh:\/\//i.test(url)) {
+    return {
+      source: 'DOCKER_HOST',
+      endpoint: url,
+      transport: {},
+      kind: 'docker',
+      ssh: { url, kind: 'docker' },
+    };
+  }
+  return {
+    source: 'DOCKER_HOST',
+    endpoint: url,
+    transport: transportFromUrl(url),
+    ...(kind ? { kind } : {}),
+  };
+}
+
 function dockerCandidate(): Candidate {
   const sock = '/var/run/docker.sock';
   return { source: 'docker', endpoint: `unix://${sock}`, transport: { socketPath: sock }, kind: 'docker' };
@@ -97,16 +126,10 @@ export function candidates(d: DetectEnv, requested?: string): Candidate[] {
   if (choice) {
     if (choice === 'podman') return podmanCandidates(d);
     if (choice === 'docker') {
-      return d.env.DOCKER_HOST
-        ? [
-            {
-              source: 'DOCKER_HOST',
-              endpoint: d.env.DOCKER_HOST,
-              transport: transportFromUrl(d.env.DOCKER_HOST),
-              kind: 'docker',
-            },
-          ]
-        : [dockerCandidate()];
+      return d.env.DOCKER_HOST ? [dockerHostCandidate(d.env.DOCKER_HOST, 'docker')] : [dockerCandidate()];
+    }
+    if (/^ssh:\/\//i.test(choice)) {
+      return [{ source: '--engine', endpoint: choice, transport: {}, ssh: { url: choice } }];
     }
     if (/^(unix|tcp):\/\/|^\//.test(choice)) {
       return [{ source: '--engine', endpoint: choice, transport: transportFromUrl(choice) }];
@@ -114,17 +137,11 @@ export function candidates(d: DetectEnv, requested?: string): Candidate[] {
     throw new CorralError(
       'BAD_INPUT',
       `Unknown engine "${choice}".`,
-      'Use --engine podman, --engine docker, or a socket such as unix:///run/podman/podman.sock.',
+      'Use --engine podman, --engine docker, ssh://user@host (an engine on another machine), or a socket such as unix:///run/podman/podman.sock.',
     );
   }
   const list: Candidate[] = [];
-  if (d.env.DOCKER_HOST) {
-    list.push({
-      source: 'DOCKER_HOST',
-      endpoint: d.env.DOCKER_HOST,
-      transport: transportFromUrl(d.env.DOCKER_HOST),
-    });
-  }
+  if (d.env.DOCKER_HOST) list.push(dockerHostCandidate(d.env.DOCKER_HOST));
   list.push(...podmanCandidates(d), dockerCandidate());
   return list;
 }

@@ -58,9 +58,11 @@ export class DockerApiEngine implements ContainerEngine {
     readonly kind: EngineKind,
     readonly endpoint: string,
     protected readonly transport: Transport,
+    /** Known from the engine itself (a remote engine's local socket says nothing about it). */
+    rootless?: boolean,
   ) {
     // Rootless engines listen in the user's runtime dir; rootful ones under /run or /var/run.
-    this.rootless = /\/run\/user\/\d+\//.test(endpoint);
+    this.rootless = rootless ?? /\/run\/user\/\d+\//.test(endpoint);
   }
 
   /** dockerode, loaded on first use (see http.ts for why the start path avoids it). */

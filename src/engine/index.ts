@@ -9,7 +9,7 @@ import {
 } from './detect.js';
 import { DockerApiEngine } from './docker-api.js';
 import { PodmanEngine } from './podman.js';
-import type { ContainerEngine, EngineKind } from './types.js';
+import type { ContainerEngine, EngineKind, LocalEngineKind } from './types.js';
 
 export { DEFAULT_ISOLATION, ISOLATION_RANK, ISOLATIONS, type Isolation } from './isolation.js';
 export { runtimeArgs, runtimeDef } from './runtimes.js';
@@ -23,6 +23,7 @@ export interface KubeSettingsInput {
 }
 
 export type { KubeSettings } from './kubernetes/client.js';
+export { formatSshUrl, isSshUrl, parseSshUrl, type SshTarget } from './remote/url.js';
 export type * from './types.js';
 
 /** The host as a container sees it (Podman adds this name itself; Docker needs `host-gateway`). */
@@ -44,7 +45,7 @@ function make(kind: EngineKind, c: Candidate): ContainerEngine {
 export async function connectEngine(
   requested?: string,
   d: DetectEnv = defaultDetectEnv(),
-  opts: { kubernetes?: KubeSettingsInput } = {},
+  opts: { kubernetes?: KubeSettingsInput; remoteKind?: LocalEngineKind | undefined } = {},
 ): Promise<ContainerEngine> {
   if ((requested ?? d.env.CORRAL_ENGINE) === 'kubernetes') {
     const { connectKubernetes } = await import('./kubernetes/index.js');
@@ -62,6 +63,15 @@ export async function connectEngine(
     );
   }
   const list = candidates(d, requested);
+  const remote = list.find((c) => c.ssh);
+  if (remote?.ssh) {
+    const { connectRemote } = await import('./remote/index.js');
+    // Images are built here by the local engine of the remote one's kind, then copied over.
+    const local = { ...d, env: { ...d.env, CORRAL_ENGINE: undefined, DOCKER_HOST: undefined } };
+    return connectRemote(remote.ssh.url, { kind: remote.ssh.kind ?? opts.remoteKind, env: d.env }, (kind) =>
+      connectEngine(d.env.CORRAL_BUILD_ENGINE ?? kind, local),
+    );
+  }
   for (const c of list) {
     const kind = await probe(c.transport);
     if (kind) return make(c.kind ?? kind, c);

@@ -157,6 +157,32 @@ export interface ContainerEngine {
   readonly endpoint: string;
   /** The engine runs as the invoking user (rootless Podman or Docker): uid mapping differs. */
   readonly rootless: boolean;
+  /**
+   * An engine on another machine (`ssh://user@host`): it cannot see this machine's files, so
+   * bind mounts are copies there, and the workspace comes back through `workspaceSync`.
+   */
+  readonly remote?: string;
+  /** Who owns the folders the engine's containers see, when not this process's user (remote). */
+  readonly filesOwner?: { uid: number; gid: number };
+  /**
+   * Host folders a container shares with corral live (the gateway's), when the engine's
+   * containers see copies of them rather than the folders (a remote engine). Paths are files
+   * directly inside a bind-mounted folder, named by their path on this machine.
+   */
+  readonly hostFolders?: {
+    /** Send what corral changed in this folder to the engine's copy. */
+    push(dir: string): Promise<void>;
+    /** A file a container wrote in the copy; undefined if missing. */
+    read(path: string): Promise<string | undefined>;
+    /** Is there a unix socket at this path in the copy (a container listens there)? */
+    socketReady(path: string): Promise<boolean>;
+    /** Make a unix socket that corral listens on here reachable at this path in the copy. */
+    serveSocket(path: string): Promise<() => Promise<void>>;
+  };
+  /** Bring the sandbox's copy of a workspace back (three-way; conflicts refused). */
+  readonly workspaceSync?: {
+    pull(localPath: string): Promise<{ changed: string[]; removed: string[]; pending: number }>;
+  };
   ping(): Promise<void>;
   version(): Promise<string>;
   info(): Promise<EngineInfo>;

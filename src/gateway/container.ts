@@ -54,7 +54,16 @@ async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {
 
 /** Wait until the gateway accepts connections on its socket (or has died). */
 async function waitReady(engine: ContainerEngine, id: string, socket: string): Promise<void> {
-  await waitFor(engine, id, () => socketAccepts(socket), 'did not start');
+  // A remote engine's gateway listens in the copy of its folder on that machine.
+  const ready = engine.hostFolders?.socketReady ?? socketAccepts;
+  await waitFor(engine, id, () => ready(socket), 'did not start');
+}
+
+/** Has the gateway loaded this revision of its settings (it writes the one it serves)? */
+async function tookRevision(engine: ContainerEngine, dirs: GatewayDirs, revision: number): Promise<boolean> {
+  if (!engine.hostFolders) return gatewayServes(dirs, revision);
+  const applied = Number(await engine.hostFolders.read(join(dirs.log, P.appliedFile))) || 0;
+  return applied >= revision;
 }
 
 /**
@@ -157,7 +166,13 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     );
     // Until the gateway has reloaded, it serves the last run's policy (and keys): this run's
     // sandbox must not start before that. It reports a revision only while it listens.
-    await waitFor(engine, id, () => gatewayServes(dirs, revision ?? 0), "did not take this run's settings");
+    await engine.hostFolders?.push(dirs.conf);
+    await waitFor(
+      engine,
+      id,
+      () => tookRevision(engine, dirs, revision ?? 0),
+      "did not take this run's settings",
+    );
     return dirs;
   };
   const current = await engine.inspect(name);

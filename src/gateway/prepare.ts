@@ -60,8 +60,9 @@ export function policyFor(
 
 /** The uid:gid the gateway runs as: the user's own, so its socket and logs are the user's files. */
 export function gatewayUser(engine: ContainerEngine): string {
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
+  // A remote engine's copies of the folders belong to the user corral logs in as there.
+  const uid = engine.filesOwner?.uid ?? process.getuid?.() ?? 0;
+  const gid = engine.filesOwner?.gid ?? process.getgid?.() ?? 0;
   // Rootless Podman maps container root onto the user already.
   return engine.kind === 'podman' && engine.rootless ? '0:0' : `${uid}:${gid}`;
 }

@@ -206,6 +206,8 @@ export async function runAttached(
     stream.destroy();
     await opts.exited?.(p.id);
     trace('exited');
+    // A remote engine worked on a copy of the workspace: bring the agent's changes back.
+    if (engine.workspaceSync) await engine.workspaceSync.pull(spec.workspace.path);
     failed = false;
     return signal ? { exitCode: signalExit(signal), signal } : { exitCode };
   } finally {

@@ -70,8 +70,19 @@ export function mapping(hostId: number): IdMapping[] {
   return out.sort((a, b) => a.containerId - b.containerId);
 }
 
-export function planUser(engine: Pick<ContainerEngine, 'kind' | 'rootless'>, host: HostUser): UserPlan {
+export function planUser(
+  engine: Pick<ContainerEngine, 'kind' | 'rootless' | 'remote'>,
+  host: HostUser,
+): UserPlan {
   const inside = `${SANDBOX_UID}:${SANDBOX_UID}`;
+  // On another machine the files are the remote copy's: this machine's user means nothing there.
+  // Rootless Podman maps the remote user in; otherwise uid 1000 is granted the copy by the remote
+  // engine (src/engine/remote/engine.ts), and nothing here is reclaimed.
+  if (engine.remote) {
+    return engine.kind === 'podman' && engine.rootless
+      ? { user: inside, keepId: { uid: SANDBOX_UID, gid: SANDBOX_UID } }
+      : { user: inside };
+  }
   if (engine.kind === 'podman') {
     if (engine.rootless) return { user: inside, keepId: { uid: SANDBOX_UID, gid: SANDBOX_UID } };
     return { user: inside, idMappings: { uid: mapping(host.uid), gid: mapping(host.gid) } };

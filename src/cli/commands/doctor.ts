@@ -1,6 +1,6 @@
 /** `corral doctor [agent…]`: is this machine ready? Exit 0 all ok, 1 warnings, 2 failures. */
 import { Command } from 'commander';
-import { AGENTS, exitCodeFor, resolveAgent, runChecks, type Status } from '../../core/index.js';
+import { AGENTS, exitCodeFor, findRemote, resolveAgent, runChecks, type Status } from '../../core/index.js';
 import { Context } from '../context.js';
 
 const MARK: Record<Status, string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: '  - ' };
@@ -14,9 +14,12 @@ export function doctorCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (names: string[], opts: { json?: boolean }, cmd: Command) => {
       const ctx = Context.of(cmd);
+      const remote = ctx.globals.remote ? await findRemote(ctx.globals.remote) : undefined;
+      const requested = remote?.url ?? ctx.globals.engine;
       const results = await runChecks({
         config: await ctx.config(),
-        ...(ctx.globals.engine ? { requestedEngine: ctx.globals.engine } : {}),
+        ...(requested ? { requestedEngine: requested } : {}),
+        ...(remote?.engine ? { remoteKind: remote.engine } : {}),
         agents: names.length ? names.map(resolveAgent) : [...AGENTS],
       });
       if (opts.json) ctx.json(results);

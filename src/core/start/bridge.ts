@@ -168,6 +168,7 @@ async function attachedBridge(
     },
     ...(o.services ? { services: o.services } : {}),
   });
+  const unserve = await serveRemote(o);
   return {
     ...(interactive && io
       ? {
@@ -184,8 +185,19 @@ async function attachedBridge(
         .catch(() => undefined)
         .finally(() => bridge.close());
     },
-    stop: () => bridge.close(),
+    stop: async () => {
+      await unserve();
+      await bridge.close();
+    },
   };
+}
+
+/**
+ * A remote engine's sandbox reaches the bridge on this machine through an SSH reverse forward of
+ * its socket into the copy of the gateway folder there (a unix socket, never a port).
+ */
+async function serveRemote(o: Started): Promise<() => Promise<void>> {
+  return (await o.engine.hostFolders?.serveSocket(o.socketPath)) ?? (async () => {});
 }
 
 /** The tty the user started the run from, for a bell later (no tty: no bell). */
@@ -218,9 +230,13 @@ async function detachedBridge(
     approvalTimeoutMs: o.timeoutMs,
     ...(tty ? { notifyTty: tty } : {}),
   });
+  const unserve = await serveRemote(o);
   return {
     ready: daemon.ready,
     started: (id) => daemon.watch(id),
-    stop: async () => daemon.abort(),
+    stop: async () => {
+      await unserve();
+      daemon.abort();
+    },
   };
 }
