@@ -21,6 +21,7 @@ import { imageCommand, updateCommand } from './commands/image.js';
 import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
 import { modelCommand } from './commands/model.js';
+import { providerCommand } from './commands/provider.js';
 import { acpCommand, runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
 import { servicesCommand } from './commands/services.js';
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
     imageCommand(),
     updateCommand(),
     modelCommand(),
+    providerCommand(),
     demoCommand(),
     initCommand(),
     egressCommand(),

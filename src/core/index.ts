@@ -39,6 +39,19 @@ export {
 export type { CoreEvents, Stdio } from './events.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
 export {
+  type AddProviderInput,
+  addProvider,
+  type ExportedProvider,
+  exportProviders,
+  importProviders,
+  PROVIDER_KINDS,
+  type ProviderView,
+  providerList,
+  providerModels,
+  refreshProviders,
+  removeProvider,
+} from './providers.js';
+export {
   attachSandbox,
   execInSandbox,
   listSandboxes,

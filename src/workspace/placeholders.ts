@@ -10,6 +10,8 @@ export interface InjectedCredential {
   header: string;
   value: string;
   placeholder: string;
+  /** May be injected over plain HTTP (gateway/credentials.ts). */
+  plain?: boolean;
 }
 
 /**
@@ -30,12 +32,14 @@ export function placeholderFor(real: string): string {
 export function withPlaceholders(
   agent: AgentSpec,
   env: Record<string, string>,
+  /** Values that are placeholders already (a provider's key, injected for its own host). */
+  keep: readonly string[] = [],
 ): { env: Record<string, string>; credentials: InjectedCredential[] } {
   const out = { ...env };
   const credentials: InjectedCredential[] = [];
   for (const i of agent.injectable) {
     const value = env[i.env];
-    if (!value) continue;
+    if (!value || keep.includes(value)) continue;
     const placeholder = placeholderFor(value);
     out[i.env] = placeholder;
     credentials.push({ host: i.host, header: i.header, value, placeholder });

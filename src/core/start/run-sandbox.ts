@@ -23,6 +23,7 @@ import { planRunLogin } from './auth.js';
 import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
 import type { StartHooks } from './launch.js';
+import { providerEndpoint } from './provider.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
@@ -34,8 +35,8 @@ const NO_STDIO = (): never => {
 };
 
 /** The profile a start uses: a custom model endpoint gets its own unless one is named. */
-export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'>): string {
-  return input.modelUrl && (input.profile ?? 'default') === 'default'
+export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'provider' | 'profile'>): string {
+  return (input.modelUrl || input.provider) && (input.profile ?? 'default') === 'default'
     ? 'custom-model'
     : (input.profile ?? 'default');
 }
@@ -43,11 +44,12 @@ export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'
 export async function launch(
   ctx: CoreContext,
   agent: AgentSpec,
-  opts: StartSandboxInput & { workdir: string },
+  given: StartSandboxInput & { workdir: string },
   stdio: Stdio | undefined,
   hooks: StartHooks,
 ): Promise<StartSandboxResult> {
   trace('cli parsed');
+  let opts = given;
   const mode = opts.mode ?? 'agent';
   if (opts.resume && !agent.resumeArgs) {
     throw new CorralError(
@@ -96,6 +98,18 @@ export async function launch(
     ...opts,
     maskDirs: [...(config.masks ?? []), ...masks],
   });
+  if (opts.provider && opts.modelUrl) {
+    throw new CorralError(
+      'BAD_INPUT',
+      '--provider and --model-url both name a model endpoint.',
+      'Give one of them.',
+    );
+  }
+  // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
+  const provider = opts.provider
+    ? await providerEndpoint(agent, opts, opts.network ?? config.network, hostAlias(engine.kind))
+    : undefined;
+  if (provider) opts = { ...opts, modelUrl: provider.url, modelKey: provider.apiKey };
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
   if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
@@ -111,6 +125,7 @@ export async function launch(
     const rendered = renderEndpoint(agent, {
       baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, hostAlias(engine.kind)) : '',
       apiKey: opts.modelKey ?? 'corral-scripted',
+      ...((provider?.model ?? opts.model) ? { model: provider?.model ?? opts.model } : {}),
       ...(opts.prompt ? { prompt: opts.prompt } : {}),
     });
     if (opts.modelUrl) endpoint = { env: rendered.env, files: rendered.files, args: rendered.args };
@@ -176,6 +191,7 @@ export async function launch(
       detach: opts.detach ?? false,
       stdinIsTTY: Boolean(stdio?.stdin.isTTY) && !opts.prompt,
       ...(endpoint ? { endpoint } : {}),
+      ...(provider?.credential ? { endpointCredentials: [provider.credential] } : {}),
       host: ctx.env,
       mounts: opts.mounts ?? [],
       ports: opts.ports ?? [],
