@@ -20,6 +20,7 @@ import { egressCommand } from './commands/egress.js';
 import { imageCommand, updateCommand } from './commands/image.js';
 import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
+import { mcpCommand } from './commands/mcp.js';
 import { modelCommand } from './commands/model.js';
 import { providerCommand } from './commands/provider.js';
 import { acpCommand, runCommand, shellCommand } from './commands/run.js';
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
     updateCommand(),
     modelCommand(),
     providerCommand(),
+    mcpCommand(),
     demoCommand(),
     initCommand(),
     egressCommand(),

@@ -37,6 +37,7 @@ export {
   runtimeEgressRules,
 } from './egress.js';
 export type { CoreEvents, Stdio } from './events.js';
+export { listMcpServers, type McpListing, type McpServerView } from './mcp.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
 export {
   type AddProviderInput,

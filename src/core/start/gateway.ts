@@ -14,6 +14,7 @@ import { trace } from '../../trace.js';
 import type { Workspace } from '../../workspace/identity.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput } from '../types.js';
+import { mcpEgress } from './mcp.js';
 import { modelEgress } from './support.js';
 
 /** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */
@@ -78,8 +79,9 @@ function gatewayRunInput(
   // The model endpoint is let through without an extra flag: a server on the host (corral demo,
   // --model-url http://127.0.0.1:…, a local Ollama) as a host port, any other as host:port.
   const model = opts.modelUrl ? modelEgress(opts.modelUrl) : {};
-  const modelPort = model.hostPort;
-  const allow = [...(opts.allow ?? []), ...(model.allow ? [model.allow] : [])];
+  // The config's remote MCP servers likewise.
+  const mcp = mcpEgress(config);
+  const allow = [...(opts.allow ?? []), ...(model.allow ? [model.allow] : []), ...mcp.allow];
   return {
     agent,
     workspaceId: workspace.id,
@@ -87,7 +89,7 @@ function gatewayRunInput(
     flags: {
       ...(allow.length ? { allow } : {}),
       ...(opts.deny ? { deny: opts.deny } : {}),
-      allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
+      allowHost: [...(opts.allowHost ?? []), ...(model.hostPort ? [model.hostPort] : []), ...mcp.hostPorts],
       ...(opts.logBodies ? { logBodies: true } : {}),
     },
     credentials: spec.credentials,

@@ -23,6 +23,7 @@ import { planRunLogin } from './auth.js';
 import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
 import type { StartHooks } from './launch.js';
+import { planMcpServers } from './mcp.js';
 import { providerEndpoint } from './provider.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
@@ -110,6 +111,10 @@ export async function launch(
     ? await providerEndpoint(agent, opts, opts.network ?? config.network, hostAlias(engine.kind))
     : undefined;
   if (provider) opts = { ...opts, modelUrl: provider.url, modelKey: provider.apiKey };
+  // The config's MCP servers, handed to the agent beside the bridge (secrets as placeholders).
+  const mcp = planMcpServers(config, ctx.env, opts.network ?? config.network, hostAlias(engine.kind), (l) =>
+    ctx.note(l),
+  );
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
   if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
@@ -191,7 +196,7 @@ export async function launch(
       detach: opts.detach ?? false,
       stdinIsTTY: Boolean(stdio?.stdin.isTTY) && !opts.prompt,
       ...(endpoint ? { endpoint } : {}),
-      ...(provider?.credential ? { endpointCredentials: [provider.credential] } : {}),
+      endpointCredentials: [...(provider?.credential ? [provider.credential] : []), ...mcp.credentials],
       host: ctx.env,
       mounts: opts.mounts ?? [],
       ports: opts.ports ?? [],
@@ -218,7 +223,7 @@ export async function launch(
   }
   const login = await planRunLogin(ctx, engine, agent, spec, config);
   // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
-  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line));
+  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line), mcp.servers);
   // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
   // gateway if no other sandbox of the workspace still uses it.
   let released: Promise<void> | undefined;
