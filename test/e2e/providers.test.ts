@@ -4,7 +4,7 @@
  * provider's key stays on the host: the model server sees the real key (the gateway injected it),
  * while a scan from inside the sandbox, run by the agent's own shell tool, finds it nowhere.
  */
-import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,25 @@ for (const kind of TEST_ENGINES) {
         name: 'oai',
         default_model: 'gpt-5-codex',
       });
+      // An export imports elsewhere, asking for the keys it does not carry (here: from the env).
+      const other = { ...env(), CORRAL_DATA_DIR: join(dataDir, 'elsewhere') };
+      const file = join(dataDir, 'providers-export.json');
+      await writeFile(file, exported.stdout);
+      const imported = await corral(['provider', 'import', file, '--key-from-env', 'K', '--json'], {
+        env: { ...other, K: 'sk-imported-key-0123456789' },
+      });
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(JSON.parse(imported.stdout).map((p: { name: string; key: boolean }) => [p.name, p.key])).toEqual(
+        [
+          ['ant', true],
+          ['oai', true],
+        ],
+      );
+      expect(imported.stdout + imported.stderr).not.toContain('sk-imported-key');
+      // Without a terminal and without the file, it says how instead of reading keys from the export.
+      const noFile = await corral(['provider', 'import'], { env: other, input: exported.stdout });
+      expect(noFile.code).not.toBe(0);
+      expect(noFile.stderr).toContain('Give the export as a file');
       const wrong = await corral(['run', 'claude', '--provider', 'oai', '--prompt', 'x'], { env: env() });
       expect(wrong.code).not.toBe(0);
       expect(wrong.stderr).toMatch(/anthropic API; provider "oai" is of kind openai/);

@@ -237,5 +237,6 @@ export function providerCommand(): Command {
         ctx.json(doc);
       }),
   );
+  provider.addCommand(importCommand());
   return provider;
 }
