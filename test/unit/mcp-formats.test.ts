@@ -156,6 +156,14 @@ describe('the run plan of mcp_servers', () => {
       /mcp_servers\.docs\.secret_headers\.X-Key names KEY, which is not set/,
     );
   });
+  it('never sends a secret header in clear across a network', () => {
+    const lan = ConfigSchema.parse({
+      mcp_servers: { d: { url: 'http://192.0.2.9:80/mcp', secret_headers: { 'X-Key': 'K' } } },
+    });
+    expect(() => planMcpServers(lan, { K: 'v' }, 'gateway', 'x', () => {})).toThrow(
+      /mcp_servers\.d\.url is plain http/,
+    );
+  });
   it('validation names the key and what it expects', () => {
     const issues = (v: unknown) =>
       ConfigSchema.safeParse({ mcp_servers: v }).error?.issues.map(

@@ -133,6 +133,17 @@ describe('model discovery', () => {
     await expect(
       providerEndpoint(agent('codex'), { provider: 'local', model: 'gone' }, 'gateway', 'x'),
     ).rejects.toThrow(/no model "gone"/);
+    // A key is sent in clear only to this machine: a plain-http provider elsewhere is refused.
+    await addProvider(ctx, {
+      name: 'lan',
+      kind: 'openai',
+      url: 'http://192.0.2.9:8080',
+      key: 'sk-lan-key-1',
+      discover: false,
+    });
+    await expect(providerEndpoint(agent('codex'), { provider: 'lan' }, 'gateway', 'x')).rejects.toThrow(
+      /plain http:\/\/ on another machine/,
+    );
   });
 });
 

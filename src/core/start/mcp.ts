@@ -8,7 +8,7 @@ import type { McpServer } from '../../agents/mcp-formats.js';
 import type { Config } from '../../config/index.js';
 import { CorralError } from '../../errors.js';
 import { type InjectedCredential, placeholderFor } from '../../workspace/placeholders.js';
-import { modelEgress, sandboxModelUrl } from './support.js';
+import { isHostUrl, modelEgress, sandboxModelUrl } from './support.js';
 
 export interface McpPlan {
   servers: McpServer[];
@@ -39,6 +39,13 @@ export function planMcpServers(
     }
     const url = sandboxModelUrl(s.url, alias);
     const target = new URL(url);
+    if (secrets.length && target.protocol === 'http:' && !isHostUrl(new URL(s.url))) {
+      throw new CorralError(
+        'CONFIG_INVALID',
+        `mcp_servers.${name}.url is plain http:// on another machine: its secret_headers would cross the network unencrypted.`,
+        'Use an https:// URL for a server that gets secret headers.',
+      );
+    }
     const headers = { ...(s.headers ?? {}) };
     for (const [header, envName] of secrets) {
       const value = hostEnv[envName];

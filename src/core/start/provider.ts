@@ -5,10 +5,11 @@
  */
 import { AGENTS } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
+import { CorralError } from '../../errors.js';
 import { resolveRunProvider } from '../../providers/index.js';
 import { type InjectedCredential, placeholderFor } from '../../workspace/placeholders.js';
 import type { StartSandboxInput } from '../types.js';
-import { sandboxModelUrl } from './support.js';
+import { isHostUrl, sandboxModelUrl } from './support.js';
 
 /** Sent when an endpoint needs no key (agents refuse to start without one). */
 const NO_KEY = 'corral-no-key';
@@ -33,6 +34,14 @@ export async function providerEndpoint(
   // Without the gateway nothing could swap a placeholder: the agent gets the key (as with -e KEY).
   if (network !== 'gateway') return { ...base, apiKey: run.key };
   const target = new URL(sandboxModelUrl(url, alias));
+  // In clear only to this machine (through the host alias): never across a network.
+  if (target.protocol === 'http:' && !isHostUrl(new URL(url))) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `Provider "${run.provider.name}" is plain http:// on another machine: its key would cross the network unencrypted.`,
+      `Serve it over https, or re-add it without a key (--no-key): corral provider add ${run.provider.name} --force …`,
+    );
+  }
   const placeholder = placeholderFor(run.key);
   return {
     ...base,

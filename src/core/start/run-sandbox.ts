@@ -99,6 +99,13 @@ export async function launch(
     ...opts,
     maskDirs: [...(config.masks ?? []), ...masks],
   });
+  if (opts.model && !opts.provider && !opts.modelUrl) {
+    throw new CorralError(
+      'BAD_INPUT',
+      '--model chooses a model of a custom endpoint: give --provider NAME or --model-url URL with it.',
+      'Add a provider with `corral provider add`, or choose the model in the agent itself.',
+    );
+  }
   if (opts.provider && opts.modelUrl) {
     throw new CorralError(
       'BAD_INPUT',
