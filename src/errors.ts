@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'APPROVAL_GONE'
   | 'GIT_FAILED'
   | 'MERGE_CONFLICT'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'PROVIDER_UNREACHABLE';
 
 export class CorralError extends Error {
   override readonly name = 'CorralError';

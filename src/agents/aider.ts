@@ -38,8 +38,9 @@ export const aider = defineAgent({
   endpoint: {
     wire: 'openai-chat',
     env: { OPENAI_API_BASE: '{baseUrl}/v1', OPENAI_API_KEY: '{apiKey}' },
-    args: ['--model', 'openai/corral-scripted', '--no-show-model-warnings'],
+    args: ['--model', 'openai/{model}', '--no-show-model-warnings'],
     promptArgs: ['--message', '{prompt}'],
+    defaultModel: 'corral-scripted',
   },
   notes: [
     'not in the e2e table: Aider edits files through text edit formats, not tool calls, so the scripted shell step does not apply',

@@ -69,6 +69,13 @@ export const claude = defineAgent({
   endpoint: {
     wire: 'anthropic',
     env: { ANTHROPIC_BASE_URL: '{baseUrl}', ANTHROPIC_API_KEY: '{apiKey}' },
+    // Claude Code keeps its own default unless a model is chosen; its side requests (titles,
+    // summaries) go to the "small fast" model, which a provider may not serve.
+    modelEnv: {
+      ANTHROPIC_MODEL: '{model}',
+      ANTHROPIC_SMALL_FAST_MODEL: '{model}',
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: '{model}',
+    },
     promptArgs: ['-p', '{prompt}'],
   },
   // Conversations live in ~/.claude/projects/ in the workspace's home volume; corral names each.

@@ -12,7 +12,7 @@ const PROVIDERS = JSON.stringify(
         settings: {
           provider: 'openai-compatible',
           apiKey: '{apiKey}',
-          model: 'corral-scripted',
+          model: '{model}',
           baseUrl: '{baseUrl}/v1',
         },
         updatedAt: '2026-01-01T00:00:00.000Z',
@@ -57,8 +57,9 @@ export const cline = defineAgent({
       '.cline/data/settings/global-settings.json': GLOBAL_SETTINGS,
     },
     // The provider named too: a login of its own (the Cline provider) may be the last one used.
-    args: ['--provider', 'openai-compatible', '--model', 'corral-scripted'],
+    args: ['--provider', 'openai-compatible', '--model', '{model}'],
     promptArgs: ['{prompt}'],
+    defaultModel: 'corral-scripted',
   },
   notes: [
     'its PostHog client connects to data.cline.bot even with telemetry opted out (the gateway denies it)',

@@ -7,7 +7,7 @@ import { defineAgent } from './types.js';
 // chatgpt.com; analytics off: it reports to ab.chatgpt.com. Neither is any use against a custom
 // endpoint, and the sandbox should talk to nothing but the model.
 const CONFIG = `model_provider = "corral"
-model = "gpt-5-codex"
+model = "{model}"
 
 [model_providers.corral]
 name = "corral"
@@ -71,6 +71,7 @@ export const codex = defineAgent({
     wire: 'openai-responses',
     env: { OPENAI_API_KEY: '{apiKey}' },
     files: { '.codex/config.toml': CONFIG },
+    defaultModel: 'gpt-5-codex',
     // Codex's own sandbox (bubblewrap) keeps `exec` read-only inside a container, so headless runs
     // bypass it; corral's sandbox is the boundary. A root-level yolo flag before `exec` is accepted
     // alongside it (a second one after `exec` is not).

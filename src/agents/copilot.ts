@@ -57,9 +57,10 @@ export const copilot = defineAgent({
       COPILOT_PROVIDER_BASE_URL: '{baseUrl}/v1',
       COPILOT_PROVIDER_API_KEY: '{apiKey}',
       // A model id Copilot knows, so it applies that model's tool and token settings.
-      COPILOT_MODEL: 'gpt-4.1',
+      COPILOT_MODEL: '{model}',
       COPILOT_OFFLINE: 'true',
     },
     promptArgs: ['-p', '{prompt}'],
+    defaultModel: 'gpt-4.1',
   },
 });

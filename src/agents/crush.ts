@@ -10,12 +10,12 @@ const CONFIG = JSON.stringify(
         type: 'openai-compat',
         base_url: '{baseUrl}/v1',
         api_key: '{apiKey}',
-        models: [{ id: 'corral-scripted', name: 'corral scripted model', context_window: 128000 }],
+        models: [{ id: '{model}', name: '{model}', context_window: 128000 }],
       },
     },
     models: {
-      large: { model: 'corral-scripted', provider: 'corral' },
-      small: { model: 'corral-scripted', provider: 'corral' },
+      large: { model: '{model}', provider: 'corral' },
+      small: { model: '{model}', provider: 'corral' },
     },
     options: { disable_provider_auto_update: true, disable_metrics: true },
   },
@@ -52,6 +52,7 @@ export const crush = defineAgent({
     wire: 'openai-chat',
     files: { '.config/crush/crush.json': CONFIG },
     promptArgs: ['run', '{prompt}'],
+    defaultModel: 'corral-scripted',
   },
   unavailable:
     "@charmland/crush's install script downloads its binary from github.com, which no registry here serves",

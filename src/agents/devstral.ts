@@ -14,7 +14,7 @@ api_style = "openai"
 backend = "generic"
 
 [[models]]
-name = "corral-scripted"
+name = "{model}"
 provider = "corral"
 alias = "corral"
 `;
@@ -53,5 +53,6 @@ export const devstral = defineAgent({
     // Vibe ignores an untrusted folder's AGENTS.md; the sandbox is the trust boundary (and --trust
     // lasts for this invocation only, so nothing is written to ~/.vibe/trusted_folders.toml).
     promptArgs: ['--trust', '-p', '{prompt}'],
+    defaultModel: 'corral-scripted',
   },
 });

@@ -72,9 +72,10 @@ export const gemini = defineAgent({
       GEMINI_API_KEY: '{apiKey}',
       // A fixed model skips the "auto" router, whose classifier call retries for ~100 s against a
       // server that does not answer in its JSON format.
-      GEMINI_MODEL: 'gemini-2.5-pro',
+      GEMINI_MODEL: '{model}',
     },
     files: { '.gemini/settings.json': SETTINGS },
     promptArgs: ['-p', '{prompt}'],
+    defaultModel: 'gemini-2.5-pro',
   },
 });

@@ -91,6 +91,8 @@ export interface EndpointValues {
   /** Where the sandbox reaches the model server, without a trailing slash or `/v1`. */
   baseUrl: string;
   apiKey: string;
+  /** The model to use; the recipe's defaultModel when absent (its modelEnv is then left out). */
+  model?: string;
   /** The headless prompt; only promptArgs use it. */
   prompt?: string;
 }
@@ -102,10 +104,10 @@ export interface RenderedEndpoint {
   promptArgs: string[];
 }
 
-const PLACEHOLDER = /\{(baseUrl|apiKey|prompt)\}/g;
+const PLACEHOLDER = /\{(baseUrl|apiKey|model|prompt)\}/g;
 
 /**
- * Substitute {baseUrl}, {apiKey} and {prompt} into an agent's endpoint recipe. One pass, so a value
+ * Substitute {baseUrl}, {apiKey}, {model} and {prompt} into an agent's endpoint recipe. One pass, so a value
  * that itself contains "{apiKey}" stays literal. In files the placeholders sit inside double-quoted
  * JSON or TOML strings, so values are escaped for those (both accept JSON's escapes).
  */
@@ -120,6 +122,7 @@ export function renderEndpoint(agent: AgentSpec, values: EndpointValues): Render
   const raw: Record<string, string> = {
     baseUrl: values.baseUrl.replace(/\/+$/, ''),
     apiKey: values.apiKey,
+    model: values.model ?? agent.endpoint.defaultModel ?? '',
     prompt: values.prompt ?? '',
   };
   const sub = (s: string) => s.replace(PLACEHOLDER, (_, key: string) => raw[key] ?? '');
@@ -128,7 +131,7 @@ export function renderEndpoint(agent: AgentSpec, values: EndpointValues): Render
   const map = (r: Record<string, string>, f: (s: string) => string) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, f(v)]));
   return {
-    env: map(agent.endpoint.env, sub),
+    env: map({ ...agent.endpoint.env, ...(values.model ? agent.endpoint.modelEnv : {}) }, sub),
     files: map(agent.endpoint.files, subQuoted),
     args: agent.endpoint.args.map(sub),
     promptArgs: agent.endpoint.promptArgs.map(sub),

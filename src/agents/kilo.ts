@@ -9,10 +9,10 @@ const CONFIG = JSON.stringify(
         npm: '@ai-sdk/openai-compatible',
         name: 'corral',
         options: { baseURL: '{baseUrl}/v1', apiKey: '{apiKey}' },
-        models: { 'corral-scripted': { name: 'corral scripted model' } },
+        models: { '{model}': { name: '{model}' } },
       },
     },
-    model: 'corral/corral-scripted',
+    model: 'corral/{model}',
     // Otherwise its built-in Kilo gateway provider fetches a model list from api.kilo.ai at start.
     enabled_providers: ['corral'],
   },
@@ -58,6 +58,7 @@ export const kilo = defineAgent({
     env: { KILO_DISABLE_MODELS_FETCH: 'true' },
     files: { '.config/kilo/kilo.json': CONFIG },
     promptArgs: ['run', '{prompt}'],
+    defaultModel: 'corral-scripted',
   },
   notes: ['--yolo (--auto) is for the TUI; headless `kilo run` already allows its built-in tools'],
 });

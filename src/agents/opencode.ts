@@ -11,10 +11,10 @@ const CONFIG = JSON.stringify(
         npm: '@ai-sdk/openai-compatible',
         name: 'corral',
         options: { baseURL: '{baseUrl}/v1', apiKey: '{apiKey}' },
-        models: { 'corral-scripted': { name: 'corral scripted model' } },
+        models: { '{model}': { name: '{model}' } },
       },
     },
-    model: 'corral/corral-scripted',
+    model: 'corral/{model}',
   },
   null,
   2,
@@ -79,6 +79,7 @@ export const opencode = defineAgent({
       '.config/opencode/node_modules/.corral': 'written by corral: see package-lock.json\n',
     },
     promptArgs: ['run', '{prompt}'],
+    defaultModel: 'corral-scripted',
   },
   // `--auto` is an option of the TUI and of `run`: placed before `run` it makes OpenCode print its
   // help and exit. Headless `run` needs no --auto: its default permissions allow the built-in tools.

@@ -7,7 +7,7 @@ const MODELS = JSON.stringify(
         baseUrl: '{baseUrl}/v1',
         api: 'openai-completions',
         apiKey: '{apiKey}',
-        models: [{ id: 'corral-scripted' }],
+        models: [{ id: '{model}' }],
         compat: { supportsDeveloperRole: false },
       },
     },
@@ -43,8 +43,9 @@ export const pi = defineAgent({
     wire: 'openai-chat',
     files: { '.pi/agent/models.json': MODELS },
     // pi has no subcommands, so the model choice works for the TUI and for -p alike.
-    args: ['--provider', 'corral', '--model', 'corral-scripted'],
+    args: ['--provider', 'corral', '--model', '{model}'],
     promptArgs: ['-p', '{prompt}'],
+    defaultModel: 'corral-scripted',
   },
   notes: [
     'no autonomy flag: pi has no permission prompts and runs every tool without asking',

@@ -51,9 +51,10 @@ export const qwen = defineAgent({
     env: {
       OPENAI_BASE_URL: '{baseUrl}/v1',
       OPENAI_API_KEY: '{apiKey}',
-      OPENAI_MODEL: 'corral-scripted',
+      OPENAI_MODEL: '{model}',
     },
     files: { '.qwen/settings.json': SETTINGS },
     promptArgs: ['-p', '{prompt}'],
+    defaultModel: 'corral-scripted',
   },
 });

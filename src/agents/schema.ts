@@ -38,7 +38,7 @@ export const WireSchema = z.enum(['anthropic', 'openai-responses', 'openai-chat'
 
 /**
  * How to point the agent at a custom model endpoint (corral's scripted model server, a local model,
- * a corporate gateway). `{baseUrl}` and `{apiKey}` are substituted. Files are written into the
+ * a corporate gateway). `{baseUrl}`, `{apiKey}` and `{model}` are substituted. Files are written into the
  * agent's home before it starts; paths are relative to $HOME.
  */
 export const EndpointSchema = z.object({
@@ -48,6 +48,10 @@ export const EndpointSchema = z.object({
   args: z.array(z.string()).default([]),
   /** Args for one headless, non-interactive prompt: `{prompt}` is substituted. */
   promptArgs: z.array(z.string()),
+  /** The model `{model}` stands for when none is chosen (`--model`, a provider's default). */
+  defaultModel: z.string().optional(),
+  /** Env set only when a model is chosen (agents that otherwise keep their own default model). */
+  modelEnv: z.record(z.string(), z.string()).default({}),
 });
 
 /**

@@ -36,7 +36,7 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
     ...rest,
     ...(oauth ? { oauth: { scopes: [], ...oauth } } : {}),
     ...(session ? { session: { headlessResume: true, ...session } } : {}),
-    ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], ...endpoint } } : {}),
+    ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], modelEnv: {}, ...endpoint } } : {}),
     ...(mcp ? { mcp: { args: [], env: {}, ...mcp } } : {}),
     ...(acp ? { acp: { args: [], ...acp } } : {}),
     ...(authProbe ? { authProbe: { headers: {}, oauthHeaders: {}, ...authProbe } } : {}),

@@ -14,18 +14,28 @@
  */
 import {
   type BridgeEndpoint,
+  bridgeServer,
   MCP_FORMATS,
+  type McpServer,
   type RenderedMcpConfig,
   SERVER_NAME,
   TOKEN_ENV,
 } from '../agents/mcp-formats.js';
 import type { AgentSpec, McpFormat } from '../agents/types.js';
 
-export { type BridgeEndpoint, type RenderedMcpConfig, SERVER_NAME, TOKEN_ENV };
+export { type BridgeEndpoint, type McpServer, type RenderedMcpConfig, SERVER_NAME, TOKEN_ENV };
 
-/** Each format's text for one streamable-HTTP server with a bearer token (renderers: agents/mcp-formats.ts). */
-export function renderMcpConfig(format: McpFormat, endpoint: BridgeEndpoint): RenderedMcpConfig {
-  return MCP_FORMATS[format](endpoint);
+/**
+ * Each format's text for the bridge (when the run has one) and the config's MCP servers
+ * (renderers: agents/mcp-formats.ts). A config server never takes the bridge's name (config
+ * validation refuses it).
+ */
+export function renderMcpConfig(
+  format: McpFormat,
+  endpoint: BridgeEndpoint | undefined,
+  extra: McpServer[] = [],
+): RenderedMcpConfig {
+  return MCP_FORMATS[format]([...(endpoint ? [bridgeServer(endpoint)] : []), ...extra]);
 }
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -76,13 +86,14 @@ export interface McpWiring {
  */
 export function wireMcp(
   agent: AgentSpec,
-  endpoint: BridgeEndpoint,
+  endpoint: BridgeEndpoint | undefined,
   files: Record<string, string>,
   home: string,
+  extra: McpServer[] = [],
 ): McpWiring | undefined {
   const mcp = agent.mcp;
   if (!mcp) return undefined;
-  const rendered = renderMcpConfig(mcp.format, endpoint);
+  const rendered = renderMcpConfig(mcp.format, endpoint, extra);
   const out = { ...files };
   if (mcp.file) {
     const existing = out[mcp.file];
@@ -93,14 +104,18 @@ export function wireMcp(
       out[mcp.file] = merged;
     }
   }
-  const sub = (s: string) =>
+  const sub = (s: string, config = rendered.text) =>
     s.replace(/\{(file|config)\}/g, (_, key: string) =>
-      key === 'file' ? `${home}/${mcp.file ?? ''}` : rendered.text,
+      key === 'file' ? `${home}/${mcp.file ?? ''}` : config,
     );
+  // A format given as several args (Codex's one `-c` per server) repeats the recipe's args per part.
+  const args = rendered.parts
+    ? rendered.parts.flatMap((part) => mcp.args.map((a) => sub(a, part)))
+    : mcp.args.map((a) => sub(a));
   return {
     files: out,
     env: { ...Object.fromEntries(Object.entries(mcp.env).map(([k, v]) => [k, sub(v)])), ...rendered.env },
-    args: mcp.args.map(sub),
+    args,
   };
 }
 

@@ -21,7 +21,9 @@ import { egressCommand } from './commands/egress.js';
 import { imageCommand, updateCommand } from './commands/image.js';
 import { initCommand } from './commands/init.js';
 import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
+import { mcpCommand } from './commands/mcp.js';
 import { modelCommand } from './commands/model.js';
+import { providerCommand } from './commands/provider.js';
 import { pullCommand, remoteCommand } from './commands/remote.js';
 import { acpCommand, runCommand, shellCommand } from './commands/run.js';
 import { scanCommand } from './commands/scan.js';
@@ -71,6 +73,8 @@ export function buildProgram(): Command {
     imageCommand(),
     updateCommand(),
     modelCommand(),
+    providerCommand(),
+    mcpCommand(),
     demoCommand(),
     initCommand(),
     egressCommand(),

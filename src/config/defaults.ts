@@ -25,6 +25,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
     gateway_linger: 120,
   },
   services: {},
+  mcp_servers: {},
   agents: {},
   auth: { refresh_check_seconds: 300, refresh_ahead_seconds: 3600 },
 });

@@ -68,7 +68,7 @@ export const UNTRUSTED_SAFE = {
 const raisesIsolation = (v: unknown) => v === 'gvisor';
 
 /** Objects whose keys are reported one by one (`limits.pids (999999)`), rather than as a whole. */
-const NESTED = /^(agents(\.[^.]+)?|limits|transcripts|egress|auth|services)$/;
+const NESTED = /^(agents(\.[^.]+)?|limits|transcripts|egress|auth|services|mcp_servers)$/;
 const MAX_SHOWN = 80;
 
 /** A value as a person reads it: lists comma-separated, maps as key=value, long ones cut. */

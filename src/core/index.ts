@@ -85,8 +85,8 @@ export {
   pruneCorralImages,
   updateImages,
 } from './images.js';
+export { listMcpServers, type McpListing, type McpServerView } from './mcp.js';
 export { DEFAULT_SCRIPT_PATH, type ModelServer, serveDetachedBridge, startScriptedModel } from './model.js';
-export { addRemote, findRemote, listRemotes, pullWorkspace, type Remote, removeRemote } from './remotes.js';
 export {
   CONTAINERFILES,
   type ConfigView,
@@ -100,6 +100,20 @@ export {
   valueAt,
 } from './project.js';
 export { STARTER_CONTAINERFILE, starterConfig } from './project-starters.js';
+export {
+  type AddProviderInput,
+  addProvider,
+  type ExportedProvider,
+  exportProviders,
+  importProviders,
+  PROVIDER_KINDS,
+  type ProviderView,
+  providerList,
+  providerModels,
+  refreshProviders,
+  removeProvider,
+} from './providers.js';
+export { addRemote, findRemote, listRemotes, pullWorkspace, type Remote, removeRemote } from './remotes.js';
 export {
   attachSandbox,
   execInSandbox,

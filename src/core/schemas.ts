@@ -37,6 +37,11 @@ export const StartSandboxInput = z
     noCache: z.boolean().optional(),
     modelUrl: z.string().url().optional(),
     modelKey: z.string().optional(),
+    provider: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/)
+      .optional(),
+    model: z.string().min(1).optional(),
     prompt: z.string().optional(),
     acp: z.boolean().optional(),
     resume: z.boolean().optional(),

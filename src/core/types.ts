@@ -41,6 +41,10 @@ export interface StartSandboxInput extends WorkdirInput {
   /** Point the agent at this model endpoint (loopback URLs are rewritten to the host alias). */
   modelUrl?: string | undefined;
   modelKey?: string | undefined;
+  /** A named provider (`corral provider add`): its endpoint, the key the gateway injects, a model. */
+  provider?: string | undefined;
+  /** With provider: the model (default: the provider's default model). */
+  model?: string | undefined;
   /** One headless prompt, then exit (agents with a headless mode). */
   prompt?: string | undefined;
   /** Continue the agent's most recent session in this workspace (its own resume flag). */

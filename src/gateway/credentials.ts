@@ -37,6 +37,11 @@ export const CredentialSchema = z
     anyScheme: z.boolean().optional(),
     /** Requests the real value may go on; one carrying the placeholder outside it gets 403. */
     scope: TokenScopeSchema.optional(),
+    /**
+     * May go over plain HTTP: a provider the user configured as http:// (a model server on this
+     * machine, reached through the host alias). Every other credential needs TLS upstream.
+     */
+    plain: z.boolean().optional(),
   })
   .strict();
 export type Credential = z.output<typeof CredentialSchema>;
@@ -146,7 +151,7 @@ export function applyCredentials(
   const host = normalizeHost(rawHost);
   let injected = 0;
   for (const c of credentials) {
-    if (!secure || !hostMatches(c.host, host)) continue;
+    if (!(secure || c.plain) || !hostMatches(c.host, host)) continue;
     const v = headers[c.header];
     const next = typeof v === 'string' ? swapped(c, v, c.value) : undefined;
     if (next !== undefined) {
@@ -157,7 +162,9 @@ export function applyCredentials(
   // Any real value outside its own header on its own (secure) host is dropped, wherever it hides.
   // A value may belong to several hosts (a login used by two APIs): any one of them owns it.
   const owns = (c: Credential, name: string) =>
-    credentials.some((o) => o.value === c.value && secure && hostMatches(o.host, host) && name === o.header);
+    credentials.some(
+      (o) => o.value === c.value && (secure || o.plain) && hostMatches(o.host, host) && name === o.header,
+    );
   for (const [name, v] of Object.entries(headers)) {
     if (v === undefined) continue;
     const text = Array.isArray(v) ? v.join('\n') : v;

@@ -79,12 +79,23 @@ function isHostRefused(policy: EgressPolicy, address: string): boolean {
   return list.includes(address) || (v4 !== undefined && list.includes(v4));
 }
 
-function hostRefusal(q: { host: string; port: number }, address: string): Decision {
+/** The host's alias as the sandbox knows it (host.containers.internal or host.docker.internal). */
+function hostAliasOf(policy: EgressPolicy): string {
+  return policy.hostAddresses.find((a) => !isIpLiteral(a)) ?? 'host.containers.internal';
+}
+
+/** A runnable command that opens a host port for the workspace's running gateway and later runs. */
+function hostPortCommand(alias: string, port: number): string {
+  return `corral egress allow ${alias}:${port}`;
+}
+
+function hostRefusal(policy: EgressPolicy, q: { host: string; port: number }, address: string): Decision {
   const via = q.host === address ? '' : ` (${q.host} resolves to it)`;
+  const alias = hostAliasOf(policy);
   return {
     allowed: false,
-    reason: `${address} is an address of the host${via}; the host is reached only by its alias (host.containers.internal / host.docker.internal) on a port allowed with --allow-host`,
-    suggestion: `corral --allow-host ${q.port}`,
+    reason: `${address} is an address of the host${via}; the host is reached only by its alias (${alias}) on an allowed port (corral run --allow-host PORT, or \`${hostPortCommand(alias, q.port)}\`)`,
+    suggestion: hostPortCommand(alias, q.port),
   };
 }
 
@@ -116,9 +127,9 @@ export function decide(policy: EgressPolicy, query: EgressQuery): Decision {
     };
   }
 
-  if (isHostAddress(policy, host)) return decideHostPort(policy, q);
+  if (isHostAddress(policy, host)) return decideHostPort(policy, q, matching);
   // Whatever the rules say, `*` and the open preset included.
-  if (isHostRefused(policy, host)) return hostRefusal(q, host);
+  if (isHostRefused(policy, host)) return hostRefusal(policy, q, host);
 
   const allow = matching.find((r) => r.action === 'allow');
   if (isIpLiteral(host)) {
@@ -146,14 +157,24 @@ export function decide(policy: EgressPolicy, query: EgressQuery): Decision {
   };
 }
 
-function decideHostPort(policy: EgressPolicy, q: EgressQuery): Decision {
+function decideHostPort(
+  policy: EgressPolicy,
+  q: EgressQuery,
+  matching: readonly Rule[],
+  name: string = q.host,
+): Decision {
   if (policy.allowHostPorts.includes(q.port)) {
     return { allowed: true, reason: `host port ${q.port} is allowed` };
   }
+  // `corral egress allow host.containers.internal:8080`: a rule naming the host exactly, with an
+  // exact port. Wildcards (`*`, the open preset, `:*`) never open the host.
+  const named = matching.find((r) => r.action === 'allow' && r.host === name && r.port === q.port);
+  if (named) return { allowed: true, rule: named, reason: `allowed by rule "${formatRule(named)}"` };
+  const alias = isIpLiteral(name) ? hostAliasOf(policy) : name;
   return {
     allowed: false,
     reason: `${authority(q.host, q.port)} is the host, and port ${q.port} is not an allowed host port`,
-    suggestion: `corral --allow-host ${q.port}`,
+    suggestion: hostPortCommand(alias, q.port),
   };
 }
 
@@ -184,11 +205,11 @@ export function checkResolved(
     const address = normalizeHost(raw);
     if (address === host) continue; // an IP literal: decide() already judged it
     if (isHostAddress(policy, address)) {
-      const d = decideHostPort(policy, { host: address, port: query.port });
+      const d = decideHostPort(policy, { host: address, port: query.port }, policy.rules, host);
       if (!d.allowed) return d;
       continue;
     }
-    if (isHostRefused(policy, address)) return hostRefusal({ host, port: query.port }, address);
+    if (isHostRefused(policy, address)) return hostRefusal(policy, { host, port: query.port }, address);
     const denied = policy.rules.find(
       (r) => r.action === 'deny' && r.host === address && portMatches(r, query.port) && !isRequestScoped(r),
     );

@@ -26,6 +26,8 @@ export interface RecordedRequest {
   toolNames: string[];
   /** The request body, when the server was started with recordBodies (tests). */
   body?: string;
+  /** The key the request carried (x-api-key, authorization or x-goog-api-key), with recordBodies. */
+  key?: string;
 }
 
 export interface ModelServer {
@@ -44,6 +46,8 @@ export interface ModelServerOptions {
   allow?: (remoteAddress: string) => boolean;
   onRequest?: (r: RecordedRequest) => void;
   recordBodies?: boolean;
+  /** The ids its model lists name (every one answers the same script). */
+  models?: string[];
 }
 
 /** Loopback and the private ranges container bridges use; everything else is refused. */
@@ -77,6 +81,11 @@ function routeFor(path: string): Route | undefined {
   };
 }
 
+function keyOf(req: IncomingMessage): string {
+  const h = req.headers;
+  return String(h['x-api-key'] ?? h['x-goog-api-key'] ?? h.authorization ?? '');
+}
+
 async function body(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -84,22 +93,34 @@ async function body(req: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : {};
 }
 
-const MODELS = {
-  object: 'list',
-  data: [
-    {
-      id: 'corral-scripted',
-      object: 'model',
-      type: 'model',
-      display_name: 'corral scripted model',
-      created_at: '2026-01-01T00:00:00Z',
+/** Each provider kind's model list for these ids: OpenAI/Anthropic (`data`), Gemini, Ollama. */
+function modelLists(ids: readonly string[]) {
+  return {
+    openai: {
+      object: 'list',
+      data: ids.map((id) => ({
+        id,
+        object: 'model',
+        type: 'model',
+        display_name: id,
+        created_at: '2026-01-01T00:00:00Z',
+      })),
     },
-  ],
-};
+    gemini: {
+      models: ids.map((id) => ({
+        name: `models/${id}`,
+        displayName: id,
+        supportedGenerationMethods: ['generateContent', 'streamGenerateContent'],
+      })),
+    },
+    ollama: { models: ids.map((id) => ({ name: id, model: id, modified_at: '2026-01-01T00:00:00Z' })) },
+  };
+}
 
 export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
   const script = opts.script ?? (await loadScript(opts.scriptPath ?? DEFAULT_SCRIPT_PATH));
   const requests: RecordedRequest[] = [];
+  const lists = modelLists(opts.models ?? ['corral-scripted']);
   const record = (r: RecordedRequest) => {
     requests.push(r);
     opts.onRequest?.(r);
@@ -112,7 +133,11 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     const path = url.pathname.replace(/\/+$/, '');
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/health' || path === '') return json(res, 200, { ok: true });
-      if (/\/models$/.test(path)) return json(res, 200, MODELS);
+      // Each provider kind's model list (corral provider add/refresh): Gemini's, Ollama's, else
+      // the OpenAI/Anthropic shape.
+      if (/\/v1beta\/models$/.test(path)) return json(res, 200, lists.gemini);
+      if (path === '/api/tags') return json(res, 200, lists.ollama);
+      if (/\/models$/.test(path)) return json(res, 200, lists.openai);
       return json(res, 404, { error: { message: `no route ${path}` } });
     }
     const payload = (await body(req)) as Record<string, unknown>;
@@ -128,7 +153,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         stream: info.stream,
         step: reply.step,
         toolNames,
-        ...(opts.recordBodies ? { body: JSON.stringify(payload) } : {}),
+        ...(opts.recordBodies ? { body: JSON.stringify(payload), key: keyOf(req) } : {}),
       });
       return route.respond(res, payload as never, reply, info.stream);
     }

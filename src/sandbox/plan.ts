@@ -14,7 +14,7 @@ import type { Config } from '../config/schema.js';
 import type { EngineKind, Isolation } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from '../workspace/identity.js';
-import { withPlaceholders } from '../workspace/placeholders.js';
+import { type InjectedCredential, withPlaceholders } from '../workspace/placeholders.js';
 import { refuseSecretsWithoutGateway, withSecrets } from '../workspace/secrets.js';
 import { type HostUser, hostUser, type UserPlan } from '../workspace/userns.js';
 import { buildEnv } from './env.js';
@@ -49,6 +49,8 @@ export interface RunRequest {
   stdinIsTTY: boolean;
   /** Point the agent at a model endpoint (corral demo, tests). */
   endpoint?: { env: Record<string, string>; files: Record<string, string>; args: string[] };
+  /** Credentials the gateway injects for the endpoint (a provider's key); the env holds their placeholders. */
+  endpointCredentials?: InjectedCredential[];
   host: NodeJS.ProcessEnv;
   /** Extra mounts from flags (config `mounts` are added here). */
   mounts?: string[];
@@ -159,7 +161,14 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     refuseSecretsWithoutGateway({ ...secrets, env: built, credentials: [] }, network.mode);
   const { env, credentials } =
     network.mode === 'gateway'
-      ? withSecrets({ ...secrets, ...withPlaceholders(req.agent, built) })
+      ? withSecrets({
+          ...secrets,
+          ...withPlaceholders(
+            req.agent,
+            built,
+            (req.endpointCredentials ?? []).map((c) => c.placeholder),
+          ),
+        })
       : { env: built, credentials: [] };
   // A detached sandbox keeps a TTY so `corral attach` gets a real terminal later.
   const tty = req.detach ? true : req.stdinIsTTY;
@@ -193,7 +202,8 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
         : (req.endpoint?.files ?? {}),
     masks: [...new Set([...(config.masks ?? []), ...(req.masks ?? [])].map(validateMaskDir))],
     network,
-    credentials,
+    credentials:
+      network.mode === 'gateway' ? [...credentials, ...(req.endpointCredentials ?? [])] : credentials,
     hidden: { paths: hidden, emptyDir: hidden.length ? await emptyDir() : '' },
     maskedFiles: {
       paths: [...new Set((req.maskedFiles ?? []).map(validateMaskedFile))],

@@ -14,6 +14,8 @@ export interface InjectedCredential {
   anyScheme?: boolean;
   /** Requests the value may go on (a scoped GitHub token). */
   scope?: { kind: 'github'; repos?: string[]; allow?: string[] };
+  /** May be injected over plain HTTP (gateway/credentials.ts). */
+  plain?: boolean;
 }
 
 /**
@@ -50,6 +52,8 @@ function tokenIn(value: string, field: string | undefined): string | undefined {
 export function withPlaceholders(
   agent: AgentSpec,
   env: Record<string, string>,
+  /** Values that are placeholders already (a provider's key, injected for its own host). */
+  keep: readonly string[] = [],
 ): { env: Record<string, string>; credentials: InjectedCredential[] } {
   const out = { ...env };
   const credentials: InjectedCredential[] = [];
@@ -57,7 +61,7 @@ export function withPlaceholders(
   for (const i of agent.injectable) {
     const raw = env[i.env];
     const value = raw && tokenIn(raw, i.field);
-    if (!raw || !value) continue;
+    if (!raw || !value || keep.includes(raw)) continue;
     let placeholder = made.get(i.env);
     if (!placeholder) {
       placeholder = placeholderFor(value);

@@ -155,5 +155,32 @@ for (const kind of TEST_ENGINES) {
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(await list()).toBe(before);
     });
+
+    it('reaches a model URL on any host address without --allow-host (rewritten to the alias, that port only)', async () => {
+      const lan = addresses.find((a) => !a.includes(':') && !a.startsWith('127.'))!;
+      const r = await sh(
+        `curl -s "$ANTHROPIC_BASE_URL/"; echo; curl -s -o /dev/null -w '%{http_code}' "\${ANTHROPIC_BASE_URL%:*}:${hostPort + 1}/"`,
+        ['--model-url', `http://${lan}:${hostPort}`],
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^host-service-ok\n403$/);
+    });
+
+    it('says how to open a refused host port as a command that runs as printed, and that opens it', async () => {
+      const alias = kind === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
+      const probe = `curl -s http://${alias}:${hostPort}/`;
+      const refused = await sh(probe);
+      // The refusal names a command (`corral --allow-host N` was not one)…
+      const hint = /To allow it, run: (.*)/.exec(refused.stdout)?.[1];
+      expect(hint, refused.stdout).toBe(`corral egress allow ${alias}:${hostPort}`);
+      // …which runs as printed, and opens that port of the host.
+      const ran = await corral(hint!.split(' ').slice(1), { cwd: ws, env });
+      expect(ran.code, ran.stderr).toBe(0);
+      expect((await sh(probe)).stdout).toBe('host-service-ok');
+      expect(
+        (await sh(`curl -s -o /dev/null -w '%{http_code}' http://${alias}:${hostPort + 1}/`)).stdout,
+      ).toBe('403');
+      await corral(['egress', 'reset'], { cwd: ws, env });
+    });
   });
 }

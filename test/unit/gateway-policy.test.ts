@@ -174,11 +174,32 @@ describe('decide', () => {
     expect(decide(p, { host: 'host.containers.internal', port: 5432 }).allowed).toBe(true);
     const d = decide(p, { host: '10.88.0.1', port: 22 });
     expect(d.allowed).toBe(false);
-    expect(d.suggestion).toContain('--allow-host 22');
+    // The hint is a command that runs as printed (`corral --allow-host 22` was not one).
+    expect(d.suggestion).toBe('corral egress allow host.containers.internal:22');
     expect(checkResolved(p, { host: 'host.containers.internal', port: 22 }, ['10.88.0.1'])?.allowed).toBe(
       false,
     );
     expect(checkResolved(p, { host: 'host.containers.internal', port: 5432 }, ['10.88.0.1'])).toBeUndefined();
+  });
+
+  it('opens a host port for a rule naming the host alias and that exact port, never for wildcards', () => {
+    const hostAddresses = ['10.88.0.1', 'host.containers.internal'];
+    const hinted = policy([allow('*')], { hostAddresses });
+    // What the hint says to run, as `corral egress allow` parses it, opens exactly that port.
+    const rule = parseRule(
+      decide(hinted, { host: '10.88.0.1', port: 8080 }).suggestion!.split(' ').pop()!,
+      'allow',
+    );
+    const p = policy([allow('*'), rule], { hostAddresses });
+    expect(decide(p, { host: 'host.containers.internal', port: 8080 }).allowed).toBe(true);
+    expect(checkResolved(p, { host: 'host.containers.internal', port: 8080 }, ['10.88.0.1'])).toBeUndefined();
+    expect(decide(p, { host: 'host.containers.internal', port: 8081 }).allowed).toBe(false);
+    expect(checkResolved(p, { host: 'host.containers.internal', port: 8081 }, ['10.88.0.1'])?.allowed).toBe(
+      false,
+    );
+    // `host.containers.internal:*` and the open preset's `*` do not open the host.
+    const any = policy([{ action: 'allow', host: 'host.containers.internal', port: '*' }], { hostAddresses });
+    expect(decide(any, { host: 'host.containers.internal', port: 8080 }).allowed).toBe(false);
   });
 });
 

@@ -18,6 +18,8 @@ export interface RunOptions {
   cache?: boolean;
   modelUrl?: string;
   modelKey?: string;
+  provider?: string;
+  model?: string;
   prompt?: string;
   /** shell: false = always a new container, even if the agent's sandbox is running. */
   join?: boolean;
@@ -119,7 +121,13 @@ export function sandboxOptions(cmd: Command): Command {
     .addOption(
       new Option('--model-url <url>', 'point the agent at this model endpoint (e.g. `corral model serve`)'),
     )
-    .addOption(new Option('--model-key <key>', 'API key sent to --model-url').default('corral-scripted'));
+    .addOption(new Option('--model-key <key>', 'API key sent to --model-url').default('corral-scripted'))
+    .addOption(
+      new Option('--provider <name>', 'point the agent at this provider (`corral provider add`)').conflicts(
+        'modelUrl',
+      ),
+    )
+    .option('--model <model>', "with --provider: the model (default: the provider's default)");
 }
 
 /** Commander's option bag → the core's input (flag names differ where commander's --no-x shape shows). */
@@ -142,6 +150,8 @@ export function toStartInput(o: RunOptions): StartSandboxInput {
     noCache: o.cache === false ? true : undefined,
     modelUrl: o.modelUrl,
     modelKey: o.modelKey,
+    provider: o.provider,
+    model: o.model,
     prompt: o.prompt,
     yolo: o.yolo,
     join: o.join,

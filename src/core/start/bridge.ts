@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { McpServer } from '../../agents/mcp-formats.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
 import type { ApprovalPrompter } from '../../bridge/ask.js';
@@ -68,14 +69,30 @@ export function planRunBridge(
   agent: AgentSpec,
   spec: SandboxSpec,
   note: (line: string) => void,
+  servers: McpServer[] = [],
 ): BridgePlan | undefined {
-  if (!agent.mcp) return undefined;
+  if (!agent.mcp) {
+    if (servers.length && spec.argv[0] === agent.command[0])
+      note(`corral: ${agent.displayName} has no MCP client corral can configure: mcp_servers left out`);
+    return undefined;
+  }
   if (spec.network.mode !== 'gateway' || spec.argv[0] !== agent.command[0]) {
-    spec.init = [...spec.init, ...staleMcpCleanup(agent)];
+    // The config's servers still reach the agent itself (not a shell), without the bridge.
+    const wiring =
+      servers.length && spec.argv[0] === agent.command[0]
+        ? wireMcp(agent, undefined, spec.files, SANDBOX_HOME, servers)
+        : undefined;
+    if (!wiring) {
+      spec.init = [...spec.init, ...staleMcpCleanup(agent)];
+      return undefined;
+    }
+    spec.files = wiring.files;
+    spec.env = { ...spec.env, ...wiring.env };
+    spec.argv = [...agent.command, ...wiring.args, ...spec.argv.slice(agent.command.length)];
     return undefined;
   }
   const token = randomBytes(24).toString('hex');
-  const wiring = wireMcp(agent, { url: BRIDGE_URL, token }, spec.files, SANDBOX_HOME);
+  const wiring = wireMcp(agent, { url: BRIDGE_URL, token }, spec.files, SANDBOX_HOME, servers);
   if (!wiring) {
     note(`corral: no host bridge for this run: ${agent.mcp.file} already defines an MCP server named corral`);
     return undefined;

@@ -14,6 +14,8 @@ import { trace } from '../../trace.js';
 import type { Workspace } from '../../workspace/identity.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput } from '../types.js';
+import { mcpEgress } from './mcp.js';
+import { modelEgress } from './support.js';
 
 /** The sandbox's network, as planned; behind the gateway it mounts the workspace gateway's folder. */
 export async function sandboxNetwork(
@@ -74,16 +76,20 @@ function gatewayRunInput(
   opts: StartSandboxInput,
   spec: SandboxSpec,
 ): GatewayRunInput {
-  // A model server on the host (corral demo, --model-url http://127.0.0.1:…) is a host port.
-  const modelPort = opts.modelUrl ? loopbackPort(opts.modelUrl) : undefined;
+  // The model endpoint is let through without an extra flag: a server on the host (corral demo,
+  // --model-url http://127.0.0.1:…, a local Ollama) as a host port, any other as host:port.
+  const model = opts.modelUrl ? modelEgress(opts.modelUrl) : {};
+  // The config's remote MCP servers likewise.
+  const mcp = mcpEgress(config);
+  const allow = [...(opts.allow ?? []), ...(model.allow ? [model.allow] : []), ...mcp.allow];
   return {
     agent,
     workspaceId: workspace.id,
     config,
     flags: {
-      ...(opts.allow ? { allow: opts.allow } : {}),
+      ...(allow.length ? { allow } : {}),
       ...(opts.deny ? { deny: opts.deny } : {}),
-      allowHost: [...(opts.allowHost ?? []), ...(modelPort ? [modelPort] : [])],
+      allowHost: [...(opts.allowHost ?? []), ...(model.hostPort ? [model.hostPort] : []), ...mcp.hostPorts],
       ...(opts.logBodies ? { logBodies: true } : {}),
     },
     credentials: spec.credentials,
@@ -133,12 +139,6 @@ export async function gatewayDryRun(
   if (!(await engine.imageExists(image)))
     before.unshift(`# the gateway image ${image} is built on the first run behind the gateway`);
   return { before, after: gatewayDryRunCleanup(plan) };
-}
-
-function loopbackPort(url: string): number | undefined {
-  const u = new URL(url);
-  if (!['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'].includes(u.hostname)) return undefined;
-  return Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
 }
 
 /** Drop the run's lease on the gateway; the gateway stops if nothing else uses it. */

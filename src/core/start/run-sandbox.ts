@@ -24,6 +24,8 @@ import { planRunLogin } from './auth.js';
 import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
 import type { StartHooks } from './launch.js';
+import { planMcpServers } from './mcp.js';
+import { providerEndpoint } from './provider.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
@@ -35,8 +37,8 @@ const NO_STDIO = (): never => {
 };
 
 /** The profile a start uses: a custom model endpoint gets its own unless one is named. */
-export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'>): string {
-  return input.modelUrl && (input.profile ?? 'default') === 'default'
+export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'provider' | 'profile'>): string {
+  return (input.modelUrl || input.provider) && (input.profile ?? 'default') === 'default'
     ? 'custom-model'
     : (input.profile ?? 'default');
 }
@@ -44,11 +46,12 @@ export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'profile'
 export async function launch(
   ctx: CoreContext,
   agent: AgentSpec,
-  opts: StartSandboxInput & { workdir: string },
+  given: StartSandboxInput & { workdir: string },
   stdio: Stdio | undefined,
   hooks: StartHooks,
 ): Promise<StartSandboxResult> {
   trace('cli parsed');
+  let opts = given;
   const mode = opts.mode ?? 'agent';
   if (opts.resume && !agent.resumeArgs) {
     throw new CorralError(
@@ -100,6 +103,29 @@ export async function launch(
     ...opts,
     maskDirs: [...(config.masks ?? []), ...masks],
   });
+  if (opts.model && !opts.provider && !opts.modelUrl) {
+    throw new CorralError(
+      'BAD_INPUT',
+      '--model chooses a model of a custom endpoint: give --provider NAME or --model-url URL with it.',
+      'Add a provider with `corral provider add`, or choose the model in the agent itself.',
+    );
+  }
+  if (opts.provider && opts.modelUrl) {
+    throw new CorralError(
+      'BAD_INPUT',
+      '--provider and --model-url both name a model endpoint.',
+      'Give one of them.',
+    );
+  }
+  // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
+  const provider = opts.provider
+    ? await providerEndpoint(agent, opts, opts.network ?? config.network, hostAlias(engine.kind))
+    : undefined;
+  if (provider) opts = { ...opts, modelUrl: provider.url, modelKey: provider.apiKey };
+  // The config's MCP servers, handed to the agent beside the bridge (secrets as placeholders).
+  const mcp = planMcpServers(config, ctx.env, opts.network ?? config.network, hostAlias(engine.kind), (l) =>
+    ctx.note(l),
+  );
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
   if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
@@ -115,6 +141,7 @@ export async function launch(
     const rendered = renderEndpoint(agent, {
       baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, hostAlias(engine.kind)) : '',
       apiKey: opts.modelKey ?? 'corral-scripted',
+      ...((provider?.model ?? opts.model) ? { model: provider?.model ?? opts.model } : {}),
       ...(opts.prompt ? { prompt: opts.prompt } : {}),
     });
     if (opts.modelUrl) endpoint = { env: rendered.env, files: rendered.files, args: rendered.args };
@@ -185,6 +212,7 @@ export async function launch(
       detach: opts.detach ?? false,
       stdinIsTTY: Boolean(stdio?.stdin.isTTY) && !opts.prompt,
       ...(endpoint ? { endpoint } : {}),
+      endpointCredentials: [...(provider?.credential ? [provider.credential] : []), ...mcp.credentials],
       host: ctx.env,
       mounts: opts.mounts ?? [],
       ports: opts.ports ?? [],
@@ -212,7 +240,7 @@ export async function launch(
   }
   const login = await planRunLogin(ctx, engine, agent, spec, config);
   // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
-  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line));
+  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line), mcp.servers);
   // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
   // gateway if no other sandbox of the workspace still uses it.
   let released: Promise<void> | undefined;

@@ -2,6 +2,7 @@
 import type { AgentSpec } from '../../agents/types.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
+import { interfaceAddresses } from '../../gateway/host-addresses.js';
 import type { Stdio } from '../../sandbox/attach.js';
 import { buildEnv } from '../../sandbox/env.js';
 import { execIn, toInfo } from '../../sandbox/manage.js';
@@ -49,11 +50,27 @@ export async function storedTokenFor(agent: AgentSpec, profile: string, env: Nod
   return readStoredToken(agent.name, profile, detectKeyring(env));
 }
 
-/** Rewrite a loopback model URL to the host as the sandbox sees it. */
-export function sandboxModelUrl(url: string, alias: string): string {
-  let u: URL;
+const HOST_NAMES = [
+  '127.0.0.1',
+  'localhost',
+  '0.0.0.0',
+  '[::1]',
+  'host.containers.internal',
+  'host.docker.internal',
+];
+
+/**
+ * Whether a model URL names this machine (loopback, an engine's host alias, or one of the host's
+ * own addresses): the sandbox reaches those only through the host alias, on an allowed host port.
+ */
+export function isHostUrl(u: URL): boolean {
+  const bare = u.hostname.replace(/^\[|\]$/g, '');
+  return HOST_NAMES.includes(u.hostname) || interfaceAddresses().includes(bare);
+}
+
+function parseModelUrl(url: string): URL {
   try {
-    u = new URL(url);
+    return new URL(url);
   } catch {
     throw new CorralError(
       'BAD_INPUT',
@@ -61,7 +78,12 @@ export function sandboxModelUrl(url: string, alias: string): string {
       'Use e.g. http://127.0.0.1:8080',
     );
   }
-  if (['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'].includes(u.hostname)) u.hostname = alias;
+}
+
+/** Rewrite a model URL on this machine to the host as the sandbox sees it. */
+export function sandboxModelUrl(url: string, alias: string): string {
+  const u = parseModelUrl(url);
+  if (isHostUrl(u)) u.hostname = alias;
   return u.toString().replace(/\/$/, '');
 }
 
@@ -82,4 +104,15 @@ export async function withSkills(ctx: CoreContext, agent: AgentSpec, spec: Sandb
     );
   spec.mounts = [...spec.mounts, plan.mount];
   spec.init = [...plan.init, ...spec.init];
+}
+
+/**
+ * What the gateway must let through for a model endpoint, so `--model-url`/`--provider` work
+ * without an extra flag: a port on the host, or an allow rule for a host:port elsewhere.
+ */
+export function modelEgress(url: string): { hostPort?: number; allow?: string } {
+  const u = parseModelUrl(url);
+  const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+  if (isHostUrl(u)) return { hostPort: port };
+  return { allow: `${u.hostname}:${port}` };
 }

@@ -1,0 +1,57 @@
+/**
+ * `--provider NAME [--model M]` for one run: the provider's URL becomes the run's model URL, and
+ * its key becomes a credential the gateway injects on requests to that host, while the agent's own
+ * config (written from its spec's endpoint recipe) holds a placeholder of the same shape.
+ */
+import { AGENTS } from '../../agents/index.js';
+import type { AgentSpec } from '../../agents/types.js';
+import { CorralError } from '../../errors.js';
+import { resolveRunProvider } from '../../providers/index.js';
+import { type InjectedCredential, placeholderFor } from '../../workspace/placeholders.js';
+import type { StartSandboxInput } from '../types.js';
+import { isHostUrl, sandboxModelUrl } from './support.js';
+
+/** Sent when an endpoint needs no key (agents refuse to start without one). */
+const NO_KEY = 'corral-no-key';
+
+export interface ProviderRun {
+  url: string;
+  apiKey: string;
+  model: string | undefined;
+  credential?: InjectedCredential;
+}
+
+export async function providerEndpoint(
+  agent: AgentSpec,
+  opts: Pick<StartSandboxInput, 'provider' | 'model'>,
+  network: string,
+  alias: string,
+): Promise<ProviderRun> {
+  const run = await resolveRunProvider(agent, opts.provider ?? '', opts.model, AGENTS);
+  const url = run.provider.url;
+  const base = { url, model: run.model };
+  if (!run.key) return { ...base, apiKey: NO_KEY };
+  // Without the gateway nothing could swap a placeholder: the agent gets the key (as with -e KEY).
+  if (network !== 'gateway') return { ...base, apiKey: run.key };
+  const target = new URL(sandboxModelUrl(url, alias));
+  // In clear only to this machine (through the host alias): never across a network.
+  if (target.protocol === 'http:' && !isHostUrl(new URL(url))) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `Provider "${run.provider.name}" is plain http:// on another machine: its key would cross the network unencrypted.`,
+      `Serve it over https, or re-add it without a key (--no-key): corral provider add ${run.provider.name} --force …`,
+    );
+  }
+  const placeholder = placeholderFor(run.key);
+  return {
+    ...base,
+    apiKey: placeholder,
+    credential: {
+      host: target.hostname.replace(/^\[|\]$/g, ''),
+      header: run.header,
+      value: run.key,
+      placeholder,
+      ...(target.protocol === 'http:' ? { plain: true } : {}),
+    },
+  };
+}
