@@ -12,6 +12,8 @@ export { exitCodeFor, runChecks, type Status } from '../doctor/checks.js';
 export { ISOLATIONS, type Isolation } from '../engine/isolation.js';
 export { consoleProgress, type Progress } from '../images/progress.js';
 export { formatPorts } from '../sandbox/ports.js';
+export type { SandboxSpec } from '../sandbox/spec.js';
+export { removeWorkspaceLaunchDirs } from '../sandbox/warm.js';
 export { runAcp } from './acp/acp.js';
 export {
   type Approval,
@@ -84,3 +86,4 @@ export {
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';
+export { reapWarmLeftovers, WarmPool, type WarmSource, type WarmTaken } from './warm-pool.js';

@@ -11,6 +11,7 @@ import type { EventBus } from './events.js';
 import { metaRoutes } from './routes/meta.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { taskRoutes } from './routes/tasks.js';
+import { warmRoutes } from './routes/warm.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import type { SandboxSnapshot } from './snapshot.js';
 import { serveWeb } from './static.js';
@@ -112,6 +113,7 @@ export function createApp(d: DaemonContext): OpenAPIHono {
   sandboxRoutes(app, d);
   workspaceRoutes(app, d);
   taskRoutes(app, d);
+  warmRoutes(app, d);
   app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'corral daemon', version: d.version } });
   serveWeb(app);
   return app;

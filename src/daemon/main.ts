@@ -14,6 +14,7 @@ import {
   daemonPaths,
   daemonStatus,
   ensureToken,
+  reapWarmLeftovers,
   splitListen,
 } from '../core/index.js';
 import { CorralError, isCorralError } from '../errors.js';
@@ -119,6 +120,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
   };
   await writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   const stopWatching = startWatching(d);
+  // Warm sandboxes a killed daemon left: not anyone's any more.
+  void uc
+    .engine()
+    .then((e) => reapWarmLeftovers(e))
+    .then((n) => n && log(`removed ${n} warm sandbox(es) left by a daemon that is gone`))
+    .catch(() => undefined);
   log(`corral daemon ${pkg.version} (${BUILD_ID}) on ${paths.socket}${url ? ` and ${url}` : ''}`);
   return new Promise<number>((resolve) => {
     stopping = () => {
@@ -130,9 +137,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
         s.close();
         s.closeAllConnections();
       }
-      void Promise.all([rm(paths.socket, { force: true }), rm(paths.stateFile, { force: true })]).then(() =>
-        resolve(0),
-      );
+      // The warm pool goes before the daemon does: no warm sandbox outlives it.
+      void uc.warm
+        .drain()
+        .catch((e: Error) => log(`warm pool: ${e.message}`))
+        .then(() => Promise.all([rm(paths.socket, { force: true }), rm(paths.stateFile, { force: true })]))
+        .then(() => resolve(0));
     };
     process.once('SIGTERM', () => stopping?.());
     process.once('SIGINT', () => stopping?.());

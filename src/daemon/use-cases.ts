@@ -37,6 +37,7 @@ import {
   type TaskView,
   taskLogs,
   taskStatus,
+  WarmPool,
 } from '../core/index.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
@@ -73,10 +74,14 @@ export interface StartInput {
 
 export class UseCases {
   readonly ctx: CoreContext;
+  /** Warm sandboxes for the runs started here or by a CLI through the socket. */
+  readonly warm: WarmPool;
 
   constructor(env: NodeJS.ProcessEnv, cwd: string) {
     const events: CoreEvents = { note: (text) => log(text), progress: logProgress };
     this.ctx = new CoreContext({ env, cwd, events, hostsBridges: true });
+    this.warm = new WarmPool(this.ctx, log);
+    this.ctx.options.warm = this.warm;
   }
 
   engine(): Promise<ContainerEngine> {
@@ -96,7 +101,8 @@ export class UseCases {
   }
 
   async stop(target: string): Promise<void> {
-    await stopSandboxes(this.ctx, { targets: [target] });
+    const stopped = await stopSandboxes(this.ctx, { targets: [target] });
+    for (const s of stopped) await this.warm.dropWorkspace(s.workspace);
   }
 
   /** The last `tail` lines of a sandbox's output, as the CLI's `corral logs` prints them. */

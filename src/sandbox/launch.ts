@@ -15,17 +15,14 @@ import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 import { alignVolumeOwners } from './volume-owners.js';
+import { claimWarm, removeLaunchDir } from './warm.js';
 
-interface Prepared {
-  id: string;
-  /** Undo what prepare made (container, and the volume if this run created it and it stayed empty). */
-  discard: () => Promise<void>;
-}
-
-async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared> {
-  // A killed corral's created/exited sandboxes in this workspace go, alongside the rest of prepare.
-  const reaped = reapLeftovers(engine, spec.workspace.id);
-  const existing = await engine.inspect(spec.name);
+/** A container already named like this run's sandbox: refused if not corral's or running, else removed. */
+async function refuseExisting(
+  engine: ContainerEngine,
+  spec: SandboxSpec,
+  existing: Awaited<ReturnType<ContainerEngine['inspect']>>,
+): Promise<void> {
   if (existing) {
     if (existing.labels[LABELS.managed] !== 'true') {
       throw new CorralError(
@@ -42,6 +39,40 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
       );
     }
     await engine.remove(existing.id, { force: true });
+  }
+}
+
+interface Prepared {
+  id: string;
+  /** Undo what prepare made (container, and the volume if this run created it and it stayed empty). */
+  discard: () => Promise<void>;
+  /** After the run: what a taken warm container leaves on the host (its launch folder). */
+  done?: () => Promise<void>;
+}
+
+async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared> {
+  // A killed corral's created/exited sandboxes in this workspace go, alongside the rest of prepare.
+  const reaped = reapLeftovers(engine, spec.workspace.id);
+  const existing = await engine.inspect(spec.name);
+  await refuseExisting(engine, spec, existing);
+  if (spec.warm) {
+    const warm = spec.warm;
+    const done = () => removeLaunchDir(warm.launchDir);
+    if (await claimWarm(engine, warm, toContainerSpec(spec)).catch(() => false)) {
+      trace('warm taken');
+      await reaped;
+      return {
+        id: warm.id,
+        discard: async () => {
+          await engine.remove(warm.id, { force: true }).catch(() => undefined);
+          await done();
+        },
+        done,
+      };
+    }
+    // No longer what this run would create: it goes, and the run starts cold.
+    await engine.remove(warm.id, { force: true }).catch(() => undefined);
+    await done();
   }
   await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
   const volume = homeVolumeName(spec.workspace, spec.agent, spec.profile);
@@ -216,7 +247,7 @@ export async function runAttached(
     if (recorder && opts.record) await pruneSessions(opts.record.keep);
     for (const s of signals) process.off(s, onSignal);
     await removeRelay();
-    await Promise.all([spec.autoRemove || failed ? p.discard() : undefined, cleanUp()]);
+    await Promise.all([spec.autoRemove || failed ? p.discard() : undefined, cleanUp(), p.done?.()]);
     trace('remove');
     if (spec.user.reclaimTo)
       await reclaimOwnership(spec.workspace.path, spec.user.reclaimTo, startedAt - 2000, hadAcls);

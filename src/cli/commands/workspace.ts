@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
 import { untrustWorkspace } from '../../config/trust.js';
+import { removeWorkspaceLaunchDirs } from '../../core/index.js';
 import { CorralError } from '../../errors.js';
 import { gatewayDirs } from '../../gateway/folders.js';
 import { maskVolumeName, readMasks, updateMasks, validateMaskDir } from '../../sandbox/masks.js';
@@ -82,6 +83,7 @@ export function cleanCommand(): Command {
         removed.push(v.name);
       }
       await updateMasks(ws, () => []);
+      await removeWorkspaceLaunchDirs(ws.id);
       const gateway = gatewayDirs(engine.kind, ws.id).root;
       if (existsSync(gateway)) {
         await rm(gateway, { recursive: true, force: true });

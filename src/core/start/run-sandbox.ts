@@ -19,6 +19,7 @@ import { hostUser, planUser } from '../../workspace/userns.js';
 import { withAcpAdapter } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
+import { takeWarm } from '../warm-pool.js';
 import { planRunLogin } from './auth.js';
 import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
@@ -199,6 +200,12 @@ export async function launch(
       : [`# build the image first: corral image build ${agent.name}`];
     lines.push(...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after);
     return { kind: 'dry-run', exitCode: 0, lines };
+  }
+  // A warm sandbox from the daemon's pool, when one fits: the run adopts its session.
+  const warm = await takeWarm(ctx, engine, spec);
+  if (warm) {
+    spec.session = warm.session;
+    spec.warm = warm;
   }
   const login = await planRunLogin(ctx, engine, agent, spec, config);
   // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
