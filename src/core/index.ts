@@ -86,4 +86,4 @@ export {
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';
-export { reapWarmLeftovers, WarmPool, type WarmSource, type WarmTaken } from './warm-pool.js';
+export { dropWarm, reapWarmLeftovers, WarmPool, type WarmSource, type WarmTaken } from './warm-pool.js';

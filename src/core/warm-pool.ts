@@ -15,6 +15,7 @@ import {
   isIdleWarm,
   removeIdleWarm,
   removeLaunchDir,
+  sweepLaunchDirs,
   type WarmTaken,
   warmKey,
 } from '../sandbox/warm.js';
@@ -30,6 +31,8 @@ export type { WarmTaken };
 /** Where a run asks for a warm sandbox: the daemon's pool, in its process or over its socket. */
 export interface WarmSource {
   take(spec: SandboxSpec, key: string): Promise<WarmTaken | undefined>;
+  /** The workspace's warm sandboxes go (and none is being made when this resolves). */
+  drop(workspaceId: string): Promise<void>;
 }
 
 interface Entry {
@@ -38,6 +41,7 @@ interface Entry {
   ready: WarmTaken[];
   filling?: Promise<void>;
   again?: boolean;
+  dropped?: boolean;
   release: () => void;
 }
 
@@ -91,10 +95,11 @@ export class WarmPool implements WarmSource {
     e.filling = (async () => {
       const engine = await this.ctx.engine();
       const size = await this.size();
-      while (!this.stopped && e.ready.length < size) {
+      await sweepLaunchDirs(engine).catch(() => undefined);
+      while (!this.stopped && !e.dropped && e.ready.length < size) {
         const key = e.key;
         const w = await createWarm(engine, e.spec, sessionId());
-        if (this.stopped || w.key !== key || e.key !== key) {
+        if (this.stopped || e.dropped || w.key !== key || e.key !== key) {
           await this.discard([w]);
           if (w.key !== key) this.log(`warm pool: a warm ${e.spec.agent} sandbox did not match its run`);
           break;
@@ -123,10 +128,11 @@ export class WarmPool implements WarmSource {
   }
 
   /** Forget (and remove) a workspace's warm sandboxes: `corral stop`/`clean` there. */
-  async dropWorkspace(workspaceId: string): Promise<void> {
+  async drop(workspaceId: string): Promise<void> {
     for (const [id, e] of this.entries) {
       if (!id.startsWith(`${workspaceId}/`)) continue;
       this.entries.delete(id);
+      e.dropped = true;
       e.release();
       await e.filling;
       await this.discard(e.ready.splice(0));
@@ -183,5 +189,22 @@ function daemonSource(ctx: CoreContext): WarmSource | undefined {
     take: async (spec, key) =>
       (await daemonCall<{ taken: WarmTaken | null }>(paths, 'POST', '/api/warm/take', { spec, key })).taken ??
       undefined,
+    drop: async (workspace) => {
+      await daemonCall(paths, 'POST', '/api/warm/drop', { workspace });
+    },
   };
+}
+
+/**
+ * `corral stop`/`clean` in a workspace: the daemon's pool forgets it (finishing any refill first),
+ * then whatever idle warm container is left there goes too.
+ */
+export async function dropWarm(
+  ctx: CoreContext,
+  engine: ContainerEngine,
+  workspaceId: string,
+): Promise<void> {
+  const source = ctx.options.warm ?? daemonSource(ctx);
+  await source?.drop(workspaceId).catch(() => undefined);
+  await removeIdleWarm(engine, workspaceId);
 }

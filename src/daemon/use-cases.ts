@@ -101,8 +101,7 @@ export class UseCases {
   }
 
   async stop(target: string): Promise<void> {
-    const stopped = await stopSandboxes(this.ctx, { targets: [target] });
-    for (const s of stopped) await this.warm.dropWorkspace(s.workspace);
+    await stopSandboxes(this.ctx, { targets: [target] });
   }
 
   /** The last `tail` lines of a sandbox's output, as the CLI's `corral logs` prints them. */

@@ -38,7 +38,7 @@ export interface WarmTaken {
 }
 
 /** Where warm containers' launch folders live (one per container; 0700 above them). */
-export const warmRoot = (): string => join(process.env.CORRAL_STATE_DIR ?? corralPaths.data, 'warm');
+export const warmRoot = (): string => join(process.env.CORRAL_DATA_DIR ?? corralPaths.data, 'warm');
 
 export function warmKey(cs: ContainerSpec): string {
   const { name: _n, cmd: _c, labels, env, ...rest } = cs;
@@ -105,6 +105,8 @@ export async function createWarm(engine: ContainerEngine, spec: SandboxSpec, ses
     await rm(launchDir, { recursive: true, force: true });
     throw e;
   }
+  // Which container the folder serves, for the sweep once that container is gone.
+  await writeFile(join(launchDir, '.id'), id);
   // Podman sets up the runtime now rather than at the run's start (not all engines can).
   await engine.init?.(id).catch(() => undefined);
   return { id, name, key, session, launchDir };
@@ -164,4 +166,16 @@ export async function removeWorkspaceLaunchDirs(workspaceId: string): Promise<vo
       .filter((n) => n.startsWith(`${WARM_PREFIX}${workspaceId}-`))
       .map((n) => rm(join(warmRoot(), n), { recursive: true, force: true })),
   );
+}
+
+/** Launch folders whose container is gone (a detached run that ended; a `clean`). */
+export async function sweepLaunchDirs(engine: ContainerEngine): Promise<void> {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const names = await readdir(warmRoot()).catch(() => [] as string[]);
+  if (!names.length) return;
+  const live = new Set((await engine.list({ labels: [WARM_LABEL], all: true })).map((c) => c.id));
+  for (const n of names.filter((x) => x.startsWith(WARM_PREFIX))) {
+    const id = await readFile(join(warmRoot(), n, '.id'), 'utf8').catch(() => '');
+    if (id && !live.has(id)) await rm(join(warmRoot(), n), { recursive: true, force: true });
+  }
 }

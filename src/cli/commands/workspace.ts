@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
 import { untrustWorkspace } from '../../config/trust.js';
-import { removeWorkspaceLaunchDirs } from '../../core/index.js';
+import { dropWarm, removeWorkspaceLaunchDirs } from '../../core/index.js';
 import { CorralError } from '../../errors.js';
 import { gatewayDirs } from '../../gateway/folders.js';
 import { maskVolumeName, readMasks, updateMasks, validateMaskDir } from '../../sandbox/masks.js';
@@ -67,6 +67,8 @@ export function cleanCommand(): Command {
       const engine = await ctx.engine();
       const mine = [`${LABELS.managed}=true`, `${LABELS.workspace}=${ws.id}`];
       const removed: string[] = [];
+      // The daemon's warm pool first, so it makes none here while the rest goes.
+      await dropWarm(ctx, engine, ws.id);
       for (const c of await engine.list({ labels: mine, all: true })) {
         await engine.remove(c.id, { force: true });
         removed.push(c.name);

@@ -44,4 +44,28 @@ export function warmRoutes(app: OpenAPIHono, d: DaemonContext): void {
       return c.json({ taken: taken ?? null }, 200);
     },
   );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/warm/drop',
+      request: {
+        body: {
+          content: {
+            'application/json': { schema: z.object({ workspace: z.string().regex(/^[0-9a-f]{12}$/) }) },
+          },
+          required: true,
+        },
+      },
+      responses: {
+        200: {
+          content: { 'application/json': { schema: z.object({ dropped: z.boolean() }) } },
+          description: 'dropped',
+        },
+      },
+    }),
+    async (c) => {
+      await d.uc.warm.drop(c.req.valid('json').workspace);
+      return c.json({ dropped: true }, 200);
+    },
+  );
 }
