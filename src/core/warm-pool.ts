@@ -13,6 +13,7 @@ import { toContainerSpec } from '../sandbox/spec.js';
 import {
   createWarm,
   isIdleWarm,
+  placeholderEnv,
   removeIdleWarm,
   removeLaunchDir,
   sweepLaunchDirs,
@@ -176,7 +177,7 @@ export async function takeWarm(
   if (!engine.rename || engine.kind === 'kubernetes' || spec.ports.length) return undefined;
   const source = ctx.options.warm ?? daemonSource(ctx);
   if (!source) return undefined;
-  const key = warmKey(toContainerSpec(spec));
+  const key = warmKey(toContainerSpec(spec), placeholderEnv(spec));
   const taken = await source.take(spec, key).catch(() => undefined);
   trace(taken ? 'warm' : 'no warm');
   return taken;

@@ -15,7 +15,7 @@ import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 import { alignVolumeOwners } from './volume-owners.js';
-import { claimWarm, removeLaunchDir } from './warm.js';
+import { claimWarm, placeholderEnv, removeLaunchDir } from './warm.js';
 
 /** A container already named like this run's sandbox: refused if not corral's or running, else removed. */
 async function refuseExisting(
@@ -58,7 +58,7 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
   if (spec.warm) {
     const warm = spec.warm;
     const done = () => removeLaunchDir(warm.launchDir);
-    if (await claimWarm(engine, warm, toContainerSpec(spec)).catch(() => false)) {
+    if (await claimWarm(engine, warm, toContainerSpec(spec), placeholderEnv(spec)).catch(() => false)) {
       trace('warm taken');
       await reaped;
       return {

@@ -35,12 +35,24 @@ export interface WarmTaken {
   session: string;
   key: string;
   launchDir: string;
+  /** Its credential placeholders by env key: the run's credentials take these. */
+  placeholders: Record<string, string>;
 }
 
 /** Where warm containers' launch folders live (one per container; 0700 above them). */
 export const warmRoot = (): string => join(process.env.CORRAL_DATA_DIR ?? corralPaths.data, 'warm');
 
-export function warmKey(cs: ContainerSpec): string {
+/** The env keys holding the gateway's credential placeholders (random per run), and their values. */
+export function placeholderEnv(spec: SandboxSpec): Record<string, string> {
+  const ph = new Set(spec.credentials.map((c) => c.placeholder));
+  return Object.fromEntries(Object.entries(spec.env).filter(([, v]) => ph.has(v)));
+}
+
+/**
+ * The create spec's hash, leaving out the per-run parts: name, command, session, maker, file env,
+ * and the values (not the names) of credential placeholders, which a taking run adopts.
+ */
+export function warmKey(cs: ContainerSpec, placeholders: Record<string, string> = {}): string {
   const { name: _n, cmd: _c, labels, env, ...rest } = cs;
   const {
     [LABELS.session]: _s,
@@ -48,7 +60,11 @@ export function warmKey(cs: ContainerSpec): string {
     [WARM_LABEL]: _w,
     ...stableLabels
   } = labels as Record<string, string>;
-  const stableEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !PER_RUN_ENV.test(k)));
+  const stableEnv = Object.fromEntries(
+    Object.entries(env)
+      .filter(([k]) => !PER_RUN_ENV.test(k))
+      .map(([k, v]) => [k, placeholders[k] === v ? '(placeholder)' : v]),
+  );
   return createHash('sha256')
     .update(stableJson({ ...rest, labels: stableLabels, env: stableEnv }))
     .digest('hex');
@@ -76,7 +92,8 @@ export const isIdleWarm = (c: Pick<ContainerSummary, 'name' | 'labels'>): boolea
 export async function createWarm(engine: ContainerEngine, spec: SandboxSpec, session: string) {
   const s: SandboxSpec = { ...spec, session, files: {} };
   const cold = toContainerSpec(s);
-  const key = warmKey(cold);
+  const placeholders = placeholderEnv(s);
+  const key = warmKey(cold, placeholders);
   const name = `${WARM_PREFIX}${spec.workspace.id}-${spec.agent}-${randomBytes(4).toString('hex')}`;
   await mkdir(warmRoot(), { recursive: true, mode: 0o700 });
   await chmod(warmRoot(), 0o700);
@@ -109,7 +126,7 @@ export async function createWarm(engine: ContainerEngine, spec: SandboxSpec, ses
   await writeFile(join(launchDir, '.id'), id);
   // Podman sets up the runtime now rather than at the run's start (not all engines can).
   await engine.init?.(id).catch(() => undefined);
-  return { id, name, key, session, launchDir };
+  return { id, name, key, session, launchDir, placeholders };
 }
 
 /**
@@ -121,8 +138,9 @@ export async function claimWarm(
   engine: ContainerEngine,
   warm: WarmTaken,
   cold: ContainerSpec,
+  placeholders: Record<string, string>,
 ): Promise<boolean> {
-  if (warmKey(cold) !== warm.key) return false;
+  if (warmKey(cold, placeholders) !== warm.key) return false;
   const exports = Object.entries(cold.env)
     .filter(([k]) => PER_RUN_ENV.test(k))
     .map(([k, v]) => `export ${k}=${shellQuote(v)}`);
@@ -177,5 +195,18 @@ export async function sweepLaunchDirs(engine: ContainerEngine): Promise<void> {
   for (const n of names.filter((x) => x.startsWith(WARM_PREFIX))) {
     const id = await readFile(join(warmRoot(), n, '.id'), 'utf8').catch(() => '');
     if (id && !live.has(id)) await rm(join(warmRoot(), n), { recursive: true, force: true });
+  }
+}
+
+/** A run takes `warm`: its session, and its placeholders for the same credentials. */
+export function adoptWarm(spec: SandboxSpec, warm: WarmTaken): void {
+  spec.session = warm.session;
+  spec.warm = warm;
+  const mine = placeholderEnv(spec);
+  for (const [k, theirs] of Object.entries(warm.placeholders)) {
+    const c = spec.credentials.find((x) => x.placeholder === mine[k]);
+    if (!c) continue;
+    c.placeholder = theirs;
+    spec.env = { ...spec.env, [k]: theirs };
   }
 }

@@ -30,7 +30,13 @@ for (const kind of TEST_ENGINES) {
       await agentImage(engine, 'claude');
       ws = await realpath(await mkdtemp(join(tmpdir(), 'corral-warm-ws-')));
       wsId = createHash('sha256').update(ws).digest('hex').slice(0, 12);
-      d = await startTestDaemon({ ...none, CORRAL_ENGINE: kind, CORRAL_DATA_DIR: join(ws, '.state') });
+      // A key: its placeholder in the sandbox differs per run, and a taking run adopts the warm one's.
+      d = await startTestDaemon({
+        ...none,
+        CORRAL_ENGINE: kind,
+        CORRAL_DATA_DIR: join(ws, '.state'),
+        ANTHROPIC_API_KEY: 'sk-ant-api03-warmpooltest',
+      });
       env = d.env;
     });
     afterAll(async () => {

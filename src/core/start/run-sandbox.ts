@@ -13,6 +13,7 @@ import { dryRunFor } from '../../sandbox/dry-run.js';
 import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
+import { adoptWarm } from '../../sandbox/warm.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
@@ -203,10 +204,7 @@ export async function launch(
   }
   // A warm sandbox from the daemon's pool, when one fits: the run adopts its session.
   const warm = await takeWarm(ctx, engine, spec);
-  if (warm) {
-    spec.session = warm.session;
-    spec.warm = warm;
-  }
+  if (warm) adoptWarm(spec, warm);
   const login = await planRunLogin(ctx, engine, agent, spec, config);
   // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
   const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line));

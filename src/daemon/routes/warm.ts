@@ -18,7 +18,15 @@ const TakeBody = z.object({
     .passthrough(),
 });
 const Taken = z.object({
-  taken: z.object({ id: z.string(), session: z.string(), key: z.string(), launchDir: z.string() }).nullable(),
+  taken: z
+    .object({
+      id: z.string(),
+      session: z.string(),
+      key: z.string(),
+      launchDir: z.string(),
+      placeholders: z.record(z.string(), z.string()),
+    })
+    .nullable(),
 });
 
 /** A request that came over the Unix socket (no remote address), not over TCP. */
