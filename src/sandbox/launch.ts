@@ -50,30 +50,46 @@ interface Prepared {
   done?: () => Promise<void>;
 }
 
+/**
+ * A warm container the run took (sandbox/warm.ts): renamed to the run's name at once, a look at
+ * the name only when it is in use (a sandbox left by an earlier run). Undefined when it no longer
+ * fits: then it goes and the run starts cold.
+ */
+async function takeWarmContainer(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared | undefined> {
+  const warm = spec.warm;
+  if (!warm) return undefined;
+  const done = () => removeLaunchDir(warm.launchDir);
+  const discard = async () => {
+    await engine.remove(warm.id, { force: true }).catch(() => undefined);
+    await done();
+  };
+  const claim = () => claimWarm(engine, warm, toContainerSpec(spec), placeholderEnv(spec));
+  let ok: boolean | undefined;
+  try {
+    ok = await claim().catch(() => undefined);
+    if (ok === undefined) {
+      await refuseExisting(engine, spec, await engine.inspect(spec.name));
+      ok = await claim().catch(() => false);
+    }
+  } catch (e) {
+    await discard();
+    throw e;
+  }
+  if (!ok) {
+    await discard();
+    return undefined;
+  }
+  trace('warm taken');
+  return { id: warm.id, discard, done };
+}
+
 async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared> {
   // A killed corral's created/exited sandboxes in this workspace go, alongside the rest of prepare.
   const reaped = reapLeftovers(engine, spec.workspace.id);
-  const existing = await engine.inspect(spec.name);
-  await refuseExisting(engine, spec, existing);
-  if (spec.warm) {
-    const warm = spec.warm;
-    const done = () => removeLaunchDir(warm.launchDir);
-    if (await claimWarm(engine, warm, toContainerSpec(spec), placeholderEnv(spec)).catch(() => false)) {
-      trace('warm taken');
-      await reaped;
-      return {
-        id: warm.id,
-        discard: async () => {
-          await engine.remove(warm.id, { force: true }).catch(() => undefined);
-          await done();
-        },
-        done,
-      };
-    }
-    // No longer what this run would create: it goes, and the run starts cold.
-    await engine.remove(warm.id, { force: true }).catch(() => undefined);
-    await done();
-  }
+  // Taken warm, the reap goes on in the background (it never touches a live maker's containers).
+  const warm = await takeWarmContainer(engine, spec);
+  if (warm) return warm;
+  await refuseExisting(engine, spec, await engine.inspect(spec.name));
   await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
   const volume = homeVolumeName(spec.workspace, spec.agent, spec.profile);
   let createdVolume = false;

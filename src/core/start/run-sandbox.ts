@@ -220,12 +220,14 @@ export async function launch(
   };
   // The gateway, the run's services and its host bridge: an attached sandbox is created (and, on
   // Podman, its runtime set up) while they come up, and starts once they are.
-  const sidecars = async () => {
+  const gatewayAndServices = async () => {
     if (spec.network.mode === 'gateway') {
       await startGateway(ctx, engine, agent, workspace, config, opts, spec, login?.brokered);
       trace('gateway');
     }
-    const services = await startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
+    return startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
+  };
+  const bridgeFor = async (services: Awaited<ReturnType<typeof gatewayAndServices>>) => {
     const bridge = await startRunBridge(agent, workspace, spec, bridgePlan, {
       engine,
       ...(stdio ? { io: stdio } : {}),
@@ -238,6 +240,7 @@ export async function launch(
     trace('bridge');
     return bridge;
   };
+  const sidecars = async () => bridgeFor(await gatewayAndServices());
   try {
     // A published port's relay is planned by the gateway's start, and the sandbox mounts its folder.
     if (spec.detached || spec.ports.length) {
@@ -261,11 +264,16 @@ export async function launch(
       );
     }
     const attachTo = io();
-    const bridging = sidecars();
+    // The sandbox starts once the gateway serves this run's settings; the host bridge comes up
+    // alongside its start (the forwarder waits for the bridge's socket, up to 5 s, when the agent
+    // connects before it is there), so its start (~50-250 ms of loading here) is off the path.
+    const ready = gatewayAndServices();
+    const bridging = ready.then(bridgeFor);
     // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
+    ready.catch(() => {});
     bridging.catch(() => {});
     return exited(
-      await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release),
+      await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release, ready),
     );
   } finally {
     await release();
