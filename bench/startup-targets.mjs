@@ -121,7 +121,12 @@ try {
       const res = await fetch(`${started.url}/api/sandboxes`, {
         signal: AbortSignal.timeout(120_000),
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        // A fresh connection each time: an iteration can outlast the daemon's keep-alive here.
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          connection: 'close',
+        },
         body: JSON.stringify({
           agent: 'claude',
           workdir: wsApi,
