@@ -74,6 +74,8 @@ describe('untrusted project config', () => {
       bridge: { confine: false, network: true },
       // Another cluster (or namespace) than the user's: never from an untrusted project.
       kubernetes: { context: 'attacker-cluster' },
+      // The daemon's warm pool is the user's setting (global config), not a repository's.
+      daemon: { warm_pool: 4 },
     };
     expect(() => ConfigSchema.parse(hostile)).not.toThrow();
     const { safe, skipped } = restrictUntrusted(hostile);
@@ -112,6 +114,7 @@ describe('untrusted project config', () => {
       'auth.refresh_check_seconds (1)',
       'bridge (confine=false, network=true)',
       'kubernetes (context=attacker-cluster)',
+      'daemon (warm_pool=4)',
     ]);
     // Every top-level key of the schema is either on the safe list or reported above.
     const covered = new Set([
