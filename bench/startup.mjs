@@ -13,7 +13,11 @@
  * (the command `--dry-run` prints), so the cost of the hardening shows apart from corral's own.
  * Prints medians, the ratio and the absolute overhead per engine and path.
  *
- *   node bench/startup.mjs [--runs 10] [--engines podman,docker] [--agent claude]
+ *   node bench/startup.mjs --suite paths [--runs 10] [--engines podman,docker] [--agent claude]
+ *
+ * The default suite (`--suite targets`, bench/startup-targets.mjs) measures issue 18's targets:
+ * the default path, the daemon's warm pool and a cold gateway start, on `true` and on a full
+ * scripted Claude Code task.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -27,8 +31,13 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '10' },
     engines: { type: 'string', default: 'podman,docker' },
     agent: { type: 'string', default: 'claude' },
+    suite: { type: 'string', default: 'targets' },
   },
 });
+if (values.suite === 'targets') {
+  await import('./startup-targets.mjs');
+  process.exit(0);
+}
 const runs = Number(values.runs);
 const bin = resolve(import.meta.dirname, '../bin/corral.js');
 const ws = realpathSync(mkdtempSync(join(tmpdir(), 'corral-bench-')));

@@ -340,6 +340,17 @@ export const ConfigSchema = z.strictObject({
   approval_timeout: z.number().int().min(1).max(3600).optional(),
   /** Host commands: their environment and confinement (global config only). */
   bridge: BridgeSchema.optional(),
+  /** `corral daemon`: warm_pool sandboxes kept created per workspace, agent and profile (0: off). */
+  daemon: z
+    .strictObject({
+      warm_pool: z
+        .number({ message: 'a whole number of sandboxes (0 turns the warm pool off)' })
+        .int('a whole number of sandboxes (0 turns the warm pool off)')
+        .min(0, 'at least 0 (0 turns the warm pool off)')
+        .max(4, 'at most 4 per workspace, agent and profile')
+        .optional(),
+    })
+    .optional(),
   agents: z
     .record(z.string(), AgentConfigSchema)
     .superRefine((agents, ctx) => {

@@ -8,6 +8,7 @@ import { type Config, type LoadedConfig, loadConfig } from '../config/index.js';
 import { type ContainerEngine, connectEngine } from '../engine/index.js';
 import type { CoreEvents } from './events.js';
 import { findRemote } from './remotes.js';
+import type { WarmSource } from './warm-pool.js';
 
 export interface CoreOptions {
   /** The caller's environment: host env vars for `-e KEY`, CORRAL_* settings, keyring detection. */
@@ -26,6 +27,8 @@ export interface CoreOptions {
    * served here, not by a bridge process spawned for it (a Node start saved per run).
    */
   hostsBridges?: boolean | undefined;
+  /** Where runs take warm sandboxes (the daemon's pool); default: the daemon's socket, if one runs. */
+  warm?: WarmSource | undefined;
 }
 
 export class CoreContext {

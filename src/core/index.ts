@@ -12,6 +12,7 @@ export { exitCodeFor, runChecks, type Status } from '../doctor/checks.js';
 export { ISOLATIONS, type Isolation } from '../engine/isolation.js';
 export { consoleProgress, type Progress } from '../images/progress.js';
 export { formatPorts } from '../sandbox/ports.js';
+export type { SandboxSpec } from '../sandbox/spec.js';
 export { runAcp } from './acp/acp.js';
 export {
   type Approval,
@@ -182,6 +183,7 @@ export {
 export { listTranscripts, playTranscript, removeTranscripts, type SessionSummary } from './transcripts.js';
 export type * from './types.js';
 export { holdGateway } from './warm.js';
+export { dropWarm, reapWarmLeftovers, WarmPool, type WarmSource, type WarmTaken } from './warm-pool.js';
 export {
   addMasks,
   cleanWorkspace,

@@ -66,6 +66,9 @@ export async function stopSandboxes(
     });
     onStopped(s);
   }
+  // A stopped workspace keeps no warm sandboxes (the daemon's pool makes them again on its next run).
+  const { dropWarm } = await import('./warm-pool.js');
+  for (const ws of new Set(list.map((s) => s.workspace))) await dropWarm(ctx, engine, ws);
   return list;
 }
 

@@ -55,6 +55,9 @@ export async function cleanWorkspace(ctx: CoreContext, input: CleanWorkspaceInpu
   const engine = await ctx.engine();
   const mine = [`${LABELS.managed}=true`, `${LABELS.workspace}=${ws.id}`];
   const removed: string[] = [];
+  // The daemon's warm pool first, so it makes none here while the rest goes.
+  const { dropWarm } = await import('./warm-pool.js');
+  await dropWarm(ctx, engine, ws.id);
   for (const c of await engine.list({ labels: mine, all: true })) {
     await engine.remove(c.id, { force: true });
     removed.push(c.name);
@@ -71,6 +74,8 @@ export async function cleanWorkspace(ctx: CoreContext, input: CleanWorkspaceInpu
     removed.push(v.name);
   }
   await updateMasks(ws, () => []);
+  const { removeWorkspaceLaunchDirs } = await import('../sandbox/warm.js');
+  await removeWorkspaceLaunchDirs(ws.id);
   const gateway = gatewayDirs(engine.kind, ws.id).root;
   if (existsSync(gateway)) {
     await rm(gateway, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { metaRoutes } from './routes/meta.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { sshRoutes } from './routes/ssh.js';
 import { taskRoutes } from './routes/tasks.js';
+import { warmRoutes } from './routes/warm.js';
 import { workspaceRoutes } from './routes/workspace.js';
 import type { SandboxSnapshot } from './snapshot.js';
 import { serveWeb } from './static.js';
@@ -116,6 +117,7 @@ export function createApp(d: DaemonContext): OpenAPIHono {
   taskRoutes(app, d);
   chatSessionRoutes(app, d);
   sshRoutes(app, d);
+  warmRoutes(app, d);
   app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'corral daemon', version: d.version } });
   serveWeb(app);
   return app;

@@ -14,6 +14,7 @@ import {
   daemonPaths,
   daemonStatus,
   ensureToken,
+  reapWarmLeftovers,
   splitListen,
   sshServiceWanted,
 } from '../core/index.js';
@@ -126,6 +127,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
     if (e.type === 'sandbox.started' || e.type === 'sandbox.exited')
       uc.refreshSsh().catch((err: Error) => log(`ssh: config not rewritten: ${err.message}`));
   });
+  // Warm sandboxes a killed daemon left: not anyone's any more.
+  void uc
+    .engine()
+    .then((e) => reapWarmLeftovers(e))
+    .then((n) => n && log(`removed ${n} warm sandbox(es) left by a daemon that is gone`))
+    .catch(() => undefined);
   log(`corral daemon ${pkg.version} (${BUILD_ID}) on ${paths.socket}${url ? ` and ${url}` : ''}`);
   return new Promise<number>((resolve) => {
     stopping = () => {
@@ -139,9 +146,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
         s.close();
         s.closeAllConnections();
       }
-      void Promise.all([rm(paths.socket, { force: true }), rm(paths.stateFile, { force: true })]).then(() =>
-        resolve(0),
-      );
+      // The warm pool goes before the daemon does: no warm sandbox outlives it.
+      void uc.warm
+        .drain()
+        .catch((e: Error) => log(`warm pool: ${e.message}`))
+        .then(() => Promise.all([rm(paths.socket, { force: true }), rm(paths.stateFile, { force: true })]))
+        .then(() => resolve(0));
     };
     process.once('SIGTERM', () => stopping?.());
     process.once('SIGINT', () => stopping?.());

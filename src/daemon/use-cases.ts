@@ -52,6 +52,7 @@ import {
   type TaskView,
   taskLogs,
   taskStatus,
+  WarmPool,
 } from '../core/index.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
@@ -88,10 +89,14 @@ export interface StartInput {
 
 export class UseCases {
   readonly ctx: CoreContext;
+  /** Warm sandboxes for the runs started here or by a CLI through the socket. */
+  readonly warm: WarmPool;
 
   constructor(env: NodeJS.ProcessEnv, cwd: string) {
     const events: CoreEvents = { note: (text) => log(text), progress: logProgress };
     this.ctx = new CoreContext({ env, cwd, events, hostsBridges: true });
+    this.warm = new WarmPool(this.ctx, log);
+    this.ctx.options.warm = this.warm;
   }
 
   private sshService?: Promise<SshService>;

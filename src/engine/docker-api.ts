@@ -141,6 +141,10 @@ export class DockerApiEngine implements ContainerEngine {
     await this.request('POST', `/containers/${encodeURIComponent(id)}/start`);
   }
 
+  async rename(id: string, name: string): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/rename${query({ name })}`);
+  }
+
   async attach(id: string, opts: AttachOptions) {
     const q = `stream=1&stdout=1&stderr=1&stdin=${opts.stdin ? 1 : 0}`;
     return hijack(this.transport, `/containers/${encodeURIComponent(id)}/attach?${q}`);

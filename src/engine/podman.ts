@@ -28,6 +28,11 @@ export class PodmanEngine extends DockerApiEngine {
     return exists(() => this.request('GET', `${LIBPOD}/images/${encodeURIComponent(ref)}/exists`));
   }
 
+  /** Podman sets the container's runtime up here (namespaces, mounts), so a later start does less. */
+  async init(id: string): Promise<void> {
+    await this.request('POST', `${LIBPOD}/containers/${encodeURIComponent(id)}/init`);
+  }
+
   override async createContainer(spec: ContainerSpec): Promise<string> {
     const runtime = await podmanRuntimePath(spec.isolation, spec.network);
     const body = {

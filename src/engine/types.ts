@@ -198,6 +198,10 @@ export interface ContainerEngine {
 
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
+  /** Give a container (created, not started) another name; engines without it leave it undefined. */
+  rename?(id: string, name: string): Promise<void>;
+  /** Set up a created container's runtime ahead of its start (Podman's `init`); optional. */
+  init?(id: string): Promise<void>;
   /** Attach before start to see all output; returns a raw (tty) or multiplexed stream. */
   attach(id: string, opts: AttachOptions): Promise<Duplex>;
   /** Split a multiplexed (non-tty) attach/exec/logs stream into stdout and stderr. */

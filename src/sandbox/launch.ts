@@ -15,17 +15,14 @@ import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 import { alignVolumeOwners } from './volume-owners.js';
+import { claimWarm, placeholderEnv, removeLaunchDir } from './warm.js';
 
-interface Prepared {
-  id: string;
-  /** Undo what prepare made (container, and the volume if this run created it and it stayed empty). */
-  discard: () => Promise<void>;
-}
-
-async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared> {
-  // A killed corral's created/exited sandboxes in this workspace go, alongside the rest of prepare.
-  const reaped = reapLeftovers(engine, spec.workspace.id);
-  const existing = await engine.inspect(spec.name);
+/** A container already named like this run's sandbox: refused if not corral's or running, else removed. */
+async function refuseExisting(
+  engine: ContainerEngine,
+  spec: SandboxSpec,
+  existing: Awaited<ReturnType<ContainerEngine['inspect']>>,
+): Promise<void> {
   if (existing) {
     if (existing.labels[LABELS.managed] !== 'true') {
       throw new CorralError(
@@ -43,6 +40,56 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
     }
     await engine.remove(existing.id, { force: true });
   }
+}
+
+interface Prepared {
+  id: string;
+  /** Undo what prepare made (container, and the volume if this run created it and it stayed empty). */
+  discard: () => Promise<void>;
+  /** After the run: what a taken warm container leaves on the host (its launch folder). */
+  done?: () => Promise<void>;
+}
+
+/**
+ * A warm container the run took (sandbox/warm.ts): renamed to the run's name at once, a look at
+ * the name only when it is in use (a sandbox left by an earlier run). Undefined when it no longer
+ * fits: then it goes and the run starts cold.
+ */
+async function takeWarmContainer(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared | undefined> {
+  const warm = spec.warm;
+  if (!warm) return undefined;
+  const done = () => removeLaunchDir(warm.launchDir);
+  const discard = async () => {
+    await engine.remove(warm.id, { force: true }).catch(() => undefined);
+    await done();
+  };
+  const claim = () => claimWarm(engine, warm, toContainerSpec(spec), placeholderEnv(spec));
+  let ok: boolean | undefined;
+  try {
+    ok = await claim().catch(() => undefined);
+    if (ok === undefined) {
+      await refuseExisting(engine, spec, await engine.inspect(spec.name));
+      ok = await claim().catch(() => false);
+    }
+  } catch (e) {
+    await discard();
+    throw e;
+  }
+  if (!ok) {
+    await discard();
+    return undefined;
+  }
+  trace('warm taken');
+  return { id: warm.id, discard, done };
+}
+
+async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prepared> {
+  // A killed corral's created/exited sandboxes in this workspace go, alongside the rest of prepare.
+  const reaped = reapLeftovers(engine, spec.workspace.id);
+  // Taken warm, the reap goes on in the background (it never touches a live maker's containers).
+  const warm = await takeWarmContainer(engine, spec);
+  if (warm) return warm;
+  await refuseExisting(engine, spec, await engine.inspect(spec.name));
   await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
   const volume = homeVolumeName(spec.workspace, spec.agent, spec.profile);
   let createdVolume = false;
@@ -218,7 +265,7 @@ export async function runAttached(
     if (recorder && opts.record) await pruneSessions(opts.record.keep);
     for (const s of signals) process.off(s, onSignal);
     await removeRelay();
-    await Promise.all([spec.autoRemove || failed ? p.discard() : undefined, cleanUp()]);
+    await Promise.all([spec.autoRemove || failed ? p.discard() : undefined, cleanUp(), p.done?.()]);
     trace('remove');
     if (spec.user.reclaimTo)
       await reclaimOwnership(spec.workspace.path, spec.user.reclaimTo, startedAt - 2000, hadAcls);

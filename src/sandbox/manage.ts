@@ -9,6 +9,7 @@ import { LABELS, type Workspace } from '../workspace/identity.js';
 import type { HostUser } from '../workspace/userns.js';
 import { connect, drained, type Stdio } from './attach.js';
 import { reclaimOwnership } from './ownership.js';
+import { isIdleWarm } from './warm.js';
 
 export interface SandboxInfo {
   id: string;
@@ -54,7 +55,8 @@ export async function listSandboxes(
   const labels = [`${LABELS.managed}=true`, `${LABELS.role}=agent`];
   if (opts.workspace) labels.push(`${LABELS.workspace}=${opts.workspace}`);
   if (opts.agent) labels.push(`${LABELS.agent}=${opts.agent}`);
-  const all = (await engine.list({ labels, all: !opts.running })).map(toInfo);
+  // Warm sandboxes not yet taken (the daemon's pool) are no one's sandbox.
+  const all = (await engine.list({ labels, all: !opts.running })).filter((c) => !isIdleWarm(c)).map(toInfo);
   // Behind the gateway, a sandbox's published ports belong to its relay container.
   const relays = opts.ports
     ? await engine.list({ labels: [`${LABELS.managed}=true`, `${LABELS.role}=ports`] })

@@ -20,6 +20,7 @@ import type { InjectedCredential } from '../workspace/placeholders.js';
 import type { UserPlan } from '../workspace/userns.js';
 import { caTrustEnv, caTrustInit, forwarderInit, proxyEnv, SANDBOX_INBOUND_DIR } from './gateway-side.js';
 import { maskMounts } from './masks.js';
+import type { WarmTaken } from './warm.js';
 
 export interface SandboxSpec {
   agent: string;
@@ -68,6 +69,8 @@ export interface SandboxSpec {
   portRelay?: { image: string; user: string; inboundDir: string };
   /** The host bridge's socket (in the gateway folder), served to the sandbox on 127.0.0.1:port. */
   bridge?: { socketName: string; port: number };
+  /** A warm container this run takes instead of creating one (sandbox/warm.ts). */
+  warm?: WarmTaken;
 }
 
 /** The relay container publishing a gateway sandbox's ports (see src/gateway/relay.ts). */

@@ -13,6 +13,7 @@ import { dryRunFor } from '../../sandbox/dry-run.js';
 import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
+import { adoptWarm } from '../../sandbox/warm.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
 import { isGithubEnv } from '../../workspace/secrets.js';
@@ -20,6 +21,7 @@ import { hostUser, planUser } from '../../workspace/userns.js';
 import { withAcpAdapter } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
+import { takeWarm } from '../warm-pool.js';
 import { planRunLogin } from './auth.js';
 import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
@@ -238,6 +240,9 @@ export async function launch(
     lines.push(...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after);
     return { kind: 'dry-run', exitCode: 0, lines };
   }
+  // A warm sandbox from the daemon's pool, when one fits: the run adopts its session.
+  const warm = await takeWarm(ctx, engine, spec);
+  if (warm) adoptWarm(spec, warm);
   const login = await planRunLogin(ctx, engine, agent, spec, config);
   // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
   const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line), mcp.servers);
@@ -253,12 +258,14 @@ export async function launch(
   };
   // The gateway, the run's services and its host bridge: an attached sandbox is created (and, on
   // Podman, its runtime set up) while they come up, and starts once they are.
-  const sidecars = async () => {
+  const gatewayAndServices = async () => {
     if (spec.network.mode === 'gateway') {
       await startGateway(ctx, engine, agent, workspace, config, opts, spec, login?.brokered);
       trace('gateway');
     }
-    const services = await startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
+    return startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
+  };
+  const bridgeFor = async (services: Awaited<ReturnType<typeof gatewayAndServices>>) => {
     const bridge = await startRunBridge(agent, workspace, spec, bridgePlan, {
       engine,
       ...(stdio ? { io: stdio } : {}),
@@ -271,6 +278,7 @@ export async function launch(
     trace('bridge');
     return bridge;
   };
+  const sidecars = async () => bridgeFor(await gatewayAndServices());
   try {
     // A published port's relay is planned by the gateway's start, and the sandbox mounts its folder.
     if (spec.detached || spec.ports.length) {
@@ -294,11 +302,16 @@ export async function launch(
       );
     }
     const attachTo = io();
-    const bridging = sidecars();
+    // The sandbox starts once the gateway serves this run's settings; the host bridge comes up
+    // alongside its start (the forwarder waits for the bridge's socket, up to 5 s, when the agent
+    // connects before it is there), so its start (~50-250 ms of loading here) is off the path.
+    const ready = gatewayAndServices();
+    const bridging = ready.then(bridgeFor);
     // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
+    ready.catch(() => {});
     bridging.catch(() => {});
     return exited(
-      await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release),
+      await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release, ready),
     );
   } finally {
     await release();

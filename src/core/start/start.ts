@@ -4,7 +4,7 @@
  */
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
-import type { Stdio } from '../../sandbox/attach.js';
+import type { AttachControl, Stdio } from '../../sandbox/attach.js';
 import { runAttached, startDetached } from '../../sandbox/launch.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 import type { CoreContext } from '../context.js';
@@ -42,8 +42,18 @@ export async function runAttachedWithSidecars(
   login: RunLoginPlan | undefined,
   bridging: Promise<Bridge>,
   release: () => Promise<void>,
+  /** What the start waits for (default: the bridge too); the bridge may come up after it. */
+  ready: Promise<unknown> = bridging,
 ): Promise<number> {
   let bridge: Bridge | undefined;
+  // The terminal's control reaches the bridge when both are there, in either order.
+  let control: AttachControl | undefined;
+  const late = bridging.then((b) => {
+    bridge = b;
+    if (control) b.control?.(control);
+  });
+  // A bridge that fails after the start stops the sandbox: the run fails as it did before.
+  late.catch(() => engine.kill(spec.name).catch(() => undefined));
   const record =
     config.transcripts.enabled && opts.record !== false ? { record: { keep: config.transcripts.keep } } : {};
   let cleaned: Promise<void> | undefined;
@@ -57,13 +67,16 @@ export async function runAttachedWithSidecars(
   try {
     const result = await runAttached(engine, spec, io, {
       ...record,
-      beforeStart: bridging.then((b) => {
-        bridge = b;
-      }),
-      control: (c) => bridge?.control?.(c),
+      beforeStart: ready,
+      control: (c) => {
+        control = c;
+        bridge?.control?.(c);
+      },
       ...(login ? { exited: login.afterRun } : {}),
       alongsideRemove: cleanUp,
     });
+    // A bridge that failed: its error, not the exit code of the sandbox it stopped.
+    await late;
     return result.exitCode;
   } finally {
     // Also when the sandbox was never made: the sidecars still come down.
