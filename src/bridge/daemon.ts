@@ -102,7 +102,8 @@ export async function serveDetachedBridge(): Promise<number> {
       await bridge?.close().catch(() => {});
       // Services the agent started in this session go with it.
       await stopServices(connecting, c.workspace, c.session).catch(() => {});
-      await updateBridgeState(c.session, { pid: undefined, ended: Date.now() }).catch(() => {});
+      // The pid stays: `corral clean` waits on it before it forgets the session.
+      await updateBridgeState(c.session, { ended: Date.now() }).catch(() => {});
       if (exitCode !== undefined || why === 'container exited')
         await notify(`${c.agent} finished`, `${c.workspace} (exit code ${exitCode ?? 'unknown'})`).catch(
           () => {},

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
 import { untrustWorkspace } from '../../config/trust.js';
+import { forgetWorkspaceSessions } from '../../core/index.js';
 import { CorralError } from '../../errors.js';
 import { gatewayDirs } from '../../gateway/folders.js';
 import { maskVolumeName, readMasks, updateMasks, validateMaskDir } from '../../sandbox/masks.js';
@@ -87,6 +88,9 @@ export function cleanCommand(): Command {
         await rm(gateway, { recursive: true, force: true });
         removed.push(`${gateway} (gateway socket, settings and traffic log)`);
       }
+      // Ended detached runs' bridge state and logs (kept for `corral list` until pruned after 7 days).
+      const sessions = await forgetWorkspaceSessions(ws.path);
+      if (sessions.length) removed.push(`state and logs of ${sessions.length} ended host-bridge session(s)`);
       if (opts.all) {
         await untrustWorkspace(ws.path);
         // Credential-scan decisions (allowed and masked files) go with the workspace's trust.
