@@ -166,7 +166,18 @@ export async function serveDetachedBridge(): Promise<number> {
     return 1;
   }
   send({ type: 'watching' });
+  // The workspace's gateway, kept up while the sandbox runs (said in the log and as a notice).
+  const { watchGateway } = await import('../gateway/watch.js');
+  const { workspaceIdOf } = await import('../workspace/identity.js');
+  const gateway = watchGateway(engine, workspaceIdOf(c.workspace), {
+    note: (line) => {
+      log(line);
+      void notify(`${c.agent}: egress gateway`, line.replace(/^corral: /, '')).catch(() => {});
+    },
+    needed: async () => (await engine.inspect(watch.id))?.running ?? false,
+  });
   const code = await containerEnd(engine, watch.id);
+  gateway.stop();
   await end('container exited', code);
   return 0;
 }

@@ -1,6 +1,7 @@
 /** Small JSON state files (trust, update pins, masks): read leniently, written atomically. */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { diskFull } from '../errors.js';
 import { corralPaths } from './paths.js';
 
 /** A file in corral's data folder (CORRAL_DATA_DIR overrides, for tests and portable setups). */
@@ -16,11 +17,27 @@ export async function readJson<T extends object>(path: string): Promise<Partial<
   }
 }
 
-/** Write then rename: an interrupted write never leaves a half-written file. */
+/**
+ * Write a temporary file, flush it to disk, then rename it over the file: an interrupted write (a
+ * kill, a crash, a full disk) never leaves a half-written file, only the previous one. On failure the
+ * temporary file is removed (it would otherwise hold the little space left) and a full disk becomes
+ * a DISK_FULL error naming the file.
+ */
 export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, path);
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  try {
+    const file = await open(tmp, 'w', mode);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw diskFull(e, path) ?? e;
+  }
 }
 
 /** A JSON state file, 0600, written atomically (its folder made if missing). */

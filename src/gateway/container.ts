@@ -52,6 +52,15 @@ async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {
   return Buffer.concat(chunks).toString();
 }
 
+/** Wait until a (re)started gateway accepts connections on its socket in `dirs` (or has died). */
+export async function waitGatewayReady(
+  engine: ContainerEngine,
+  id: string,
+  dirs: GatewayDirs,
+): Promise<void> {
+  await waitReady(engine, id, join(dirs.sock, P.socketFile));
+}
+
 /** Wait until the gateway accepts connections on its socket (or has died). */
 async function waitReady(engine: ContainerEngine, id: string, socket: string): Promise<void> {
   await waitFor(engine, id, () => socketAccepts(socket), 'did not start');

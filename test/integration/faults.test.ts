@@ -2,10 +2,14 @@
  * Faults survived: corral SIGKILLed at each phase of a start (right after the sandbox is created,
  * after the gateway started, after the host bridge started) leaves nothing the next `corral run`
  * trips over, and `corral clean` then leaves nothing of the workspace at all; the gateway killed
- * under a running sandbox makes its traffic fail closed, with corral's message, never open.
+ * under a running sandbox makes its traffic fail closed, with corral's message, never open; and the
+ * process serving the run (a detached run's bridge process, an attached run's corral) says so and
+ * restarts it, after which the same sandbox's traffic flows again.
  */
 import { type ChildProcess, execFile } from 'node:child_process';
-import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,8 +27,14 @@ for (const kind of TEST_ENGINES) {
     let ws: string;
     let wsId: string;
     let env: NodeJS.ProcessEnv;
+    let upstream: Server;
+    let port: number;
 
     beforeAll(async () => {
+      // A test-owned upstream on this host, reached by the sandboxes as the host alias (--allow-host).
+      upstream = createServer((_q, s) => s.end('upstream-ok'));
+      await new Promise<void>((r) => upstream.listen(0, '0.0.0.0', r));
+      port = (upstream.address() as AddressInfo).port;
       engine = await engineFor(kind);
       await agentImage(engine, 'claude');
       await gatewayImage(engine);
@@ -41,6 +51,7 @@ for (const kind of TEST_ENGINES) {
     }, 600_000);
 
     afterAll(async () => {
+      upstream?.close();
       if (!engine) return;
       await corral(['clean'], { cwd: ws, env }).catch(() => {});
     });
@@ -140,6 +151,105 @@ for (const kind of TEST_ENGINES) {
       } finally {
         await corral(['stop', name, '-f'], { cwd: ws, env });
       }
+    }, 240_000);
+    /** The sandbox's request to the host upstream: `200 upstream-ok`, or the code and corral's text. */
+    const fetchUpstream = (name: string) =>
+      corral(
+        [
+          'exec',
+          name,
+          '--',
+          'sh',
+          '-c',
+          `curl -s -m 20 -w ' %{http_code}' http://host.containers.internal:${port}/; true`,
+        ],
+        { cwd: ws, env },
+      );
+    const gatewayRunning = async () =>
+      (await engine.inspect(`corral-${wsId}-gateway`).catch(() => undefined))?.running ?? false;
+    const until = async (what: () => Promise<boolean>, ms: number) => {
+      for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 200)))
+        if (await what()) return true;
+      return false;
+    };
+
+    it("restarts the gateway killed under a detached run, says so in the run's log, and fails closed meanwhile", async () => {
+      const name = `corral-faults-re-${process.pid}-${kind}`;
+      // The agent's own command (Claude Code idling as an MCP server), so the run has its bridge process.
+      const d = await corral(
+        [
+          'run',
+          'claude',
+          '-d',
+          '--name',
+          name,
+          '--allow-host',
+          String(port),
+          '--',
+          '--strict-mcp-config',
+          'mcp',
+          'serve',
+        ],
+        { cwd: ws, env },
+      );
+      expect(d.code, d.stderr).toBe(0);
+      try {
+        expect((await fetchUpstream(name)).stdout).toBe('upstream-ok 200');
+        await run(kind, ['kill', `corral-${wsId}-gateway`]);
+        // Right after the kill: refused by corral's forwarder (or already back), never another way.
+        const during = (await fetchUpstream(name)).stdout;
+        expect(during === 'upstream-ok 200' || /corral: .* not reachable.* 502$/s.test(during), during).toBe(
+          true,
+        );
+        expect(await until(gatewayRunning, 20_000), 'the gateway was not restarted').toBe(true);
+        expect(
+          await until(async () => (await fetchUpstream(name)).stdout === 'upstream-ok 200', 15_000),
+        ).toBe(true);
+        const bridges = join(env.CORRAL_DATA_DIR!, 'bridges');
+        const logs = await Promise.all(
+          (await readdir(bridges))
+            .filter((f) => f.endsWith('.log'))
+            .map((f) => readFile(join(bridges, f), 'utf8')),
+        );
+        const said = logs.join('\n');
+        expect(said).toMatch(/corral: the egress gateway stopped \(exit code \d+\).*Restarting it/);
+        expect(said).toMatch(/corral: the egress gateway is back/);
+      } finally {
+        await corral(['stop', name, '-f'], { cwd: ws, env });
+      }
+    }, 240_000);
+
+    it('restarts the gateway killed under an attached run and says so on its stderr', async () => {
+      let killed = false;
+      const r = await corral(
+        [
+          'shell',
+          'claude',
+          '--no-join',
+          '--allow-host',
+          String(port),
+          '--',
+          'sh',
+          '-c',
+          `echo started; sleep 10; curl -s -m 20 -w ' %{http_code}' http://host.containers.internal:${port}/`,
+        ],
+        {
+          cwd: ws,
+          env,
+          onSpawn: (c) =>
+            c.stdout?.on('data', (b: Buffer) => {
+              if (!killed && b.toString().includes('started')) {
+                killed = true;
+                void run(kind, ['kill', `corral-${wsId}-gateway`]);
+              }
+            }),
+        },
+      );
+      expect(killed).toBe(true);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/corral: the egress gateway stopped \(exit code \d+\).*Restarting it/);
+      expect(r.stderr).toMatch(/corral: the egress gateway is back/);
+      expect(r.stdout).toContain('upstream-ok 200');
     }, 240_000);
   });
 }
