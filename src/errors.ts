@@ -58,7 +58,7 @@ export function diskFull(e: unknown, where: string | undefined): CorralError | u
   const path = where ?? (e as NodeJS.ErrnoException).path;
   return new CorralError(
     'DISK_FULL',
-    `no space left on the disk${path ? ` holding ${path}` : ''} (${code}); the write was abandoned and the previous file, if any, is unchanged`,
+    `no space left on the disk holding ${path ?? "corral's data folder"} (${code}); the write was abandoned and the previous file, if any, is unchanged`,
     'free some space there (or set CORRAL_DATA_DIR to a folder on another disk), then run the command again',
     { cause: e },
   );

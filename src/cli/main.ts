@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { findAgent } from '../core/index.js';
+import { dataFile, findAgent } from '../core/index.js';
 import { CorralError, diskFull, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
@@ -129,9 +129,14 @@ export function jsonError(e: unknown): string {
   return `${JSON.stringify({ error })}\n`;
 }
 
-/** Errors users can act on though no module named them: a full disk, wherever corral wrote. */
+/**
+ * Errors users can act on though no module named them: a full disk, wherever corral wrote (a
+ * failed write names no file: then the folder corral writes most to is named).
+ */
 function asKnown(e: unknown): unknown {
-  return isCorralError(e) ? e : (diskFull(e, undefined) ?? e);
+  if (isCorralError(e)) return e;
+  const where = (e as NodeJS.ErrnoException | undefined)?.path ?? `corral's data folder, ${dataFile('')}`;
+  return diskFull(e, where) ?? e;
 }
 
 function printError(e: unknown, debug: boolean, json = false): number {

@@ -1,6 +1,6 @@
 /** Small JSON state files (trust, update pins, masks): read leniently, written atomically. */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { diskFull } from '../errors.js';
 import { corralPaths } from './paths.js';
 
@@ -37,6 +37,28 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   } catch (e) {
     await unlink(tmp).catch(() => {});
     throw diskFull(e, path) ?? e;
+  }
+  await dropStaleTemporaries(path);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Temporary files of this file left by a process killed mid-write (its pid is gone). */
+async function dropStaleTemporaries(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid))
+      await unlink(join(dirname(path), name)).catch(() => {});
   }
 }
 

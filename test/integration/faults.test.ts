@@ -29,6 +29,7 @@ for (const kind of TEST_ENGINES) {
     let env: NodeJS.ProcessEnv;
     let upstream: Server;
     let port: number;
+    const hostAlias = kind === 'podman' ? 'host.containers.internal' : 'host.docker.internal';
 
     beforeAll(async () => {
       // A test-owned upstream on this host, reached by the sandboxes as the host alias (--allow-host).
@@ -161,7 +162,7 @@ for (const kind of TEST_ENGINES) {
           '--',
           'sh',
           '-c',
-          `curl -s -m 20 -w ' %{http_code}' http://host.containers.internal:${port}/; true`,
+          `curl -s -m 20 -w ' %{http_code}' http://${hostAlias}:${port}/; true`,
         ],
         { cwd: ws, env },
       );
@@ -231,7 +232,7 @@ for (const kind of TEST_ENGINES) {
           '--',
           'sh',
           '-c',
-          `echo started; sleep 10; curl -s -m 20 -w ' %{http_code}' http://host.containers.internal:${port}/`,
+          `echo started; sleep 10; curl -s -m 20 -w ' %{http_code}' http://${hostAlias}:${port}/`,
         ],
         {
           cwd: ws,
