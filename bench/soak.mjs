@@ -2,7 +2,7 @@
 /**
  * Soak: start/stop cycles, several at once, then a count of everything left behind. Each worker has
  * its own workspace and repeats `corral run claude -d` (behind the workspace's gateway, with its host
- * bridge; Claude Code idles as an MCP server) then `corral stop`. Afterwards, and again after
+ * bridge; Claude Code idles as an MCP server) then `corral stop` (every other one `stop -f`). Afterwards, and again after
  * `corral clean` in each workspace, it counts by label (containers, networks, volumes of these
  * workspaces) and by path (the data dir's gateway folders, sockets and bridge state; host processes
  * that carry this run's data dir). Only each workspace's agent home volume may outlive the cycles
@@ -119,14 +119,15 @@ let next = 0;
 const t0 = performance.now();
 async function worker(w) {
   while (next < cycles) {
-    next++;
+    // Every other stop kills (`-f`): Claude Code as an MCP server waits out the graceful stop's 10 s.
+    const force = next++ % 2 ? ['-f'] : [];
     const started = performance.now();
     try {
       await corral(
         ['run', 'claude', '-d', '--name', w.name, '--', '--strict-mcp-config', 'mcp', 'serve'],
         w.ws,
       );
-      await corral(['stop', w.name], w.ws);
+      await corral(['stop', w.name, ...force], w.ws);
       times.push(performance.now() - started);
     } catch (e) {
       failures++;
