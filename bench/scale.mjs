@@ -214,6 +214,22 @@ async function memory(set) {
   };
 }
 
+/**
+ * CPU the engine's service spends over `ms` while every sandbox idles (ms of CPU per second): what
+ * watching N sandboxes costs it. The shared engine's other work is in it too.
+ */
+async function engineCpu(ms = 10_000) {
+  const pattern = engine === 'podman' ? 'podman system service .*unix:///run/podman/podman.sock' : '^dockerd';
+  const pid = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n')[0];
+  const ticks = () => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  const t0 = ticks();
+  await new Promise((r) => setTimeout(r, ms));
+  return ((ticks() - t0) * 10) / (ms / 1000);
+}
+
 const corralPer = (m) => ({
   rss: m.gateway.rss + m.bridge.rss + m.forwarder.rss,
   pss: m.gateway.pss + m.bridge.pss + m.forwarder.pss,
@@ -273,6 +289,7 @@ try {
       process.stderr.write(`started ${sandboxes.length}/${n} in ${Math.round(ms)} ms\n`);
     }
     const idle = await memory(sandboxes);
+    const engineCpuMsPerS = await engineCpu();
     const lat = await load(sandboxes);
     const busy = await memory(sandboxes);
     const starts = sandboxes.map((s) => s.startMs);
@@ -291,6 +308,7 @@ try {
     console.log(
       `N=${n}: corral per workspace idle PSS ${mb(c.pss)} MB (RSS ${mb(c.rss)}), after load PSS ${mb(cb.pss)} MB` +
         ` [gateway ${mb(idle.gateway.pss)} (cgroup ${mb(idle.gatewayCgroupKb)}), bridge ${mb(idle.bridge.pss)} (${idle.bridges} procs), forwarder ${mb(idle.forwarder.pss)}; agent ${mb(idle.agent.pss)}]` +
+        `; engine service CPU while idle ${Math.round(engineCpuMsPerS)} ms/s` +
         `; start 1st ${Math.round(cp.firstMs)} ms, ${n}th ${Math.round(cp.nthMs)} ms (${(cp.nthMs / cp.firstMs).toFixed(2)}×)` +
         `; latency p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms over ${lat.count} requests (${lat.failed} failed)`,
     );

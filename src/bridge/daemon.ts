@@ -71,7 +71,8 @@ function recordingNotifier(session: string, base: Notifier): Notifier {
 async function containerEnd(engine: ContainerEngine, id: string): Promise<number | undefined> {
   for (;;) {
     try {
-      return await engine.wait(id);
+      // A detached run lives long: Podman need not look at it every 20 ms.
+      return await engine.wait(id, { pollMs: 1000 });
     } catch (e) {
       const details = await engine.inspect(id).catch(() => 'unknown' as const);
       if (details === undefined) return undefined;

@@ -73,7 +73,7 @@ export function watchGateway(
       void tick().finally(() => {
         if (!stopped) loop();
       });
-    }, opts.intervalMs ?? 1_000);
+    }, opts.intervalMs ?? 2_000);
     timer.unref();
   };
   loop();
