@@ -6,7 +6,8 @@
  * process serving the run (a detached run's bridge process, an attached run's corral) says so and
  * restarts it, after which the same sandbox's traffic flows again.
  */
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -254,3 +255,165 @@ for (const kind of TEST_ENGINES) {
     }, 240_000);
   });
 }
+
+/**
+ * The engine service restarted under a detached run, on a private Podman service (its own socket,
+ * the machine's shared one untouched; Podman's containers outlive the service that started them):
+ * while it is down corral says the engine is not reachable, and once it is back the same sandbox
+ * is reached, its gateway still serves it, and its bridge process (which lost its wait on the
+ * sandbox) still ends with it. Docker's case would need a private dockerd with its own data root
+ * and the images loaded into it: skipped, with the reason printed.
+ */
+describe('the engine service restarted mid-run', () => {
+  const podman = TEST_ENGINES.includes('podman');
+  if (TEST_ENGINES.includes('docker'))
+    console.log(
+      'skipped on docker: a private dockerd (own --data-root, --exec-root, --host, --pidfile) would need every image loaded into it; the shared one is never restarted',
+    );
+  let dir: string;
+  let socket: string;
+  let service: ChildProcess | undefined;
+  let env: NodeJS.ProcessEnv;
+  let upstream: Server;
+  let port: number;
+  const startService = async () => {
+    service = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { stdio: 'ignore' });
+    for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
+      if (
+        (await run('curl', ['-s', '--unix-socket', socket, 'http://d/_ping']).catch(() => ({ stdout: '' })))
+          .stdout === 'OK'
+      )
+        return;
+    throw new Error('the private Podman service did not start');
+  };
+  /** corral on the private service: `--engine <socket>` (the config's `engine` names a kind only). */
+  const cli = (args: string[]) => corral(['--engine', `unix://${socket}`, ...args], { cwd: dir, env });
+  const stopService = async () => {
+    const s = service;
+    service = undefined;
+    if (!s || s.exitCode !== null) return;
+    s.kill('SIGKILL');
+    await new Promise((r) => s.once('exit', r));
+  };
+
+  beforeAll(async () => {
+    if (!podman) return;
+    const engine = await engineFor('podman');
+    await agentImage(engine, 'claude');
+    await gatewayImage(engine);
+    dir = await realpath(await mkdtemp(join(tmpdir(), 'corral-engine-restart-')));
+    socket = join(dir, 'podman.sock');
+    upstream = createServer((_q, s) => s.end('upstream-ok'));
+    await new Promise<void>((r) => upstream.listen(0, '0.0.0.0', r));
+    port = (upstream.address() as AddressInfo).port;
+    await writeFile(join(dir, 'config.yaml'), 'network: gateway\n');
+    env = {
+      CORRAL_CONFIG: join(dir, 'config.yaml'),
+      CORRAL_DATA_DIR: join(dir, 'data'),
+      CORRAL_CACHE_DIR: testBuildSettings().cacheDir,
+    };
+    await startService();
+  }, 600_000);
+
+  afterAll(async () => {
+    if (!podman || !dir) return;
+    if (!service) await startService().catch(() => {});
+    await cli(['clean']).catch(() => {});
+    await stopService();
+    upstream?.close();
+  });
+
+  it.skipIf(!podman)(
+    'says the engine is gone, and carries on once it is back',
+    async () => {
+      const name = `corral-faults-engine-${process.pid}`;
+      const d = await cli([
+        'run',
+        'claude',
+        '-d',
+        '--name',
+        name,
+        '--allow-host',
+        String(port),
+        '--',
+        '--strict-mcp-config',
+        'mcp',
+        'serve',
+      ]);
+      expect(d.code, d.stderr).toBe(0);
+      const fetch = () =>
+        cli([
+          'exec',
+          name,
+          '--',
+          'sh',
+          '-c',
+          `curl -s -m 20 -w ' %{http_code}' http://host.containers.internal:${port}/`,
+        ]);
+      expect((await fetch()).stdout).toBe('upstream-ok 200');
+      const bridgePid = (await run('pgrep', ['-f', 'corral.js bridge serve'])).stdout
+        .trim()
+        .split('\n')
+        .map(Number)
+        .find((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(
+              `CORRAL_DATA_DIR=${env.CORRAL_DATA_DIR}\0`,
+            );
+          } catch {
+            return false;
+          }
+        });
+      expect(bridgePid).toBeDefined();
+
+      await stopService();
+      const down = await cli(['exec', name, '--', 'echo', 'hi']);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toMatch(/^corral: .*(not reachable|unreachable|not running|cannot connect|no container engine answered)/im);
+      expect(down.stderr).not.toMatch(/unexpected error|\n\s+at /);
+      // The sandbox and its gateway run on without the service: traffic still flows.
+      const direct = await run('podman', [
+        'exec',
+        name,
+        'sh',
+        '-c',
+        `curl -s http://host.containers.internal:${port}/`,
+      ]);
+      expect(direct.stdout).toBe('upstream-ok');
+
+      await startService();
+      expect((await fetch()).stdout).toBe('upstream-ok 200');
+      const bridges = join(env.CORRAL_DATA_DIR!, 'bridges');
+      const logs = (
+        await Promise.all(
+          (
+            await readdir(bridges)
+          )
+            .filter((f) => f.endsWith('.log'))
+            .map((f) => readFile(join(bridges, f), 'utf8')),
+        )
+      ).join('\n');
+      expect(logs).toMatch(/waiting on the container failed .*; retrying/);
+      const stop = await cli(['stop', name]);
+      expect(stop.code, stop.stderr).toBe(0);
+      // The bridge process's wait reconnected: it ends with the sandbox.
+      const gone = async () => {
+        try {
+          process.kill(bridgePid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      let ended = false;
+      for (
+        const end = Date.now() + 20_000;
+        !ended && Date.now() < end;
+        await new Promise((r) => setTimeout(r, 200))
+      )
+        ended = await gone();
+      expect(ended, 'the bridge process outlived its sandbox').toBe(true);
+    },
+    300_000,
+  );
+});
