@@ -3,6 +3,7 @@
  * cannot change after create): the bridge process, where it logs, and the last notification the
  * agent sent, which `corral list` shows. Light on purpose: `corral list` reads it.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
@@ -58,13 +59,21 @@ export async function pruneBridgeStates(maxAgeMs = 7 * 86_400_000, now = Date.no
   }
 }
 
+/**
+ * Whether the session's bridge process still runs. Its pid alone is not enough: over hundreds of
+ * runs the pid of one long gone is reused by some other process (seen in bench/soak).
+ */
 const alive = (pid: number | undefined): boolean => {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bridge\0serve');
+  } catch {
+    return true;
   }
 };
 
