@@ -369,7 +369,9 @@ describe('the engine service restarted mid-run', () => {
       await stopService();
       const down = await cli(['exec', name, '--', 'echo', 'hi']);
       expect(down.code).toBe(1);
-      expect(down.stderr).toMatch(/^corral: .*(not reachable|unreachable|not running|cannot connect|no container engine answered)/im);
+      expect(down.stderr).toMatch(
+        /^corral: .*(not reachable|unreachable|not running|cannot connect|no container engine answered)/im,
+      );
       expect(down.stderr).not.toMatch(/unexpected error|\n\s+at /);
       // The sandbox and its gateway run on without the service: traffic still flows.
       const direct = await run('podman', [
