@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -321,6 +321,7 @@ describe('the engine service restarted mid-run', () => {
     await cli(['clean']).catch(() => {});
     await stopService();
     upstream?.close();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it.skipIf(!podman)(
