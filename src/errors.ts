@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'GIT_FAILED'
   | 'MERGE_CONFLICT'
   | 'NOT_FOUND'
-  | 'PROVIDER_UNREACHABLE';
+  | 'PROVIDER_UNREACHABLE'
+  | 'DISK_FULL';
 
 export class CorralError extends Error {
   override readonly name = 'CorralError';
@@ -46,4 +47,20 @@ export class CorralError extends Error {
 
 export function isCorralError(e: unknown): e is CorralError {
   return e instanceof CorralError;
+}
+
+/**
+ * A full disk (ENOSPC, or a quota: EDQUOT) as a CorralError naming where corral was writing. Node's
+ * error for a failed write names no path, so the caller passes the file or folder it wrote.
+ */
+export function diskFull(e: unknown, where: string | undefined): CorralError | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  const path = where ?? (e as NodeJS.ErrnoException).path;
+  return new CorralError(
+    'DISK_FULL',
+    `no space left on the disk holding ${path ?? "corral's data folder"} (${code}); the write was abandoned and the previous file, if any, is unchanged`,
+    'free some space there (or set CORRAL_DATA_DIR to a folder on another disk), then run the command again',
+    { cause: e },
+  );
 }

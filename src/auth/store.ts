@@ -7,9 +7,10 @@
  * Nothing here logs or throws a token value.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isOAuthFormat } from '../agents/oauth-formats.js';
+import { writeFileAtomic } from '../config/json-store.js';
 import { CorralError } from '../errors.js';
 import { makePlaceholders, type OAuthLogin, type Placeholders } from './formats.js';
 
@@ -22,10 +23,9 @@ export async function ensureAuthDir(dir: string): Promise<void> {
   await chmod(dir, 0o700);
 }
 
+/** Atomic (temporary file, flushed, renamed over): a kill or a full disk leaves the previous login. */
 async function writeSecret(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o600);
 }
 
 function asLogin(value: unknown): OAuthLogin | undefined {

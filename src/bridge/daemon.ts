@@ -71,7 +71,8 @@ function recordingNotifier(session: string, base: Notifier): Notifier {
 async function containerEnd(engine: ContainerEngine, id: string): Promise<number | undefined> {
   for (;;) {
     try {
-      return await engine.wait(id);
+      // A detached run lives long: Podman need not look at it every 20 ms.
+      return await engine.wait(id, { pollMs: 1000 });
     } catch (e) {
       const details = await engine.inspect(id).catch(() => 'unknown' as const);
       if (details === undefined) return undefined;
@@ -102,7 +103,8 @@ export async function serveDetachedBridge(): Promise<number> {
       await bridge?.close().catch(() => {});
       // Services the agent started in this session go with it.
       await stopServices(connecting, c.workspace, c.session).catch(() => {});
-      await updateBridgeState(c.session, { pid: undefined, ended: Date.now() }).catch(() => {});
+      // The pid stays: `corral clean` waits on it before it forgets the session.
+      await updateBridgeState(c.session, { ended: Date.now() }).catch(() => {});
       if (exitCode !== undefined || why === 'container exited')
         await notify(`${c.agent} finished`, `${c.workspace} (exit code ${exitCode ?? 'unknown'})`).catch(
           () => {},
@@ -165,7 +167,18 @@ export async function serveDetachedBridge(): Promise<number> {
     return 1;
   }
   send({ type: 'watching' });
+  // The workspace's gateway, kept up while the sandbox runs (said in the log and as a notice).
+  const { watchGateway } = await import('../gateway/watch.js');
+  const { workspaceIdOf } = await import('../workspace/identity.js');
+  const gateway = watchGateway(engine, workspaceIdOf(c.workspace), {
+    note: (line) => {
+      log(line);
+      void notify(`${c.agent}: egress gateway`, line.replace(/^corral: /, '')).catch(() => {});
+    },
+    needed: async () => (await engine.inspect(watch.id))?.running ?? false,
+  });
   const code = await containerEnd(engine, watch.id);
+  gateway.stop();
   await end('container exited', code);
   return 0;
 }

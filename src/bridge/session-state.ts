@@ -3,6 +3,7 @@
  * cannot change after create): the bridge process, where it logs, and the last notification the
  * agent sent, which `corral list` shows. Light on purpose: `corral list` reads it.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
@@ -56,4 +57,45 @@ export async function pruneBridgeStates(maxAgeMs = 7 * 86_400_000, now = Date.no
     const st = await stat(path).catch(() => undefined);
     if (st && now - st.mtimeMs > maxAgeMs) await unlink(path).catch(() => {});
   }
+}
+
+/**
+ * Whether the session's bridge process still runs. Its pid alone is not enough: over hundreds of
+ * runs the pid of one long gone is reused by some other process (seen in bench/soak).
+ */
+const alive = (pid: number | undefined): boolean => {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bridge\0serve');
+  } catch {
+    return true;
+  }
+};
+
+/**
+ * Forget every session of a workspace (state and log), for `corral clean`. A bridge process still
+ * running ends with its sandbox, which the clean has just removed: wait for it to exit (it writes
+ * its ending and last notice into the state), so the file is not written again once it is gone;
+ * one that outlives the wait is left alone. Returns the sessions forgotten.
+ */
+export async function forgetWorkspaceSessions(workspace: string, waitMs = 5_000): Promise<string[]> {
+  const dir = bridgeStateDir();
+  const forgotten: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.endsWith('.json')) continue;
+    const state = await readBridgeState(name.slice(0, -'.json'.length));
+    if (!state || state.workspace !== workspace) continue;
+    for (const end = Date.now() + waitMs; alive(state.pid) && Date.now() < end; )
+      await new Promise((r) => setTimeout(r, 50));
+    if (alive(state.pid)) continue;
+    await unlink(bridgeStatePath(state.session)).catch(() => {});
+    await unlink(bridgeLogPath(state.session)).catch(() => {});
+    forgotten.push(state.session);
+  }
+  return forgotten;
 }

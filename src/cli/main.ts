@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { findAgent } from '../core/index.js';
-import { CorralError, isCorralError } from '../errors.js';
+import { dataFile, findAgent } from '../core/index.js';
+import { CorralError, diskFull, isCorralError } from '../errors.js';
 import { agentsCommand } from './commands/agents.js';
 import { allowedCommand } from './commands/allowed.js';
 import { approvalsCommand } from './commands/approvals.js';
@@ -132,6 +132,7 @@ export function expandShortcut(program: Command, args: string[]): string[] {
 
 /** An error as `--json` commands print it, on stdout: `{"error":{"code","message","hint"}}`. */
 export function jsonError(e: unknown): string {
+  e = asKnown(e);
   const error = isCorralError(e)
     ? { code: e.code, message: e.message, hint: e.hint ?? null }
     : {
@@ -142,8 +143,19 @@ export function jsonError(e: unknown): string {
   return `${JSON.stringify({ error })}\n`;
 }
 
+/**
+ * Errors users can act on though no module named them: a full disk, wherever corral wrote (a
+ * failed write names no file: then the folder corral writes most to is named).
+ */
+function asKnown(e: unknown): unknown {
+  if (isCorralError(e)) return e;
+  const where = (e as NodeJS.ErrnoException | undefined)?.path ?? `corral's data folder, ${dataFile('')}`;
+  return diskFull(e, where) ?? e;
+}
+
 function printError(e: unknown, debug: boolean, json = false): number {
   const err = process.stderr;
+  e = asKnown(e);
   if (json) {
     process.stdout.write(jsonError(e));
     if (debug && e instanceof Error)

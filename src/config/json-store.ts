@@ -1,7 +1,7 @@
 /** Small JSON state files (trust, update pins, masks): read leniently, written atomically. */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { diskFull } from '../errors.js';
 import { corralPaths } from './paths.js';
 
 /** A file in corral's data folder (CORRAL_DATA_DIR overrides, for tests and portable setups). */
@@ -18,15 +18,48 @@ export async function readJson<T extends object>(path: string): Promise<Partial<
 }
 
 /**
- * Write then rename: an interrupted write never leaves a half-written file. The temporary name is
- * unique per write, not just per process: one process may start several sandboxes at once (a
- * multi-agent session asks its agents in parallel), and two writes sharing one temporary file
- * made the second rename fail with ENOENT.
+ * Write a temporary file, flush it to disk, then rename it over the file: an interrupted write (a
+ * kill, a crash, a full disk) never leaves a half-written file, only the previous one. On failure the
+ * temporary file is removed (it would otherwise hold the little space left) and a full disk becomes
+ * a DISK_FULL error naming the file.
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, path);
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  try {
+    const file = await open(tmp, 'w', mode);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw diskFull(e, path) ?? e;
+  }
+  await dropStaleTemporaries(path);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Temporary files of this file left by a process killed mid-write (its pid is gone). */
+async function dropStaleTemporaries(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid))
+      await unlink(join(dirname(path), name)).catch(() => {});
+  }
 }
 
 /** A JSON state file, 0600, written atomically (its folder made if missing). */

@@ -8,6 +8,7 @@
 
 export { AGENTS, findAgent, resolveAgent } from '../agents/index.js';
 export type { AgentSpec } from '../agents/types.js';
+export { dataFile } from '../config/json-store.js';
 export { exitCodeFor, runChecks, type Status } from '../doctor/checks.js';
 export { ISOLATIONS, type Isolation } from '../engine/isolation.js';
 export { consoleProgress, type Progress } from '../images/progress.js';

@@ -81,6 +81,10 @@ export async function cleanWorkspace(ctx: CoreContext, input: CleanWorkspaceInpu
     await rm(gateway, { recursive: true, force: true });
     removed.push(`${gateway} (gateway socket, settings and traffic log)`);
   }
+  // Ended detached runs' bridge state and logs (kept for `corral list` until pruned after 7 days).
+  const { forgetWorkspaceSessions } = await import('../bridge/session-state.js');
+  const sessions = await forgetWorkspaceSessions(ws.path);
+  if (sessions.length) removed.push(`state and logs of ${sessions.length} ended host-bridge session(s)`);
   if (input.all) {
     await untrustWorkspace(ws.path);
     // Credential-scan decisions (allowed and masked files) go with the workspace's trust.

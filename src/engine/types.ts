@@ -207,7 +207,11 @@ export interface ContainerEngine {
   /** Split a multiplexed (non-tty) attach/exec/logs stream into stdout and stderr. */
   demux(stream: Readable, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void;
   resize(id: string, rows: number, cols: number): Promise<void>;
-  wait(id: string): Promise<number>;
+  /**
+   * The container's exit code, once it exits. `pollMs`: how often an engine that polls (Podman)
+   * looks; a long wait (a detached run's whole life) asks for less than a short run's fast default.
+   */
+  wait(id: string, opts?: { pollMs?: number }): Promise<number>;
   stop(id: string, timeoutSeconds?: number): Promise<void>;
   kill(id: string, signal?: string): Promise<void>;
   remove(id: string, opts?: { force?: boolean }): Promise<void>;

@@ -5,7 +5,7 @@
  * settings file, which the running gateway picks up. It exits by itself `egress.gateway_linger`
  * seconds after its last sandbox. Its folders and settings file: folders.ts.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -50,6 +50,15 @@ async function tailLogs(engine: ContainerEngine, id: string): Promise<string> {
   engine.demux(stream, out, out);
   await finished(stream).catch(() => {});
   return Buffer.concat(chunks).toString();
+}
+
+/** Wait until a (re)started gateway accepts connections on its socket in `dirs` (or has died). */
+export async function waitGatewayReady(
+  engine: ContainerEngine,
+  id: string,
+  dirs: GatewayDirs,
+): Promise<void> {
+  await waitReady(engine, id, join(dirs.sock, P.socketFile));
 }
 
 /** Wait until the gateway accepts connections on its socket (or has died). */
@@ -240,13 +249,31 @@ export async function releaseGateway(
   if (await lease.gatewayInUse(engine, root, workspaceId, stopped ? { stopped } : {})) return;
   const linger = (await readGatewaySettings(engine.kind, workspaceId))?.lingerSeconds ?? 0;
   if (opts.linger && gw.running && linger > 0) return;
-  await engine.remove(gw.id, { force: true }).catch(() => {});
+  await removeGateway(engine, workspaceId, gw.id);
 }
 
 /** Stop and remove the workspace's gateway, if any. */
 export async function stopGateway(engine: ContainerEngine, workspaceId: string): Promise<boolean> {
   const current = await engine.inspect(gatewayName(workspaceId));
   if (!current) return false;
-  await engine.remove(current.id, { force: true }).catch(() => {});
+  await removeGateway(engine, workspaceId, current.id);
   return true;
+}
+
+/**
+ * Remove the gateway container and its socket: a gateway removed by force has no chance to unlink
+ * it, and the file would stay in the folder. Under the start lock, so a gateway another run is
+ * starting at this moment keeps its new socket; one that still accepts connections is kept too.
+ */
+async function removeGateway(engine: ContainerEngine, workspaceId: string, id: string): Promise<void> {
+  await engine.remove(id, { force: true }).catch(() => {});
+  const dirs = gatewayDirs(engine.kind, workspaceId);
+  const socket = join(dirs.sock, P.socketFile);
+  await withFileLock(
+    dirs.root,
+    { lockfilePath: join(dirs.root, 'start.lock'), patience: 'short' },
+    async () => {
+      if (!(await socketAccepts(socket))) await rm(socket, { force: true });
+    },
+  ).catch(() => {});
 }

@@ -279,11 +279,21 @@ export async function launch(
     return bridge;
   };
   const sidecars = async () => bridgeFor(await gatewayAndServices());
+  // An attached run keeps its workspace's gateway up while it runs (a detached run's bridge
+  // process does the same): a gateway that dies is reported and restarted.
+  let ended = false;
+  let watch: { stop(): void } | undefined;
+  const watchGateway = async () => {
+    if (spec.network.mode !== 'gateway' || spec.detached) return;
+    const { watchGateway } = await import('../../gateway/watch.js');
+    if (!ended) watch = watchGateway(engine, workspace.id, { note: (line) => ctx.note(line) });
+  };
   try {
     // A published port's relay is planned by the gateway's start, and the sandbox mounts its folder.
     if (spec.detached || spec.ports.length) {
       if (!spec.detached) io();
       const bridge = await sidecars();
+      await watchGateway();
       if (spec.detached) {
         const id = await runDetached(ctx, engine, spec, bridge);
         return { kind: 'detached', exitCode: 0, name: spec.name, id, agent: agent.name };
@@ -310,10 +320,13 @@ export async function launch(
     // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
     ready.catch(() => {});
     bridging.catch(() => {});
+    bridging.then(watchGateway).catch(() => {});
     return exited(
       await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release, ready),
     );
   } finally {
+    ended = true;
+    watch?.stop();
     await release();
   }
 }
