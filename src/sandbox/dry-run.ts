@@ -4,7 +4,7 @@
  * the shell that runs the commands must have them set.
  */
 import { maps, runCommand, secretNames, shellQuote } from '../engine/command-line.js';
-import type { ContainerSpec, EngineKind, IdMapping } from '../engine/index.js';
+import type { ContainerSpec, EngineKind } from '../engine/index.js';
 import { SANDBOX_UID } from '../images/recipes.js';
 import { homeVolumeLabels, homeVolumeName, LABELS } from '../workspace/identity.js';
 import type { HostUser } from '../workspace/userns.js';

@@ -22,7 +22,7 @@ import type {
 import { canaryOf } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
 import { clusterImage, type ImportTarget } from './images.js';
-import { CONTAINER, MANAGED_BY, objectName } from './names.js';
+import { MANAGED_BY, objectName } from './names.js';
 import { podFor } from './pod.js';
 import { PodStreams } from './pod-streams.js';
 import { labelsOf, podState, stuckReason, toDetails, toSummary } from './pods.js';
