@@ -4,7 +4,11 @@
  */
 import { z } from 'zod';
 import { ISOLATIONS } from '../engine/isolation.js';
+import { EgressSchema } from './egress-schema.js';
+import { McpServersSchema } from './mcp-schema.js';
 import { GithubSchema, SecretEnvSchema } from './secrets-schema.js';
+
+export { type McpServerConfig, McpServerConfigSchema } from './mcp-schema.js';
 
 /**
  * runc: an ordinary container; gvisor: the agent's syscalls go to gVisor's user-space kernel
@@ -178,49 +182,6 @@ export const KubernetesSchema = z.strictObject({
 });
 export type KubernetesConfig = z.infer<typeof KubernetesSchema>;
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HEADER_NAME = /^[A-Za-z0-9-]+$/;
-
-/**
- * One MCP server handed to every agent (beside corral's host bridge): a remote one by `url`
- * (streamable HTTP), with plain `headers` and `secret_headers` whose values come from host env
- * vars and are injected by the egress gateway (the sandbox sees placeholders); or a stdio one by
- * `command`, started by the agent inside the sandbox.
- */
-export const McpServerConfigSchema = z
-  .strictObject({
-    url: z
-      .string()
-      .url('an http(s) URL like https://mcp.example.com/mcp')
-      .refine((u) => /^https?:\/\//.test(u), 'an http(s) URL like https://mcp.example.com/mcp')
-      .optional(),
-    headers: z.record(z.string().regex(HEADER_NAME, 'a header name like X-Team'), z.string()).optional(),
-    /** Header → the host env var holding its value (Authorization is sent as `Bearer <value>`). */
-    secret_headers: z
-      .record(
-        z.string().regex(HEADER_NAME, 'a header name like Authorization'),
-        z.string().regex(ENV_NAME, 'the name of a host environment variable holding the value'),
-      )
-      .optional(),
-    command: z.string().min(1).optional(),
-    args: z.array(z.string()).optional(),
-    env: z.record(z.string().regex(ENV_NAME, 'an environment variable name'), z.string()).optional(),
-  })
-  .superRefine((s, ctx) => {
-    const issue = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path });
-    if (Boolean(s.url) === Boolean(s.command))
-      issue(
-        'expected either url (a remote server) or command (a stdio server in the sandbox), not both or neither',
-      );
-    if (s.url && (s.args || s.env)) issue('args and env belong to a stdio server (command), not a url one');
-    if (s.command && (s.headers || s.secret_headers))
-      issue('headers and secret_headers belong to a url server, not a stdio one');
-    for (const h of Object.keys(s.headers ?? {}))
-      if (Object.keys(s.secret_headers ?? {}).some((x) => x.toLowerCase() === h.toLowerCase()))
-        issue(`${h} is in both headers and secret_headers`, ['headers', h]);
-  });
-export type McpServerConfig = z.infer<typeof McpServerConfigSchema>;
-
 export const ConfigSchema = z.strictObject({
   /** podman, docker, kubernetes, or an engine on another machine: ssh://user@host[:port]. */
   engine: z
@@ -289,25 +250,7 @@ export const ConfigSchema = z.strictObject({
   /** The sandbox's isolation level (agents.<name>.isolation wins, --isolation over both). */
   isolation: IsolationSchema.default('runc'),
   /** What sandboxes may reach through the egress gateway, beyond the agent's own API domains. */
-  egress: z
-    .strictObject({
-      /** agent: only the agent's API; dev: plus package registries and git hosts; open; none. */
-      preset: z.enum(['agent', 'dev', 'open', 'none']).default('agent'),
-      /** Domains (`example.com`, `*.example.com`), optionally `:port`, or `METHOD host/path-prefix`. */
-      allow: z.array(z.string().min(1)).default([]),
-      deny: z.array(z.string().min(1)).default([]),
-      /** Host ports the sandbox may reach (a local model server, a dev database). */
-      allow_host_ports: z.array(z.number().int().min(1).max(65535)).default([]),
-      /** A PEM file of extra CAs the gateway trusts for upstream TLS (an internal registry's). */
-      upstream_ca: z.string().optional(),
-      /** Names the gateway resolves to fixed addresses (`host-gateway` is the host), like --add-host. */
-      hosts: z.record(z.string(), z.string()).default({}),
-      /** Log request and response bodies (first 64 KiB, text only, redacted) in the audit log. */
-      log_bodies: z.boolean().default(false),
-      /** Seconds the gateway stays up after its last sandbox, for the next run; 0 stops it at once. */
-      gateway_linger: z.number().int().min(0).default(120),
-    })
-    .prefault({}),
+  egress: EgressSchema,
   /** Service containers started with the workspace once trusted; sandboxes reach each by its name. */
   services: z
     .record(
@@ -323,19 +266,7 @@ export const ConfigSchema = z.strictObject({
     )
     .default({}),
   /** MCP servers handed to every agent in its own config format, beside the host bridge. */
-  mcp_servers: z
-    .record(z.string(), McpServerConfigSchema)
-    .superRefine((servers, ctx) => {
-      for (const name of Object.keys(servers)) {
-        const message = !/^[a-z0-9][a-z0-9_-]{0,39}$/.test(name)
-          ? 'expected a server name of lowercase letters, digits, - and _ (like docs or github)'
-          : name === 'corral'
-            ? '"corral" is the host bridge\'s name: pick another'
-            : undefined;
-        if (message) ctx.addIssue({ code: 'custom', message, path: [name] });
-      }
-    })
-    .default({}),
+  mcp_servers: McpServersSchema,
   /** Seconds an agent's request (a host command, a service) waits for the user's answer; then no. Default 60. */
   approval_timeout: z.number().int().min(1).max(3600).optional(),
   /** Host commands: their environment and confinement (global config only). */

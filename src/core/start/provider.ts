@@ -21,6 +21,24 @@ export interface ProviderRun {
   credential?: InjectedCredential;
 }
 
+/** `--model` needs an endpoint to choose from, and one endpoint is named at most. */
+export function checkEndpointOptions(opts: Pick<StartSandboxInput, 'provider' | 'model' | 'modelUrl'>): void {
+  if (opts.model && !opts.provider && !opts.modelUrl) {
+    throw new CorralError(
+      'BAD_INPUT',
+      '--model chooses a model of a custom endpoint: give --provider NAME or --model-url URL with it.',
+      'Add a provider with `corral provider add`, or choose the model in the agent itself.',
+    );
+  }
+  if (opts.provider && opts.modelUrl) {
+    throw new CorralError(
+      'BAD_INPUT',
+      '--provider and --model-url both name a model endpoint.',
+      'Give one of them.',
+    );
+  }
+}
+
 export async function providerEndpoint(
   agent: AgentSpec,
   opts: Pick<StartSandboxInput, 'provider' | 'model'>,

@@ -27,11 +27,11 @@ import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
-import { providerEndpoint } from './provider.js';
+import { checkEndpointOptions, providerEndpoint } from './provider.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
-import { joinRunning, sandboxModelUrl, storedTokenFor, withSkills } from './support.js';
+import { gatewayWatcher, joinRunning, sandboxModelUrl, storedTokenFor, withSkills } from './support.js';
 
 /** A detached or dry run needs no stdio; the rest read and write the caller's. */
 const NO_STDIO = (): never => {
@@ -105,20 +105,7 @@ export async function launch(
     ...opts,
     maskDirs: [...(config.masks ?? []), ...masks],
   });
-  if (opts.model && !opts.provider && !opts.modelUrl) {
-    throw new CorralError(
-      'BAD_INPUT',
-      '--model chooses a model of a custom endpoint: give --provider NAME or --model-url URL with it.',
-      'Add a provider with `corral provider add`, or choose the model in the agent itself.',
-    );
-  }
-  if (opts.provider && opts.modelUrl) {
-    throw new CorralError(
-      'BAD_INPUT',
-      '--provider and --model-url both name a model endpoint.',
-      'Give one of them.',
-    );
-  }
+  checkEndpointOptions(opts);
   // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
   const provider = opts.provider
     ? await providerEndpoint(agent, opts, opts.network ?? config.network, hostAlias(engine.kind))
@@ -281,13 +268,8 @@ export async function launch(
   const sidecars = async () => bridgeFor(await gatewayAndServices());
   // An attached run keeps its workspace's gateway up while it runs (a detached run's bridge
   // process does the same): a gateway that dies is reported and restarted.
-  let ended = false;
-  let watch: { stop(): void } | undefined;
-  const watchGateway = async () => {
-    if (spec.network.mode !== 'gateway' || spec.detached) return;
-    const { watchGateway } = await import('../../gateway/watch.js');
-    if (!ended) watch = watchGateway(engine, workspace.id, { note: (line) => ctx.note(line) });
-  };
+  const watcher = gatewayWatcher(ctx, engine, workspace.id, spec);
+  const watchGateway = watcher.start;
   try {
     // A published port's relay is planned by the gateway's start, and the sandbox mounts its folder.
     if (spec.detached || spec.ports.length) {
@@ -325,8 +307,7 @@ export async function launch(
       await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release, ready),
     );
   } finally {
-    ended = true;
-    watch?.stop();
+    watcher.stop();
     await release();
   }
 }

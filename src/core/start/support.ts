@@ -116,3 +116,25 @@ export function modelEgress(url: string): { hostPort?: number; allow?: string } 
   if (isHostUrl(u)) return { hostPort: port };
   return { allow: `${u.hostname}:${port}` };
 }
+
+/** Watches the workspace's gateway during an attached gateway run (a no-op otherwise). */
+export function gatewayWatcher(
+  ctx: CoreContext,
+  engine: ContainerEngine,
+  workspaceId: string,
+  spec: Pick<SandboxSpec, 'network' | 'detached'>,
+): { start(): Promise<void>; stop(): void } {
+  let ended = false;
+  let watch: { stop(): void } | undefined;
+  return {
+    async start() {
+      if (spec.network.mode !== 'gateway' || spec.detached) return;
+      const { watchGateway } = await import('../../gateway/watch.js');
+      if (!ended) watch = watchGateway(engine, workspaceId, { note: (line) => ctx.note(line) });
+    },
+    stop() {
+      ended = true;
+      watch?.stop();
+    },
+  };
+}
