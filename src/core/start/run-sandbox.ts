@@ -100,17 +100,18 @@ export async function launch(
     const joined = await joinRunning(ctx, engine, agent, workspace, args, opts, io);
     if (joined !== undefined) return exited(joined);
   }
-  const masks = await readMasks(workspace);
-  const maskedFiles = await checkCredentials(ctx, workspace, config, {
-    ...opts,
-    maskDirs: [...(config.masks ?? []), ...masks],
-  });
+  // Bad endpoint options fail before the credential scan, which may ask questions.
   checkEndpointOptions(opts);
   // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
   const provider = opts.provider
     ? await providerEndpoint(agent, opts, opts.network ?? config.network, hostAlias(engine.kind))
     : undefined;
   if (provider) opts = { ...opts, modelUrl: provider.url, modelKey: provider.apiKey };
+  const masks = await readMasks(workspace);
+  const maskedFiles = await checkCredentials(ctx, workspace, config, {
+    ...opts,
+    maskDirs: [...(config.masks ?? []), ...masks],
+  });
   // The config's MCP servers, handed to the agent beside the bridge (secrets as placeholders).
   const mcp = planMcpServers(config, ctx.env, opts.network ?? config.network, hostAlias(engine.kind), (l) =>
     ctx.note(l),
