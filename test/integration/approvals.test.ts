@@ -207,7 +207,7 @@ for (const kind of TEST_ENGINES) {
       const after = JSON.parse(
         await readFile(join(home, 'data', 'bridges', `${state.session}.json`), 'utf8'),
       ) as BridgeState;
-      expect(after.pid).toBeUndefined();
+      // The pid stays in the state (`corral clean` waits on it); the process itself is gone (above).
       expect(after.ended).toBeGreaterThan(0);
       expect(after.lastNotification?.title).toBe('claude finished');
       // The session's service went with it.
