@@ -15,7 +15,7 @@ import { readLogin, saveLogin } from '../../src/auth/store.js';
 import { type TaskRecord, TaskStore } from '../../src/tasks/store.js';
 import { corral, ROOT } from '../helpers/cli.js';
 import { agentImage, engineFor, gatewayImage, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
-import { type OAuthProvider, startOAuthProvider } from '../helpers/oauth-server.js';
+import { fakeToken, type OAuthProvider, startOAuthProvider } from '../helpers/oauth-server.js';
 
 const run = promisify(execFile);
 
@@ -75,7 +75,7 @@ for (const kind of TEST_ENGINES) {
       const trusted = await corral(['trust'], { cwd: ws, env });
       expect(trusted.code, trusted.stderr).toBe(0);
       const authDir = join(data, 'auth', 'claude', 'default');
-      const stored = login('sk-ant-oat01-diskfull-access', 'sk-ant-ort01-diskfull-refresh');
+      const stored = login(fakeToken('oat'), fakeToken('ort'));
       const prev = process.env.CORRAL_DATA_DIR;
       process.env.CORRAL_DATA_DIR = data;
       try {
@@ -121,8 +121,8 @@ for (const kind of TEST_ENGINES) {
         join(dir, 'creds.json'),
         JSON.stringify({
           claudeAiOauth: {
-            accessToken: 'sk-ant-oat01-x',
-            refreshToken: 'sk-ant-ort01-y',
+            accessToken: fakeToken('oat'),
+            refreshToken: fakeToken('ort'),
             expiresAt: Date.now() + 3_600_000,
           },
         }),

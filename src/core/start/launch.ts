@@ -14,7 +14,8 @@ import { resolveWorkspace } from '../../workspace/identity.js';
 import { acpAgent } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
-import { launch, profileFor } from './run-sandbox.js';
+import { profileFor } from './provider.js';
+import { launch } from './run-sandbox.js';
 import { agentWorktree, recordAgentSession } from './work.js';
 
 export { profileFor };

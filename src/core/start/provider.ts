@@ -21,6 +21,13 @@ export interface ProviderRun {
   credential?: InjectedCredential;
 }
 
+/** The profile a start uses: a custom model endpoint gets its own unless one is named. */
+export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'provider' | 'profile'>): string {
+  return (input.modelUrl || input.provider) && (input.profile ?? 'default') === 'default'
+    ? 'custom-model'
+    : (input.profile ?? 'default');
+}
+
 /** `--model` needs an endpoint to choose from, and one endpoint is named at most. */
 export function checkEndpointOptions(opts: Pick<StartSandboxInput, 'provider' | 'model' | 'modelUrl'>): void {
   if (opts.model && !opts.provider && !opts.modelUrl) {

@@ -27,7 +27,7 @@ import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
-import { checkEndpointOptions, providerEndpoint } from './provider.js';
+import { checkEndpointOptions, profileFor, providerEndpoint } from './provider.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
@@ -37,13 +37,6 @@ import { gatewayWatcher, joinRunning, sandboxModelUrl, storedTokenFor, withSkill
 const NO_STDIO = (): never => {
   throw new CorralError('BAD_INPUT', 'An attached start needs a terminal or streams to attach to.');
 };
-
-/** The profile a start uses: a custom model endpoint gets its own unless one is named. */
-export function profileFor(input: Pick<StartSandboxInput, 'modelUrl' | 'provider' | 'profile'>): string {
-  return (input.modelUrl || input.provider) && (input.profile ?? 'default') === 'default'
-    ? 'custom-model'
-    : (input.profile ?? 'default');
-}
 
 export async function launch(
   ctx: CoreContext,
