@@ -12,11 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLocalOrContainerAddress, parseScript, startModelServer } from '../../src/model/index.js';
 import { corral } from '../helpers/cli.js';
 import { agentImage, engineFor, gatewayImage, TEST_ENGINES, testBuildSettings } from '../helpers/engines.js';
 import { fakeToken } from '../helpers/oauth-server.js';
 
 const run = promisify(execFile);
+// `-d` returns once the sandbox runs; its start script writes the agent's files a moment later
+// (more than a moment on gVisor).
+const READ_OWN_MCP =
+  'for i in $(seq 50); do [ -s ~/.corral/mcp.json ] && break; sleep 0.2; done; cat ~/.corral/mcp.json';
 
 for (const kind of TEST_ENGINES) {
   describe(`workspace isolation on ${kind}`, () => {
@@ -95,14 +100,34 @@ for (const kind of TEST_ENGINES) {
     }, 180_000);
 
     it("cannot read another workspace's bridge token", async () => {
-      // B's agent runs detached behind the gateway, with its host bridge and token wired in.
-      const started = await corral(['run', 'claude', '-d', '--network', 'gateway', '--profile', profile], {
-        cwd: ws.b,
-        env,
-      });
+      // B's agent runs detached behind the gateway, with its host bridge and token wired in, kept
+      // busy by the scripted model (Claude Code without a model exits within seconds, when its
+      // start-up check of api.anthropic.com gets the gateway's 502).
+      const script = await parseScript(
+        'turns:\n  - tool: Bash\n    input: {"command": "timeout 300 tail -f /dev/null"}\n  - text: Done.\n',
+        'isolation script',
+      );
+      const server = await startModelServer({ host: '0.0.0.0', script, allow: isLocalOrContainerAddress });
+      const started = await corral(
+        [
+          'run',
+          'claude',
+          '-d',
+          '--network',
+          'gateway',
+          '--profile',
+          profile,
+          '--model-url',
+          server.url,
+          '--yolo',
+          '--prompt',
+          'Wait.',
+        ],
+        { cwd: ws.b, env },
+      );
       expect(started.code, started.stderr).toBe(0);
       try {
-        const own = await corral(['exec', 'claude', '--', 'sh', '-c', 'cat ~/.corral/mcp.json'], {
+        const own = await corral(['exec', 'claude', '--', 'sh', '-c', READ_OWN_MCP], {
           cwd: ws.b,
           env,
         });
@@ -117,6 +142,7 @@ for (const kind of TEST_ENGINES) {
         expect(a.stdout.trim()).toBe('scanned');
       } finally {
         await corral(['stop', 'claude'], { cwd: ws.b, env });
+        await server.close();
       }
     }, 180_000);
 
