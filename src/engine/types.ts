@@ -179,6 +179,11 @@ export interface ContainerEngine {
     /** Make a unix socket that corral listens on here reachable at this path in the copy. */
     serveSocket(path: string): Promise<() => Promise<void>>;
   };
+  /**
+   * The addresses of the machine the engine runs on, when that is not this one (a remote engine):
+   * the gateway there refuses them as the host's, instead of this machine's.
+   */
+  hostAddresses?(): Promise<string[]>;
   /** Bring the sandbox's copy of a workspace back (three-way; conflicts refused). */
   readonly workspaceSync?: {
     pull(localPath: string): Promise<{ changed: string[]; removed: string[]; pending: number }>;

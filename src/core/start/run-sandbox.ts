@@ -97,7 +97,13 @@ export async function launch(
   checkEndpointOptions(opts);
   // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
   const provider = opts.provider
-    ? await providerEndpoint(agent, opts, opts.network ?? config.network, hostAlias(engine.kind))
+    ? await providerEndpoint(
+        agent,
+        opts,
+        opts.network ?? config.network,
+        hostAlias(engine.kind),
+        engine.remote,
+      )
     : undefined;
   if (provider) opts = { ...opts, modelUrl: provider.url, modelKey: provider.apiKey };
   const masks = await readMasks(workspace);
@@ -106,8 +112,13 @@ export async function launch(
     maskDirs: [...(config.masks ?? []), ...masks],
   });
   // The config's MCP servers, handed to the agent beside the bridge (secrets as placeholders).
-  const mcp = planMcpServers(config, ctx.env, opts.network ?? config.network, hostAlias(engine.kind), (l) =>
-    ctx.note(l),
+  const mcp = planMcpServers(
+    config,
+    ctx.env,
+    opts.network ?? config.network,
+    hostAlias(engine.kind),
+    (l) => ctx.note(l),
+    engine.remote,
   );
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
@@ -122,7 +133,7 @@ export async function launch(
       );
     }
     const rendered = renderEndpoint(agent, {
-      baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, hostAlias(engine.kind)) : '',
+      baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, hostAlias(engine.kind), engine.remote) : '',
       apiKey: opts.modelKey ?? 'corral-scripted',
       ...((provider?.model ?? opts.model) ? { model: provider?.model ?? opts.model } : {}),
       ...(opts.prompt ? { prompt: opts.prompt } : {}),

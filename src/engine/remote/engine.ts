@@ -27,6 +27,7 @@ import type {
   LocalEngineKind,
   Mount,
 } from '../types.js';
+import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
 import { putFile, SshTree } from './files.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
@@ -184,6 +185,19 @@ export class RemoteEngine implements ContainerEngine {
       return () => this.ssh.cancelRemote(remote, path);
     },
   };
+
+  private addresses?: Promise<string[]>;
+
+  /** The remote machine's own addresses, every interface, asked once per connection. */
+  hostAddresses(): Promise<string[]> {
+    this.addresses ??= this.ssh
+      .check(LIST_ADDRESSES, "Listing the machine's addresses")
+      .then((out) => machineAddresses(out.toString()));
+    this.addresses.catch(() => {
+      this.addresses = undefined;
+    });
+    return this.addresses;
+  }
 
   /** The image, built here, copied to the remote engine unless it has it. */
   ensureImage(ref: string): Promise<void> {
