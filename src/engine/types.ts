@@ -172,8 +172,8 @@ export interface ContainerEngine {
   readonly hostFolders?: {
     /** Send what corral changed in this folder to the engine's copy. */
     push(dir: string): Promise<void>;
-    /** A file a container wrote in the copy; undefined if missing. */
-    read(path: string): Promise<string | undefined>;
+    /** A file a container wrote in the copy (from byte `from` on); undefined if missing. */
+    read(path: string, from?: number): Promise<string | undefined>;
     /** Is there a unix socket at this path in the copy (a container listens there)? */
     socketReady(path: string): Promise<boolean>;
     /** Make a unix socket that corral listens on here reachable at this path in the copy. */

@@ -28,6 +28,7 @@ import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from '
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
 import { checkEndpointOptions, profileFor, providerEndpoint } from './provider.js';
+import { checkRemoteSupport } from './remote-limits.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
@@ -95,6 +96,8 @@ export async function launch(
   }
   // Bad endpoint options fail before the credential scan, which may ask questions.
   checkEndpointOptions(opts);
+  // What a remote engine cannot do is refused before anything is created there.
+  checkRemoteSupport(engine, config, opts);
   // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
   const provider = opts.provider
     ? await providerEndpoint(

@@ -172,8 +172,8 @@ export class RemoteEngine implements ContainerEngine {
     push: async (dir: string) => {
       await this.push(dir);
     },
-    read: async (path: string) => {
-      const r = await this.ssh.run(`cat ${shellQuote(this.remoteFile(path))}`);
+    read: async (path: string, from = 0) => {
+      const r = await this.ssh.run(`tail -c +${from + 1} ${shellQuote(this.remoteFile(path))}`);
       return r.code === 0 ? r.stdout.toString() : undefined;
     },
     socketReady: async (path: string) =>
