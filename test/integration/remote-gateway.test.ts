@@ -77,7 +77,7 @@ describe.skipIf(Boolean(skip))('the gateway of a remote engine', () => {
   });
 
   for (const kind of TEST_ENGINES) {
-    it(`on ${kind} there: the remote machine is the host (refused even when a rule names it), this machine an address a rule opens`, async () => {
+    it(`on ${kind} there: the remote machine is the host (a wildcard rule does not open it), this machine an address a rule opens`, async () => {
       const ws = await workspace(`attack-${kind}`);
       const { server, port } = await serveHere();
       servers.push(server);
@@ -95,7 +95,9 @@ describe.skipIf(Boolean(skip))('the gateway of a remote engine', () => {
         '-c',
         [
           code(sshd),
-          code(`http://host.containers.internal:${REMOTE_PORT}/`),
+          code(
+            `http://${kind === 'docker' ? 'host.docker.internal' : 'host.containers.internal'}:${REMOTE_PORT}/`,
+          ),
           code(`http://${HOST_ADDR}:22/`),
           code(`http://${HOST_ADDR}:${port}/`),
           // Around the gateway (loopback is never proxied): no route from the sandbox anywhere.
