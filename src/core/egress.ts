@@ -138,7 +138,14 @@ async function remoteLog(
   while (!signal?.aborted) {
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 1000);
-      signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
     if (signal?.aborted) break;
     const more = (await folders.read(path, offset).catch(() => undefined)) ?? '';
