@@ -140,7 +140,8 @@ describe.skipIf(Boolean(skip))('the gateway of a remote engine', () => {
         if (!seen) await new Promise((res) => setTimeout(res, 200));
       }
       expect(seen, 'the refusal appeared in `corral egress log`').toBe(true);
-      const allow = await on(kind, ws, ['egress', 'allow', `${HOST_ADDR}:${port}`]);
+      // Without --remote: the workspace's gateway settings name the machine it runs on.
+      const allow = await corral(['egress', 'allow', `${HOST_ADDR}:${port}`], { cwd: ws, env: env() });
       expect(allow.code, allow.stderr).toBe(0);
       expect(allow.stderr).toContain(`applied to the running gateway (${kind})`);
       const r = await running;
