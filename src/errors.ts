@@ -27,7 +27,9 @@ export type ErrorCode =
   | 'MERGE_CONFLICT'
   | 'NOT_FOUND'
   | 'PROVIDER_UNREACHABLE'
-  | 'DISK_FULL';
+  | 'DISK_FULL'
+  /** A feature the chosen engine does not offer (e.g. published ports on a remote engine). */
+  | 'UNSUPPORTED';
 
 export class CorralError extends Error {
   override readonly name = 'CorralError';

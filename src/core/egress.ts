@@ -3,6 +3,7 @@ import { createReadStream, existsSync, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ContainerEngine } from '../engine/index.js';
 import type { AuditEntry } from '../gateway/audit.js';
 import { gatewayDirs, readGatewaySettings } from '../gateway/folders.js';
 import type { GatewaySettings } from '../gateway/settings.js';
@@ -34,8 +35,15 @@ export async function addEgressRules(
   const { addRuntimeRule } = await rules();
   const { formatRule } = await policy();
   const out: { rule: string; applied: string[] }[] = [];
+  // A gateway on a remote engine: the one this command was pointed at, or connected to by its URL.
+  const reach = async (url: string, kind: 'podman' | 'docker') => {
+    const mine = ctx.options.remote || ctx.options.engine ? await ctx.engine() : undefined;
+    if (mine?.remote === url && mine.kind === kind) return mine;
+    const { connectEngine } = await import('../engine/index.js');
+    return connectEngine(url, undefined, { remoteKind: kind });
+  };
   for (const text of input.rules) {
-    const { rule, applied } = await addRuntimeRule(ws.id, input.action, text);
+    const { rule, applied } = await addRuntimeRule(ws.id, input.action, text, reach);
     out.push({ rule: formatRule(rule), applied });
   }
   return out;
@@ -65,8 +73,8 @@ export async function egressLog(
   signal?: AbortSignal,
 ): Promise<boolean> {
   const ws = await workspaceOf(ctx, input);
-  const path = join(gatewayDirs((await ctx.engine()).kind, ws.id).log, P.auditFile);
-  if (!existsSync(path) && !input.follow) return false;
+  const engine = await ctx.engine();
+  const path = join(gatewayDirs(engine.kind, ws.id).log, P.auditFile);
   const show = (line: string) => {
     let e: AuditEntry;
     try {
@@ -76,6 +84,9 @@ export async function egressLog(
     }
     if (!input.denied || e.decision !== 'allow') onEntry(e);
   };
+  // A remote engine's gateway writes its log in the copy of the folder on that machine.
+  if (engine.hostFolders) return remoteLog(engine.hostFolders, path, input, show, signal);
+  if (!existsSync(path) && !input.follow) return false;
   const lines: string[] = [];
   let offset = 0;
   if (existsSync(path)) {
@@ -105,6 +116,44 @@ export async function egressLog(
     signal?.addEventListener('abort', () => resolve(), { once: true });
   });
   watcher.close();
+  return true;
+}
+
+/** The audit log as the remote copy has it; `follow` asks for what was added every second. */
+async function remoteLog(
+  folders: NonNullable<ContainerEngine['hostFolders']>,
+  path: string,
+  input: EgressLogInput,
+  show: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const text = await folders.read(path);
+  if (text === undefined && !input.follow) return false;
+  const lines = (text ?? '').split('\n').filter(Boolean);
+  const n = input.lines ?? 50;
+  for (const line of n > 0 ? lines.slice(-n) : lines) show(line);
+  if (!input.follow) return true;
+  let offset = Buffer.byteLength(text ?? '');
+  let partial = '';
+  while (!signal?.aborted) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1000);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    if (signal?.aborted) break;
+    const more = (await folders.read(path, offset).catch(() => undefined)) ?? '';
+    offset += Buffer.byteLength(more);
+    const parts = (partial + more).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) show(line);
+  }
   return true;
 }
 

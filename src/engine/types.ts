@@ -172,13 +172,18 @@ export interface ContainerEngine {
   readonly hostFolders?: {
     /** Send what corral changed in this folder to the engine's copy. */
     push(dir: string): Promise<void>;
-    /** A file a container wrote in the copy; undefined if missing. */
-    read(path: string): Promise<string | undefined>;
+    /** A file a container wrote in the copy (from byte `from` on); undefined if missing. */
+    read(path: string, from?: number): Promise<string | undefined>;
     /** Is there a unix socket at this path in the copy (a container listens there)? */
     socketReady(path: string): Promise<boolean>;
     /** Make a unix socket that corral listens on here reachable at this path in the copy. */
     serveSocket(path: string): Promise<() => Promise<void>>;
   };
+  /**
+   * The addresses of the machine the engine runs on, when that is not this one (a remote engine):
+   * the gateway there refuses them as the host's, instead of this machine's.
+   */
+  hostAddresses?(): Promise<string[]>;
   /** Bring the sandbox's copy of a workspace back (three-way; conflicts refused). */
   readonly workspaceSync?: {
     pull(localPath: string): Promise<{ changed: string[]; removed: string[]; pending: number }>;

@@ -66,7 +66,11 @@ export function mergeSettings(current: GatewaySettings, next: GatewaySettings): 
       intercept: unique([...c.intercept, ...n.intercept]),
       allowHostPorts: unique([...c.allowHostPorts, ...n.allowHostPorts]),
       hostAddresses: unique([...c.hostAddresses, ...n.hostAddresses]),
-      hostRefused: unique([...(c.hostRefused ?? []), ...(n.hostRefused ?? [])]),
+      // Another machine's addresses (a local and a remote engine share the folder) are not the host.
+      hostRefused:
+        current.hostMachine === next.hostMachine
+          ? unique([...(c.hostRefused ?? []), ...(n.hostRefused ?? [])])
+          : [...(n.hostRefused ?? [])],
     },
     credentials: unique([...current.credentials, ...next.credentials]),
     brokered: unique([...(current.brokered ?? []), ...(next.brokered ?? [])]),
@@ -98,7 +102,11 @@ export async function updateGatewaySettings(
       if (!next) return;
       revision = (current?.revision ?? 0) + 1;
       // The host's addresses as they are now (an interface may have come up since the last write).
-      const policy = { ...next.policy, hostRefused: withHostAddresses(next.policy.hostRefused) };
+      // A remote engine's gateway keeps the remote machine's, listed there at run time.
+      const hostRefused = next.hostMachine
+        ? (next.policy.hostRefused ?? [])
+        : withHostAddresses(next.policy.hostRefused);
+      const policy = { ...next.policy, hostRefused };
       // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
       await writeJson(path, { ...next, policy, revision });
     },

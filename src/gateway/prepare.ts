@@ -114,13 +114,16 @@ export async function planGatewaySettings(
   const runtime = runtimeRuleList(await readRuntimeRules(opts.workspaceId));
   const policy = {
     ...policyFor(opts.agent, opts.config, opts.flags, runtime),
-    hostRefused: withHostAddresses(),
+    // The machine the gateway runs on: this one, or the remote engine's (never both: on a remote
+    // engine this machine is just another address on the network, refused unless a rule names it).
+    hostRefused: engine.remote && engine.hostAddresses ? await engine.hostAddresses() : withHostAddresses(),
   };
   const upstreamCa = await upstreamCas(opts.config);
   return {
     workspace: opts.workspaceId,
     policy,
     hostAliases: [hostAlias(engine.kind)],
+    ...(engine.remote ? { hostMachine: engine.remote } : {}),
     hosts: opts.config.egress.hosts,
     intercept: true,
     idleMinutes: 30,

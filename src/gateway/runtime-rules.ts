@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
-import type { EngineKind } from '../engine/index.js';
+import type { ContainerEngine, EngineKind } from '../engine/index.js';
 import { socketAccepts } from '../socket.js';
 import { gatewayDirs, gatewayServes, readGatewaySettings, updateGatewaySettings } from './folders.js';
 import { parsePolicy, parseRule, type Rule } from './policy.js';
@@ -28,14 +28,19 @@ export function runtimeRuleList(rules: RuntimeRules): Rule[] {
   ];
 }
 
+/** The engine a gateway on another machine runs on (settings.hostMachine), if it can be reached. */
+export type ReachRemote = (url: string, kind: 'podman' | 'docker') => Promise<ContainerEngine | undefined>;
+
 /**
  * Record a rule and hand it to the workspace's gateway(s) on every engine that has settings;
- * `applied` lists the engines whose running gateway confirmed it serves the rule.
+ * `applied` lists the engines whose running gateway confirmed it serves the rule. A gateway on a
+ * remote engine reads a copy of its settings there: `reach` connects to it to send the new ones.
  */
 export async function addRuntimeRule(
   workspaceId: string,
   action: Rule['action'],
   text: string,
+  reach?: ReachRemote,
 ): Promise<{ rule: Rule; applied: EngineKind[] }> {
   const rule = parseRule(text, action, 'flag'); // validates before anything is stored
   const rules = await readRuntimeRules(workspaceId);
@@ -43,7 +48,8 @@ export async function addRuntimeRule(
   await writeJson(rulesPath(workspaceId), rules);
   const applied: EngineKind[] = [];
   for (const engine of ['podman', 'docker'] as const) {
-    if (!(await readGatewaySettings(engine, workspaceId))) continue;
+    const settings = await readGatewaySettings(engine, workspaceId);
+    if (!settings) continue;
     const dirs = gatewayDirs(engine, workspaceId);
     const revision = await updateGatewaySettings(dirs, (settings) =>
       settings
@@ -53,10 +59,20 @@ export async function addRuntimeRule(
           }
         : undefined,
     );
+    if (!revision) continue;
+    const remote = settings.hostMachine
+      ? await remoteFolders(reach, settings.hostMachine, engine)
+      : undefined;
+    if (settings.hostMachine && !remote) continue; // unreachable now: the rule waits for the next run
+    if (remote) await remote.push(dirs.conf);
+    const socket = join(dirs.sock, P.socketFile);
     // No gateway answering on its socket: the rule waits in the settings for the next run.
-    if (!revision || !(await socketAccepts(join(dirs.sock, P.socketFile)))) continue;
+    if (!(await (remote ? remote.socketReady(socket) : socketAccepts(socket)))) continue;
+    const served = remote
+      ? async () => (Number(await remote.read(join(dirs.log, P.appliedFile))) || 0) >= revision
+      : () => gatewayServes(dirs, revision);
     for (const deadline = Date.now() + CONFIRM_MS; Date.now() < deadline; ) {
-      if (await gatewayServes(dirs, revision)) {
+      if (await served()) {
         applied.push(engine);
         break;
       }
@@ -64,6 +80,11 @@ export async function addRuntimeRule(
     }
   }
   return { rule, applied };
+}
+
+async function remoteFolders(reach: ReachRemote | undefined, url: string, kind: 'podman' | 'docker') {
+  const engine = await reach?.(url, kind).catch(() => undefined);
+  return engine?.hostFolders;
 }
 
 export async function resetRuntimeRules(workspaceId: string): Promise<RuntimeRules> {

@@ -12,6 +12,12 @@ export interface GatewaySettings {
   policy: EgressPolicy;
   /** Names of the host as the gateway sees it (host.containers.internal…), for allowed host ports. */
   hostAliases: string[];
+  /**
+   * The remote engine's ssh:// URL when the gateway runs on another machine: the host it refuses
+   * (policy.hostRefused) is that machine, whose addresses were listed there, and this machine's
+   * addresses are not added to it.
+   */
+  hostMachine?: string;
   /** Names pinned to addresses (egress.hosts); `host-gateway` is the host. */
   hosts: Record<string, string>;
   /** Terminate TLS for the policy's intercepted domains with the install's CA. */

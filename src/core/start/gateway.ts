@@ -54,7 +54,7 @@ export async function startGateway(
   const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
   trace('gw: loaded');
   const gateway = await prepareGateway(engine, {
-    ...gatewayRunInput(agent, workspace, config, opts, spec),
+    ...gatewayRunInput(engine, agent, workspace, config, opts, spec),
     brokered,
     session: spec.session,
     build: buildSettings(config),
@@ -70,6 +70,7 @@ export async function startGateway(
 }
 
 function gatewayRunInput(
+  engine: ContainerEngine,
   agent: AgentSpec,
   workspace: Workspace,
   config: Config,
@@ -78,9 +79,9 @@ function gatewayRunInput(
 ): GatewayRunInput {
   // The model endpoint is let through without an extra flag: a server on the host (corral demo,
   // --model-url http://127.0.0.1:…, a local Ollama) as a host port, any other as host:port.
-  const model = opts.modelUrl ? modelEgress(opts.modelUrl) : {};
+  const model = opts.modelUrl ? modelEgress(opts.modelUrl, engine.remote) : {};
   // The config's remote MCP servers likewise.
-  const mcp = mcpEgress(config);
+  const mcp = mcpEgress(config, engine.remote);
   const allow = [...(opts.allow ?? []), ...(model.allow ? [model.allow] : []), ...mcp.allow];
   return {
     agent,
@@ -114,7 +115,10 @@ export async function gatewayDryRun(
   const { gatewayDryRunCleanup, gatewayDryRunCommands } = await import('../../gateway/dry-run.js');
   const { plannedGatewayImage } = await import('../../images/gateway.js');
   const { relayContainerSpec } = await import('../../sandbox/spec.js');
-  const settings = await planGatewaySettings(engine, gatewayRunInput(agent, workspace, config, opts, spec));
+  const settings = await planGatewaySettings(
+    engine,
+    gatewayRunInput(engine, agent, workspace, config, opts, spec),
+  );
   const image = await plannedGatewayImage();
   const user = gatewayUser(engine);
   const dirs = gatewayDirs(engine.kind, workspace.id);

@@ -21,6 +21,8 @@ export function planMcpServers(
   network: string,
   alias: string,
   note: (line: string) => void,
+  /** The remote engine's ssh:// URL: its host is that machine (see isHostUrl). */
+  remote?: string,
 ): McpPlan {
   const servers: McpServer[] = [];
   const credentials: InjectedCredential[] = [];
@@ -37,9 +39,9 @@ export function planMcpServers(
       );
       continue;
     }
-    const url = sandboxModelUrl(s.url, alias);
+    const url = sandboxModelUrl(s.url, alias, remote);
     const target = new URL(url);
-    if (secrets.length && target.protocol === 'http:' && !isHostUrl(new URL(s.url))) {
+    if (secrets.length && target.protocol === 'http:' && !isHostUrl(new URL(s.url), remote)) {
       throw new CorralError(
         'CONFIG_INVALID',
         `mcp_servers.${name}.url is plain http:// on another machine: its secret_headers would cross the network unencrypted.`,
@@ -73,11 +75,14 @@ export function planMcpServers(
 }
 
 /** What the gateway must let through for the config's remote MCP servers (as for a model URL). */
-export function mcpEgress(config: Pick<Config, 'mcp_servers'>): { hostPorts: number[]; allow: string[] } {
+export function mcpEgress(
+  config: Pick<Config, 'mcp_servers'>,
+  remote?: string,
+): { hostPorts: number[]; allow: string[] } {
   const out = { hostPorts: [] as number[], allow: [] as string[] };
   for (const s of Object.values(config.mcp_servers ?? {})) {
     if (!s.url) continue;
-    const e = modelEgress(s.url);
+    const e = modelEgress(s.url, remote);
     if (e.hostPort) out.hostPorts.push(e.hostPort);
     if (e.allow) out.allow.push(e.allow);
   }

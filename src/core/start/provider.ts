@@ -51,6 +51,8 @@ export async function providerEndpoint(
   opts: Pick<StartSandboxInput, 'provider' | 'model'>,
   network: string,
   alias: string,
+  /** The remote engine's ssh:// URL: its host is that machine (see isHostUrl). */
+  remote?: string,
 ): Promise<ProviderRun> {
   const run = await resolveRunProvider(agent, opts.provider ?? '', opts.model, AGENTS);
   const url = run.provider.url;
@@ -58,9 +60,9 @@ export async function providerEndpoint(
   if (!run.key) return { ...base, apiKey: NO_KEY };
   // Without the gateway nothing could swap a placeholder: the agent gets the key (as with -e KEY).
   if (network !== 'gateway') return { ...base, apiKey: run.key };
-  const target = new URL(sandboxModelUrl(url, alias));
+  const target = new URL(sandboxModelUrl(url, alias, remote));
   // In clear only to this machine (through the host alias): never across a network.
-  if (target.protocol === 'http:' && !isHostUrl(new URL(url))) {
+  if (target.protocol === 'http:' && !isHostUrl(new URL(url), remote)) {
     throw new CorralError(
       'BAD_INPUT',
       `Provider "${run.provider.name}" is plain http:// on another machine: its key would cross the network unencrypted.`,

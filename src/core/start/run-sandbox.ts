@@ -28,6 +28,7 @@ import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from '
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
 import { checkEndpointOptions, profileFor, providerEndpoint } from './provider.js';
+import { checkRemoteSupport } from './remote-limits.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
@@ -95,10 +96,11 @@ export async function launch(
   }
   // Bad endpoint options fail before the credential scan, which may ask questions.
   checkEndpointOptions(opts);
+  // What a remote engine cannot do is refused before anything is created there.
+  checkRemoteSupport(engine, config, opts);
+  const [alias, netMode, remote] = [hostAlias(engine.kind), opts.network ?? config.network, engine.remote];
   // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
-  const provider = opts.provider
-    ? await providerEndpoint(agent, opts, opts.network ?? config.network, hostAlias(engine.kind))
-    : undefined;
+  const provider = opts.provider ? await providerEndpoint(agent, opts, netMode, alias, remote) : undefined;
   if (provider) opts = { ...opts, modelUrl: provider.url, modelKey: provider.apiKey };
   const masks = await readMasks(workspace);
   const maskedFiles = await checkCredentials(ctx, workspace, config, {
@@ -106,9 +108,7 @@ export async function launch(
     maskDirs: [...(config.masks ?? []), ...masks],
   });
   // The config's MCP servers, handed to the agent beside the bridge (secrets as placeholders).
-  const mcp = planMcpServers(config, ctx.env, opts.network ?? config.network, hostAlias(engine.kind), (l) =>
-    ctx.note(l),
-  );
+  const mcp = planMcpServers(config, ctx.env, netMode, alias, (l) => ctx.note(l), remote);
   let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
   let promptArgs: string[] = [];
   if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
@@ -122,7 +122,7 @@ export async function launch(
       );
     }
     const rendered = renderEndpoint(agent, {
-      baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, hostAlias(engine.kind)) : '',
+      baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, alias, remote) : '',
       apiKey: opts.modelKey ?? 'corral-scripted',
       ...((provider?.model ?? opts.model) ? { model: provider?.model ?? opts.model } : {}),
       ...(opts.prompt ? { prompt: opts.prompt } : {}),

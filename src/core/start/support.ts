@@ -50,22 +50,37 @@ export async function storedTokenFor(agent: AgentSpec, profile: string, env: Nod
   return readStoredToken(agent.name, profile, detectKeyring(env));
 }
 
-const HOST_NAMES = [
-  '127.0.0.1',
-  'localhost',
-  '0.0.0.0',
-  '[::1]',
-  'host.containers.internal',
-  'host.docker.internal',
-];
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '0.0.0.0', '[::1]'];
+const HOST_ALIASES = ['host.containers.internal', 'host.docker.internal'];
 
 /**
- * Whether a model URL names this machine (loopback, an engine's host alias, or one of the host's
- * own addresses): the sandbox reaches those only through the host alias, on an allowed host port.
+ * Whether a model URL names the machine the sandbox runs on, which it reaches only through the
+ * host alias on an allowed host port. Locally: loopback, an engine's host alias, or one of this
+ * machine's own addresses. On a remote engine (`remote` is its ssh:// URL) the host is that
+ * machine, named by the alias only; this machine's addresses are then an ordinary place on the
+ * network (allowed by a host:port rule), and its loopback is out of the sandbox's reach, so a URL
+ * naming it is refused rather than quietly sent to the remote machine's loopback.
  */
-export function isHostUrl(u: URL): boolean {
+export function isHostUrl(u: URL, remote?: string): boolean {
   const bare = u.hostname.replace(/^\[|\]$/g, '');
-  return HOST_NAMES.includes(u.hostname) || interfaceAddresses().includes(bare);
+  if (remote) {
+    if (LOOPBACK_NAMES.includes(u.hostname) || /^127\./.test(bare)) throw loopbackOnRemote(u, remote);
+    return HOST_ALIASES.includes(u.hostname);
+  }
+  return (
+    LOOPBACK_NAMES.includes(u.hostname) ||
+    HOST_ALIASES.includes(u.hostname) ||
+    interfaceAddresses().includes(bare)
+  );
+}
+
+function loopbackOnRemote(u: URL, remote: string): CorralError {
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  return new CorralError(
+    'BAD_INPUT',
+    `${u.origin} names this machine's loopback, which a sandbox on the remote engine ${remote} cannot reach.`,
+    `For a server on that machine use ${u.protocol}//host.containers.internal:${port}; for one on this machine, make it listen on an address ${remote} reaches and give that address.`,
+  );
 }
 
 function parseModelUrl(url: string): URL {
@@ -80,10 +95,10 @@ function parseModelUrl(url: string): URL {
   }
 }
 
-/** Rewrite a model URL on this machine to the host as the sandbox sees it. */
-export function sandboxModelUrl(url: string, alias: string): string {
+/** Rewrite a model URL on the sandbox's host to the host as the sandbox sees it. */
+export function sandboxModelUrl(url: string, alias: string, remote?: string): string {
   const u = parseModelUrl(url);
-  if (isHostUrl(u)) u.hostname = alias;
+  if (isHostUrl(u, remote)) u.hostname = alias;
   return u.toString().replace(/\/$/, '');
 }
 
@@ -110,10 +125,10 @@ export async function withSkills(ctx: CoreContext, agent: AgentSpec, spec: Sandb
  * What the gateway must let through for a model endpoint, so `--model-url`/`--provider` work
  * without an extra flag: a port on the host, or an allow rule for a host:port elsewhere.
  */
-export function modelEgress(url: string): { hostPort?: number; allow?: string } {
+export function modelEgress(url: string, remote?: string): { hostPort?: number; allow?: string } {
   const u = parseModelUrl(url);
   const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
-  if (isHostUrl(u)) return { hostPort: port };
+  if (isHostUrl(u, remote)) return { hostPort: port };
   return { allow: `${u.hostname}:${port}` };
 }
 

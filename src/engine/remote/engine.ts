@@ -27,6 +27,7 @@ import type {
   LocalEngineKind,
   Mount,
 } from '../types.js';
+import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
 import { putFile, SshTree } from './files.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
@@ -171,8 +172,8 @@ export class RemoteEngine implements ContainerEngine {
     push: async (dir: string) => {
       await this.push(dir);
     },
-    read: async (path: string) => {
-      const r = await this.ssh.run(`cat ${shellQuote(this.remoteFile(path))}`);
+    read: async (path: string, from = 0) => {
+      const r = await this.ssh.run(`tail -c +${from + 1} ${shellQuote(this.remoteFile(path))}`);
       return r.code === 0 ? r.stdout.toString() : undefined;
     },
     socketReady: async (path: string) =>
@@ -184,6 +185,19 @@ export class RemoteEngine implements ContainerEngine {
       return () => this.ssh.cancelRemote(remote, path);
     },
   };
+
+  private addresses?: Promise<string[]>;
+
+  /** The remote machine's own addresses, every interface, asked once per connection. */
+  hostAddresses(): Promise<string[]> {
+    this.addresses ??= this.ssh
+      .check(LIST_ADDRESSES, "Listing the machine's addresses")
+      .then((out) => machineAddresses(out.toString()));
+    this.addresses.catch(() => {
+      this.addresses = undefined;
+    });
+    return this.addresses;
+  }
 
   /** The image, built here, copied to the remote engine unless it has it. */
   ensureImage(ref: string): Promise<void> {
