@@ -69,7 +69,11 @@ async function waitReady(engine: ContainerEngine, id: string, socket: string): P
 }
 
 /** Has the gateway loaded this revision of its settings (it writes the one it serves)? */
-export async function tookRevision(engine: ContainerEngine, dirs: GatewayDirs, revision: number): Promise<boolean> {
+export async function tookRevision(
+  engine: ContainerEngine,
+  dirs: GatewayDirs,
+  revision: number,
+): Promise<boolean> {
   if (!engine.hostFolders) return gatewayServes(dirs, revision);
   const applied = Number(await engine.hostFolders.read(join(dirs.log, P.appliedFile))) || 0;
   return applied >= revision;
