@@ -6,8 +6,8 @@
  * placeholder arrives upstream as the real exchanged token. Attacked from inside a real sandbox:
  * neither the GitHub token nor the exchanged token's signature is in any env, command line or
  * readable file, and path variants of the exchange do not hand the real token out either. This
- * drives the exchange with curl, not the Copilot CLI itself: its endpoints are compiled into a
- * single binary and cannot be pointed at a test upstream by configuration.
+ * drives the exchange with curl: Copilot CLI 1.0.102 itself sends the GitHub token straight to
+ * api.individual.githubcopilot.com (seen through the gateway once, by hand) and never exchanges it.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
