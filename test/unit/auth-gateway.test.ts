@@ -90,7 +90,7 @@ describe('codex refresh', () => {
       tokens: { id_token: 'a.b.c', access_token: access, refresh_token: 'rt_1', account_id: 'acc' },
     });
     const l = parseAgentFile('codex', text)!;
-    expect(JSON.parse(refreshBody({ clientId: 'app_x', scopes: ['openid', 'profile', 'email'] }, l))).toEqual(
+    expect(JSON.parse(refreshBody({ clientId: 'app_x', scopes: ['openid', 'profile', 'email'] }, l).body)).toEqual(
       {
         grant_type: 'refresh_token',
         refresh_token: 'rt_1',
