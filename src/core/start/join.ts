@@ -72,8 +72,12 @@ async function keysKeptOut(
   j: JoinEnv,
 ): Promise<Record<string, string>> {
   // Only what this shell brings: the config's secrets are in the sandbox already, as placeholders.
+  // (a `--secret-env KEY` flag still finds KEY's hosts in the config).
+  const flagged = new Set(j.flags.map((f) => f.split('@')[0]!));
   const secretEnv = Object.fromEntries(
-    Object.entries(config.secret_env ?? {}).filter(([name]) => j.env[name] !== undefined),
+    Object.entries(config.secret_env ?? {}).filter(
+      ([name]) => j.env[name] !== undefined || flagged.has(name),
+    ),
   );
   const secrets = { host: j.host, secretEnv, flags: j.flags };
   if (j.network === 'open' || j.network === 'none') {
