@@ -26,6 +26,18 @@ export const gemini = defineAgent({
   acp: { args: ['--acp'] },
   statePaths: ['.gemini'],
   loginFiles: ['.gemini/oauth_creds.json', '.gemini/google_accounts.json'],
+  // "Login with Google", brokered. From the 0.61 bundle: google-auth-library refreshes with a form
+  // (client id and the CLI's published installed-app secret) at oauth2.googleapis.com; the access
+  // token goes as a bearer to the Code Assist API, to tokeninfo (checked at start) and to userinfo.
+  oauth: {
+    format: 'gemini',
+    file: '.gemini/oauth_creds.json',
+    tokenUrl: 'https://oauth2.googleapis.com/token',
+    clientId: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com',
+    clientSecret: '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',
+    tokenBody: 'form',
+    hosts: ['cloudcode-pa.googleapis.com', 'oauth2.googleapis.com', 'www.googleapis.com'],
+  },
   authEnv: [
     'GEMINI_API_KEY',
     'GOOGLE_API_KEY',

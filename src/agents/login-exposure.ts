@@ -11,15 +11,6 @@ export interface LoginExposure {
 }
 
 export const LOGIN_EXPOSURE: Record<string, LoginExposure> = {
-  gemini: {
-    holds: 'a Google OAuth access token and refresh token for your Google account (cloud-platform scope)',
-    broker:
-      "possible: oauth2.googleapis.com/token refreshes with the CLI's public client id; not brokered yet — use GEMINI_API_KEY (injected by the gateway) meanwhile",
-  },
-  qwen: {
-    holds: 'a Qwen OAuth access token and refresh token',
-    broker: 'possible: chat.qwen.ai refreshes with a public client id; not brokered yet',
-  },
   copilot: {
     holds: 'a GitHub OAuth token (gho_) for the Copilot app, valid until revoked, with no refresh token',
     broker:

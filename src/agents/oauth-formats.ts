@@ -156,7 +156,58 @@ const codex: OAuthFileFormat = {
       : extra,
 };
 
-export const OAUTH_FORMATS = { claude, codex } satisfies Record<string, OAuthFileFormat>;
+/**
+ * Gemini CLI's and Qwen Code's `oauth_creds.json` (google-auth-library's shape): snake_case tokens,
+ * `expiry_date` in ms, and the rest (`token_type`, `scope`, Gemini's `id_token`, Qwen's
+ * `resource_url`, the API host it was given) kept as they are. An id token goes in with its claims
+ * (the account's email) and no signature, as Codex's does.
+ */
+function expiryDateFile(): OAuthFileFormat {
+  return {
+    parse(json) {
+      const accessToken = str(json.access_token);
+      const refreshToken = str(json.refresh_token);
+      if (!accessToken || !refreshToken) return undefined;
+      const { access_token: _a, refresh_token: _r, expiry_date, ...extra } = json;
+      return {
+        accessToken,
+        refreshToken,
+        expiresAt: typeof expiry_date === 'number' ? expiry_date : 0,
+        extra,
+      };
+    },
+    render: (login) =>
+      `${JSON.stringify(
+        {
+          ...login.extra,
+          access_token: login.accessToken,
+          refresh_token: login.refreshToken,
+          expiry_date: login.expiresAt,
+        },
+        null,
+        2,
+      )}\n`,
+    placeholders: (login, placeholderFor) => ({
+      access: placeholderFor(login.accessToken),
+      refresh: placeholderFor(login.refreshToken),
+    }),
+    placeholderExtra: (extra) =>
+      str(extra.id_token) ? { ...extra, id_token: placeholderIdToken(str(extra.id_token)) } : extra,
+    refreshedExtra: (extra, response) => {
+      const out = { ...extra };
+      for (const k of ['id_token', 'scope', 'token_type', 'resource_url'])
+        if (str(response[k])) out[k] = response[k];
+      return out;
+    },
+  };
+}
+
+export const OAUTH_FORMATS = {
+  claude,
+  codex,
+  gemini: expiryDateFile(),
+  qwen: expiryDateFile(),
+} satisfies Record<string, OAuthFileFormat>;
 
 export type OAuthFormatName = keyof typeof OAUTH_FORMATS;
 

@@ -26,6 +26,17 @@ export const qwen = defineAgent({
   yoloArgs: ['--yolo'],
   statePaths: ['.qwen'],
   loginFiles: ['.qwen/oauth_creds.json'],
+  // Qwen OAuth, brokered. From the 0.24 bundle: it refreshes with a form (grant, refresh token,
+  // client id; no secret, no scope) at chat.qwen.ai and sends the access token as a bearer to the
+  // `resource_url` its login names (portal.qwen.ai, or DashScope).
+  oauth: {
+    format: 'qwen',
+    file: '.qwen/oauth_creds.json',
+    tokenUrl: 'https://chat.qwen.ai/api/v1/oauth2/token',
+    clientId: 'f0304373b74a44d2b584a3fb70ca9e56',
+    tokenBody: 'form',
+    hosts: ['portal.qwen.ai', 'dashscope.aliyuncs.com', 'dashscope-intl.aliyuncs.com'],
+  },
   authEnv: ['OPENAI_API_KEY', 'DASHSCOPE_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY'],
   apiDomains: ['dashscope.aliyuncs.com', 'dashscope-intl.aliyuncs.com', 'chat.qwen.ai', 'portal.qwen.ai'],
   instructionsFile: 'QWEN.md',

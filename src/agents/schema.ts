@@ -66,6 +66,13 @@ export const OAuthSchema = z.object({
   /** Where the CLI refreshes its tokens (config `agents.<name>.oauth_token_url` overrides it). */
   tokenUrl: z.string().url(),
   clientId: z.string(),
+  /**
+   * An installed app's client secret, sent on refresh where the endpoint wants one (Google's). It is
+   * published in the CLI itself (installed apps cannot keep one), so it is no secret of the user's.
+   */
+  clientSecret: z.string().optional(),
+  /** How the refresh request is encoded: JSON (Claude, Codex) or a form (Google, Qwen). */
+  tokenBody: z.enum(['json', 'form']).default('json'),
   /** Scopes asked for on refresh when the login does not record its own. */
   scopes: z.array(z.string()).default([]),
   /** Where the access token is sent as a bearer: the gateway swaps the placeholder in there only. */

@@ -34,7 +34,7 @@ export function defineAgent(spec: AgentSpecInput): AgentSpec {
     injectable: [],
     loginFiles: [],
     ...rest,
-    ...(oauth ? { oauth: { scopes: [], ...oauth } } : {}),
+    ...(oauth ? { oauth: { scopes: [], tokenBody: 'json' as const, ...oauth } } : {}),
     ...(session ? { session: { headlessResume: true, ...session } } : {}),
     ...(endpoint ? { endpoint: { env: {}, files: {}, args: [], modelEnv: {}, ...endpoint } } : {}),
     ...(mcp ? { mcp: { args: [], env: {}, ...mcp } } : {}),

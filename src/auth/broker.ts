@@ -16,6 +16,9 @@ export interface BrokerTarget {
   dir: string;
   tokenUrl: string;
   clientId: string;
+  clientSecret?: string;
+  /** JSON unless the endpoint takes a form (Google, Qwen). */
+  tokenBody?: 'json' | 'form';
   scopes: string[];
 }
 
@@ -42,7 +45,11 @@ interface HttpAnswer {
   body: string;
 }
 
-function postJson(url: string, body: string, ca: readonly string[] | undefined): Promise<HttpAnswer> {
+function post(
+  url: string,
+  { body, contentType }: { body: string; contentType: string },
+  ca: readonly string[] | undefined,
+): Promise<HttpAnswer> {
   const u = new URL(url);
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -51,7 +58,7 @@ function postJson(url: string, body: string, ca: readonly string[] | undefined):
       {
         method: 'POST',
         headers: {
-          'content-type': 'application/json',
+          'content-type': contentType,
           'content-length': Buffer.byteLength(body),
           accept: 'application/json',
         },
@@ -99,7 +106,7 @@ export async function refreshIfDue(
     if (!due(login, now(), timing.aheadMs)) return 'fresh';
     let answer: HttpAnswer;
     try {
-      answer = await postJson(t.tokenUrl, refreshBody(t, login), env.ca);
+      answer = await post(t.tokenUrl, refreshBody(t, login), env.ca);
     } catch (e) {
       env.log(
         `auth ${t.label}: refresh failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,

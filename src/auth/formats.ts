@@ -57,16 +57,23 @@ export function isPlaceholder(login: OAuthLogin, ph: Placeholders | undefined): 
   return ph !== undefined && (login.accessToken === ph.access || login.refreshToken === ph.refresh);
 }
 
-/** The token endpoint request each CLI sends (both take JSON). */
-export function refreshBody(spec: Pick<OAuthSpec, 'clientId' | 'scopes'>, login: OAuthLogin): string {
+/** The token endpoint request each CLI sends: JSON (Claude, Codex) or a form (Google, Qwen). */
+export function refreshBody(
+  spec: Pick<OAuthSpec, 'clientId' | 'scopes'> & { clientSecret?: string; tokenBody?: 'json' | 'form' },
+  login: OAuthLogin,
+): { body: string; contentType: string } {
   const stored = login.extra.scopes;
   const scopes = Array.isArray(stored) && stored.length ? (stored as string[]) : spec.scopes;
-  return JSON.stringify({
+  const fields: Record<string, string> = {
     grant_type: 'refresh_token',
     refresh_token: login.refreshToken,
     client_id: spec.clientId,
+    ...(spec.clientSecret ? { client_secret: spec.clientSecret } : {}),
     ...(scopes.length ? { scope: scopes.join(' ') } : {}),
-  });
+  };
+  return spec.tokenBody === 'form'
+    ? { body: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' }
+    : { body: JSON.stringify(fields), contentType: 'application/json' };
 }
 
 /** The login after a successful refresh; a response without a new refresh token keeps the old one. */

@@ -47,6 +47,15 @@ export async function saveLoginFiles(agent: string, profile: string, files: Logi
   });
 }
 
+/** Forget one file of the profile's login (it moved to the brokered store). */
+export async function dropLoginFile(agent: string, profile: string, rel: string): Promise<void> {
+  const dir = authDir(agent, profile);
+  await withLock(dir, async () => {
+    const { [rel]: _gone, ...rest } = await readLoginFiles(agent, profile);
+    await writeJson(storePath(agent, profile), rest);
+  });
+}
+
 /** The file's text if it is login-shaped data, else undefined. */
 export function loginShaped(rel: string, text: string): string | undefined {
   if (!text.trim() || Buffer.byteLength(text) > MAX_BYTES) return undefined;

@@ -35,6 +35,19 @@ export async function adopt(agent: AgentSpec, profile: string, text: string | un
   return true;
 }
 
+/**
+ * A login kept as files before corral brokered this agent (Gemini, Qwen: src/auth/login-files.ts)
+ * moves into the login store once; the files' copy of it is dropped.
+ */
+export async function adoptFromLoginFiles(agent: AgentSpec, profile: string): Promise<boolean> {
+  if (!agent.oauth || (await readLogin(authDir(agent.name, profile)))) return false;
+  const { readLoginFiles, dropLoginFile } = await import('./login-files.js');
+  const text = (await readLoginFiles(agent.name, profile))[agent.oauth.file];
+  if (text === undefined || !(await adopt(agent, profile, text))) return false;
+  await dropLoginFile(agent.name, profile, agent.oauth.file);
+  return true;
+}
+
 /** Whether the start should look in the volume for a login to adopt (costs a helper container). */
 export async function shouldLookInVolume(agent: AgentSpec, profile: string): Promise<boolean> {
   if (!agent.oauth) return false;
@@ -67,6 +80,8 @@ export async function loginForRun(
       placeholder: ph.access,
       tokenUrl: config.agents[agent.name]?.oauth_token_url ?? oauth.tokenUrl,
       clientId: oauth.clientId,
+      ...(oauth.clientSecret ? { clientSecret: oauth.clientSecret } : {}),
+      ...(oauth.tokenBody !== 'json' ? { tokenBody: oauth.tokenBody } : {}),
       scopes: oauth.scopes,
     },
     file: { path: oauth.file, content: renderAgentFile(placeholderLogin(login, ph)) },

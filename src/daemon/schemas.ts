@@ -34,6 +34,19 @@ export const StartBody = z
     network: z.enum(['gateway', 'open', 'none']).optional(),
     prompt: z.string().max(100_000).optional(),
     modelUrl: z.url().optional(),
+    provider: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,63}$/, 'a provider name from `corral provider list`')
+      .optional()
+      .describe(
+        'a named provider (`corral provider add`): its endpoint, and its key injected by the gateway',
+      ),
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("the provider's model (default: its default model)"),
     yolo: z.boolean().optional(),
     allow: z.array(z.string().max(500)).max(100).optional(),
     allowHost: z.array(z.number().int().min(1).max(65535)).max(20).optional(),

@@ -33,6 +33,7 @@ import {
   type NewChatInput,
   newChat,
   type Progress,
+  providerList,
   refreshSshConfig,
   removeChat,
   resolveTarget,
@@ -81,6 +82,8 @@ export interface StartInput {
   network?: 'gateway' | 'open' | 'none' | undefined;
   prompt?: string | undefined;
   modelUrl?: string | undefined;
+  provider?: string | undefined;
+  model?: string | undefined;
   yolo?: boolean | undefined;
   allow?: string[] | undefined;
   allowHost?: number[] | undefined;
@@ -128,6 +131,17 @@ export class UseCases {
     return AGENTS.map((a) => ({ name: a.name, displayName: a.displayName, aliases: [...a.aliases] }));
   }
 
+  /** The providers a start may name: what the form offers; never a key. */
+  async providers() {
+    return (await providerList()).map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      models: p.models,
+      ...(p.defaultModel ? { defaultModel: p.defaultModel } : {}),
+      agents: p.agents,
+    }));
+  }
+
   sandboxes(): Promise<SandboxListing[]> {
     return listSandboxes(this.ctx);
   }
@@ -160,6 +174,8 @@ export class UseCases {
       ...(input.network ? { network: input.network } : {}),
       ...(input.prompt ? { prompt: input.prompt } : {}),
       ...(input.modelUrl ? { modelUrl: input.modelUrl } : {}),
+      ...(input.provider ? { provider: input.provider } : {}),
+      ...(input.model ? { model: input.model } : {}),
       ...(input.yolo ? { yolo: true } : {}),
       ...(input.allow?.length ? { allow: input.allow } : {}),
       ...(input.allowHost?.length ? { allowHost: input.allowHost } : {}),

@@ -48,6 +48,8 @@ export function startBrokered(
         dir,
         tokenUrl: b.tokenUrl,
         clientId: b.clientId,
+        ...(b.clientSecret ? { clientSecret: b.clientSecret } : {}),
+        ...(b.tokenBody ? { tokenBody: b.tokenBody } : {}),
         scopes: b.scopes,
       });
     }

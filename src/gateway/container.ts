@@ -69,7 +69,11 @@ async function waitReady(engine: ContainerEngine, id: string, socket: string): P
 }
 
 /** Has the gateway loaded this revision of its settings (it writes the one it serves)? */
-async function tookRevision(engine: ContainerEngine, dirs: GatewayDirs, revision: number): Promise<boolean> {
+export async function tookRevision(
+  engine: ContainerEngine,
+  dirs: GatewayDirs,
+  revision: number,
+): Promise<boolean> {
   if (!engine.hostFolders) return gatewayServes(dirs, revision);
   const applied = Number(await engine.hostFolders.read(join(dirs.log, P.appliedFile))) || 0;
   return applied >= revision;
@@ -79,7 +83,7 @@ async function tookRevision(engine: ContainerEngine, dirs: GatewayDirs, revision
  * Wait until `check` holds, or the gateway has died or the time is up (then fail with its last log
  * lines). The container is looked at every few checks: checks are cheap, inspects are not.
  */
-async function waitFor(
+export async function waitFor(
   engine: ContainerEngine,
   id: string,
   check: () => Promise<boolean>,

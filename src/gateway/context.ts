@@ -11,6 +11,7 @@ import type { AuditLog } from './audit.js';
 import type { CertificateAuthority } from './ca.js';
 import type { Credential } from './credentials.js';
 import { checkResolved, type Decision, decide, type EgressQuery } from './decide.js';
+import type { ExchangedTokens } from './exchange.js';
 import { type EgressPolicy, formatRule } from './policy.js';
 import type { Resolve } from './resolve.js';
 
@@ -18,6 +19,8 @@ export interface GatewayContext {
   policy(): EgressPolicy;
   resolve: Resolve;
   credentials: readonly Credential[];
+  /** Tokens the gateway got from token exchanges and keeps from the sandbox (exchange.ts). */
+  exchanged?: ExchangedTokens;
   audit: AuditLog;
   ca?: CertificateAuthority;
   httpAgent: HttpAgent;

@@ -19,6 +19,7 @@ import {
 } from './context.js';
 import { applyCredentials, credentialRefusal } from './credentials.js';
 import { canonicalPath } from './decide.js';
+import { exchangeFor, relayExchange } from './exchange.js';
 import { requestHeaders, responseHeaders } from './headers.js';
 
 export interface Target {
@@ -45,7 +46,10 @@ function startUpstream(
 ) {
   const headers = requestHeaders(req, upgrade);
   if (!headers.host) headers.host = describeTarget(undefined, t.host, t.port).replace(/:(80|443)$/, '');
-  applyCredentials(ctx.credentials, t.host, headers, t.secure);
+  const injected = applyCredentials(ctx.credentials, t.host, headers, t.secure);
+  // A token exchange's answer is read whole by the gateway (exchange.ts): ask for it uncompressed.
+  const exchange = upgrade ? undefined : exchangeFor(t.host, t.path, injected, t.secure);
+  if (exchange) headers['accept-encoding'] = 'identity';
   const options = {
     host: address,
     port: t.port,
@@ -59,7 +63,7 @@ function startUpstream(
     ? httpsRequest({ ...options, agent: ctx.httpsAgent })
     : httpRequest({ ...options, agent: ctx.httpAgent });
   up.setNoDelay(true);
-  return up;
+  return { up, exchange };
 }
 
 interface Outcome {
@@ -157,7 +161,7 @@ export async function forwardRequest(
   const bodies: Bodies | undefined = ctx.logBodies()
     ? { request: new BodyCapture(), response: new BodyCapture() }
     : undefined;
-  const up = startUpstream(ctx, req, t, a.address, false);
+  const { up, exchange } = startUpstream(ctx, req, t, a.address, false);
   req.on('data', (c: Buffer) => {
     o.bytesOut += c.length;
     bodies?.request.add(c);
@@ -166,6 +170,15 @@ export async function forwardRequest(
   req.pipe(up);
   up.on('response', (ures) => {
     o.status = ures.statusCode ?? 502;
+    if (exchange && ctx.exchanged) {
+      relayExchange(exchange, ures, res, ctx.exchanged).then(
+        (n) => {
+          o.bytesIn = n;
+        },
+        () => res.destroy(),
+      );
+      return;
+    }
     res.writeHead(o.status, ures.statusMessage, responseHeaders(ures));
     // Send the head now: an SSE client must see the response start before the first event.
     res.flushHeaders();
@@ -238,7 +251,7 @@ export async function forwardUpgrade(
   }
   const o: Outcome = { status: 502, bytesIn: 0, bytesOut: 0, decision: 'allow' };
   const done = () => record(ctx, req, t, a, start, o);
-  const up = startUpstream(ctx, req, t, a.address, true);
+  const { up } = startUpstream(ctx, req, t, a.address, true);
   up.end();
   let responded = false;
   up.on('upgrade', (ures, usocket: Socket, uhead: Buffer) => {

@@ -27,6 +27,7 @@ import type { GatewayContext } from './context.js';
 import { type Credential, type CredentialInput, credentialHosts, parseCredentials } from './credentials.js';
 import { needsInterception } from './decide.js';
 import { deniedWriter } from './denied-log.js';
+import { ExchangedTokens } from './exchange.js';
 import { forwardRequest, forwardUpgrade, type Target } from './forward.js';
 import { type EgressPolicy, hostMatches, parsePolicy } from './policy.js';
 import { cachingResolver, type Resolve, systemResolve } from './resolve.js';
@@ -107,14 +108,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const tlsTrust = extraCa.length
     ? { secureContext: createSecureContext({ ca: [...rootCertificates, ...extraCa] }) }
     : {};
-  const live = opts.liveCredentials;
-  const current = (): readonly Credential[] => (live ? [...credentials, ...live()] : credentials);
+  const exchanged = new ExchangedTokens();
+  const live = () => [...(opts.liveCredentials?.() ?? []), ...exchanged.credentials()];
+  const current = (): readonly Credential[] => [...credentials, ...live()];
   const ctx: GatewayContext = {
     policy: () => policy,
     resolve: cachingResolver(opts.resolve ?? systemResolve, opts.dnsCacheMs ?? 5000),
     get credentials() {
       return current();
     },
+    exchanged,
     audit: createAuditLog(opts.audit, {
       sandbox: opts.sandbox,
       // Read at each write, so keys handed over later (and refreshed tokens) are redacted too.
@@ -206,7 +209,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     intercepts: (host) =>
       needsInterception(policy, host) ||
       injectHosts.some((p) => hostMatches(p, host)) ||
-      (live?.().some((c) => hostMatches(c.host, host)) ?? false),
+      live().some((c) => hostMatches(c.host, host)),
     track,
     adopt(tls, target) {
       targets.set(tls, target);

@@ -58,6 +58,9 @@ export interface BrokeredLogin {
   placeholder: string;
   tokenUrl: string;
   clientId: string;
+  /** An installed app's published client secret (agents/schema.ts), when its endpoint wants one. */
+  clientSecret?: string;
+  tokenBody?: 'json' | 'form';
   scopes: string[];
 }
 

@@ -155,6 +155,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       [LABELS.detached]: String(s.detached),
       [LABELS.autoRemove]: String(s.autoRemove),
       [LABELS.isolation]: s.isolation,
+      [LABELS.network]: s.network.mode,
       ...(s.user.reclaimTo ? { [LABELS.reclaimTo]: `${s.user.reclaimTo.uid}:${s.user.reclaimTo.gid}` } : {}),
     },
     user: s.user.user,

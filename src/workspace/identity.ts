@@ -20,6 +20,8 @@ export const LABELS = {
   ownerPid: 'io.corral.owner-pid',
   /** runc or gvisor (engine/isolation.ts). */
   isolation: 'io.corral.isolation',
+  /** gateway, open or none: a shell joining the sandbox keeps keys out the same way. */
+  network: 'io.corral.network',
   /** "uid:gid" the workspace's sandbox-made files go back to when a detached sandbox stops. */
   reclaimTo: 'io.corral.reclaim-to',
 } as const;

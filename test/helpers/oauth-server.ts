@@ -77,8 +77,18 @@ export async function startOAuthProvider(opts: {
     res.end(JSON.stringify(body));
   };
   const token = createHttp(async (req, res) => {
-    const body = JSON.parse((await read(req)) || '{}') as Record<string, unknown>;
-    p.bodies.push({ ...body, refresh_token: body.refresh_token === refresh ? 'current' : 'other' });
+    // JSON (Claude, Codex) or a form (Google, Qwen), as the request says.
+    const raw = await read(req);
+    const form = String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+    const body = (form ? Object.fromEntries(new URLSearchParams(raw)) : JSON.parse(raw || '{}')) as Record<
+      string,
+      unknown
+    >;
+    p.bodies.push({
+      ...body,
+      refresh_token: body.refresh_token === refresh ? 'current' : 'other',
+      contentType: form ? 'form' : 'json',
+    });
     const presented = String(body.refresh_token ?? '');
     if (spent.has(presented)) {
       p.reuse.push(presented);

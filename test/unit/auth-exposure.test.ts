@@ -23,26 +23,29 @@ describe('login exposure', () => {
       expect(LOGIN_EXPOSURE[a.name], `${a.name} needs an entry in login-exposure.ts`).toBeDefined();
   });
 
-  it('lists a Gemini login as not brokered, with its refresh token, and never a token value', async () => {
-    const secret = 'ya29.secret-access-value';
-    await saveLoginFiles('gemini', 'default', {
-      '.gemini/oauth_creds.json': JSON.stringify({
-        access_token: secret,
-        refresh_token: '1//refresh-value',
-        expiry_date: 1893456000000,
+  it('lists a pi login as not brokered, with its refresh token, and never a token value', async () => {
+    const secret = 'sk-secret-access-value';
+    await saveLoginFiles('pi', 'default', {
+      '.pi/agent/auth.json': JSON.stringify({
+        anthropic: {
+          type: 'oauth',
+          access_token: secret,
+          refresh_token: 'refresh-value',
+          expiresAt: 1893456000000,
+        },
       }),
     });
     const rows = await loginExposures(AGENTS, 'default');
     expect(rows).toEqual([
       expect.objectContaining({
-        agent: 'gemini',
+        agent: 'pi',
         brokered: false,
         refreshToken: true,
         expiresAt: 1893456000000,
-        files: ['.gemini/oauth_creds.json'],
+        files: ['.pi/agent/auth.json'],
       }),
     ]);
-    expect(rows[0]!.broker).toMatch(/oauth2\.googleapis\.com/);
+    expect(rows[0]!.broker).toMatch(/not brokered/);
     expect(JSON.stringify(rows)).not.toContain('secret-access');
     expect(JSON.stringify(rows)).not.toContain('refresh-value');
   });

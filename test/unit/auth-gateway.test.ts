@@ -90,14 +90,14 @@ describe('codex refresh', () => {
       tokens: { id_token: 'a.b.c', access_token: access, refresh_token: 'rt_1', account_id: 'acc' },
     });
     const l = parseAgentFile('codex', text)!;
-    expect(JSON.parse(refreshBody({ clientId: 'app_x', scopes: ['openid', 'profile', 'email'] }, l))).toEqual(
-      {
-        grant_type: 'refresh_token',
-        refresh_token: 'rt_1',
-        client_id: 'app_x',
-        scope: 'openid profile email',
-      },
-    );
+    expect(
+      JSON.parse(refreshBody({ clientId: 'app_x', scopes: ['openid', 'profile', 'email'] }, l).body),
+    ).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: 'rt_1',
+      client_id: 'app_x',
+      scope: 'openid profile email',
+    });
     const newAccess = `h.${payload({ exp: 2_100_000_000 })}.s`;
     const r = refreshed(l, { access_token: newAccess, id_token: 'x.y.z' }, 0)!;
     expect(r.accessToken).toBe(newAccess);

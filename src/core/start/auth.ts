@@ -62,6 +62,8 @@ export async function planRunLogin(
     ctx.note(
       `corral: moved the ${agent.name} login ${how} into corral's login store (profile ${profile}); the sandbox keeps a placeholder.`,
     );
+  if (!keyed && (await auth.adoptFromLoginFiles(agent, profile)))
+    adopted('kept as files (from before corral brokered it)');
   if (!keyed && (await auth.shouldLookInVolume(agent, profile)) && (await engine.volumeExists(volume))) {
     if (await auth.adopt(agent, profile, await look())) adopted('found in its state volume');
     else await auth.markVolumeChecked(agent, profile);

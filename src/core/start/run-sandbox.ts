@@ -16,7 +16,6 @@ import { planSandbox } from '../../sandbox/plan.js';
 import { adoptWarm } from '../../sandbox/warm.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
-import { isGithubEnv } from '../../workspace/secrets.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
 import { withAcpAdapter } from '../acp/agent.js';
 import type { CoreContext } from '../context.js';
@@ -25,6 +24,7 @@ import { takeWarm } from '../warm-pool.js';
 import { planRunLogin } from './auth.js';
 import { planRunBridge, startRunBridge } from './bridge.js';
 import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
+import { joinRunning } from './join.js';
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
 import { checkEndpointOptions, profileFor, providerEndpoint } from './provider.js';
@@ -32,7 +32,7 @@ import { checkRemoteSupport } from './remote-limits.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
-import { gatewayWatcher, joinRunning, sandboxModelUrl, storedTokenFor, withSkills } from './support.js';
+import { gatewayWatcher, sandboxModelUrl, storedTokenFor, withSkills } from './support.js';
 
 /** A detached or dry run needs no stdio; the rest read and write the caller's. */
 const NO_STDIO = (): never => {
@@ -87,11 +87,9 @@ export async function launch(
   trace('config');
   const engine = await ctx.engine();
   trace('engine');
-  // A shell joining a running sandbox gets -e values as they are: a secret needs a new sandbox.
-  const secret =
-    Boolean(opts.secretEnv?.length) || (opts.env ?? []).some((e) => isGithubEnv(e.split('=')[0]!));
-  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name && !secret) {
-    const joined = await joinRunning(ctx, engine, agent, workspace, args, opts, io);
+  // A shell joining a running sandbox brings its keys in as placeholders, as a fresh run does (join.ts).
+  if (mode === 'shell' && opts.join !== false && !opts.detach && !opts.name) {
+    const joined = await joinRunning(ctx, engine, agent, workspace, config, args, opts, io);
     if (joined !== undefined) return exited(joined);
   }
   // Bad endpoint options fail before the credential scan, which may ask questions.

@@ -1,47 +1,10 @@
-/** What `launch` needs around the sandbox itself: joining a running one, a stored token, a model URL. */
+/** What `launch` needs around the sandbox itself: a stored token, a model URL, skills, the gateway watcher. */
 import type { AgentSpec } from '../../agents/types.js';
 import type { ContainerEngine } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
 import { interfaceAddresses } from '../../gateway/host-addresses.js';
-import type { Stdio } from '../../sandbox/attach.js';
-import { buildEnv } from '../../sandbox/env.js';
-import { execIn, toInfo } from '../../sandbox/manage.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
-import { trace } from '../../trace.js';
-import { containerName, LABELS, type Workspace } from '../../workspace/identity.js';
 import type { CoreContext } from '../context.js';
-import type { StartSandboxInput } from '../types.js';
-
-/**
- * `corral shell` beside a running sandbox joins it (an exec, ~0.1 s) instead of starting a second
- * container: the same sandbox, and the warm path for scripts that run many short commands.
- */
-export async function joinRunning(
-  ctx: CoreContext,
-  engine: ContainerEngine,
-  agent: AgentSpec,
-  workspace: Workspace,
-  args: string[],
-  opts: StartSandboxInput,
-  io: () => Stdio,
-): Promise<number | undefined> {
-  // One inspect by the sandbox's well-known name: listing containers costs ~0.1 s on Podman.
-  const details = await engine.inspect(containerName(workspace, agent.name));
-  if (!details?.running || details.labels[LABELS.managed] !== 'true') return undefined;
-  const target = toInfo(details);
-  trace('found running');
-  const env = await buildEnv({
-    agentDefaults: {},
-    envFiles: opts.envFile ?? [],
-    flags: opts.env ?? [],
-    host: ctx.env,
-  });
-  const stdio = io();
-  return execIn(engine, target, args.length ? args : ['/bin/bash', '-l'], stdio, {
-    tty: Boolean(stdio.stdin.isTTY),
-    ...(Object.keys(env).length ? { env } : {}),
-  });
-}
 
 export async function storedTokenFor(agent: AgentSpec, profile: string, env: NodeJS.ProcessEnv) {
   if (!agent.setupToken) return undefined;

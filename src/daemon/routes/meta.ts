@@ -48,6 +48,25 @@ export function metaRoutes(app: OpenAPIHono, d: DaemonContext): void {
   app.openapi(
     createRoute({
       method: 'get',
+      path: '/api/providers',
+      responses: json(
+        z.array(
+          z.object({
+            name: z.string(),
+            kind: z.string(),
+            models: z.array(z.string()),
+            defaultModel: z.string().optional(),
+            agents: z.array(z.string()),
+          }),
+        ),
+        'the model providers (`corral provider add`), without their keys',
+      ),
+    }),
+    async (c) => c.json(await d.uc.providers(), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
       path: '/api/workspaces',
       responses: json(
         z.array(z.object({ path: z.string(), id: z.string(), sandboxes: z.number() })),

@@ -9,6 +9,7 @@ import { useReportError } from './Toasts.js';
 export function StartForm({ onStarted, workspaces }: { onStarted: () => void; workspaces: string[] }) {
   const report = useReportError();
   const { data: agents } = useLoad(api.agents, []);
+  const { data: providers } = useLoad(api.providers, []);
   const [busy, setBusy] = useState(false);
   const [form, setForm] = useState({
     agent: 'claude',
@@ -18,8 +19,13 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
     network: 'gateway' as NonNullable<StartRequest['network']>,
     prompt: '',
     modelUrl: '',
+    provider: '',
+    model: '',
     yolo: false,
   });
+  // Providers whose API the chosen agent speaks; their models for the model field's suggestions.
+  const usable = (providers ?? []).filter((p) => p.agents.includes(form.agent));
+  const chosen = usable.find((p) => p.name === form.provider);
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) =>
     setForm((f) => ({ ...f, [k]: e.target.value }));
 
@@ -35,7 +41,10 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
       };
       if (form.profile.trim()) body.profile = form.profile.trim();
       if (form.prompt.trim() && form.mode === 'agent') body.prompt = form.prompt;
-      if (form.modelUrl.trim()) body.modelUrl = form.modelUrl.trim();
+      if (chosen) {
+        body.provider = chosen.name;
+        if (form.model.trim()) body.model = form.model.trim();
+      } else if (form.modelUrl.trim()) body.modelUrl = form.modelUrl.trim();
       if (form.yolo) body.yolo = true;
       await api.startSandbox(body);
       onStarted();
@@ -100,15 +109,50 @@ export function StartForm({ onStarted, workspaces }: { onStarted: () => void; wo
             data-testid="start-profile"
           />
         </label>
-        <label className="span2">
-          Model URL (optional)
-          <input
-            value={form.modelUrl}
-            onChange={set('modelUrl')}
-            placeholder="http://127.0.0.1:8080"
-            data-testid="start-model-url"
-          />
-        </label>
+        {usable.length > 0 && (
+          <label>
+            Provider
+            <select
+              value={chosen ? form.provider : ''}
+              onChange={(e) => setForm((f) => ({ ...f, provider: e.target.value, model: '' }))}
+              data-testid="start-provider"
+            >
+              <option value="">— the agent's own —</option>
+              {usable.map((p) => (
+                <option key={p.name} value={p.name}>
+                  {p.name} ({p.kind})
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {chosen ? (
+          <label className="span2">
+            Model
+            <input
+              value={form.model}
+              onChange={set('model')}
+              placeholder={chosen.defaultModel ?? 'the provider default'}
+              list="provider-models"
+              data-testid="start-model"
+            />
+            <datalist id="provider-models">
+              {chosen.models.map((m) => (
+                <option key={m} value={m} />
+              ))}
+            </datalist>
+          </label>
+        ) : (
+          <label className="span2">
+            Model URL (optional)
+            <input
+              value={form.modelUrl}
+              onChange={set('modelUrl')}
+              placeholder="http://127.0.0.1:8080"
+              data-testid="start-model-url"
+            />
+          </label>
+        )}
         <label className="span3">
           Prompt (optional: runs it, else an interactive session)
           <textarea

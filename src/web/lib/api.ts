@@ -9,6 +9,7 @@ import type {
   EgressEntry,
   EgressRules,
   NewSessionRequest,
+  Provider,
   Sandbox,
   Service,
   SessionDetail,
@@ -92,6 +93,7 @@ const q = (params: Record<string, string | number | undefined>): string => {
 export const api = {
   version: () => request<{ version: string; build: string; pid: number }>('GET', '/api/version'),
   agents: () => request<Agent[]>('GET', '/api/agents'),
+  providers: () => request<Provider[]>('GET', '/api/providers'),
   sandboxes: () => request<Sandbox[]>('GET', '/api/sandboxes'),
   sandboxLogs: (id: string, tail = 200) =>
     request<{ text: string }>('GET', `/api/sandboxes/${encodeURIComponent(id)}/logs${q({ tail })}`),

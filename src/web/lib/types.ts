@@ -97,7 +97,19 @@ export interface StartRequest {
   network?: 'gateway' | 'open' | 'none';
   prompt?: string;
   modelUrl?: string;
+  /** A named provider (`corral provider add`) and one of its models. */
+  provider?: string;
+  model?: string;
   yolo?: boolean;
+}
+
+export interface Provider {
+  name: string;
+  kind: string;
+  models: string[];
+  defaultModel?: string;
+  /** Built-in agents that speak its API. */
+  agents: string[];
 }
 
 export interface Task {
