@@ -14,11 +14,11 @@ export async function connectKubernetes(
   settings: KubeSettings,
   builder: () => Promise<ContainerEngine>,
 ): Promise<KubernetesEngine> {
-  if (settings.workspace !== 'hostPath') {
+  if (settings.workspace === 'git') {
     throw new CorralError(
       'BAD_INPUT',
-      `kubernetes.workspace: ${settings.workspace} is not implemented yet; only hostPath (a single-node cluster on this machine) is.`,
-      'Set kubernetes.workspace: hostPath in ~/.config/corral/config.yaml.',
+      `kubernetes.workspace: ${settings.workspace} is not implemented yet; hostPath (a single-node cluster on this machine) and upload are.`,
+      'Set kubernetes.workspace: upload (or hostPath) in ~/.config/corral/config.yaml.',
     );
   }
   const c = await connectCluster(settings);

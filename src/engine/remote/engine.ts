@@ -27,7 +27,7 @@ import type {
   LocalEngineKind,
   Mount,
 } from '../types.js';
-import { putFile, SshTree } from './files.js';
+import { putFile, ShellTree } from './files.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
 
@@ -144,7 +144,7 @@ export class RemoteEngine implements ContainerEngine {
   push(local: string): Promise<SyncReport> {
     return syncTrees(
       new LocalTree(local),
-      new SshTree(this.ssh, this.remotePath(local)),
+      new ShellTree(this.ssh, this.remotePath(local)),
       this.baseFile(local),
       'push',
     );
@@ -153,7 +153,7 @@ export class RemoteEngine implements ContainerEngine {
   /** The remote copy → this machine, where only the sandbox changed; conflicts refused. */
   pull(local: string): Promise<SyncReport> {
     return syncTrees(
-      new SshTree(this.ssh, this.remotePath(local)),
+      new ShellTree(this.ssh, this.remotePath(local)),
       new LocalTree(local),
       this.baseFile(local),
       'pull',
