@@ -52,22 +52,24 @@ export class KubernetesEngine implements ContainerEngine {
     this.res = new Resources(c, this.ns, settings.storageClass);
     this.life = new PodLife(c, this.ns);
     this.streams = new PodStreams(c, this.ns, (id) => this.life.running(id));
-    if (settings.workspace === 'upload') {
-      this.copies = new WorkspaceCopies({
+    if (settings.workspace !== 'hostPath') {
+      const deps = {
         c,
         ns: this.ns,
         res: this.res,
         life: this.life,
         ensureNamespace: () => this.ensureNamespace(),
-        context: (image) => this.podContext(image),
-      });
+        context: (image: string) => this.podContext(image),
+      };
+      this.copies = new WorkspaceCopies(deps, settings.workspace);
     }
   }
 
   /** The sandbox works on a copy in the cluster (`upload`): `corral pull` and attached runs bring it back. */
   get workspaceSync() {
     const copies = this.copies;
-    return copies && { pull: (local: string) => copies.pull(local) };
+    if (this.settings.workspace !== 'upload' || !copies) return undefined;
+    return { pull: (local: string) => copies.pull(local) };
   }
 
   /**
@@ -144,7 +146,7 @@ export class KubernetesEngine implements ContainerEngine {
   async createContainer(given: ContainerSpec): Promise<string> {
     const name = objectName(given.name);
     await this.ensureNamespace();
-    // `upload`: the workspace is a volume, brought up to date from this machine first.
+    // `upload`/`git`: the workspace is a volume (brought up to date from this machine first / cloned into).
     const spec = this.copies ? await this.copies.prepare(given) : given;
     if (spec.network === 'none') await this.res.ensureNoNetworkPolicy();
     for (const m of spec.mounts) {

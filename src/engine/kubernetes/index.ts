@@ -14,13 +14,6 @@ export async function connectKubernetes(
   settings: KubeSettings,
   builder: () => Promise<ContainerEngine>,
 ): Promise<KubernetesEngine> {
-  if (settings.workspace === 'git') {
-    throw new CorralError(
-      'BAD_INPUT',
-      `kubernetes.workspace: ${settings.workspace} is not implemented yet; hostPath (a single-node cluster on this machine) and upload are.`,
-      'Set kubernetes.workspace: upload (or hostPath) in ~/.config/corral/config.yaml.',
-    );
-  }
   const c = await connectCluster(settings);
   const engine = new KubernetesEngine(c, settings, await builder(), { containerdSocket: LOCAL_CONTAINERD });
   try {

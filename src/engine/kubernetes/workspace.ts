@@ -43,7 +43,11 @@ export interface WorkspaceCopiesDeps {
 }
 
 export class WorkspaceCopies {
-  constructor(private readonly d: WorkspaceCopiesDeps) {}
+  constructor(
+    private readonly d: WorkspaceCopiesDeps,
+    /** upload: synced with this machine; git: the sandbox clones into it (sandbox/clone.ts). */
+    private readonly mode: 'upload' | 'git',
+  ) {}
 
   /** The volume holding a workspace's copy (the workspace id: sha256 of its real path). */
   volumeOf(path: string): string {
@@ -70,7 +74,8 @@ export class WorkspaceCopies {
       // Bind mounts over it hide files (secrets); volumes over it mask folders (node_modules).
       exclude: [LABELS_FILE, ...spec.mounts.filter(inside).map((m) => m.target.slice(ws.target.length + 1))],
     };
-    await this.push(ws.source, meta);
+    if (this.mode === 'upload') await this.push(ws.source, meta);
+    else await this.ensureVolume(ws.source);
     return {
       ...spec,
       mounts: spec.mounts.map((m) =>
@@ -81,10 +86,7 @@ export class WorkspaceCopies {
 
   /** This machine's folder → the copy, where only this side changed; conflicts refused. */
   async push(local: string, meta: CopyMeta): Promise<SyncReport> {
-    await this.d.ensureNamespace();
-    const volume = this.volumeOf(local);
-    if (!(await this.d.res.volumeExists(volume))) {
-      await this.d.res.createVolume(volume, { 'io.corral.role': 'workspace-copy' });
+    if (await this.ensureVolume(local)) {
       // A new copy agrees on nothing yet: the whole workspace goes, whatever an old base says.
       await rm(this.stateFile(local, 'json'), { force: true });
     }
@@ -94,6 +96,15 @@ export class WorkspaceCopies {
     return this.withFilesPod(local, meta, (copy) =>
       syncTrees(new Without(new LocalTree(local), meta.exclude), copy, this.stateFile(local, 'json'), 'push'),
     );
+  }
+
+  /** Make the workspace's volume unless it exists; true if made. Not `corral clean`'s: it may hold unsaved work. */
+  private async ensureVolume(local: string): Promise<boolean> {
+    await this.d.ensureNamespace();
+    const volume = this.volumeOf(local);
+    if (await this.d.res.volumeExists(volume)) return false;
+    await this.d.res.createVolume(volume, { 'io.corral.role': 'workspace-copy' });
+    return true;
   }
 
   /** The copy → this machine, where only the sandbox changed; conflicts refused. */
