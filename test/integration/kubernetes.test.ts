@@ -1,10 +1,13 @@
 /**
  * corral on a real Kubernetes cluster (scripts/kube-up): run, shell, -d, exec, logs, list, stop and
  * clean through the built CLI; the sandbox pod's hardening read back from the API; NetworkPolicy
- * (kube-router) keeping a sandbox away from the host and from other workspaces' pods.
+ * (kube-router) keeping a sandbox away from the host and from other workspaces' pods;
+ * `kubernetes.workspace: git`, cloned in the sandbox through the gateway from a test-owned server.
  */
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +197,85 @@ describe.skipIf(KUBE_SKIP)('kubernetes engine', () => {
         all: true,
       })) {
         await engine.remove(c.id, { force: true });
+      }
+    }
+  });
+
+  it('git: the workspace is cloned in the sandbox through the gateway, only from an allowed host', async () => {
+    // A bare repository served over git's plain HTTP protocol on the node, as a git host would be.
+    const root = await mkdtemp(join(tmpdir(), 'corral-kgit-'));
+    const g = (args: string[], cwd: string) =>
+      execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd, stdio: 'pipe' });
+    const src = join(root, 'src');
+    execFileSync('mkdir', ['-p', src]);
+    g(['init', '-q'], src);
+    await writeFile(join(src, 'README'), 'from the git host\n');
+    g(['add', '.'], src);
+    g(['commit', '-qm', 'first'], src);
+    g(['clone', '-q', '--bare', '.', '../repo.git'], src);
+    g(['update-server-info'], join(root, 'repo.git'));
+    const served: string[] = [];
+    const http = createHttpServer(async (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      served.push(path);
+      const body = path.includes('..') ? undefined : await readFile(join(root, path)).catch(() => undefined);
+      if (!body) res.statusCode = 404;
+      res.end(body ?? '');
+    });
+    http.listen(0, nodeIp);
+    await once(http, 'listening');
+    const port = (http.address() as { port: number }).port;
+    const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
+    await writeFile(
+      join(cfgDir, 'config.yaml'),
+      kubeConfigYaml.replace('kubernetes:\n', 'kubernetes:\n  workspace: git\n'),
+    );
+    const genv = { ...env, CORRAL_CONFIG: join(cfgDir, 'config.yaml') };
+    const workspaces: string[] = [];
+    const gitWorkspace = async () => {
+      const w = await realpath(await tempWorkspace());
+      workspaces.push(w);
+      g(['init', '-q'], w);
+      g(['remote', 'add', 'origin', `http://host.containers.internal:${port}/repo.git`], w);
+      return w;
+    };
+    try {
+      const allowed = await gitWorkspace();
+      const cmd = ['sh', '-c', 'cat README; git log --format=%s; echo local-only > pod.txt'];
+      const r = await corral(['shell', 'claude', '--allow-host', String(port), '--', ...cmd], {
+        cwd: allowed,
+        env: genv,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('from the git host');
+      expect(r.stdout).toContain('first');
+      expect(served).toContain('/repo.git/info/refs');
+      // The clone is the sandbox's own: nothing lands in the folder here.
+      const { existsSync } = await import('node:fs');
+      expect(existsSync(join(allowed, 'README'))).toBe(false);
+      expect(existsSync(join(allowed, 'pod.txt'))).toBe(false);
+      // The next sandbox keeps the clone (and what was made in it).
+      const again = await corral(['shell', 'claude', '--allow-host', String(port), '--', 'cat', 'pod.txt'], {
+        cwd: allowed,
+        env: genv,
+      });
+      expect(again.stdout, again.stderr).toContain('local-only');
+
+      // Without the git host allowed, the gateway refuses the clone and the sandbox does not start.
+      served.length = 0;
+      const refused = await corral(['shell', 'claude', '--', 'cat', 'README'], {
+        cwd: await gitWorkspace(),
+        env: genv,
+      });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toContain('not an allowed host port');
+      expect(refused.stdout).not.toContain('from the git host');
+      expect(served).toEqual([]);
+    } finally {
+      http.close();
+      for (const w of workspaces) {
+        await corral(['clean'], { cwd: w, env: genv });
+        await engine.removeVolume(`corral-${workspaceIdOf(w)}-workspace`);
       }
     }
   });
