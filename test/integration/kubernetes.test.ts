@@ -2,19 +2,23 @@
  * corral on a real Kubernetes cluster (scripts/kube-up): run, shell, -d, exec, logs, list, stop and
  * clean through the built CLI; the sandbox pod's hardening read back from the API; NetworkPolicy
  * (kube-router) keeping a sandbox away from the host and from other workspaces' pods;
- * `kubernetes.workspace: git`, cloned in the sandbox through the gateway from a test-owned server.
+ * `kubernetes.workspace: git`, cloned in the sandbox through the gateway from a test-owned server;
+ * `kubernetes.registry`: corral's image pushed to a registry the test starts on 127.0.0.1, pulled by the pod.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine } from '../../src/engine/index.js';
+import { LOCAL_CONTAINERD } from '../../src/engine/kubernetes/index.js';
 import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
-import { agentImage } from '../helpers/engines.js';
+import { agentImage, gatewayImage } from '../helpers/engines.js';
 import { KUBE_NAMESPACE, KUBE_SKIP, kubeConfigYaml, kubeEngine } from '../helpers/kube.js';
 
 describe.skipIf(KUBE_SKIP)('kubernetes engine', () => {
@@ -251,7 +255,6 @@ describe.skipIf(KUBE_SKIP)('kubernetes engine', () => {
       expect(r.stdout).toContain('first');
       expect(served).toContain('/repo.git/info/refs');
       // The clone is the sandbox's own: nothing lands in the folder here.
-      const { existsSync } = await import('node:fs');
       expect(existsSync(join(allowed, 'README'))).toBe(false);
       expect(existsSync(join(allowed, 'pod.txt'))).toBe(false);
       // The next sandbox keeps the clone (and what was made in it).
@@ -279,4 +282,80 @@ describe.skipIf(KUBE_SKIP)('kubernetes engine', () => {
       }
     }
   });
+
+  // Debian's docker-registry (scripts/setup installs it): a registry this test owns, on loopback.
+  const REGISTRY_BIN = '/usr/bin/docker-registry';
+  it.skipIf(!existsSync(REGISTRY_BIN))(
+    'registry: corral pushes its image to kubernetes.registry and the pod pulls it from there',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'corral-kreg-'));
+      const port = await new Promise<number>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => {
+          const p = (s.address() as { port: number }).port;
+          s.close(() => resolve(p));
+        });
+      });
+      const registry = `127.0.0.1:${port}`;
+      await writeFile(
+        join(dir, 'config.yml'),
+        `version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: ${dir}/data}}\nhttp: {addr: ${registry}}\n`,
+      );
+      const server = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+      const image = await gatewayImage(engine.builder);
+      const name = `corral-regtest-${Date.now().toString(36)}`;
+      let pulled = '';
+      const k = (await connectEngine('kubernetes', undefined, {
+        kubernetes: { namespace: KUBE_NAMESPACE, registry },
+      })) as typeof engine;
+      try {
+        for (let i = 0; i < 50; i++) {
+          if ((await fetch(`http://${registry}/v2/`).catch(() => undefined))?.ok) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const started = Date.now();
+        const id = await k.createContainer({
+          name,
+          image,
+          cmd: ['node', '-e', 'console.log("ran from the registry")'],
+          env: {},
+          labels: { 'io.corral.managed': 'true' },
+          user: '1000:1000',
+          workdir: '/',
+          tty: false,
+          openStdin: false,
+          mounts: [],
+          capDrop: ['ALL'],
+          noNewPrivileges: true,
+        });
+        await k.startContainer(id);
+        expect(await k.wait(id)).toBe(0);
+        console.log(`push + pull + run of ${image}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const pod = await k.c.core.readNamespacedPod({ name: id, namespace: KUBE_NAMESPACE });
+        const status = pod.status?.containerStatuses?.[0];
+        pulled = pod.spec?.containers[0]?.image ?? '';
+        expect(pulled).toBe(`${registry}/${image.replace(/^localhost\//, '')}`);
+        // containerd resolved it in that registry (an imported image has no digest there).
+        expect(status?.imageID).toMatch(new RegExp(`^${registry}/corral/gateway@sha256:`));
+        const logs = await k.logs(id, {});
+        const chunks: Buffer[] = [];
+        for await (const c of logs) chunks.push(c as Buffer);
+        expect(Buffer.concat(chunks).toString()).toContain('ran from the registry');
+        // The registry has it under its tag (a later start finds it there and pushes nothing).
+        const tag = image.split(':').pop();
+        const head = await fetch(`http://${registry}/v2/corral/gateway/manifests/${tag}`, { method: 'HEAD' });
+        expect(head.ok).toBe(true);
+      } finally {
+        await k.remove(name).catch(() => undefined);
+        server.kill();
+        if (pulled) {
+          try {
+            execFileSync('ctr', ['--address', LOCAL_CONTAINERD, '-n', 'k8s.io', 'images', 'rm', pulled], {
+              stdio: 'ignore',
+            });
+          } catch {}
+        }
+        execFileSync('rm', ['-rf', dir]);
+      }
+    },
+  );
 });
