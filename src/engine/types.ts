@@ -179,6 +179,13 @@ export interface ContainerEngine {
     /** Make a unix socket that corral listens on here reachable at this path in the copy. */
     serveSocket(path: string): Promise<() => Promise<void>>;
   };
+  /**
+   * Make a unix socket this process listens on (`hostSocket`, in a folder no container sees)
+   * reachable at `sharedPath`, a path in a folder corral shares with its containers, through the
+   * engine's own streams rather than the node's files (Kubernetes: an exec stream into the pod
+   * that has the folder). Never a port.
+   */
+  relaySocket?(sharedPath: string, hostSocket: string): Promise<() => Promise<void>>;
   /** Bring the sandbox's copy of a workspace back (three-way; conflicts refused). */
   readonly workspaceSync?: {
     pull(localPath: string): Promise<{ changed: string[]; removed: string[]; pending: number }>;

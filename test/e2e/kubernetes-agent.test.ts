@@ -4,7 +4,8 @@
  * its shell tool writes a file that lands in the hostPath workspace, owned by the host user once the
  * session ends, and the gateway's audit shows nothing but the model server was reached. With
  * `kubernetes.workspace: upload` the pod works on a copy in a cluster volume: the file comes back
- * at the end of the run, and a file changed on both sides is refused with nothing moved.
+ * at the end of the run, and a file changed on both sides is refused with nothing moved. The host
+ * bridge: an allowed host command the agent asks for runs here, an unapproved one is refused.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, stat, writeFile } from 'node:fs/promises';
@@ -154,6 +155,65 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
       await run(['clean']);
       // `clean` keeps the copy (it may hold work not brought back yet): the test's goes.
       await (await kubeEngine()).removeVolume(`corral-${workspaceIdOf(ws)}-workspace`);
+    }
+  });
+
+  it('host bridge: an allowed command runs on the host, one nobody allowed is refused', async () => {
+    const command = 'echo made-on-the-host > host-made.txt';
+    const script = await parseScript(
+      `turns:\n  - tool: mcp__corral__run_command\n    input: ${JSON.stringify({ command })}\n  - text: Asked the host.\n`,
+      'kube bridge script',
+    );
+    const bridgeModel = await startModelServer({ host: '0.0.0.0', script, allow: () => true });
+    const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
+    await writeFile(join(cfgDir, 'config.yaml'), kubeConfigYaml);
+    const env = {
+      CORRAL_CONFIG: join(cfgDir, 'config.yaml'),
+      KUBECONFIG: process.env.KUBECONFIG,
+      CORRAL_APPROVAL_TIMEOUT: '2',
+    };
+    const workspaces: string[] = [];
+    const ask = async (allow: boolean, during?: (ws: string) => Promise<void>) => {
+      const ws = await realpath(await tempWorkspace('corral-kube-bridge-'));
+      workspaces.push(ws);
+      if (allow) expect((await corral(['allowed', 'add', command], { cwd: ws, env })).code).toBe(0);
+      const running = corral(
+        ['run', 'claude', '--model-url', bridgeModel.url, '--prompt', 'Ask the host.', '--yolo'],
+        { cwd: ws, env },
+      );
+      await during?.(ws);
+      return { ws, r: await running };
+    };
+    // The bridge listens where no pod sees it; the gateway pod serves it over an exec stream.
+    let relayed = false;
+    const watchRelay = async (ws: string) => {
+      const k = await kubeEngine();
+      const gateway = `corral-${workspaceIdOf(ws)}-gateway`;
+      for (let i = 0; i < 200 && !relayed; i++) {
+        const ps = await k
+          .exec(gateway, ['sh', '-c', 'cat /proc/[0-9]*/cmdline | tr "\\0" " "'])
+          .catch(() => undefined);
+        relayed = Boolean(ps?.stdout.includes('node -e') && ps.stdout.includes('bridge-'));
+        if (!relayed) await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    try {
+      const started = Date.now();
+      const allowed = await ask(true, watchRelay);
+      console.log(`bridge on kubernetes: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(relayed).toBe(true);
+      expect(allowed.r.code, allowed.r.stdout + allowed.r.stderr).toBe(0);
+      expect(allowed.r.stderr).not.toContain('refused a host command');
+      expect(await readFile(join(allowed.ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
+      expect(bridgeModel.requests.find((q) => q.step === 1)).toBeDefined();
+
+      const refused = await ask(false);
+      expect(refused.r.code).toBe(0);
+      expect(refused.r.stderr).toContain('refused a host command');
+      expect(existsSync(join(refused.ws, 'host-made.txt'))).toBe(false);
+    } finally {
+      await bridgeModel.close();
+      for (const ws of workspaces) await corral(['clean'], { cwd: ws, env });
     }
   });
 });

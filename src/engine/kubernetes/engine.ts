@@ -4,7 +4,9 @@
  * streams. Images are built by the local engine and imported (images.ts). A Pod cannot exist
  * without running, so `createContainer` only renders it and `startContainer` creates it.
  */
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { CorralError } from '../../errors.js';
 import { demuxFrames } from '../streams.js';
 import type {
   AttachOptions,
@@ -25,6 +27,7 @@ import { MANAGED_BY, objectName } from './names.js';
 import { type PodContext, podFor } from './pod.js';
 import { PodStreams } from './pod-streams.js';
 import { labelsOf, toDetails, toSummary } from './pods.js';
+import { podWith, relaySocket } from './relay.js';
 import { matches, Resources } from './resources.js';
 import { WorkspaceCopies } from './workspace.js';
 
@@ -84,6 +87,18 @@ export class KubernetesEngine implements ContainerEngine {
     });
     const found = pods.items.find((p) => p.metadata?.name === id || p.metadata?.uid?.startsWith(id));
     return found?.metadata?.name ?? objectName(id);
+  }
+
+  /** The host bridge's socket, served in the pod that has its folder (the gateway's) over exec. */
+  async relaySocket(sharedPath: string, hostSocket: string): Promise<() => Promise<void>> {
+    const where = await podWith(this.c, this.ns, sharedPath);
+    if (!where) {
+      throw new CorralError(
+        'ENGINE_ERROR',
+        `No running pod of corral's in namespace ${this.ns} has ${dirname(sharedPath)}, to serve the host bridge in.`,
+      );
+    }
+    return relaySocket(this.c, this.ns, where.pod, where.inPod, hostSocket);
   }
 
   async ping(): Promise<void> {
