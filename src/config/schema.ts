@@ -164,7 +164,8 @@ export type BridgeSettings = z.infer<typeof BridgeSchema>;
  * The Kubernetes engine (`engine: kubernetes`): the kubeconfig's current context (or `context`),
  * pods in `namespace`. Volumes are PersistentVolumeClaims of `storage_class`, or node folders when
  * it is unset (a single-node cluster on this machine). `workspace: hostPath` mounts the workspace
- * from the node; `upload` and `git` (for remote clusters) are not implemented yet.
+ * from the node; `upload` syncs a copy in a cluster volume (`corral pull`); `git` clones the
+ * workspace's origin into one, through the gateway.
  */
 export const KubernetesSchema = z.strictObject({
   context: z.string().min(1).optional(),
@@ -176,7 +177,7 @@ export const KubernetesSchema = z.strictObject({
     )
     .default('corral'),
   storage_class: z.string().min(1).optional(),
-  /** Where corral pushes its images for a remote cluster (not implemented yet: images are imported locally). */
+  /** Where corral pushes its images for the cluster to pull (unset: imported into a cluster on this machine). */
   registry: z.string().min(1).optional(),
   workspace: z.enum(['hostPath', 'upload', 'git']).default('hostPath'),
 });

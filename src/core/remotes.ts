@@ -79,7 +79,7 @@ export async function pullWorkspace(engine: ContainerEngine, dir: string) {
     throw new CorralError(
       'BAD_INPUT',
       `The ${engine.kind} engine at ${engine.endpoint} works on this folder directly: there is nothing to pull.`,
-      'corral pull is for remote engines (--engine ssh://… or --remote NAME).',
+      'corral pull is for remote engines (--engine ssh://… or --remote NAME) and kubernetes.workspace: upload.',
     );
   }
   const ws = await resolveWorkspace(dir);

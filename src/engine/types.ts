@@ -184,6 +184,13 @@ export interface ContainerEngine {
    * the gateway there refuses them as the host's, instead of this machine's.
    */
   hostAddresses?(): Promise<string[]>;
+  /**
+   * Make a unix socket this process listens on (`hostSocket`, in a folder no container sees)
+   * reachable at `sharedPath`, a path in a folder corral shares with its containers, through the
+   * engine's own streams rather than the node's files (Kubernetes: an exec stream into the pod
+   * that has the folder). Never a port.
+   */
+  relaySocket?(sharedPath: string, hostSocket: string): Promise<() => Promise<void>>;
   /** Bring the sandbox's copy of a workspace back (three-way; conflicts refused). */
   readonly workspaceSync?: {
     pull(localPath: string): Promise<{ changed: string[]; removed: string[]; pending: number }>;

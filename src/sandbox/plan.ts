@@ -17,6 +17,7 @@ import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from 
 import { type InjectedCredential, withPlaceholders } from '../workspace/placeholders.js';
 import { refuseSecretsWithoutGateway, withSecrets } from '../workspace/secrets.js';
 import { type HostUser, hostUser, type UserPlan } from '../workspace/userns.js';
+import { cloneSource } from './clone.js';
 import { buildEnv } from './env.js';
 import { emptyDir, emptyFile, hiddenInside, privateDirs } from './hidden.js';
 import { withHostSettings } from './host-settings.js';
@@ -201,6 +202,9 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
         ? await withHostSettings(req.agent, req.host.HOME ?? homedir(), req.endpoint?.files ?? {})
         : (req.endpoint?.files ?? {}),
     masks: [...new Set([...(config.masks ?? []), ...(req.masks ?? [])].map(validateMaskDir))],
+    ...(req.engine === 'kubernetes' && config.kubernetes?.workspace === 'git'
+      ? { clone: await cloneSource(req.workspace.path, network.mode) }
+      : {}),
     network,
     credentials:
       network.mode === 'gateway' ? [...credentials, ...(req.endpointCredentials ?? [])] : credentials,

@@ -18,6 +18,7 @@ import { SANDBOX_HOME, WORKSPACE_DIR } from '../images/recipes.js';
 import { agentLabels, homeVolumeName, LABELS, type Workspace } from '../workspace/identity.js';
 import type { InjectedCredential } from '../workspace/placeholders.js';
 import type { UserPlan } from '../workspace/userns.js';
+import { CLONE_URL_ENV, cloneInit } from './clone.js';
 import { caTrustEnv, caTrustInit, forwarderInit, proxyEnv, SANDBOX_INBOUND_DIR } from './gateway-side.js';
 import { maskMounts } from './masks.js';
 import type { WarmTaken } from './warm.js';
@@ -46,6 +47,8 @@ export interface SandboxSpec {
   init: string[];
   /** Files written under $HOME before start (endpoint config), path relative to $HOME → content. */
   files: Record<string, string>;
+  /** The git URL the sandbox clones its workspace from at its first start (Kubernetes `workspace: git`). */
+  clone?: string;
   /** Extra host paths, already validated (mounts.ts). */
   mounts: Mount[];
   ports: PortBinding[];
@@ -136,7 +139,8 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
   const prologue = gateway
     ? [...(gateway.trustCa ? caTrustInit() : []), ...forwarderInit(inbound, s.bridge)]
     : [];
-  const wrapped = wrapCommand(s.argv, [...prologue, ...s.init], s.files);
+  // The clone goes out through the forwarder, so after it; before anything that needs the files.
+  const wrapped = wrapCommand(s.argv, [...prologue, ...(s.clone ? cloneInit() : []), ...s.init], s.files);
   return {
     name: s.name,
     image: s.image,
@@ -146,6 +150,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       ...(gateway ? proxyEnv(s.env.NODE_OPTIONS) : {}),
       ...(gateway?.trustCa ? caTrustEnv() : {}),
       ...wrapped.env,
+      ...(s.clone ? { [CLONE_URL_ENV]: s.clone } : {}),
       HOME: SANDBOX_HOME,
       CORRAL_SANDBOX: '1',
       CORRAL_AGENT: s.agent,

@@ -2,16 +2,21 @@
  * Real Claude Code in a pod on the test cluster (scripts/kube-up), driven by corral's scripted model
  * on this machine (reached as host.containers.internal, the node), behind the workspace's gateway pod:
  * its shell tool writes a file that lands in the hostPath workspace, owned by the host user once the
- * session ends, and the gateway's audit shows nothing but the model server was reached.
+ * session ends, and the gateway's audit shows nothing but the model server was reached. With
+ * `kubernetes.workspace: upload` the pod works on a copy in a cluster volume: the file comes back
+ * at the end of the run, and a file changed on both sides is refused with nothing moved. The host
+ * bridge: an allowed host command the agent asks for runs here, an unapproved one is refused.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelServer, parseScript, startModelServer } from '../../src/model/index.js';
+import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
 import { agentImage } from '../helpers/engines.js';
-import { KUBE_SKIP, kubeConfigYaml, kubeEngine } from '../helpers/kube.js';
+import { KUBE_NAMESPACE, KUBE_SKIP, kubeConfigYaml, kubeEngine } from '../helpers/kube.js';
 
 describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
   let server: ModelServer;
@@ -66,5 +71,149 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
     expect(entries.length).toBeGreaterThan(0);
     expect(entries.filter((e) => e.port !== server.port || e.decision !== 'allow')).toEqual([]);
     await corral(['clean'], { cwd: ws, env });
+  });
+
+  it('upload: Claude Code works on a copy in the cluster; its file comes back; a conflict moves nothing', async () => {
+    const ws = await realpath(await tempWorkspace('corral-kube-up-'));
+    await writeFile(join(ws, 'keep.txt'), 'local v1\n');
+    const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
+    await writeFile(
+      join(cfgDir, 'config.yaml'),
+      `${kubeConfigYaml}`.replace('kubernetes:\n', 'kubernetes:\n  workspace: upload\n'),
+    );
+    const env = { CORRAL_CONFIG: join(cfgDir, 'config.yaml'), KUBECONFIG: process.env.KUBECONFIG };
+    const run = (args: string[]) => corral(args, { cwd: ws, env });
+    try {
+      const started = Date.now();
+      const r = await run([
+        'run',
+        'claude',
+        '--network',
+        'gateway',
+        '--model-url',
+        server.url,
+        '--prompt',
+        'Write result.txt as instructed.',
+        '--yolo',
+      ]);
+      console.log(`claude on kubernetes (upload): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(await readFile(join(ws, 'result.txt'), 'utf8')).toBe(`${marker} from 1000\n`);
+      expect((await stat(join(ws, 'result.txt'))).uid).toBe(process.getuid!());
+
+      // A detached sandbox changes keep.txt in the copy while the same file changes here.
+      const d = await run([
+        'shell',
+        'claude',
+        '-d',
+        '--network',
+        'none',
+        '--',
+        'sh',
+        '-c',
+        'echo pod v2 > keep.txt; echo x > pod-only.txt; exec sleep 300',
+      ]);
+      expect(d.code, d.stderr).toBe(0);
+      // The pod's workspace is the cluster's copy, not this folder from the node.
+      const pods = await (await kubeEngine()).c.core.listNamespacedPod({
+        namespace: KUBE_NAMESPACE,
+        labelSelector: `io.corral.workspace=${workspaceIdOf(ws)},io.corral.role=agent`,
+      });
+      const pod = pods.items[0];
+      const wsMount = pod?.spec?.containers[0]?.volumeMounts?.find((m) => m.mountPath === '/workspace');
+      const wsVolume = pod?.spec?.volumes?.find((v) => v.name === wsMount?.name);
+      expect(wsVolume, JSON.stringify(pod?.spec?.volumes)).toBeDefined();
+      expect(wsVolume?.hostPath?.path).not.toBe(ws);
+      await writeFile(join(ws, 'keep.txt'), 'local v2\n');
+      let inPod = '';
+      for (let i = 0; i < 50 && !inPod.includes('pod v2'); i++) {
+        inPod = (await run(['exec', 'claude', '--', 'cat', 'keep.txt'])).stdout;
+      }
+      expect(inPod).toContain('pod v2');
+
+      const pull = await run(['pull', '--json']);
+      expect(pull.code).not.toBe(0);
+      expect(pull.stdout + pull.stderr).toContain('MERGE_CONFLICT');
+      expect(pull.stdout + pull.stderr).toContain('keep.txt');
+      expect(await readFile(join(ws, 'keep.txt'), 'utf8')).toBe('local v2\n');
+      expect(existsSync(join(ws, 'pod-only.txt'))).toBe(false);
+      expect((await run(['exec', 'claude', '--', 'cat', 'keep.txt'])).stdout).toBe('pod v2\n');
+      // With that sandbox gone, a new one would upload over its change: refused as well.
+      expect((await run(['stop', 'claude'])).code).toBe(0);
+      const again = await run(['shell', 'claude', '--network', 'none', '--', 'true']);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toContain('keep.txt');
+      expect(await readFile(join(ws, 'keep.txt'), 'utf8')).toBe('local v2\n');
+
+      // Settled here (the local edit undone): the sandbox's changes, still in the copy, come back.
+      await writeFile(join(ws, 'keep.txt'), 'local v1\n');
+      const settled = await run(['pull', '--json']);
+      expect(settled.code, settled.stderr).toBe(0);
+      expect(await readFile(join(ws, 'keep.txt'), 'utf8')).toBe('pod v2\n');
+      expect(await readFile(join(ws, 'pod-only.txt'), 'utf8')).toBe('x\n');
+    } finally {
+      await run(['clean']);
+      // `clean` keeps the copy (it may hold work not brought back yet): the test's goes.
+      await (await kubeEngine()).removeVolume(`corral-${workspaceIdOf(ws)}-workspace`);
+    }
+  });
+
+  it('host bridge: an allowed command runs on the host, one nobody allowed is refused', async () => {
+    const command = 'echo made-on-the-host > host-made.txt';
+    const script = await parseScript(
+      `turns:\n  - tool: mcp__corral__run_command\n    input: ${JSON.stringify({ command })}\n  - text: Asked the host.\n`,
+      'kube bridge script',
+    );
+    const bridgeModel = await startModelServer({ host: '0.0.0.0', script, allow: () => true });
+    const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
+    await writeFile(join(cfgDir, 'config.yaml'), kubeConfigYaml);
+    const env = {
+      CORRAL_CONFIG: join(cfgDir, 'config.yaml'),
+      KUBECONFIG: process.env.KUBECONFIG,
+      CORRAL_APPROVAL_TIMEOUT: '2',
+    };
+    const workspaces: string[] = [];
+    const ask = async (allow: boolean, during?: (ws: string) => Promise<void>) => {
+      const ws = await realpath(await tempWorkspace('corral-kube-bridge-'));
+      workspaces.push(ws);
+      if (allow) expect((await corral(['allowed', 'add', command], { cwd: ws, env })).code).toBe(0);
+      const running = corral(
+        ['run', 'claude', '--model-url', bridgeModel.url, '--prompt', 'Ask the host.', '--yolo'],
+        { cwd: ws, env },
+      );
+      await during?.(ws);
+      return { ws, r: await running };
+    };
+    // The bridge listens where no pod sees it; the gateway pod serves it over an exec stream.
+    let relayed = false;
+    const watchRelay = async (ws: string) => {
+      const k = await kubeEngine();
+      const gateway = `corral-${workspaceIdOf(ws)}-gateway`;
+      for (let i = 0; i < 200 && !relayed; i++) {
+        const ps = await k
+          .exec(gateway, ['sh', '-c', 'cat /proc/[0-9]*/cmdline | tr "\\0" " "'])
+          .catch(() => undefined);
+        relayed = Boolean(ps?.stdout.includes('node -e') && ps.stdout.includes('bridge-'));
+        if (!relayed) await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    try {
+      const started = Date.now();
+      const allowed = await ask(true, watchRelay);
+      console.log(`bridge on kubernetes: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(relayed).toBe(true);
+      expect(allowed.r.code, allowed.r.stdout + allowed.r.stderr).toBe(0);
+      expect(allowed.r.stderr).not.toContain('refused a host command');
+      expect(await readFile(join(allowed.ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
+      expect(bridgeModel.requests.find((q) => q.step === 1)).toBeDefined();
+
+      const refused = await ask(false);
+      expect(refused.r.code).toBe(0);
+      expect(refused.r.stderr).toContain('refused a host command');
+      expect(existsSync(join(refused.ws, 'host-made.txt'))).toBe(false);
+    } finally {
+      await bridgeModel.close();
+      for (const ws of workspaces) await corral(['clean'], { cwd: ws, env });
+    }
   });
 });

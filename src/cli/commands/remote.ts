@@ -59,7 +59,7 @@ export function remoteCommand(): Command {
 export function pullCommand(): Command {
   return new Command('pull')
     .description(
-      "bring a remote engine's copy of the workspace back here (files changed on both sides since the upload are refused)",
+      "bring a remote engine's (or a Kubernetes upload workspace's) copy of the workspace back here (files changed on both sides since the upload are refused)",
     )
     .argument('[dir]', 'workspace folder (default: the current folder)')
     .option('--json', 'print JSON')

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { McpServer } from '../../agents/mcp-formats.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
@@ -167,11 +167,14 @@ async function attachedBridge(
         );
     },
   });
+  // Relayed by the engine (Kubernetes): the bridge listens where no container sees it, and the
+  // engine serves it at the shared path over its own streams.
+  const listenAt = o.engine.relaySocket ? privateSocket(o.socketPath) : o.socketPath;
   const bridge = await startBridge({
     workspace: workspace.path,
     session: spec.session,
     token: o.token,
-    socketPath: o.socketPath,
+    socketPath: listenAt,
     approvalTimeoutMs: o.timeoutMs,
     approve: async (req) => {
       const answer = await approve(req);
@@ -185,7 +188,12 @@ async function attachedBridge(
     },
     ...(o.services ? { services: o.services } : {}),
   });
-  const unserve = await serveRemote(o);
+  const unserve = o.engine.relaySocket
+    ? await o.engine.relaySocket(o.socketPath, listenAt).catch(async (e) => {
+        await bridge.close();
+        throw e;
+      })
+    : await serveRemote(o);
   return {
     ...(interactive && io
       ? {
@@ -215,6 +223,11 @@ async function attachedBridge(
  */
 async function serveRemote(o: Started): Promise<() => Promise<void>> {
   return (await o.engine.hostFolders?.serveSocket(o.socketPath)) ?? (async () => {});
+}
+
+/** Beside the gateway's folders, not in them: the gateway root is mounted into no container. */
+function privateSocket(shared: string): string {
+  return join(dirname(dirname(shared)), basename(shared));
 }
 
 /** The tty the user started the run from, for a bell later (no tty: no bell). */
@@ -247,6 +260,8 @@ async function detachedBridge(
     approvalTimeoutMs: o.timeoutMs,
     ...(tty ? { notifyTty: tty } : {}),
   });
+  // A detached bridge process serves the shared path itself (Kubernetes: a node folder, so only a
+  // cluster on this machine; relaying it over exec from that process is not done yet).
   const unserve = await serveRemote(o);
   return {
     ready: daemon.ready,

@@ -4,8 +4,8 @@
  * streams. Images are built by the local engine and imported (images.ts). A Pod cannot exist
  * without running, so `createContainer` only renders it and `startContainer` creates it.
  */
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { V1Pod } from '@kubernetes/client-node';
 import { CorralError } from '../../errors.js';
 import { demuxFrames } from '../streams.js';
 import type {
@@ -22,13 +22,14 @@ import type {
 import { canaryOf } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
 import { clusterImage, type ImportTarget } from './images.js';
+import { PodLife } from './lifecycle.js';
 import { MANAGED_BY, objectName } from './names.js';
-import { podFor } from './pod.js';
+import { type PodContext, podFor } from './pod.js';
 import { PodStreams } from './pod-streams.js';
-import { labelsOf, podState, stuckReason, toDetails, toSummary } from './pods.js';
+import { labelsOf, toDetails, toSummary } from './pods.js';
+import { podWith, relaySocket } from './relay.js';
 import { matches, Resources } from './resources.js';
-
-const POLL_MS = 150;
+import { WorkspaceCopies } from './workspace.js';
 
 export class KubernetesEngine implements ContainerEngine {
   readonly kind = 'kubernetes' as const;
@@ -36,10 +37,10 @@ export class KubernetesEngine implements ContainerEngine {
   readonly endpoint: string;
   readonly ns: string;
   private readonly res: Resources;
-  private readonly pending = new Map<string, V1Pod>();
-  private readonly started = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  private readonly life: PodLife;
   private readonly streams: PodStreams;
   private readonly freshVolumes = new Set<string>();
+  private readonly copies?: WorkspaceCopies;
   private hostIp?: Promise<string | undefined>;
 
   constructor(
@@ -52,7 +53,26 @@ export class KubernetesEngine implements ContainerEngine {
     this.endpoint = `${c.server} (namespace ${settings.namespace})`;
     this.ns = settings.namespace;
     this.res = new Resources(c, this.ns, settings.storageClass);
-    this.streams = new PodStreams(c, this.ns, (id) => this.running(id));
+    this.life = new PodLife(c, this.ns);
+    this.streams = new PodStreams(c, this.ns, (id) => this.life.running(id));
+    if (settings.workspace !== 'hostPath') {
+      const deps = {
+        c,
+        ns: this.ns,
+        res: this.res,
+        life: this.life,
+        ensureNamespace: () => this.ensureNamespace(),
+        context: (image: string) => this.podContext(image),
+      };
+      this.copies = new WorkspaceCopies(deps, settings.workspace);
+    }
+  }
+
+  /** The sandbox works on a copy in the cluster (`upload`): `corral pull` and attached runs bring it back. */
+  get workspaceSync() {
+    const copies = this.copies;
+    if (this.settings.workspace !== 'upload' || !copies) return undefined;
+    return { pull: (local: string) => copies.pull(local) };
   }
 
   /**
@@ -60,13 +80,25 @@ export class KubernetesEngine implements ContainerEngine {
    * UIDs, shortened to 12 characters as for the local engines' ids.
    */
   private async pod(id: string): Promise<string> {
-    if (this.started.has(id)) return id;
+    if (this.life.has(id)) return id;
     const pods = await this.c.core.listNamespacedPod({
       namespace: this.ns,
       labelSelector: 'app.kubernetes.io/managed-by=corral',
     });
     const found = pods.items.find((p) => p.metadata?.name === id || p.metadata?.uid?.startsWith(id));
     return found?.metadata?.name ?? objectName(id);
+  }
+
+  /** The host bridge's socket, served in the pod that has its folder (the gateway's) over exec. */
+  async relaySocket(sharedPath: string, hostSocket: string): Promise<() => Promise<void>> {
+    const where = await podWith(this.c, this.ns, sharedPath);
+    if (!where) {
+      throw new CorralError(
+        'ENGINE_ERROR',
+        `No running pod of corral's in namespace ${this.ns} has ${dirname(sharedPath)}, to serve the host bridge in.`,
+      );
+    }
+    return relaySocket(this.c, this.ns, where.pod, where.inPod, hostSocket);
   }
 
   async ping(): Promise<void> {
@@ -112,83 +144,42 @@ export class KubernetesEngine implements ContainerEngine {
     return this.hostIp;
   }
 
-  async createContainer(spec: ContainerSpec): Promise<string> {
-    const name = objectName(spec.name);
+  /** How pods of this engine run `image`: as the cluster names it, where `host.containers.internal` is. */
+  private async podContext(image: string): Promise<Omit<PodContext, 'volume'>> {
+    const [name, hostIp] = await Promise.all([
+      clusterImage(this.builder, image, this.settings.registry, this.importTarget),
+      this.nodeIp(),
+    ]);
+    return {
+      namespace: this.ns,
+      pullPolicy: this.settings.registry ? 'IfNotPresent' : 'Never',
+      image: name,
+      ...(hostIp ? { hostIp } : {}),
+    };
+  }
+
+  async createContainer(given: ContainerSpec): Promise<string> {
+    const name = objectName(given.name);
     await this.ensureNamespace();
+    // `upload`/`git`: the workspace is a volume (brought up to date from this machine first / cloned into).
+    const spec = this.copies ? await this.copies.prepare(given) : given;
     if (spec.network === 'none') await this.res.ensureNoNetworkPolicy();
     for (const m of spec.mounts) {
       if (m.type === 'volume' && !(await this.res.volumeExists(m.source)))
         await this.createVolume(m.source, {});
     }
-    const [image, hostIp] = await Promise.all([
-      clusterImage(this.builder, spec.image, this.settings.registry, this.importTarget),
-      this.nodeIp(),
-    ]);
+    const canary = canaryOf(this.c.server);
     const pod = podFor(spec, {
-      namespace: this.ns,
-      pullPolicy: this.settings.registry ? 'IfNotPresent' : 'Never',
-      image,
-      ...(hostIp ? { hostIp } : {}),
+      ...(await this.podContext(spec.image)),
       volume: (v) => this.res.volumePlace(v),
       freshVolumes: this.freshVolumes,
-      ...(canaryOf(this.c.server) ? { canary: canaryOf(this.c.server)! } : {}),
+      ...(canary ? { canary } : {}),
     });
-    this.pending.set(name, pod);
-    let resolve = () => {};
-    const promise = new Promise<void>((r) => {
-      resolve = r;
-    });
-    this.started.set(name, { promise, resolve });
+    this.life.hold(name, pod);
     return name;
   }
 
-  async startContainer(id: string): Promise<void> {
-    const pod = this.pending.get(id);
-    if (!pod) {
-      throw new CorralError(
-        'ENGINE_ERROR',
-        `Pod ${id} cannot be started again: Kubernetes runs a pod once.`,
-        'Remove it and run again.',
-      );
-    }
-    try {
-      await this.c.core.createNamespacedPod({ namespace: this.ns, body: pod });
-    } catch (e) {
-      const message = (e as { body?: string }).body ?? (e as Error).message;
-      throw new CorralError('ENGINE_ERROR', `The cluster refused pod ${id}: ${message}`, undefined, {
-        cause: e,
-      });
-    }
-    this.pending.delete(id);
-    this.started.get(id)?.resolve();
-    // As with a local engine, started means running (or already done): `exec` may follow at once.
-    await this.running(id);
-  }
-
-  /** Resolves once the pod's container runs (true) or has already ended (false); throws if it never will. */
-  private running(id: string): Promise<boolean> {
-    return this.watchPod(id, false, (pod) => {
-      const s = podState(pod);
-      return s.running ? true : s.state === 'exited' ? false : undefined;
-    });
-  }
-
-  /**
-   * Polls the pod (once its start was asked for) until `decide` answers; `gone` when there is no
-   * pod; throws when the pod cannot start (image missing, unschedulable…).
-   */
-  private async watchPod<T>(id: string, gone: T, decide: (pod: V1Pod) => T | undefined): Promise<T> {
-    await this.started.get(id)?.promise;
-    for (;;) {
-      const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
-      if (!pod) return gone;
-      const answer = decide(pod);
-      if (answer !== undefined) return answer;
-      const stuck = stuckReason(pod);
-      if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
-      await sleep(POLL_MS);
-    }
-  }
+  startContainer = (id: string) => this.life.start(id);
 
   async attach(ref: string, opts: AttachOptions) {
     return this.streams.attach(await this.pod(ref), opts);
@@ -203,32 +194,18 @@ export class KubernetesEngine implements ContainerEngine {
   }
 
   async wait(ref: string): Promise<number> {
-    // A pod being deleted is not done yet: its exit code is final only once it is gone or exited.
-    return this.watchPod(await this.pod(ref), 137, (pod) => {
-      const s = podState(pod);
-      return s.state === 'exited' && !pod.metadata?.deletionTimestamp ? s.exitCode : undefined;
-    });
+    return this.life.exitCode(await this.pod(ref));
   }
 
   /** Kubernetes has no stopped pod: stopping deletes it, after `timeoutSeconds` of grace. */
   async stop(ref: string, timeoutSeconds = 10): Promise<void> {
-    const id = await this.pod(ref);
-    await this.deletePod(id, timeoutSeconds);
+    await this.life.delete(await this.pod(ref), timeoutSeconds);
   }
   async kill(ref: string): Promise<void> {
-    const id = await this.pod(ref);
-    await this.deletePod(id, 0);
+    await this.life.delete(await this.pod(ref), 0);
   }
   async remove(ref: string, _opts?: { force?: boolean }): Promise<void> {
-    const id = await this.pod(ref);
-    await this.deletePod(id, 0);
-  }
-  private async deletePod(id: string, grace: number) {
-    this.pending.delete(id);
-    this.started.get(id)?.resolve();
-    await ignore404(() =>
-      this.c.core.deleteNamespacedPod({ name: id, namespace: this.ns, gracePeriodSeconds: grace }),
-    );
+    await this.life.delete(await this.pod(ref), 0);
   }
 
   async inspect(ref: string): Promise<ContainerDetails | undefined> {
@@ -295,7 +272,7 @@ export class KubernetesEngine implements ContainerEngine {
   private async setNetworkLabel(network: string, container: string, value: string | null) {
     const { networkLabel } = await import('./names.js');
     const id = objectName(container);
-    const pending = this.pending.get(id);
+    const pending = this.life.pendingPod(id);
     if (pending) {
       const labels = pending.metadata!.labels!;
       if (value) labels[networkLabel(network)] = value;
@@ -310,5 +287,3 @@ export class KubernetesEngine implements ContainerEngine {
     );
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

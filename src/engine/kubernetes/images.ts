@@ -1,8 +1,8 @@
 /**
  * Images for the cluster. corral builds its images with the local engine (Podman or Docker) as
  * everywhere; a cluster on this machine gets each one imported into its containerd
- * (`podman save` → `ctr -n k8s.io images import`), once per content-addressed tag. Pushing to a
- * real cluster's `kubernetes.registry` is the seam left for remote clusters.
+ * (`podman save` → `ctr -n k8s.io images import`), once per content-addressed tag; any other
+ * cluster pulls them from `kubernetes.registry`, where corral pushes each one unless it is there.
  */
 import { spawn } from 'node:child_process';
 import { CorralError } from '../../errors.js';
@@ -86,19 +86,85 @@ function run(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-/** The image as the cluster names it: imported into the local test cluster's containerd. */
+/** Where corral's image goes in `registry`: its name under the registry's (Podman's `localhost/` dropped). */
+export function registryRef(registry: string, ref: string): string {
+  return `${registry.replace(/\/+$/, '')}/${ref.replace(/^localhost\//, '')}`;
+}
+
+/** A registry on this machine speaks plain HTTP (as Docker and containerd assume for it). */
+function isLocal(registry: string): boolean {
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/.test(registry);
+}
+
+/** Does the registry have this tag already? (No answer, or one needing a login: push to be sure.) */
+async function inRegistry(target: string, local: boolean): Promise<boolean> {
+  const m = /^([^/]+)\/(.+):([^:/]+)$/.exec(target);
+  if (!m) return false;
+  const [, host, name, tag] = m;
+  try {
+    const r = await fetch(`${local ? 'http' : 'https'}://${host}/v2/${name}/manifests/${tag}`, {
+      method: 'HEAD',
+      headers: {
+        Accept:
+          'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+      },
+      signal: AbortSignal.timeout(5000),
+    });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+const pushed = new Map<string, Promise<string>>();
+
+/** Push corral's image to `registry` (with the builder's own login for it) unless it is there. */
+export function ensurePushed(builder: ContainerEngine, ref: string, registry: string): Promise<string> {
+  const target = registryRef(registry, ref);
+  let p = pushed.get(target);
+  if (!p) {
+    p = (async () => {
+      const local = isLocal(registry);
+      if (await inRegistry(target, local)) return target;
+      try {
+        if (builder.kind === 'podman') {
+          await run('podman', [
+            'push',
+            '-q',
+            ...(local ? ['--tls-verify=false'] : []),
+            ref,
+            `docker://${target}`,
+          ]);
+        } else {
+          await run('docker', ['tag', ref, target]);
+          try {
+            await run('docker', ['push', '-q', target]);
+          } finally {
+            // Only the extra name goes; the image stays under corral's own.
+            await run('docker', ['image', 'rm', target]).catch(() => undefined);
+          }
+        }
+      } catch (e) {
+        throw new CorralError(
+          'ENGINE_ERROR',
+          `Pushing ${ref} to ${registry} (kubernetes.registry) failed: ${(e as Error).message.slice(-400)}`,
+          `Check that the registry answers and that ${builder.kind} is logged in to it (${builder.kind} login ${registry.split('/')[0]}).`,
+        );
+      }
+      return target;
+    })();
+    pushed.set(target, p);
+    p.catch(() => pushed.delete(target));
+  }
+  return p;
+}
+
+/** The image as the cluster names it: pulled from `registry`, or imported into the local cluster's containerd. */
 export function clusterImage(
   builder: ContainerEngine,
   ref: string,
   registry: string | undefined,
   target: ImportTarget,
 ): Promise<string> {
-  if (registry) {
-    throw new CorralError(
-      'ENGINE_ERROR',
-      `Pushing images to kubernetes.registry (${registry}) is not implemented yet.`,
-      'Use the local test cluster (scripts/kube-up), which gets images imported, or unset kubernetes.registry.',
-    );
-  }
-  return ensureImported(builder, ref, target);
+  return registry ? ensurePushed(builder, ref, registry) : ensureImported(builder, ref, target);
 }

@@ -14,13 +14,6 @@ export async function connectKubernetes(
   settings: KubeSettings,
   builder: () => Promise<ContainerEngine>,
 ): Promise<KubernetesEngine> {
-  if (settings.workspace !== 'hostPath') {
-    throw new CorralError(
-      'BAD_INPUT',
-      `kubernetes.workspace: ${settings.workspace} is not implemented yet; only hostPath (a single-node cluster on this machine) is.`,
-      'Set kubernetes.workspace: hostPath in ~/.config/corral/config.yaml.',
-    );
-  }
   const c = await connectCluster(settings);
   const engine = new KubernetesEngine(c, settings, await builder(), { containerdSocket: LOCAL_CONTAINERD });
   try {

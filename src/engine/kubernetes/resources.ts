@@ -20,7 +20,8 @@ import { MANAGED_BY, NO_NETWORK_LABEL, networkLabel, objectName } from './names.
 
 /** Where hostPath volumes live on the node (the cluster runs on this machine in that mode). */
 export const VOLUME_ROOT = process.env.CORRAL_KUBE_VOLUMES ?? '/var/lib/corral/kube-volumes';
-const LABELS_FILE = '.corral-labels.json';
+/** A node-folder volume's own record of its name and labels (not the contents a pod sees). */
+export const LABELS_FILE = '.corral-labels.json';
 
 export class Resources {
   constructor(

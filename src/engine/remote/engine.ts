@@ -28,7 +28,7 @@ import type {
   Mount,
 } from '../types.js';
 import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
-import { putFile, SshTree } from './files.js';
+import { putFile, ShellTree } from './files.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
 
@@ -145,7 +145,7 @@ export class RemoteEngine implements ContainerEngine {
   push(local: string): Promise<SyncReport> {
     return syncTrees(
       new LocalTree(local),
-      new SshTree(this.ssh, this.remotePath(local)),
+      new ShellTree(this.ssh, this.remotePath(local)),
       this.baseFile(local),
       'push',
     );
@@ -154,7 +154,7 @@ export class RemoteEngine implements ContainerEngine {
   /** The remote copy → this machine, where only the sandbox changed; conflicts refused. */
   pull(local: string): Promise<SyncReport> {
     return syncTrees(
-      new SshTree(this.ssh, this.remotePath(local)),
+      new ShellTree(this.ssh, this.remotePath(local)),
       new LocalTree(local),
       this.baseFile(local),
       'pull',

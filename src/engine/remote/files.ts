@@ -7,9 +7,21 @@ import { shellQuote } from '../command-line.js';
 import type { SshSession } from './ssh.js';
 import type { FileTree, Manifest } from './sync.js';
 
-export class SshTree implements FileTree {
+/**
+ * Somewhere shell commands run with a byte stdin: a machine over SSH, a pod over the API's exec
+ * stream. `url` names it in messages.
+ */
+export interface Shell {
+  readonly url: string;
+  run(command: string, input?: Readable | Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }>;
+  /** Like run, but a failure is an error naming `what`. */
+  check(command: string, what: string, input?: Readable | Buffer): Promise<Buffer>;
+}
+
+/** A folder reached through a shell (sha256sum, tar, rm there): the other side of a sync. */
+export class ShellTree implements FileTree {
   constructor(
-    private readonly ssh: SshSession,
+    private readonly ssh: Shell,
     readonly root: string,
   ) {}
 

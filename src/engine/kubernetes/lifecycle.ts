@@ -1,0 +1,104 @@
+/**
+ * A pod's life as the engine sees it: rendered at create (kept pending, since a Pod cannot exist
+ * without running), created at start, watched until it runs or ends, deleted to stop. Shared by
+ * the sandbox pods and the short-lived pods that reach a workspace's volume (workspace.ts).
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { CorralError } from '../../errors.js';
+import { type Clients, ignore404 } from './client.js';
+import { podState, stuckReason } from './pods.js';
+
+const POLL_MS = 150;
+
+export class PodLife {
+  private readonly pending = new Map<string, V1Pod>();
+  private readonly started = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+
+  constructor(
+    private readonly c: Clients,
+    private readonly ns: string,
+  ) {}
+
+  /** Known to this process (made here, perhaps not started yet). */
+  has(id: string): boolean {
+    return this.started.has(id);
+  }
+
+  pendingPod(id: string): V1Pod | undefined {
+    return this.pending.get(id);
+  }
+
+  /** Keep the rendered pod until `start`; watchers wait for that start. */
+  hold(name: string, pod: V1Pod): void {
+    this.pending.set(name, pod);
+    let resolve = () => {};
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.started.set(name, { promise, resolve });
+  }
+
+  async start(id: string): Promise<void> {
+    const pod = this.pending.get(id);
+    if (!pod) {
+      throw new CorralError(
+        'ENGINE_ERROR',
+        `Pod ${id} cannot be started again: Kubernetes runs a pod once.`,
+        'Remove it and run again.',
+      );
+    }
+    try {
+      await this.c.core.createNamespacedPod({ namespace: this.ns, body: pod });
+    } catch (e) {
+      const message = (e as { body?: string }).body ?? (e as Error).message;
+      throw new CorralError('ENGINE_ERROR', `The cluster refused pod ${id}: ${message}`, undefined, {
+        cause: e,
+      });
+    }
+    this.pending.delete(id);
+    this.started.get(id)?.resolve();
+    // As with a local engine, started means running (or already done): `exec` may follow at once.
+    await this.running(id);
+  }
+
+  /** Resolves once the pod's container runs (true) or has already ended (false); throws if it never will. */
+  running(id: string): Promise<boolean> {
+    return this.watch(id, false, (pod) => {
+      const s = podState(pod);
+      return s.running ? true : s.state === 'exited' ? false : undefined;
+    });
+  }
+
+  /** The exit code, once final: a pod being deleted is done only once it is gone or exited. */
+  exitCode(id: string): Promise<number> {
+    return this.watch(id, 137, (pod) => {
+      const s = podState(pod);
+      return s.state === 'exited' && !pod.metadata?.deletionTimestamp ? s.exitCode : undefined;
+    });
+  }
+
+  /**
+   * Polls the pod (once its start was asked for) until `decide` answers; `gone` when there is no
+   * pod; throws when the pod cannot start (image missing, unschedulable…).
+   */
+  private async watch<T>(id: string, gone: T, decide: (pod: V1Pod) => T | undefined): Promise<T> {
+    await this.started.get(id)?.promise;
+    for (;;) {
+      const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
+      if (!pod) return gone;
+      const answer = decide(pod);
+      if (answer !== undefined) return answer;
+      const stuck = stuckReason(pod);
+      if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  async delete(id: string, grace: number): Promise<void> {
+    this.pending.delete(id);
+    this.started.get(id)?.resolve();
+    await ignore404(() =>
+      this.c.core.deleteNamespacedPod({ name: id, namespace: this.ns, gracePeriodSeconds: grace }),
+    );
+  }
+}
