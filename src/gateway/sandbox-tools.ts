@@ -4,11 +4,7 @@
  * CA. Node's fetch is covered by NODE_USE_ENV_PROXY in the sandbox's proxy env. What the sandbox's
  * start script adds to the environment and runs before the agent starts (as the sandbox user).
  */
-import {
-  GATEWAY_CONTAINER_PATHS,
-  SANDBOX_GATEWAY_DIR,
-  SANDBOX_PROXY_PORT,
-} from './settings.js';
+import { GATEWAY_CONTAINER_PATHS, SANDBOX_GATEWAY_DIR, SANDBOX_PROXY_PORT } from './settings.js';
 
 /** ssh's ProxyCommand: a tunnel through the gateway (the relay's or forwarder.mjs's --connect). */
 export const SANDBOX_SSH_PROXY = '/tmp/corral-ssh-proxy';
