@@ -100,7 +100,7 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
     `  corral_relay="exec ${relay}"; ${relay} ${tail}`,
     'else',
     '  CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
-    `  corral_relay="exec "$CORRAL_NODE" ${dir}/${FORWARDER_FILE}"; "$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${tail}`,
+    `  corral_relay="exec \\"$CORRAL_NODE\\" ${dir}/${FORWARDER_FILE}"; "$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${tail}`,
     'fi',
     'corral_fwd=$!',
     `i=0; until [ -s ${ready} ]; do i=$((i+1)); if [ $i -gt 1000 ] || ! kill -0 $corral_fwd 2>/dev/null; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.01; done`,
