@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/command-table.js';
 import { buildProgram, expandShortcut } from '../../src/cli/main.js';
 import { sandboxModelUrl } from '../../src/core/start/support.js';
@@ -9,6 +9,10 @@ import { candidates, noEngineError, onPath, transportFromUrl } from '../../src/e
 import { CorralError } from '../../src/errors.js';
 
 describe('shortcuts', () => {
+  // expandShortcut loads the core (to look up agents) on first use: loaded here, not in a test's time.
+  beforeAll(async () => {
+    await import('../../src/core/index.js');
+  }, 60_000);
   it.each([
     [['c'], ['run', 'c']],
     [
