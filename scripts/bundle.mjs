@@ -9,8 +9,9 @@
 //   with code splitting, commands still load lazily what only they need. dist/bundle/ sits two
 //   levels below the package root, like dist/<dir>/, so `new URL('../../…', import.meta.url)`
 //   paths hold in both.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -44,6 +45,25 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// The sandbox's relay (relay/, Go): a static binary that starts in milliseconds where the Node
+// forwarder above takes ~80 ms and ~13 MB in every sandbox. Without Go the build goes on, and
+// sandboxes run the Node forwarder (src/sandbox/gateway-side.ts chooses at start).
+const relayOut = 'dist/gateway/corral-relay';
+const go = [process.env.GO, 'go', '/usr/local/go/bin/go'].find(
+  (g) => g && spawnSync(g, ['version'], { stdio: 'ignore' }).status === 0,
+);
+rmSync(relayOut, { force: true });
+if (!go) {
+  console.warn('corral build: no Go toolchain (go, /usr/local/go/bin/go): sandboxes will run the Node forwarder');
+} else {
+  const r = spawnSync(
+    go,
+    ['build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w', '-o', `../${relayOut}`, '.'],
+    { cwd: 'relay', stdio: 'inherit', env: { ...process.env, CGO_ENABLED: '0' } },
+  );
+  if (r.status !== 0 || !existsSync(relayOut)) throw new Error('corral build: the Go relay (relay/) did not build');
+}
 
 await build({
   entryPoints: ['src/gateway/main.ts'],

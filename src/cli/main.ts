@@ -4,43 +4,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { dataFile, findAgent } from '../core/index.js';
+import { dataFile } from '../core/data-dir.js';
 import { CorralError, diskFull, isCorralError } from '../errors.js';
-import { agentsCommand } from './commands/agents.js';
-import { allowedCommand } from './commands/allowed.js';
-import { approvalsCommand } from './commands/approvals.js';
-import { authCommand } from './commands/auth.js';
-import { addDoctorCommand, addTokenCommands } from './commands/auth-token.js';
-import { bridgeCommand } from './commands/bridge.js';
-import { chatSessionCommand } from './commands/chat-session.js';
-import { commandsCommand } from './commands/commands.js';
-import { daemonCommand, webCommand } from './commands/daemon.js';
-import { demoCommand } from './commands/demo.js';
-import { doctorCommand } from './commands/doctor.js';
-import { egressCommand } from './commands/egress.js';
-import { imageCommand, updateCommand } from './commands/image.js';
-import { initCommand } from './commands/init.js';
-import { attachCommand, execCommand, listCommand, logsCommand, stopCommand } from './commands/lifecycle.js';
-import { mcpCommand } from './commands/mcp.js';
-import { modelCommand } from './commands/model.js';
-import { providerCommand } from './commands/provider.js';
-import { pullCommand, remoteCommand } from './commands/remote.js';
-import { acpCommand, runCommand, shellCommand } from './commands/run.js';
-import { scanCommand } from './commands/scan.js';
-import { servicesCommand } from './commands/services.js';
-import { sessionsCommand } from './commands/sessions.js';
-import { skillsCommand } from './commands/skills.js';
-import { sshConfigCommand } from './commands/ssh.js';
-import { taskCommand } from './commands/task.js';
-import { configCommand, trustCommand, untrustCommand } from './commands/trust.js';
-import { cleanCommand, maskCommand, unmaskCommand } from './commands/workspace.js';
-import { resumeCommand, worktreeCommand } from './commands/worktree.js';
+import { COMMANDS, type CommandEntry, commandNamed } from './command-table.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
-export function buildProgram(): Command {
+/**
+ * The command tree: every command (help, an unknown word), or only `only` (a run of that command;
+ * its help and errors read the same, as they name no other command).
+ */
+export async function buildProgram(only?: CommandEntry[]): Promise<Command> {
   const program = new Command('corral')
     .description('Run AI coding agents in hardened, isolated sandboxes on Podman or Docker.')
     .version(pkg.version, '-V, --version')
@@ -56,78 +32,45 @@ export function buildProgram(): Command {
       'after',
       '\nShortcuts: `corral <agent> [options]` is `corral run <agent>`, e.g. `corral c` for Claude Code.\nFirst time? `corral demo` runs Claude Code against a built-in scripted model.',
     );
-  for (const c of [
-    runCommand(),
-    acpCommand(),
-    shellCommand(),
-    taskCommand(),
-    chatSessionCommand(),
-    resumeCommand(),
-    worktreeCommand(),
-    listCommand(),
-    stopCommand(),
-    attachCommand(),
-    execCommand(),
-    logsCommand(),
-    agentsCommand(),
-    imageCommand(),
-    updateCommand(),
-    modelCommand(),
-    providerCommand(),
-    mcpCommand(),
-    demoCommand(),
-    initCommand(),
-    egressCommand(),
-    allowedCommand(),
-    commandsCommand(),
-    approvalsCommand(),
-    scanCommand(),
-    skillsCommand(),
-    trustCommand(),
-    untrustCommand(),
-    configCommand(),
-    maskCommand(),
-    unmaskCommand(),
-    cleanCommand(),
-    doctorCommand(),
-    sessionsCommand(),
-    authGroup(),
-    servicesCommand(),
-    daemonCommand(),
-    webCommand(),
-    sshConfigCommand(),
-    remoteCommand(),
-    pullCommand(),
-  ]) {
-    program.addCommand(c);
-  }
-  program.addCommand(bridgeCommand(), { hidden: true });
+  const entries = only ?? COMMANDS;
+  const commands = await Promise.all(entries.map((e) => e.load()));
+  entries.forEach((e, i) => {
+    program.addCommand(commands[i]!, e.hidden ? { hidden: true } : {});
+  });
   return program;
-}
-
-function authGroup(): Command {
-  const auth = authCommand().description(
-    'logins per agent and profile: login, import, list, logout, long-lived tokens, doctor',
-  );
-  addTokenCommands(auth);
-  addDoctorCommand(auth);
-  return auth;
 }
 
 const VALUE_OPTIONS = new Set(['--engine', '--remote', '--config']);
 
-/** `corral c …` → `corral run c …` when the first word is an agent, not a command. */
-export function expandShortcut(program: Command, args: string[]): string[] {
+/** Where the command word is in `args`: after global options and the values of those that take one. */
+function commandIndex(args: string[]): number {
   let first = 0;
-  // Skip global options, and the values of those that take one.
   while (first < args.length && args[first]!.startsWith('-'))
     first += VALUE_OPTIONS.has(args[first]!) ? 2 : 1;
+  return first;
+}
+
+/** `corral c …` → `corral run c …` when the first word is an agent, not a command. */
+export async function expandShortcut(args: string[]): Promise<string[]> {
+  const first = commandIndex(args);
   const word = args[first];
-  if (word === undefined) return args;
-  const isCommand =
-    word === 'help' || program.commands.some((c) => c.name() === word || c.aliases().includes(word));
-  if (isCommand || !findAgent(word)) return args;
+  if (word === undefined || word === 'help' || commandNamed(word)) return args;
+  const { findAgent } = await import('../core/index.js');
+  if (!findAgent(word)) return args;
   return [...args.slice(0, first), 'run', ...args.slice(first)];
+}
+
+/**
+ * The commands a run of `args` needs: the one it names; none for `--version` alone; all for help
+ * and for a word that names none (commander then says so, with its suggestions).
+ */
+function commandsFor(args: string[]): CommandEntry[] | undefined {
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (own.includes('--help') || own.includes('-h')) return undefined;
+  const word = args[commandIndex(args)];
+  if (word === undefined) return own.includes('--version') || own.includes('-V') ? [] : undefined;
+  const entry = commandNamed(word);
+  return entry ? [entry] : undefined;
 }
 
 /** An error as `--json` commands print it, on stdout: `{"error":{"code","message","hint"}}`. */
@@ -189,8 +132,8 @@ function ignoreClosedPipes(): void {
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   ignoreClosedPipes();
-  const program = buildProgram();
-  const args = expandShortcut(program, argv.slice(2));
+  const args = await expandShortcut(argv.slice(2));
+  const program = await buildProgram(commandsFor(args));
   const debug = args.includes('--debug');
   // --json before `--` (after it, words belong to the agent): errors come as JSON on stdout too.
   const ownArgs = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;

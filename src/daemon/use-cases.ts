@@ -165,26 +165,40 @@ export class UseCases {
 
   /** A detached sandbox (with a TTY, for the browser terminal). */
   async start(input: StartInput): Promise<{ id: string; name: string; exitCode?: number }> {
-    const r = await startSandbox(this.ctx, {
-      agent: input.agent,
-      mode: input.mode ?? 'agent',
-      workdir: input.workdir,
-      detach: true,
-      ...(input.profile ? { profile: input.profile } : {}),
-      ...(input.network ? { network: input.network } : {}),
-      ...(input.prompt ? { prompt: input.prompt } : {}),
-      ...(input.modelUrl ? { modelUrl: input.modelUrl } : {}),
-      ...(input.provider ? { provider: input.provider } : {}),
-      ...(input.model ? { model: input.model } : {}),
-      ...(input.yolo ? { yolo: true } : {}),
-      ...(input.allow?.length ? { allow: input.allow } : {}),
-      ...(input.allowHost?.length ? { allowHost: input.allowHost } : {}),
-    });
+    const engine = await this.ctx.engine();
+    // Waited on from the moment it started: an auto-removed sandbox whose task ends before the
+    // start returns would otherwise be gone when the wait is asked (a 404 for a run that worked).
+    let exited: Promise<number> | undefined;
+    const started = (id: string) => {
+      if (!input.wait) return;
+      exited = engine.wait(id);
+      exited.catch(() => {});
+    };
+    const r = await startSandbox(
+      this.ctx,
+      {
+        agent: input.agent,
+        mode: input.mode ?? 'agent',
+        workdir: input.workdir,
+        detach: true,
+        ...(input.profile ? { profile: input.profile } : {}),
+        ...(input.network ? { network: input.network } : {}),
+        ...(input.prompt ? { prompt: input.prompt } : {}),
+        ...(input.modelUrl ? { modelUrl: input.modelUrl } : {}),
+        ...(input.provider ? { provider: input.provider } : {}),
+        ...(input.model ? { model: input.model } : {}),
+        ...(input.yolo ? { yolo: true } : {}),
+        ...(input.allow?.length ? { allow: input.allow } : {}),
+        ...(input.allowHost?.length ? { allowHost: input.allowHost } : {}),
+      },
+      undefined,
+      { started },
+    );
     if (r.kind !== 'detached')
       throw new CorralError('BAD_INPUT', 'The sandbox did not start in the background.');
-    const started = { id: r.id.slice(0, 12), name: r.name };
-    if (!input.wait) return started;
-    return { ...started, exitCode: await (await this.ctx.engine()).wait(r.id) };
+    const view = { id: r.id.slice(0, 12), name: r.name };
+    if (!input.wait) return view;
+    return { ...view, exitCode: await (exited ?? engine.wait(r.id)) };
   }
 
   async approvals() {

@@ -15,6 +15,7 @@ import {
   FORWARDER_FILE,
   type GatewaySettings,
   GATEWAY_CONTAINER_PATHS as P,
+  RELAY_FILE,
 } from './settings.js';
 
 export interface GatewayDryRun {
@@ -25,6 +26,8 @@ export interface GatewayDryRun {
   settings: GatewaySettings;
   /** The built forwarder and the install's CA certificate, on the host. */
   forwarderJs: string;
+  /** The built Go relay, when this build has one (the sandbox runs it in place of the forwarder). */
+  relayBin?: string;
   caCert: string;
   caExists: boolean;
   /** For each credential, the env name the shell must hold its real value in. */
@@ -81,8 +84,11 @@ export function gatewayDryRunCommands(d: GatewayDryRun): string[] {
     `chmod 700 ${q(dirs.log)}${auth ? ` ${q(auth)}` : ''} && chmod 755 ${q(dirs.sock)}`,
     // The sandbox's /etc/hosts (service names are added to it while it runs).
     `[ -e ${q(join(dirs.sock, HOSTS_FILE))} ] || printf '%s' ${q(BASE_HOSTS)} > ${q(join(dirs.sock, HOSTS_FILE))}`,
-    // The sandbox runs the forwarder from the socket folder with its own node.
+    // The sandbox runs the relay from the socket folder, or else the forwarder with its own node.
     `cp ${q(d.forwarderJs)} ${q(join(dirs.sock, FORWARDER_FILE))}`,
+    d.relayBin
+      ? `cp ${q(d.relayBin)} ${q(join(dirs.sock, RELAY_FILE))} && chmod 755 ${q(join(dirs.sock, RELAY_FILE))}`
+      : `rm -f ${q(join(dirs.sock, RELAY_FILE))}`,
   );
   if (d.settings.intercept) {
     if (!d.caExists)

@@ -3,7 +3,7 @@
  * sandboxes share, the audit log) and how its settings file is read, merged and written.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withFileLock } from '../config/file-lock.js';
@@ -16,12 +16,16 @@ import {
   FORWARDER_FILE,
   type GatewaySettings,
   GATEWAY_CONTAINER_PATHS as P,
+  RELAY_FILE,
 } from './settings.js';
 
 // From the package root, so tests running the TypeScript sources find the built file too.
 export const FORWARDER_JS = fileURLToPath(
   new URL('../../dist/gateway/forwarder.bundle.mjs', import.meta.url),
 );
+
+/** The Go relay `npm run build` makes when Go is there (scripts/bundle.mjs); absent otherwise. */
+export const RELAY_BIN = fileURLToPath(new URL('../../dist/gateway/corral-relay', import.meta.url));
 
 export interface GatewayDirs {
   root: string;
@@ -134,6 +138,19 @@ export async function prepareSandboxMounts(dirs: GatewayDirs): Promise<void> {
   await ensureHostsFile(dirs.sock);
 }
 
+/**
+ * The relay is 3 MB and this runs on every start: a copy carries the build's mtime, so size and
+ * mtime tell whether it is this build's without reading either file.
+ */
+async function copyRelay(to: string): Promise<void> {
+  const [src, dst] = await Promise.all([stat(RELAY_BIN), stat(to).catch(() => undefined)]);
+  if (dst && dst.size === src.size && dst.mtimeMs === src.mtimeMs && (dst.mode & 0o777) === 0o755) return;
+  await writeFileAtomic(to, await readFile(RELAY_BIN), 0o755);
+  // Sandboxes run it under another uid, whatever the umask made of the mode.
+  await chmod(to, 0o755);
+  await utimes(to, src.atime, src.mtime);
+}
+
 export async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promise<void> {
   await prepareSandboxMounts(dirs);
   await mkdir(dirs.log, { recursive: true, mode: 0o700 });
@@ -142,5 +159,9 @@ export async function prepareDirs(dirs: GatewayDirs, intercept: boolean): Promis
   if (!existsSync(forwarder) || !source.equals(await readFile(forwarder))) {
     await writeFileAtomic(forwarder, source, 0o644);
   }
+  // The relay when this build has one; else none, so sandboxes run the forwarder, not an old relay.
+  const relay = join(dirs.sock, RELAY_FILE);
+  if (existsSync(RELAY_BIN)) await copyRelay(relay);
+  else await rm(relay, { force: true });
   if (intercept) await copyFile(join(caDir(), 'ca.crt'), join(dirs.sock, CA_PUBLIC_FILE));
 }

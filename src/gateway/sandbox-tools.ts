@@ -4,14 +4,9 @@
  * CA. Node's fetch is covered by NODE_USE_ENV_PROXY in the sandbox's proxy env. What the sandbox's
  * start script adds to the environment and runs before the agent starts (as the sandbox user).
  */
-import {
-  FORWARDER_FILE,
-  GATEWAY_CONTAINER_PATHS,
-  SANDBOX_GATEWAY_DIR,
-  SANDBOX_PROXY_PORT,
-} from './settings.js';
+import { GATEWAY_CONTAINER_PATHS, SANDBOX_GATEWAY_DIR, SANDBOX_PROXY_PORT } from './settings.js';
 
-/** ssh's ProxyCommand: a tunnel through the gateway (forwarder.mjs --connect). */
+/** ssh's ProxyCommand: a tunnel through the gateway (the relay's or forwarder.mjs's --connect). */
 export const SANDBOX_SSH_PROXY = '/tmp/corral-ssh-proxy';
 /** An ssh config using it, for `ssh -F` or an `Include` in ~/.ssh/config. */
 export const SANDBOX_SSH_CONFIG = '/tmp/corral-ssh-config';
@@ -41,14 +36,14 @@ export function toolEgressEnv(): Record<string, string> {
 }
 
 /**
- * Start-script lines (after the forwarder is up, while $CORRAL_NODE is set): the ssh helper and
+ * Start-script lines (after the forwarder is up, while $corral_relay holds the command that runs
+ * it, e.g. `exec /run/corral/gw/corral-relay`): the ssh helper and
  * config, and the Java truststore when keytool exists. A JVM-less image pays one `command -v`.
  */
 export function toolEgressInit(caFile: string | undefined): string[] {
   const socket = `${SANDBOX_GATEWAY_DIR}/${GATEWAY_CONTAINER_PATHS.socketFile}`;
-  const forwarder = `${SANDBOX_GATEWAY_DIR}/${FORWARDER_FILE}`;
   const lines = [
-    `printf '#!/bin/sh\\nexec "%s" ${forwarder} --connect ${socket} "$1" "$2"\\n' "$CORRAL_NODE" > ${SANDBOX_SSH_PROXY}`,
+    `printf '#!/bin/sh\\n%s --connect ${socket} "$1" "$2"\\n' "$corral_relay" > ${SANDBOX_SSH_PROXY}`,
     `chmod 755 ${SANDBOX_SSH_PROXY}`,
     `printf 'Host *\\n  ProxyCommand ${SANDBOX_SSH_PROXY} %%h %%p\\n' > ${SANDBOX_SSH_CONFIG}`,
   ];

@@ -83,6 +83,8 @@ export const GATEWAY_CONTAINER_PATHS = {
 export const SANDBOX_GATEWAY_DIR = '/run/corral/gw';
 export const SANDBOX_PROXY_PORT = 3128;
 export const FORWARDER_FILE = 'forwarder.mjs';
+/** The static relay (relay/, Go) that does the forwarder's work without Node, when the build has it. */
+export const RELAY_FILE = 'corral-relay';
 export const CA_PUBLIC_FILE = 'ca.crt';
 /** Trust bundles the sandbox's start script assembles (system or host roots plus the gateway CA). */
 export const SANDBOX_CA_BUNDLE = '/tmp/corral-ca.pem';

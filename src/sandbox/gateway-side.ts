@@ -9,6 +9,7 @@ import {
   CA_PUBLIC_FILE,
   FORWARDER_FILE,
   GATEWAY_CONTAINER_PATHS,
+  RELAY_FILE,
   SANDBOX_CA_BUNDLE,
   SANDBOX_GATEWAY_DIR,
   SANDBOX_NODE_CA,
@@ -70,7 +71,10 @@ export const FORWARDER_READY = '"${TMPDIR:-/tmp}/corral-forwarder.ready"';
 
 /**
  * Start the forwarder (gateway socket → 127.0.0.1:3128) and wait until it listens, before anything
- * else runs. Images without Node on PATH (devcontainer bases) have corral's under /opt/corral.
+ * else runs. It is the static relay (relay/, Go; a few ms to start) when the gateway's folder has
+ * one that runs here, else the Node forwarder: on the image's Node, or corral's under /opt/corral
+ * for images without Node on PATH (devcontainer bases). `$corral_relay` is then the command that
+ * runs it, for the ssh helper (toolEgressInit).
  */
 export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['bridge']): string[] {
   const dir = SANDBOX_GATEWAY_DIR;
@@ -86,14 +90,21 @@ export function forwarderInit(inbound: number[] = [], bridge?: SandboxSpec['brid
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh.
   const log = '"${TMPDIR:-/tmp}/corral-forwarder.log"';
   const ready = FORWARDER_READY;
+  const relay = `${dir}/${RELAY_FILE}`;
+  const tail = `${args.join(' ')} --ready ${ready} > ${log} 2>&1 &`;
   // The wait uses only shell builtins but `sleep`, and gives up at once if the forwarder exits.
   return [
-    'CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
     `rm -f ${ready}`,
-    `"$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${args.join(' ')} --ready ${ready} > ${log} 2>&1 &`,
+    // Run once first: a relay built for another CPU (a remote engine) or on a noexec mount is skipped.
+    `if [ -x ${relay} ] && ${relay} --version >/dev/null 2>&1; then`,
+    `  corral_relay="exec ${relay}"; ${relay} ${tail}`,
+    'else',
+    '  CORRAL_NODE=$(command -v node || echo /opt/corral/node/bin/node)',
+    `  corral_relay="exec \\"$CORRAL_NODE\\" ${dir}/${FORWARDER_FILE}"; "$CORRAL_NODE" ${dir}/${FORWARDER_FILE} ${tail}`,
+    'fi',
     'corral_fwd=$!',
     `i=0; until [ -s ${ready} ]; do i=$((i+1)); if [ $i -gt 1000 ] || ! kill -0 $corral_fwd 2>/dev/null; then echo "corral: the egress forwarder did not start:" >&2; cat ${log} >&2; exit 70; fi; sleep 0.01; done`,
     ...toolEgressInit(`${dir}/${CA_PUBLIC_FILE}`),
-    'unset CORRAL_NODE i corral_fwd',
+    'unset CORRAL_NODE i corral_fwd corral_relay',
   ];
 }

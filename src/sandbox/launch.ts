@@ -139,6 +139,8 @@ export async function startDetached(
   spec: SandboxSpec,
   /** Awaited between create and start (the host bridge coming up meanwhile). */
   beforeStart?: Promise<void>,
+  /** Called as soon as the engine has started it (a caller waiting on its exit starts here). */
+  started?: (id: string) => void,
 ): Promise<string> {
   // Detached Docker-as-root sessions are handed back by `corral stop`.
   if (spec.user.reclaimTo) await grantWorkspace(spec.workspace.path);
@@ -146,6 +148,7 @@ export async function startDetached(
   try {
     await beforeStart;
     await engine.startContainer(p.id);
+    started?.(p.id);
     await startRelay(engine, spec);
     if (spec.network.mode === 'gateway' && spec.isolation === 'gvisor') await forwarderReady(engine, p.id);
   } catch (e) {

@@ -1,7 +1,8 @@
 /**
- * The in-sandbox forwarder, run as the sandbox runs it (the built file on a bare node; no engine
- * needed, but the build this tier makes first): it relays byte for byte, waits for a gateway that
- * is still starting instead of failing the request, and answers a readable 502 once it gives up.
+ * The in-sandbox forwarder, run as the sandbox runs it (no engine needed, but the build this tier
+ * makes first): the Go relay (dist/gateway/corral-relay) and the Node forwarder it falls back to
+ * (the built file on a bare node). Each relays byte for byte, waits for a gateway that is still
+ * starting instead of failing the request, and answers a readable 502 once it gives up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,13 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const FORWARDER = fileURLToPath(new URL('../../dist/gateway/forwarder.bundle.mjs', import.meta.url));
+const RELAY = fileURLToPath(new URL('../../dist/gateway/corral-relay', import.meta.url));
 const procs: ChildProcess[] = [];
+const IMPLEMENTATIONS: [string, string[]][] = [
+  ['the Go relay', [RELAY]],
+  ['the Node forwarder', [process.execPath, FORWARDER]],
+];
+let command: string[] = [];
 
 async function forwarder(args: string[]): Promise<void> {
-  const p = spawn(process.execPath, [FORWARDER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push(p);
   for await (const line of createInterface({ input: p.stdout! })) if (line === 'ready') return;
   throw new Error('the forwarder exited before it was ready');
@@ -50,7 +57,11 @@ afterEach(() => {
   for (const p of procs.splice(0)) p.kill();
 });
 
-describe('forwarder', () => {
+describe.each(IMPLEMENTATIONS)('%s', (_name, cmd) => {
+  beforeEach(() => {
+    command = cmd;
+  });
+
   it('holds a request until the gateway socket appears, and loses none of it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'corral-fwd-'));
     const sock = join(dir, 'proxy.sock');

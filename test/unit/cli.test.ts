@@ -1,14 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/command-table.js';
 import { buildProgram, expandShortcut } from '../../src/cli/main.js';
 import { sandboxModelUrl } from '../../src/core/start/support.js';
 import { candidates, noEngineError, onPath, transportFromUrl } from '../../src/engine/detect.js';
 import { CorralError } from '../../src/errors.js';
 
 describe('shortcuts', () => {
-  const program = buildProgram();
+  // expandShortcut loads the core (to look up agents) on first use: loaded here, not in a test's time.
+  beforeAll(async () => {
+    await import('../../src/core/index.js');
+  }, 60_000);
   it.each([
     [['c'], ['run', 'c']],
     [
@@ -30,8 +34,17 @@ describe('shortcuts', () => {
       ['--engine', 'podman', 'list'],
     ],
     [['nonsense'], ['nonsense']],
-  ])('%j → %j', (args, expected) => {
-    expect(expandShortcut(program, args)).toEqual(expected);
+    [['ls'], ['ls']],
+    [['ssh-config'], ['ssh-config']],
+  ])('%j → %j', async (args, expected) => {
+    expect(await expandShortcut(args)).toEqual(expected);
+  });
+
+  it("knows every command's name and aliases without loading it (the table matches the commands)", async () => {
+    const program = await buildProgram();
+    expect(program.commands.map((c) => [c.name(), ...c.aliases()])).toEqual(COMMANDS.map((c) => c.names));
+    // The hidden one is there too, and hidden.
+    expect(COMMANDS.filter((c) => c.hidden).map((c) => c.names[0])).toEqual(['bridge']);
   });
 });
 

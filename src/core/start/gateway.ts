@@ -111,7 +111,7 @@ export async function gatewayDryRun(
 ): Promise<{ before: string[]; after: string[] }> {
   const { gatewayUser, planGatewaySettings } = await import('../../gateway/prepare.js');
   const { gatewayContainerSpec } = await import('../../gateway/container.js');
-  const { caDir, FORWARDER_JS, gatewayDirs } = await import('../../gateway/folders.js');
+  const { caDir, FORWARDER_JS, gatewayDirs, RELAY_BIN } = await import('../../gateway/folders.js');
   const { gatewayDryRunCleanup, gatewayDryRunCommands } = await import('../../gateway/dry-run.js');
   const { plannedGatewayImage } = await import('../../images/gateway.js');
   const { relayContainerSpec } = await import('../../sandbox/spec.js');
@@ -132,6 +132,7 @@ export async function gatewayDryRun(
     dirs,
     settings,
     forwarderJs: FORWARDER_JS,
+    ...(existsSync(RELAY_BIN) ? { relayBin: RELAY_BIN } : {}),
     caCert: join(caDir(), 'ca.crt'),
     caExists: existsSync(join(caDir(), 'ca.crt')),
     credentialEnv: (placeholder: string) => Object.keys(spec.env).find((k) => spec.env[k] === placeholder),

@@ -37,6 +37,12 @@ async function defaultAgent(ctx: CoreContext, workdir: string): Promise<string> 
 export interface StartHooks {
   /** Asks about host commands (the bridge's approvals). */
   prompter?: ApprovalPrompter;
+  /**
+   * A detached start: called with the container's id as soon as the engine started it, before the
+   * start returns. A caller that waits for its exit must begin here: a short task can end, and an
+   * auto-removed sandbox be gone, before the start has returned.
+   */
+  started?: (id: string) => void;
 }
 
 export async function startSandbox(

@@ -269,7 +269,7 @@ export async function launch(
       const bridge = await sidecars();
       await watchGateway();
       if (spec.detached) {
-        const id = await runDetached(ctx, engine, spec, bridge);
+        const id = await runDetached(ctx, engine, spec, bridge, hooks.started);
         return { kind: 'detached', exitCode: 0, name: spec.name, id, agent: agent.name };
       }
       return exited(

@@ -20,10 +20,11 @@ export async function runDetached(
   engine: ContainerEngine,
   spec: SandboxSpec,
   bridge: Bridge,
+  started?: (id: string) => void,
 ): Promise<string> {
   let id: string;
   try {
-    id = await startDetached(engine, spec, bridge.ready);
+    id = await startDetached(engine, spec, bridge.ready, started);
   } catch (e) {
     await bridge.stop();
     throw e;

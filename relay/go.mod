@@ -1,0 +1,3 @@
+module corral/relay
+
+go 1.22
