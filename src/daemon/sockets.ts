@@ -111,6 +111,9 @@ async function terminalSession(d: DaemonContext, ws: WebSocket, target: string):
   ws.off('message', keep);
   ws.on('message', onMessage);
   for (const [data, binary] of early) onMessage(data, binary);
+  // The only text frame we send: from here on this viewer sees everything the TTY prints. A page
+  // that called itself open at the WebSocket's open missed output printed during the attach.
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'attached' }));
   // Detach without stopping: drop our connection, never send end-of-input to the sandbox's TTY.
   ws.on('close', () => stream.destroy());
 }

@@ -1,5 +1,5 @@
 // One viewer's connection to a sandbox's TTY (/api/sandboxes/:id/terminal): binary frames are the
-// TTY's bytes both ways, a JSON text frame resizes. A dropped connection reconnects with backoff;
+// TTY's bytes both ways, a JSON text frame resizes (from us) or says the attach is made (from the daemon). A dropped connection reconnects with backoff;
 // closing it on purpose (detach) leaves the sandbox running.
 import { wsUrl } from './api.js';
 import { backoffDelay } from './backoff.js';
@@ -36,13 +36,13 @@ export class TerminalSocket {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
-      this.cb.onState('open');
       // A new viewer (or a reconnect) tells the TTY its size at once, so full-screen programs redraw.
       if (this.size) this.sendResize(this.size.cols, this.size.rows);
     };
     ws.onmessage = (m) => {
       if (m.data instanceof ArrayBuffer) this.cb.onData(new Uint8Array(m.data));
-      else if (typeof m.data === 'string') this.cb.onData(this.enc.encode(m.data));
+      // Text frames are the daemon's: "attached" once the TTY is ours (open means we see its output).
+      else if (typeof m.data === 'string' && m.data.includes('"attached"')) this.cb.onState('open');
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
