@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -18,6 +18,8 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confinementAvailable } from '../../src/bridge/confine.js';
 import type { BridgeState } from '../../src/bridge/session-state.js';
+import { daemonRequest } from '../../src/core/daemon-client.js';
+import { daemonPaths } from '../../src/core/daemon-paths.js';
 import {
   isLocalOrContainerAddress,
   type ModelServer,
@@ -213,6 +215,48 @@ for (const kind of TEST_ENGINES) {
       const ok = await call(runs.a, 'run_command', { command: 'echo from-a' });
       expect(ok.value.exit_code, ok.text).toBe(0);
       expect(String(ok.value.stdout)).toContain('from-a');
+    });
+
+    it("takes a session only on its Unix socket, only for the run's data folder and its own gateway folder", async () => {
+      const body = {
+        workspace: runs.a.ws,
+        session: 'evil-session',
+        tokenSha256: 'a'.repeat(64),
+        socketPath: join(home, 'evil.sock'),
+        agent: 'claude',
+        container: 'corral-evil',
+        engine: runs.a.state.engine ?? (await stateOf(runs.a)).engine!,
+        approvalTimeoutMs: 1000,
+        dataDir: join(home, 'data'),
+        hostCommands: { env: [], network: false },
+        hostEnv: {},
+      };
+      // Over HTTP (what a browser or, with --public, another machine reaches): refused.
+      const tcp = await d.api('POST', '/api/bridges', { ...body });
+      expect(tcp.status).toBe(403);
+      const paths = daemonPaths(env);
+      // On the socket: a socket outside the workspace's gateway folder, or another data folder: refused.
+      const elsewhere = await daemonRequest(paths, 'POST', '/api/bridges', body);
+      expect(elsewhere.status, JSON.stringify(elsewhere.body)).toBe(400);
+      expect(JSON.stringify(elsewhere.body)).toMatch(/gateway folder/);
+      const otherData = await daemonRequest(paths, 'POST', '/api/bridges', {
+        ...body,
+        socketPath: join(dirname(runs.a.state.socket!), 'bridge-evil-session.sock'),
+        dataDir: join(home, 'other-data'),
+      });
+      expect(otherData.status).toBe(400);
+      // Nor a second session on B's socket path (its session id is served already).
+      const taken = await daemonRequest(paths, 'POST', '/api/bridges', {
+        ...body,
+        workspace: runs.b.ws,
+        session: runs.b.state.session,
+        socketPath: runs.b.state.socket,
+      });
+      expect(taken.status).toBe(400);
+      expect(existsSync(join(home, 'evil.sock'))).toBe(false);
+      // B is still served with its own token.
+      const out = await call(runs.b, 'run_command', { command: 'echo b-ok' });
+      expect(out.value.exit_code, out.text).toBe(0);
     });
 
     it("attack: sandbox A cannot reach B's session through the shared daemon", async () => {
