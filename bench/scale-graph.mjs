@@ -94,7 +94,7 @@ function memoryPanel(x0, checkpoints, daemon) {
     out.push(`<rect x="${lx}" y="${top + h + 26}" width="10" height="10" fill="${COLORS[part]}"/>`);
     const label = part === 'bridge' && daemon ? 'bridge (daemon ÷ N)' : part;
     out.push(text(lx + 14, top + h + 35, label));
-    lx += label.length > 10 ? 140 : 90;
+    lx += label.length > 10 ? 165 : 90;
   }
   return out;
 }
