@@ -7,7 +7,7 @@
  * sandbox that exits ends its session.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,10 +54,20 @@ interface Run {
   client: Client;
 }
 
+/**
+ * Whether any thread of the process still runs. The leader shows as a zombie while the other
+ * threads are still exiting, and they keep the process's files (its listening sockets) open until
+ * the last one is gone: seen under load, a killed daemon's socket accepting for a moment.
+ */
 const pidAlive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+    return readdirSync(`/proc/${pid}/task`).some((t) => {
+      try {
+        return !/^[ZX]/.test(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1]!);
+      } catch {
+        return false;
+      }
+    });
   } catch {
     return false;
   }
