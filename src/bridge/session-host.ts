@@ -186,7 +186,8 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
     });
     log(`bridge for session ${c.session} on ${c.socketPath}`);
   } catch (e) {
-    await end('failed to start');
+    // A session served again whose socket cannot be had yet stays as it is (its sandbox runs).
+    if (!deps.resumed) await end('failed to start');
     throw e;
   }
   if (deps.resumed) await watch(deps.resumed.containerId);

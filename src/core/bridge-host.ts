@@ -202,15 +202,15 @@ export class BridgeHost implements SessionHost {
           continue;
         }
         // Host commands get the daemon's environment, filtered: the run's listed values were not kept.
-        this.keep(
-          await hostBridgeSession(config, {
+        const serve = () =>
+          hostBridgeSession(config, {
             engine: Promise.resolve(engine),
             log,
             pid: process.pid,
             host: 'daemon',
             resumed: { containerId },
-          }),
-        );
+          });
+        this.keep(await retryInUse(serve));
         log('served again by a new daemon');
         served++;
       } catch (e) {
@@ -224,6 +224,21 @@ export class BridgeHost implements SessionHost {
   async suspend(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((s) => s.suspend()));
     this.sessions.clear();
+  }
+}
+
+/**
+ * A daemon started right after one was killed can find the old sockets still answering for a
+ * moment (the killed process's last threads still hold them): try again for a few seconds.
+ */
+async function retryInUse<T>(fn: () => Promise<T>, tries = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= tries || !/is in use/.test((e as Error).message)) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
 
