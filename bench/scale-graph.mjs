@@ -56,7 +56,7 @@ function startsPanel(x0, starts) {
   return out;
 }
 
-function memoryPanel(x0, checkpoints) {
+function memoryPanel(x0, checkpoints, daemon) {
   const { w, h, top } = PANEL;
   const kb = checkpoints.map((c) => c.idle);
   const totals = kb.map((m) => (m.gateway.pss + m.bridge.pss + m.forwarder.pss) / 1024);
@@ -92,8 +92,9 @@ function memoryPanel(x0, checkpoints) {
   let lx = x0;
   for (const part of ['gateway', 'bridge', 'forwarder']) {
     out.push(`<rect x="${lx}" y="${top + h + 26}" width="10" height="10" fill="${COLORS[part]}"/>`);
-    out.push(text(lx + 14, top + h + 35, part));
-    lx += 90;
+    const label = part === 'bridge' && daemon ? 'bridge (daemon ÷ N)' : part;
+    out.push(text(lx + 14, top + h + 35, label));
+    lx += label.length > 10 ? 165 : 90;
   }
   return out;
 }
@@ -141,11 +142,11 @@ export function drawScaleSvg(r) {
     text(
       20,
       24,
-      `corral bench/scale on ${r.engine}, ${r.date.slice(0, 16)} UTC, 2 cores shared with other work (${r.load.replace(/.*load/, 'load')})`,
+      `corral bench/scale on ${r.engine}${r.daemon ? ' (bridges in the daemon)' : ''}, ${r.date.slice(0, 16)} UTC, 2 cores shared with other work (${r.load.replace(/.*load/, 'load')})`,
       'font-size="13"',
     ),
     ...startsPanel(60, r.startsMs),
-    ...memoryPanel(460, r.checkpoints),
+    ...memoryPanel(460, r.checkpoints, r.daemon),
     ...latencyPanel(850, r.alone, r.checkpoints),
     '</svg>',
   ];

@@ -11,10 +11,14 @@
  *   latency   every sandbox at once sends R requests through its gateway to a test-owned upstream
  *             on this host (reached by the host alias with --allow-host); curl's time_total, p50
  *             and p99 over all of them, against one sandbox alone
+ * With --daemon a `corral daemon` runs (started here, with the warm pool off so only bridges are
+ * measured) and serves every run's host bridge in its own process: the bridge part is then the
+ * daemon's PSS split over the N workspaces (its whole footprint, not only what the sessions add;
+ * what they add is reported too, against the daemon with no session).
  * Writes docs/scale-<engine>.png (an SVG drawn here, turned into PNG by rsvg-convert) and
  * docs/scale-<engine>.json, and removes everything it started (checked by label and path).
  *
- *   node bench/scale.mjs [--engine podman|docker] [--n 10,25,50] [--requests 40]
+ *   node bench/scale.mjs [--engine podman|docker] [--n 10,25,50] [--requests 40] [--daemon] [--out NAME]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -39,8 +43,11 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'podman' },
     n: { type: 'string', default: '10,25,50' },
     requests: { type: 'string', default: '40' },
+    daemon: { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
+const withDaemon = values.daemon;
 const engine = values.engine;
 const checkpoints = values.n.split(',').map(Number);
 const requests = Number(values.requests);
@@ -53,8 +60,12 @@ const env = {
   CORRAL_ENGINE: engine,
   CORRAL_CONFIG: join(root, 'config.yaml'),
   CORRAL_DATA_DIR: join(root, 'data'),
+  CORRAL_DAEMON_DIR: join(root, 'daemon'),
 };
-writeFileSync(env.CORRAL_CONFIG, 'network: gateway\n');
+writeFileSync(
+  env.CORRAL_CONFIG,
+  withDaemon ? 'network: gateway\ndaemon:\n  warm_pool: 0\n' : 'network: gateway\n',
+);
 
 const wsIdOf = (ws) => createHash('sha256').update(ws).digest('hex').slice(0, 12);
 const pct = (xs, p) => {
@@ -187,6 +198,16 @@ function bridgePids() {
     });
 }
 
+/** The daemon's pid, when this bench started one. */
+function daemonPid() {
+  try {
+    return JSON.parse(readFileSync(join(env.CORRAL_DAEMON_DIR, 'daemon.json'), 'utf8')).pid;
+  } catch {
+    return undefined;
+  }
+}
+let daemonAlone = ZERO;
+
 /** Per-workspace memory (kB), averaged over the running sandboxes. */
 async function memory(set) {
   let gateway = ZERO;
@@ -203,13 +224,28 @@ async function memory(set) {
     }
   }
   const bridges = bridgePids();
-  const bridge = bridges.map(smaps).reduce(add, ZERO);
+  const pid = daemonPid();
+  const daemon = pid ? smaps(pid) : ZERO;
+  // The daemon serves every workspace's bridge: its whole footprint is split over them.
+  const bridge = add(bridges.map(smaps).reduce(add, ZERO), daemon);
   const per = (m) => ({ rss: m.rss / set.length, pss: m.pss / set.length, anon: m.anon / set.length });
   return {
     gateway: per(gateway),
     gatewayCgroupKb: gatewayCgroup / set.length,
     bridge: per(bridge),
     bridges: bridges.length,
+    ...(pid
+      ? {
+          daemon,
+          daemonAlone,
+          // What each session adds to the daemon, over the daemon serving none.
+          daemonPerSession: per({
+            rss: daemon.rss - daemonAlone.rss,
+            pss: daemon.pss - daemonAlone.pss,
+            anon: daemon.anon - daemonAlone.anon,
+          }),
+        }
+      : {}),
     forwarder: per(forwarder),
     agent: per(agent),
   };
@@ -258,6 +294,7 @@ async function cleanup() {
     }
   }
   if (bridgePids().length) left.push(`bridge processes ${bridgePids().join(',')}`);
+  if (withDaemon) await corral(['daemon', 'stop'], root).catch(() => {});
   if (existsSync(join(env.CORRAL_DATA_DIR, 'gateways'))) {
     const g = execFileSync('ls', [join(env.CORRAL_DATA_DIR, 'gateways')], { encoding: 'utf8' }).trim();
     if (g) left.push(`gateway folders ${g}`);
@@ -269,6 +306,7 @@ process.on('SIGINT', () => cleanup().finally(() => process.exit(130)));
 
 const result = {
   engine,
+  daemon: withDaemon,
   date: new Date().toISOString(),
   requests,
   load: `${execFileSync('uptime', { encoding: 'utf8' }).trim()}`,
@@ -280,6 +318,12 @@ try {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  if (withDaemon) {
+    await corral(['daemon', 'start'], root);
+    await new Promise((r) => setTimeout(r, 2000));
+    daemonAlone = smaps(daemonPid());
+    console.log(`daemon alone: PSS ${mb(daemonAlone.pss)} MB (RSS ${mb(daemonAlone.rss)})`);
+  }
   await startOne(1);
   const alone = await load(sandboxes);
   result.alone = alone;
@@ -308,7 +352,7 @@ try {
     const cb = corralPer(busy);
     console.log(
       `N=${n}: corral per workspace idle PSS ${mb(c.pss)} MB (RSS ${mb(c.rss)}), after load PSS ${mb(cb.pss)} MB` +
-        ` [gateway ${mb(idle.gateway.pss)} (cgroup ${mb(idle.gatewayCgroupKb)}), bridge ${mb(idle.bridge.pss)} (${idle.bridges} procs), forwarder ${mb(idle.forwarder.pss)}; agent ${mb(idle.agent.pss)}]` +
+        ` [gateway ${mb(idle.gateway.pss)} (cgroup ${mb(idle.gatewayCgroupKb)}), bridge ${mb(idle.bridge.pss)} (${idle.bridges} procs${idle.daemon ? `; daemon ${mb(idle.daemon.pss)} MB PSS in all, +${mb(idle.daemonPerSession.pss)} per session` : ''}), forwarder ${mb(idle.forwarder.pss)}; agent ${mb(idle.agent.pss)}]` +
         `; engine service CPU while idle ${Math.round(engineCpuMsPerS)} ms/s` +
         `; start 1st ${Math.round(cp.firstMs)} ms, ${n}th ${Math.round(cp.nthMs)} ms (${(cp.nthMs / cp.firstMs).toFixed(2)}×)` +
         `; latency p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms over ${lat.count} requests (${lat.failed} failed)`,
@@ -325,10 +369,11 @@ try {
   );
 }
 mkdirSync(docs, { recursive: true });
-writeFileSync(join(docs, `scale-${engine}.json`), `${JSON.stringify(result, null, 1)}\n`);
+const outName = values.out ?? `scale-${engine}${withDaemon ? '-daemon' : ''}`;
+writeFileSync(join(docs, `${outName}.json`), `${JSON.stringify(result, null, 1)}\n`);
 const svg = drawScaleSvg(result);
 const svgPath = join(root.replace(/\/?$/, ''), '..', `${tag}.svg`);
 writeFileSync(svgPath, svg);
-execFileSync('rsvg-convert', ['-o', join(docs, `scale-${engine}.png`), svgPath]);
+execFileSync('rsvg-convert', ['-o', join(docs, `${outName}.png`), svgPath]);
 rmSync(svgPath);
-console.log(`wrote docs/scale-${engine}.png and docs/scale-${engine}.json`);
+console.log(`wrote docs/${outName}.png and docs/${outName}.json`);

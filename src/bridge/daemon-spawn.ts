@@ -1,6 +1,6 @@
 /**
  * Starting the bridge of a detached run (`corral run -d`) as its own small host process, which
- * outlives the `corral run` that started it and ends with the sandbox. The secret token and the
+ * outlives the `corral run` that started it and ends with the sandbox. The token's digest and the
  * settings go over an IPC channel (never argv, which `ps` shows); the channel is closed once the
  * process watches the container, and from then on nothing ties it to the starting terminal.
  */
@@ -15,7 +15,8 @@ import { bridgeLogPath } from './session-state.js';
 export interface DaemonConfig {
   workspace: string;
   session: string;
-  token: string;
+  /** The sha256 (hex) of the token the sandbox presents: the host never needs the token itself. */
+  tokenSha256: string;
   socketPath: string;
   agent: string;
   /** The sandbox container's name (its id is sent once it exists). */

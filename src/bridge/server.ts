@@ -30,7 +30,12 @@ export interface BridgeOptions {
   /** Session id: one path component of letters, digits, '-', '_' or '.'. */
   session: string;
   /** Secret the sandbox sends as `Authorization: Bearer <token>`. */
-  token: string;
+  token?: string;
+  /**
+   * Or only its sha256 (hex): what a bridge host that outlives the run keeps, so it never holds
+   * the token itself (a stored digest lets a restarted daemon serve the session again).
+   */
+  tokenSha256?: string;
   socketPath: string;
   approve: (req: ApprovalRequest) => Promise<ApprovalAnswer>;
   allowlistPath?: string;
@@ -47,6 +52,8 @@ export interface BridgeOptions {
   services?: ServiceController;
   /** Host commands' environment and confinement; the global config's `bridge:` when unset. */
   hostCommands?: BridgeSettings;
+  /** Host commands' environment as the starting CLI made it (default: from this process's). */
+  hostEnv?: NodeJS.ProcessEnv;
 }
 
 export interface Bridge {
@@ -60,6 +67,9 @@ const SESSION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_SOCKET_PATH = 103;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
+/** The token's sha256 in hex, as a bridge host is given it. */
+export const tokenSha256 = (token: string): string => digest(token).toString('hex');
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Constant time over the token's digest, so neither content nor length leaks through timing. */
 export function bearerMatches(header: string | undefined, expected: Buffer): boolean {
@@ -78,7 +88,7 @@ async function validate(opts: BridgeOptions): Promise<void> {
   if (!SESSION.test(opts.session) || opts.session.includes('..')) {
     throw new CorralError('BAD_INPUT', `Invalid bridge session id ${JSON.stringify(opts.session)}.`);
   }
-  if (opts.token.length < 16) {
+  if (opts.token === undefined ? !SHA256_HEX.test(opts.tokenSha256 ?? '') : opts.token.length < 16) {
     throw new CorralError(
       'BAD_INPUT',
       'The bridge token is too short.',
@@ -114,8 +124,10 @@ async function clearStaleSocket(path: string): Promise<void> {
 async function hostCommandLaunch(
   workspace: string,
   settings: BridgeSettings,
+  given?: NodeJS.ProcessEnv,
 ): Promise<{ env: NodeJS.ProcessEnv; wrap?: (argv: string[]) => string[] }> {
-  const env = hostCommandEnv(settings.env);
+  // A given environment is filtered again: it came over a socket, and the rules are the same.
+  const env = hostCommandEnv(settings.env, given);
   const available = settings.confine === false ? false : await confinementAvailable();
   if (settings.confine === true && !available) {
     throw new CorralError(
@@ -130,12 +142,12 @@ async function hostCommandLaunch(
 
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   await validate(opts);
-  const expected = digest(opts.token);
+  const expected = opts.token !== undefined ? digest(opts.token) : Buffer.from(opts.tokenSha256 ?? '', 'hex');
   const store = new CommandStore({
     workspace: opts.workspace,
     session: opts.session,
     killGraceMs: opts.killGraceMs ?? 5000,
-    ...(await hostCommandLaunch(opts.workspace, opts.hostCommands ?? (await bridgeSettings()))),
+    ...(await hostCommandLaunch(opts.workspace, opts.hostCommands ?? (await bridgeSettings()), opts.hostEnv)),
   });
   const ctx = {
     workspace: opts.workspace,

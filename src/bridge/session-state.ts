@@ -20,6 +20,16 @@ export interface BridgeState {
   lastNotification?: { title: string; body: string; at: number };
   /** When the sandbox exited (the bridge is gone by then). */
   ended?: number;
+  /**
+   * Served by the daemon rather than a process of its own: what a restarted daemon needs to serve
+   * the session again (the token's sha256, never the token; the engine; the container's id).
+   */
+  host?: 'daemon';
+  tokenSha256?: string;
+  engine?: string;
+  containerId?: string;
+  approvalTimeoutMs?: number;
+  notifyTty?: string;
 }
 
 const SESSION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -61,17 +71,20 @@ export async function pruneBridgeStates(maxAgeMs = 7 * 86_400_000, now = Date.no
 
 /**
  * Whether the session's bridge process still runs. Its pid alone is not enough: over hundreds of
- * runs the pid of one long gone is reused by some other process (seen in bench/soak).
+ * runs the pid of one long gone is reused by some other process (seen in bench/soak). A session the
+ * daemon serves is live while the daemon runs and has not marked it ended.
  */
-const alive = (pid: number | undefined): boolean => {
-  if (!pid) return false;
+export const bridgeAlive = (state: BridgeState): boolean => {
+  const { pid } = state;
+  if (!pid || (state.host === 'daemon' && state.ended)) return false;
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bridge\0serve');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return state.host === 'daemon' ? cmdline.includes('corral-daemon') : cmdline.includes('bridge\0serve');
   } catch {
     return true;
   }
@@ -88,11 +101,14 @@ export async function forgetWorkspaceSessions(workspace: string, waitMs = 5_000)
   const forgotten: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.endsWith('.json')) continue;
-    const state = await readBridgeState(name.slice(0, -'.json'.length));
+    const session = name.slice(0, -'.json'.length);
+    let state = await readBridgeState(session);
     if (!state || state.workspace !== workspace) continue;
-    for (const end = Date.now() + waitMs; alive(state.pid) && Date.now() < end; )
+    for (const end = Date.now() + waitMs; state && bridgeAlive(state) && Date.now() < end; ) {
       await new Promise((r) => setTimeout(r, 50));
-    if (alive(state.pid)) continue;
+      state = (await readBridgeState(session)) ?? state;
+    }
+    if (bridgeAlive(state)) continue;
     await unlink(bridgeStatePath(state.session)).catch(() => {});
     await unlink(bridgeLogPath(state.session)).catch(() => {});
     forgotten.push(state.session);

@@ -6,6 +6,7 @@
  */
 import { type Config, type LoadedConfig, loadConfig } from '../config/index.js';
 import { type ContainerEngine, connectEngine } from '../engine/index.js';
+import type { SessionHost } from './bridge-host.js';
 import type { CoreEvents } from './events.js';
 import { findRemote } from './remotes.js';
 import type { WarmSource } from './warm-pool.js';
@@ -23,10 +24,10 @@ export interface CoreOptions {
   remote?: string | undefined;
   events: CoreEvents;
   /**
-   * This process outlives the sandboxes it starts (the daemon): a detached run's host bridge is
-   * served here, not by a bridge process spawned for it (a Node start saved per run).
+   * This process outlives the sandboxes it starts (the daemon): detached runs' host bridges are
+   * served here, not by a bridge process spawned for each (core/bridge-host.ts).
    */
-  hostsBridges?: boolean | undefined;
+  bridgeHost?: SessionHost | undefined;
   /** Where runs take warm sandboxes (the daemon's pool); default: the daemon's socket, if one runs. */
   warm?: WarmSource | undefined;
 }

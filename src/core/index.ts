@@ -36,6 +36,7 @@ export {
 export { authDoctor, type DoctorReport } from './auth-doctor.js';
 export { type ExposureRow, loginExposure } from './auth-exposure.js';
 export { type LoginHooks, loginAgent, pickToken, type SetupTokenResult, setupToken } from './auth-login.js';
+export { BridgeHost, type HostBridgeRequest } from './bridge-host.js';
 export {
   type AllowedAdded,
   addAllowedCommand,

@@ -21,6 +21,11 @@ export type { SandboxInfo };
 export interface SandboxListing extends SandboxInfo {
   /** The last notification a detached run's bridge remembers (notify_user, approvals, exit). */
   lastNotification: { at: number; title: string; body: string } | null;
+  /**
+   * A running detached run's host bridge: served by the daemon, by a process of its own, or down
+   * (the daemon that served it stopped or died; the next daemon serves it again). Null: no bridge.
+   */
+  bridge: 'daemon' | 'process' | 'down' | null;
 }
 
 /** Resolve `<agent|container>` against the (given or current) workspace. */
@@ -31,17 +36,21 @@ export async function resolveTarget(ctx: CoreContext, input: TargetInput): Promi
   return findSandbox(engine, input.target, ws, agent?.name);
 }
 
-/** Sandboxes of all workspaces, with their last notification. */
+/** Sandboxes of all workspaces, with their last notification and how their bridge is served. */
 export async function listSandboxes(
   ctx: CoreContext,
   input: ListSandboxesInput = {},
 ): Promise<SandboxListing[]> {
   const all = await listAll(await ctx.engine(), { ports: true, ...(input.running ? { running: true } : {}) });
-  const { readBridgeState } = await import('../bridge/session-state.js');
-  const notes = await Promise.all(
-    all.map(async (s) => (s.session ? (await readBridgeState(s.session))?.lastNotification : undefined)),
+  const { bridgeAlive, readBridgeState } = await import('../bridge/session-state.js');
+  const states = await Promise.all(
+    all.map(async (s) => (s.session ? readBridgeState(s.session) : undefined)),
   );
-  return all.map((s, i) => ({ ...s, lastNotification: notes[i] ?? null }));
+  return all.map((s, i) => {
+    const st = states[i];
+    const bridge = !st || !s.running || st.ended ? null : bridgeAlive(st) ? (st.host ?? 'process') : 'down';
+    return { ...s, lastNotification: st?.lastNotification ?? null, bridge };
+  });
 }
 
 /** Stop sandboxes; `onStopped` hears each as it goes (a long --all shows progress). */

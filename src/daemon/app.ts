@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { isCorralError } from '../errors.js';
 import { authorized, loginCookie } from './auth.js';
 import type { EventBus } from './events.js';
+import { bridgeRoutes } from './routes/bridges.js';
 import { chatSessionRoutes } from './routes/chat-sessions.js';
 import { metaRoutes } from './routes/meta.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
@@ -118,6 +119,7 @@ export function createApp(d: DaemonContext): OpenAPIHono {
   chatSessionRoutes(app, d);
   sshRoutes(app, d);
   warmRoutes(app, d);
+  bridgeRoutes(app, d);
   app.doc31('/api/openapi.json', { openapi: '3.1.0', info: { title: 'corral daemon', version: d.version } });
   serveWeb(app);
   return app;

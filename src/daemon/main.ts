@@ -127,6 +127,11 @@ export async function runDaemon(argv: string[]): Promise<number> {
     if (e.type === 'sandbox.started' || e.type === 'sandbox.exited')
       uc.refreshSsh().catch((err: Error) => log(`ssh: config not rewritten: ${err.message}`));
   });
+  // Detached runs' bridges a daemon served before this one (stopped or killed): served again.
+  void uc.bridges
+    .resume()
+    .then((n) => n && log(`serving ${n} detached run(s)' host bridge again`))
+    .catch((e: Error) => log(`bridges: not served again: ${e.message}`));
   // Warm sandboxes a killed daemon left: not anyone's any more.
   void uc
     .engine()
@@ -146,9 +151,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
         s.close();
         s.closeAllConnections();
       }
-      // The warm pool goes before the daemon does: no warm sandbox outlives it.
-      void uc.warm
-        .drain()
+      // The warm pool goes before the daemon does: no warm sandbox outlives it. Bridge sessions
+      // close their sockets and stay for the next daemon, which serves them again.
+      void Promise.all([uc.warm.drain(), uc.bridges.suspend()])
         .catch((e: Error) => log(`warm pool: ${e.message}`))
         .then(() => Promise.all([rm(paths.socket, { force: true }), rm(paths.stateFile, { force: true })]))
         .then(() => resolve(0));

@@ -14,6 +14,7 @@ import {
   addEgressRules,
   answerApproval,
   auditLogFile,
+  BridgeHost,
   type ChatDetail,
   type ChatMessageView,
   type ChatSend,
@@ -94,12 +95,16 @@ export class UseCases {
   readonly ctx: CoreContext;
   /** Warm sandboxes for the runs started here or by a CLI through the socket. */
   readonly warm: WarmPool;
+  /** Detached runs' host bridges, served in this process (started here or by a CLI). */
+  readonly bridges: BridgeHost;
 
   constructor(env: NodeJS.ProcessEnv, cwd: string) {
     const events: CoreEvents = { note: (text) => log(text), progress: logProgress };
-    this.ctx = new CoreContext({ env, cwd, events, hostsBridges: true });
+    this.ctx = new CoreContext({ env, cwd, events });
     this.warm = new WarmPool(this.ctx, log);
     this.ctx.options.warm = this.warm;
+    this.bridges = new BridgeHost(this.ctx, log);
+    this.ctx.options.bridgeHost = this.bridges;
   }
 
   private sshService?: Promise<SshService>;

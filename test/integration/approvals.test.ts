@@ -242,7 +242,7 @@ describe('the detached bridge process', () => {
   const config = (session: string, socketPath: string) => ({
     workspace: join(home, 'ws'),
     session,
-    token: randomBytes(24).toString('hex'),
+    tokenSha256: randomBytes(32).toString('hex'),
     socketPath,
     agent: 'claude',
     container: 'corral-test-none',

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  bridgeAlive,
   bridgeLogPath,
   bridgeStatePath,
   forgetWorkspaceSessions,
@@ -53,5 +54,18 @@ describe('forgetWorkspaceSessions', () => {
     }
     expect(existsSync(bridgeStatePath('ccc333'))).toBe(true);
     expect(existsSync(bridgeLogPath('ccc333'))).toBe(true);
+  });
+
+  it('a session the daemon serves is live only while it is not ended and its pid is a corral daemon', async () => {
+    const base = { session: 'ddd444', workspace: '/ws/one', agent: 'claude', container: 'c' };
+    // This test's pid is alive but not a daemon (a daemon that died, its pid reused): down.
+    expect(bridgeAlive({ ...base, host: 'daemon', pid: process.pid })).toBe(false);
+    expect(bridgeAlive({ ...base, host: 'daemon', pid: process.pid, ended: Date.now() })).toBe(false);
+    expect(bridgeAlive({ ...base, host: 'daemon' })).toBe(false);
+    // Not ended and no daemon: `corral clean` forgets it without waiting.
+    await writeBridgeState({ ...base, host: 'daemon', pid: process.pid });
+    const started = Date.now();
+    expect(await forgetWorkspaceSessions('/ws/one')).toEqual(['ddd444']);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

@@ -60,6 +60,10 @@ export function listCommand(): Command {
           }),
         ),
       );
+      for (const s of all.filter((x) => x.bridge === 'down'))
+        ctx.note(
+          `corral: ${s.name}: its host bridge is down (the daemon that served it is not running); \`corral daemon start\` serves it again`,
+        );
     });
 }
 

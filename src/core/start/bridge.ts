@@ -3,10 +3,10 @@
  * gateway's folder, which the sandbox's forwarder serves on 127.0.0.1:3129. Only this run's sandbox
  * has its token. Commands not allowed beforehand wait for the user: in the run's terminal (a
  * prompt) when it has one, and in `corral approvals` always. An attached run serves the bridge
- * itself; a detached run hands it to a small host process that ends with the sandbox.
+ * itself; a detached run hands it to the daemon when one runs (core/bridge-host.ts), else to a
+ * small host process of its own; either ends it with the sandbox.
  */
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { McpServer } from '../../agents/mcp-formats.js';
 import type { AgentSpec } from '../../agents/types.js';
@@ -23,6 +23,7 @@ import type { AttachControl, Stdio } from '../../sandbox/attach.js';
 import type { SandboxSpec } from '../../sandbox/spec.js';
 import type { ServiceController } from '../../services/types.js';
 import type { Workspace } from '../../workspace/identity.js';
+import type { SessionHost } from '../bridge-host.js';
 
 export const BRIDGE_PORT = 3129;
 export const BRIDGE_URL = `http://127.0.0.1:${BRIDGE_PORT}/mcp`;
@@ -49,8 +50,13 @@ export interface RunBridgeOptions {
   note: (line: string) => void;
   /** Services the agent may start (attached runs; the detached bridge process has none yet). */
   services?: ServiceController | undefined;
-  /** A detached run's bridge is served by this process until the sandbox exits (the daemon). */
-  inline?: boolean | undefined;
+  /**
+   * Detached runs: who serves the bridge instead of a process of its own (the daemon: in its
+   * process, or over its socket for a CLI run); a CLI run falls back to the process when it declines.
+   */
+  host?: { sessions: SessionHost; inProcess: boolean } | undefined;
+  /** The caller's environment (what host commands get, for a run the daemon serves). */
+  env?: NodeJS.ProcessEnv | undefined;
   /** Asks about host commands where there is no terminal to ask in (an editor over ACP). */
   prompter?: ApprovalPrompter | undefined;
 }
@@ -125,12 +131,26 @@ export async function startRunBridge(
   if (!plan) return NONE;
   const timeoutMs = (opts.approvalTimeoutS ?? DEFAULT_APPROVAL_TIMEOUT_S) * 1000;
   const started = { ...opts, ...plan, timeoutMs };
-  return spec.detached && !opts.inline
-    ? detachedBridge(agent, workspace, spec, started)
-    : attachedBridge(agent, workspace, spec, started);
+  if (!spec.detached) return attachedBridge(agent, workspace, spec, started);
+  const { detachedBridge, hostedBridge } = await import('./detached-bridge.js');
+  if (opts.host) {
+    const hosted = await hostedBridge(agent, workspace, spec, started, opts.host.sessions).catch(
+      (e: Error) => {
+        if (opts.host?.inProcess) throw e;
+        // Another data folder is another setup (a test, a second profile): no news for the user.
+        if (!/another data folder/.test(e.message))
+          opts.note(
+            `corral: the daemon did not take this run's host bridge (${e.message}); it runs in a process of its own`,
+          );
+        return undefined;
+      },
+    );
+    if (hosted) return hosted;
+  }
+  return detachedBridge(agent, workspace, spec, started);
 }
 
-interface Started extends RunBridgeOptions {
+export interface Started extends RunBridgeOptions {
   token: string;
   socketPath: string;
   timeoutMs: number;
@@ -221,54 +241,11 @@ async function attachedBridge(
  * A remote engine's sandbox reaches the bridge on this machine through an SSH reverse forward of
  * its socket into the copy of the gateway folder there (a unix socket, never a port).
  */
-async function serveRemote(o: Started): Promise<() => Promise<void>> {
+export async function serveRemote(o: Started): Promise<() => Promise<void>> {
   return (await o.engine.hostFolders?.serveSocket(o.socketPath)) ?? (async () => {});
 }
 
 /** Beside the gateway's folders, not in them: the gateway root is mounted into no container. */
 function privateSocket(shared: string): string {
   return join(dirname(dirname(shared)), basename(shared));
-}
-
-/** The tty the user started the run from, for a bell later (no tty: no bell). */
-function startingTty(io: Stdio | undefined): string | undefined {
-  if (!io || !(io.stderr as { isTTY?: boolean }).isTTY) return undefined;
-  try {
-    const path = readlinkSync('/proc/self/fd/2');
-    return /^\/dev\/(pts\/\d+|tty\w*)$/.test(path) ? path : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function detachedBridge(
-  agent: AgentSpec,
-  workspace: Workspace,
-  spec: SandboxSpec,
-  o: Started,
-): Promise<RunBridge> {
-  const { spawnBridgeDaemon } = await import('../../bridge/daemon-spawn.js');
-  const tty = startingTty(o.io);
-  const daemon = await spawnBridgeDaemon({
-    workspace: workspace.path,
-    session: spec.session,
-    token: o.token,
-    socketPath: o.socketPath,
-    agent: agent.name,
-    container: spec.name,
-    engine: o.engine.endpoint,
-    approvalTimeoutMs: o.timeoutMs,
-    ...(tty ? { notifyTty: tty } : {}),
-  });
-  // A detached bridge process serves the shared path itself (Kubernetes: a node folder, so only a
-  // cluster on this machine; relaying it over exec from that process is not done yet).
-  const unserve = await serveRemote(o);
-  return {
-    ready: daemon.ready,
-    started: (id) => daemon.watch(id),
-    stop: async () => {
-      await unserve();
-      daemon.abort();
-    },
-  };
 }

@@ -18,6 +18,7 @@ import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
 import { withAcpAdapter } from '../acp/agent.js';
+import { sessionHostFor } from '../bridge-host.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
 import { takeWarm } from '../warm-pool.js';
@@ -251,7 +252,7 @@ export async function launch(
       approvalTimeoutS: config.approval_timeout,
       note: (line) => ctx.note(line),
       services,
-      ...(ctx.options.hostsBridges ? { inline: true } : {}),
+      ...(spec.detached ? { host: await sessionHostFor(ctx), env: ctx.env } : {}),
       ...(hooks.prompter ? { prompter: hooks.prompter } : {}),
     });
     trace('bridge');

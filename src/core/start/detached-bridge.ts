@@ -1,0 +1,101 @@
+/**
+ * A detached run's host bridge, which outlives the `corral run` that starts it: served by the daemon
+ * when one runs and takes it (core/bridge-host.ts), else by a small host process of its own
+ * (bridge/daemon-spawn.ts). Either gets the token's sha256, never the token.
+ */
+import { createHash } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import type { AgentSpec } from '../../agents/types.js';
+import type { Stdio } from '../../sandbox/attach.js';
+import type { SandboxSpec } from '../../sandbox/spec.js';
+import type { Workspace } from '../../workspace/identity.js';
+import type { SessionHost } from '../bridge-host.js';
+import { type RunBridge, type Started, serveRemote } from './bridge.js';
+
+const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** The tty the user started the run from, for a bell later (no tty: no bell). */
+function startingTty(io: Stdio | undefined): string | undefined {
+  if (!io || !(io.stderr as { isTTY?: boolean }).isTTY) return undefined;
+  try {
+    const path = readlinkSync('/proc/self/fd/2');
+    return /^\/dev\/(pts\/\d+|tty\w*)$/.test(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A detached run's bridge served by the daemon: listening once this resolves. */
+export async function hostedBridge(
+  agent: AgentSpec,
+  workspace: Workspace,
+  spec: SandboxSpec,
+  o: Started,
+  host: SessionHost,
+): Promise<RunBridge> {
+  const [{ bridgeSettings, hostCommandEnv }, { currentDataDir }] = await Promise.all([
+    import('../../bridge/host-env.js'),
+    import('../bridge-host.js'),
+  ]);
+  const env = o.env ?? {};
+  const hostCommands = await bridgeSettings(env);
+  const hostEnv = Object.fromEntries(
+    Object.entries(hostCommandEnv(hostCommands.env, env)).filter(
+      (kv): kv is [string, string] => typeof kv[1] === 'string',
+    ),
+  );
+  const tty = startingTty(o.io);
+  const session = spec.session;
+  await host.open({
+    workspace: workspace.path,
+    session,
+    tokenSha256: sha256(o.token),
+    socketPath: o.socketPath,
+    agent: agent.name,
+    container: spec.name,
+    engine: o.engine.endpoint,
+    approvalTimeoutMs: o.timeoutMs,
+    ...(tty ? { notifyTty: tty } : {}),
+    dataDir: currentDataDir(),
+    hostCommands,
+    hostEnv,
+  });
+  const unserve = await serveRemote(o);
+  return {
+    started: (id) => host.watch(session, id),
+    stop: async () => {
+      await unserve();
+      await host.abort(session).catch(() => {});
+    },
+  };
+}
+
+export async function detachedBridge(
+  agent: AgentSpec,
+  workspace: Workspace,
+  spec: SandboxSpec,
+  o: Started,
+): Promise<RunBridge> {
+  const { spawnBridgeDaemon } = await import('../../bridge/daemon-spawn.js');
+  const tty = startingTty(o.io);
+  const daemon = await spawnBridgeDaemon({
+    workspace: workspace.path,
+    session: spec.session,
+    tokenSha256: sha256(o.token),
+    socketPath: o.socketPath,
+    agent: agent.name,
+    container: spec.name,
+    engine: o.engine.endpoint,
+    approvalTimeoutMs: o.timeoutMs,
+    ...(tty ? { notifyTty: tty } : {}),
+  });
+  const unserve = await serveRemote(o);
+  return {
+    ready: daemon.ready,
+    started: (id) => daemon.watch(id),
+    stop: async () => {
+      await unserve();
+      daemon.abort();
+    },
+  };
+}
