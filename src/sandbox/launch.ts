@@ -9,7 +9,7 @@ import { trace } from '../trace.js';
 import { homeVolumeLabels, homeVolumeName, LABELS } from '../workspace/identity.js';
 import { type AttachControl, connect, drained, type Stdio } from './attach.js';
 import { FORWARDER_READY } from './gateway-side.js';
-import { ensureMaskVolumes, maskVolumeName } from './masks.js';
+import { ensureMaskVolumes, ensureVolume, maskVolumeName } from './masks.js';
 import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
 import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
@@ -92,11 +92,11 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
   await refuseExisting(engine, spec, await engine.inspect(spec.name));
   await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
   const volume = homeVolumeName(spec.workspace, spec.agent, spec.profile);
-  let createdVolume = false;
-  if (!(await engine.volumeExists(volume))) {
-    await engine.createVolume(volume, homeVolumeLabels(spec.workspace, spec.agent, spec.profile));
-    createdVolume = true;
-  }
+  const createdVolume = await ensureVolume(
+    engine,
+    volume,
+    homeVolumeLabels(spec.workspace, spec.agent, spec.profile),
+  );
   const masks = spec.masks.map((d) => maskVolumeName(spec.workspace, d));
   await alignVolumeOwners(engine, spec.workspace, [volume, ...masks], spec.image, spec.isolation, spec.user);
   let id: string;

@@ -57,6 +57,26 @@ export function maskMounts(ws: Workspace, dirs: string[]): Mount[] {
 }
 
 /**
+ * Create a volume unless it exists; returns whether this call made it. A run and the daemon's warm
+ * pool refilling the same workspace create the same volumes at the same moment: the one that loses
+ * (Podman: "volume already exists") finds it there and goes on.
+ */
+export async function ensureVolume(
+  engine: ContainerEngine,
+  name: string,
+  labels: Record<string, string>,
+): Promise<boolean> {
+  if (await engine.volumeExists(name)) return false;
+  try {
+    await engine.createVolume(name, labels);
+    return true;
+  } catch (e) {
+    if (await engine.volumeExists(name).catch(() => false)) return false;
+    throw e;
+  }
+}
+
+/**
  * Create missing mask volumes and give them to the sandbox user: a new volume belongs to root,
  * so a one-shot container (root inside, with only CHOWN) hands it over, once.
  */
@@ -72,13 +92,12 @@ export async function ensureMaskVolumes(
     // Make the mount point as the invoking user, or the engine makes it as root in their repo.
     await mkdir(join(ws.path, d), { recursive: true });
     const name = maskVolumeName(ws, d);
-    if (await engine.volumeExists(name)) continue;
-    await engine.createVolume(name, {
+    const made = await ensureVolume(engine, name, {
       [LABELS.managed]: 'true',
       [LABELS.workspace]: ws.id,
       [LABELS.role]: 'mask',
     });
-    fresh.push(name);
+    if (made) fresh.push(name);
   }
   if (!fresh.length) return;
   const id = await engine.createContainer({

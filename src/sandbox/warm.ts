@@ -14,7 +14,7 @@ import { corralPaths } from '../config/paths.js';
 import { shellQuote } from '../engine/command-line.js';
 import type { ContainerEngine, ContainerSpec, ContainerSummary } from '../engine/index.js';
 import { homeVolumeLabels, homeVolumeName, LABELS } from '../workspace/identity.js';
-import { ensureMaskVolumes, maskVolumeName } from './masks.js';
+import { ensureMaskVolumes, ensureVolume, maskVolumeName } from './masks.js';
 import { owned } from './orphans.js';
 import { type SandboxSpec, toContainerSpec } from './spec.js';
 import { alignVolumeOwners } from './volume-owners.js';
@@ -103,8 +103,7 @@ export async function createWarm(engine: ContainerEngine, spec: SandboxSpec, ses
   await chmod(launchDir, 0o755);
   await ensureMaskVolumes(engine, s.workspace, s.masks, s.image, s.user);
   const volume = homeVolumeName(s.workspace, s.agent, s.profile);
-  if (!(await engine.volumeExists(volume)))
-    await engine.createVolume(volume, homeVolumeLabels(s.workspace, s.agent, s.profile));
+  await ensureVolume(engine, volume, homeVolumeLabels(s.workspace, s.agent, s.profile));
   const masks = s.masks.map((d) => maskVolumeName(s.workspace, d));
   await alignVolumeOwners(engine, s.workspace, [volume, ...masks], s.image, s.isolation, s.user);
   const spec2: ContainerSpec = owned({
