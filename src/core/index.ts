@@ -141,6 +141,7 @@ export {
   listServices,
   type ServiceInfo,
   serviceLogText,
+  servicesByWorkspace,
   stopService,
 } from './services.js';
 export {

@@ -26,6 +26,11 @@ export async function listServices(
   return { services: await svc.listServices(engine, ws), reaped };
 }
 
+/** Every workspace's services by workspace id, without reaping (a watcher's cheap look). */
+export async function servicesByWorkspace(ctx: CoreContext): Promise<Map<string, ServiceInfo[]>> {
+  return (await services()).listAllServices(await ctx.engine());
+}
+
 async function found(ctx: CoreContext, input: ServiceInput) {
   const t = await target(ctx, input);
   const s = await t.svc.findService(t.engine, t.ws, input.name);

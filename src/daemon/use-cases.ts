@@ -46,6 +46,7 @@ import {
   sandboxLogs,
   sendToChat,
   serviceLogText,
+  servicesByWorkspace,
   showChat,
   sshServiceInfo,
   startSandbox,
@@ -240,6 +241,11 @@ export class UseCases {
     const out: AuditEntry[] = [];
     await egressLog(this.ctx, { workdir, denied: opts.denied, lines: opts.limit }, (e) => out.push(e));
     return out;
+  }
+
+  /** Every workspace's services, by workspace id (one engine call; no reaping). */
+  servicesByWorkspace(): Promise<Map<string, ServiceInfo[]>> {
+    return servicesByWorkspace(this.ctx);
   }
 
   async services(workdir: string): Promise<ServiceInfo[]> {

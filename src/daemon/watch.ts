@@ -5,7 +5,7 @@
  * queue, audit log and bridge state are files other corral processes write.
  */
 import { open, stat } from 'node:fs/promises';
-import { chatHeads, holdGateway, type SandboxListing } from '../core/index.js';
+import { chatHeads, holdGateway, type SandboxListing, type ServiceInfo } from '../core/index.js';
 import type { DaemonContext } from './app.js';
 import { parseAudit } from './use-cases.js';
 
@@ -47,9 +47,12 @@ export function startWatching(d: DaemonContext): () => void {
         sandboxes.delete(id);
       }
       await watchApprovals(d, approvals, first);
+      const byWorkspace = workspaces.size
+        ? await d.uc.servicesByWorkspace().catch(() => undefined)
+        : undefined;
       for (const [id, path] of workspaces) {
         await watchAudit(d, id, path, offsets, first);
-        await watchServices(d, path, services, first);
+        if (byWorkspace) watchServices(d, path, byWorkspace.get(id) ?? [], services, first);
         await keepWarm(d, warm, id);
       }
       for (const [id, w] of warm) {
@@ -142,13 +145,13 @@ async function watchAudit(
   }
 }
 
-async function watchServices(
+function watchServices(
   d: DaemonContext,
   workspace: string,
+  list: ServiceInfo[],
   known: Map<string, string>,
   first: boolean,
-): Promise<void> {
-  const list = await d.uc.services(workspace).catch(() => []);
+): void {
   const seen = new Set<string>();
   for (const s of list) {
     const key = `${workspace}\0${s.name}`;

@@ -8,7 +8,7 @@ import type { ServiceController } from './types.js';
 
 export { startService, stopService } from './lifecycle.js';
 export { ensureServicesNetwork } from './network.js';
-export { findService, listServices, sanitizeLog, tailLogs } from './query.js';
+export { findService, listAllServices, listServices, sanitizeLog, tailLogs } from './query.js';
 export { reapAndList, reapOrphans, stopSessionServices } from './sessions.js';
 export type { ServiceController, ServiceInfo, ServiceRequest } from './types.js';
 

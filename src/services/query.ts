@@ -35,6 +35,24 @@ export async function listServices(engine: ContainerEngine, ws: Workspace): Prom
   return cs.map(toServiceInfo).sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Every workspace's services in one engine call, by workspace id: the daemon's once-a-second look
+ * (one list per running workspace, each reaping first, was most of the engine's idle CPU at N=50).
+ */
+export async function listAllServices(engine: ContainerEngine): Promise<Map<string, ServiceInfo[]>> {
+  const cs = await engine.list({
+    labels: [`${LABELS.managed}=true`, `${LABELS.role}=${SERVICE_ROLE}`],
+    all: true,
+  });
+  const by = new Map<string, ServiceInfo[]>();
+  for (const c of cs) {
+    const ws = c.labels[LABELS.workspace];
+    if (!ws) continue;
+    by.set(ws, [...(by.get(ws) ?? []), toServiceInfo(c)]);
+  }
+  return by;
+}
+
 export async function findService(
   engine: ContainerEngine,
   ws: Workspace,
