@@ -96,18 +96,19 @@ for (const kind of TEST_ENGINES) {
     }, 180_000);
 
     it("imports a non-brokered agent's login files into the store, and logout removes them", async () => {
-      const value = `ya29.${randomBytes(24).toString('hex')}`;
-      await mkdir(join(dir, 'home/.gemini'), { recursive: true });
-      await writeFile(join(dir, 'home/.gemini/oauth_creds.json'), JSON.stringify({ access_token: value }));
-      const imp = await corral(['auth', 'import', 'gemini', '--profile', profile], { env });
+      // pi's login is not brokered (Gemini's now is): its file is copied as it is.
+      const value = `pi-${randomBytes(24).toString('hex')}`;
+      await mkdir(join(dir, 'home/.pi/agent'), { recursive: true });
+      await writeFile(join(dir, 'home/.pi/agent/auth.json'), JSON.stringify({ anthropic: { type: 'oauth', access: value } }));
+      const imp = await corral(['auth', 'import', 'pi', '--profile', profile], { env });
       expect(imp.code, imp.stderr).toBe(0);
       expect(imp.stderr).toContain(
-        `copied ~/.gemini/oauth_creds.json into corral's login store (profile ${profile})`,
+        `copied ~/.pi/agent/auth.json into corral's login store (profile ${profile})`,
       );
       expect(imp.stdout + imp.stderr).not.toContain(value);
       // Homes are per workspace: the login lives on the host, and each home gets a copy at start.
-      const stored = join(dir, 'data/auth/gemini', profile, 'login-files.json');
-      expect(JSON.parse(await readFile(stored, 'utf8'))['.gemini/oauth_creds.json']).toContain(value);
+      const stored = join(dir, 'data/auth/pi', profile, 'login-files.json');
+      expect(JSON.parse(await readFile(stored, 'utf8'))['.pi/agent/auth.json']).toContain(value);
       expect((await stat(stored)).mode & 0o777).toBe(0o600);
       const list = JSON.parse((await corral(['auth', 'list', '--json'], { env })).stdout) as {
         agent: string;
@@ -116,11 +117,11 @@ for (const kind of TEST_ENGINES) {
       }[];
       expect(list).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ agent: 'gemini', profile, files: true }),
+          expect.objectContaining({ agent: 'pi', profile, files: true }),
           expect.objectContaining({ agent: 'claude', profile, volume: true, brokered: true }),
         ]),
       );
-      const out = await corral(['auth', 'logout', 'gemini', '--profile', profile], { env });
+      const out = await corral(['auth', 'logout', 'pi', '--profile', profile], { env });
       expect(out.code, out.stderr).toBe(0);
       expect(out.stderr).toContain("removed corral's stored login");
       await expect(stat(stored)).rejects.toThrow(/ENOENT/);
