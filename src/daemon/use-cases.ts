@@ -49,7 +49,6 @@ import {
   servicesByWorkspace,
   showChat,
   sshServiceInfo,
-  startSandbox,
   startSshService,
   stopSandboxes,
   type TaskView,
@@ -59,6 +58,10 @@ import {
 } from '../core/index.js';
 import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
+import { type StartInput, startDetached } from './start.js';
+
+export { parseAudit } from './start.js';
+export type { StartInput };
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -74,22 +77,6 @@ function logProgress(): Progress {
     fail: () => log('build failed'),
     tail: () => tail,
   };
-}
-
-export interface StartInput {
-  agent: string;
-  mode?: 'agent' | 'shell' | undefined;
-  workdir: string;
-  profile?: string | undefined;
-  network?: 'gateway' | 'open' | 'none' | undefined;
-  prompt?: string | undefined;
-  modelUrl?: string | undefined;
-  provider?: string | undefined;
-  model?: string | undefined;
-  yolo?: boolean | undefined;
-  allow?: string[] | undefined;
-  allowHost?: number[] | undefined;
-  wait?: boolean | undefined;
 }
 
 export class UseCases {
@@ -170,41 +157,8 @@ export class UseCases {
   }
 
   /** A detached sandbox (with a TTY, for the browser terminal). */
-  async start(input: StartInput): Promise<{ id: string; name: string; exitCode?: number }> {
-    const engine = await this.ctx.engine();
-    // Waited on from the moment it started: an auto-removed sandbox whose task ends before the
-    // start returns would otherwise be gone when the wait is asked (a 404 for a run that worked).
-    let exited: Promise<number> | undefined;
-    const started = (id: string) => {
-      if (!input.wait) return;
-      exited = engine.wait(id);
-      exited.catch(() => {});
-    };
-    const r = await startSandbox(
-      this.ctx,
-      {
-        agent: input.agent,
-        mode: input.mode ?? 'agent',
-        workdir: input.workdir,
-        detach: true,
-        ...(input.profile ? { profile: input.profile } : {}),
-        ...(input.network ? { network: input.network } : {}),
-        ...(input.prompt ? { prompt: input.prompt } : {}),
-        ...(input.modelUrl ? { modelUrl: input.modelUrl } : {}),
-        ...(input.provider ? { provider: input.provider } : {}),
-        ...(input.model ? { model: input.model } : {}),
-        ...(input.yolo ? { yolo: true } : {}),
-        ...(input.allow?.length ? { allow: input.allow } : {}),
-        ...(input.allowHost?.length ? { allowHost: input.allowHost } : {}),
-      },
-      undefined,
-      { started },
-    );
-    if (r.kind !== 'detached')
-      throw new CorralError('BAD_INPUT', 'The sandbox did not start in the background.');
-    const view = { id: r.id.slice(0, 12), name: r.name };
-    if (!input.wait) return view;
-    return { ...view, exitCode: await (exited ?? engine.wait(r.id)) };
+  start(input: StartInput): Promise<{ id: string; name: string; exitCode?: number }> {
+    return startDetached(this.ctx, input);
   }
 
   async approvals() {
@@ -319,15 +273,4 @@ export class UseCases {
       throw new CorralError('CONTAINER_NOT_FOUND', `No transcript ${id}.`, 'See `corral sessions list`.');
     return readFile(found.file, 'utf8');
   }
-}
-
-export function parseAudit(text: string): AuditEntry[] {
-  const out: AuditEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as AuditEntry);
-    } catch {}
-  }
-  return out;
 }

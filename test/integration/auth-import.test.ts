@@ -99,7 +99,10 @@ for (const kind of TEST_ENGINES) {
       // pi's login is not brokered (Gemini's now is): its file is copied as it is.
       const value = `pi-${randomBytes(24).toString('hex')}`;
       await mkdir(join(dir, 'home/.pi/agent'), { recursive: true });
-      await writeFile(join(dir, 'home/.pi/agent/auth.json'), JSON.stringify({ anthropic: { type: 'oauth', access: value } }));
+      await writeFile(
+        join(dir, 'home/.pi/agent/auth.json'),
+        JSON.stringify({ anthropic: { type: 'oauth', access: value } }),
+      );
       const imp = await corral(['auth', 'import', 'pi', '--profile', profile], { env });
       expect(imp.code, imp.stderr).toBe(0);
       expect(imp.stderr).toContain(
