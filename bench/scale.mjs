@@ -219,7 +219,11 @@ async function memory(set) {
     gateway = gw.procs.map(smaps).reduce(add, gateway);
     gatewayCgroup += gw.anonKb + gw.cacheKb;
     for (const pid of cgroupOf(await containerPid(s.name)).procs) {
-      if (cmdline(pid).includes('forwarder.mjs')) forwarder = add(forwarder, smaps(pid));
+      // The Go relay (corral-relay), or the Node forwarder it falls back to: by the program run,
+      // not by the start script's text (which names both).
+      const [exe = '', script = ''] = cmdline(pid).split(' ');
+      if (/corral-relay$/.test(exe) || script.endsWith('forwarder.mjs'))
+        forwarder = add(forwarder, smaps(pid));
       else agent = add(agent, smaps(pid));
     }
   }

@@ -25,6 +25,22 @@ function startingTty(io: Stdio | undefined): string | undefined {
   }
 }
 
+/** What either server of a detached run's bridge is told about the session. */
+function sessionOptions(agent: AgentSpec, workspace: Workspace, spec: SandboxSpec, o: Started) {
+  const tty = startingTty(o.io);
+  return {
+    workspace: workspace.path,
+    session: spec.session,
+    tokenSha256: sha256(o.token),
+    socketPath: o.socketPath,
+    agent: agent.name,
+    container: spec.name,
+    engine: o.engine.endpoint,
+    approvalTimeoutMs: o.timeoutMs,
+    ...(tty ? { notifyTty: tty } : {}),
+  };
+}
+
 /** A detached run's bridge served by the daemon: listening once this resolves. */
 export async function hostedBridge(
   agent: AgentSpec,
@@ -44,18 +60,9 @@ export async function hostedBridge(
       (kv): kv is [string, string] => typeof kv[1] === 'string',
     ),
   );
-  const tty = startingTty(o.io);
   const session = spec.session;
   await host.open({
-    workspace: workspace.path,
-    session,
-    tokenSha256: sha256(o.token),
-    socketPath: o.socketPath,
-    agent: agent.name,
-    container: spec.name,
-    engine: o.engine.endpoint,
-    approvalTimeoutMs: o.timeoutMs,
-    ...(tty ? { notifyTty: tty } : {}),
+    ...sessionOptions(agent, workspace, spec, o),
     dataDir: currentDataDir(),
     hostCommands,
     hostEnv,
@@ -77,18 +84,7 @@ export async function detachedBridge(
   o: Started,
 ): Promise<RunBridge> {
   const { spawnBridgeDaemon } = await import('../../bridge/daemon-spawn.js');
-  const tty = startingTty(o.io);
-  const daemon = await spawnBridgeDaemon({
-    workspace: workspace.path,
-    session: spec.session,
-    tokenSha256: sha256(o.token),
-    socketPath: o.socketPath,
-    agent: agent.name,
-    container: spec.name,
-    engine: o.engine.endpoint,
-    approvalTimeoutMs: o.timeoutMs,
-    ...(tty ? { notifyTty: tty } : {}),
-  });
+  const daemon = await spawnBridgeDaemon(sessionOptions(agent, workspace, spec, o));
   const unserve = await serveRemote(o);
   return {
     ready: daemon.ready,
