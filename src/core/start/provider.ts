@@ -3,7 +3,7 @@
  * its key becomes a credential the gateway injects on requests to that host, while the agent's own
  * config (written from its spec's endpoint recipe) holds a placeholder of the same shape.
  */
-import { AGENTS } from '../../agents/index.js';
+import { AGENTS, renderEndpoint } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { CorralError } from '../../errors.js';
 import { resolveRunProvider } from '../../providers/index.js';
@@ -80,5 +80,45 @@ export async function providerEndpoint(
       placeholder,
       ...(target.protocol === 'http:' ? { plain: true } : {}),
     },
+  };
+}
+
+/**
+ * The agent pointed at the run's model URL (env, files, args from its spec's endpoint recipe) and
+ * the args of a headless prompt: the agent's own headless flags when no endpoint is involved.
+ */
+export function endpointAndPrompt(
+  agent: AgentSpec,
+  opts: StartSandboxInput,
+  providerModel: string | undefined,
+  alias: string,
+  remote: string | undefined,
+): {
+  endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
+  promptArgs: string[];
+} {
+  if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs)
+    return {
+      endpoint: undefined,
+      promptArgs: agent.headlessArgs.map((a) => a.replaceAll('{prompt}', opts.prompt ?? '')),
+    };
+  if (!opts.modelUrl && !opts.prompt) return { endpoint: undefined, promptArgs: [] };
+  if (!agent.endpoint) {
+    throw new CorralError(
+      'BAD_INPUT',
+      `${agent.displayName} cannot be pointed at a custom model endpoint or given a headless prompt by corral.`,
+      agent.notes.join(' ') || undefined,
+    );
+  }
+  const model = providerModel ?? opts.model;
+  const rendered = renderEndpoint(agent, {
+    baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, alias, remote) : '',
+    apiKey: opts.modelKey ?? 'corral-scripted',
+    ...(model ? { model } : {}),
+    ...(opts.prompt ? { prompt: opts.prompt } : {}),
+  });
+  return {
+    endpoint: opts.modelUrl ? { env: rendered.env, files: rendered.files, args: rendered.args } : undefined,
+    promptArgs: opts.prompt ? rendered.promptArgs : [],
   };
 }

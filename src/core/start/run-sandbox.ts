@@ -4,7 +4,7 @@
  * the sandbox (attached, detached, headless or only printed with dryRun).
  */
 import { randomUUID } from 'node:crypto';
-import { renderEndpoint, sessionArgs } from '../../agents/index.js';
+import { sessionArgs } from '../../agents/index.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { hostAlias } from '../../engine/index.js';
 import { CorralError } from '../../errors.js';
@@ -28,12 +28,12 @@ import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from '
 import { joinRunning } from './join.js';
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
-import { checkEndpointOptions, profileFor, providerEndpoint } from './provider.js';
+import { checkEndpointOptions, endpointAndPrompt, profileFor, providerEndpoint } from './provider.js';
 import { checkRemoteSupport } from './remote-limits.js';
 import { checkCredentials } from './scan.js';
 import { startRunServices, stopRunServices } from './services.js';
 import { runAttachedWithSidecars, runDetached } from './start.js';
-import { gatewayWatcher, sandboxModelUrl, storedTokenFor, withSkills } from './support.js';
+import { gatewayWatcher, storedTokenFor, withSkills } from './support.js';
 
 /** A detached or dry run needs no stdio; the rest read and write the caller's. */
 const NO_STDIO = (): never => {
@@ -108,27 +108,8 @@ export async function launch(
   });
   // The config's MCP servers, handed to the agent beside the bridge (secrets as placeholders).
   const mcp = planMcpServers(config, ctx.env, netMode, alias, (l) => ctx.note(l), remote);
-  let endpoint: { env: Record<string, string>; files: Record<string, string>; args: string[] } | undefined;
-  let promptArgs: string[] = [];
-  if (opts.prompt && !opts.modelUrl && !agent.endpoint && agent.headlessArgs) {
-    promptArgs = agent.headlessArgs.map((a) => a.replaceAll('{prompt}', opts.prompt ?? ''));
-  } else if (opts.modelUrl || opts.prompt) {
-    if (!agent.endpoint) {
-      throw new CorralError(
-        'BAD_INPUT',
-        `${agent.displayName} cannot be pointed at a custom model endpoint or given a headless prompt by corral.`,
-        agent.notes.join(' ') || undefined,
-      );
-    }
-    const rendered = renderEndpoint(agent, {
-      baseUrl: opts.modelUrl ? sandboxModelUrl(opts.modelUrl, alias, remote) : '',
-      apiKey: opts.modelKey ?? 'corral-scripted',
-      ...((provider?.model ?? opts.model) ? { model: provider?.model ?? opts.model } : {}),
-      ...(opts.prompt ? { prompt: opts.prompt } : {}),
-    });
-    if (opts.modelUrl) endpoint = { env: rendered.env, files: rendered.files, args: rendered.args };
-    if (opts.prompt) promptArgs = rendered.promptArgs;
-  }
+  const { endpoint, promptArgs: rendered } = endpointAndPrompt(agent, opts, provider?.model, alias, remote);
+  let promptArgs = rendered;
   // The agent's own conversation: reopened, or named by corral so `corral resume` can find it.
   if (mode === 'agent') {
     if (opts.resumeSession) {

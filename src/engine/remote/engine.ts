@@ -6,7 +6,6 @@
  * corral's own folders and files) become folders on the remote machine, uploaded at create and,
  * for the workspace, brought back by `pull` (three-way, conflicts refused: sync.ts).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -28,6 +27,7 @@ import type {
   Mount,
 } from '../types.js';
 import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
+import { copyImage } from './copy-image.js';
 import { putFile, ShellTree } from './files.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
@@ -263,40 +263,6 @@ export class RemoteEngine implements ContainerEngine {
   listNetworks = (f: string[]) => this.inner.listNetworks(f);
   connectNetwork = (n: string, c: string, aliases?: string[]) => this.inner.connectNetwork(n, c, aliases);
   disconnectNetwork = (n: string, c: string) => this.inner.disconnectNetwork(n, c);
-}
-
-/** `podman save`/`docker save` of the builder, streamed into `load`. */
-async function copyImage(
-  kind: string,
-  ref: string,
-  load: (tar: Readable) => Promise<unknown>,
-): Promise<void> {
-  const cmd = kind === 'podman' ? 'podman' : 'docker';
-  const args = kind === 'podman' ? ['save', '--format', 'docker-archive', ref] : ['save', ref];
-  const save = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  save.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const saved = new Promise<number>((resolve) => {
-    save.on('error', () => resolve(-1));
-    save.on('close', (c) => resolve(c ?? -1));
-  });
-  try {
-    await load(save.stdout);
-  } catch (e) {
-    save.kill();
-    throw new CorralError(
-      'ENGINE_ERROR',
-      `Copying ${ref} to the remote engine failed: ${(e as Error).message}`,
-    );
-  }
-  if ((await saved) !== 0) {
-    throw new CorralError(
-      'ENGINE_ERROR',
-      `Saving ${ref} for the remote engine failed: ${err.trim().slice(-300)}`,
-    );
-  }
 }
 
 /** This machine and user, as the remote machine's folders name them (many laptops, one server). */
