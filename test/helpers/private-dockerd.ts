@@ -1,19 +1,21 @@
 /**
- * A private dockerd for one test: its own data root, exec root (and so its own containerd), pid
- * file, socket and bridge, so a test may stop and restart it while the machine's shared dockerd,
- * and every other test on it, go on untouched. corral reaches it the way users point it at a
- * Docker: DOCKER_HOST=unix://… with CORRAL_ENGINE=docker.
+ * A private dockerd for one test, in a network namespace of its own: its own data root, exec root
+ * (and so its own containerd), pid file, socket, bridges and firewall, so a test may stop and
+ * restart it while the machine's shared dockerd, and every other test on it, go on untouched.
+ * corral reaches it the way users point it at a Docker: DOCKER_HOST=unix://… with CORRAL_ENGINE=docker.
  *
- * Networking: a second dockerd with --iptables would remove and recreate the shared DOCKER chains
- * (dropping the shared daemon's rules), so this one runs with --iptables=false, --ip-forward=false
- * and --ip-masq=false and touches no firewall itself. The test owns one address range instead
- * (10.213.0.0/16: its bridge, and the pool its user networks are cut from) and one FORWARD rule
- * letting that range talk to itself: br_netfilter is on here and FORWARD's policy is DROP, so
- * without it a sandbox could not reach its gateway on their shared network. Containers reach the
- * host at the bridge's address (the `host-gateway`), which is INPUT, not FORWARD.
+ * Why a namespace: dockerd assumes it is the only one on its network stack. At start it removes and
+ * recreates the DOCKER iptables chains, and a restarted one that finds its stale default network
+ * deletes the interface named `docker0` (moby's configureNetworking → removeDefaultBridgeInterface,
+ * whenever default address pools are set and live-restore is off), whatever its own --bridge is:
+ * the shared daemon's bridge, so no second dockerd may share the host's stack. In its namespace it
+ * runs with its defaults (iptables, NAT; its default bridge named apart from docker0); a veth pair on the test-owned 10.213.255.0/30
+ * links it to the host, which its containers reach as `host-gateway` (10.213.255.1, the host's end,
+ * so INPUT and never the host's FORWARD) with their traffic masqueraded to the namespace's address.
  *
- * Teardown removes every container and network of the daemon, stops it, and then anything of it
- * still left (processes, mounts, the bridge, the rule); `leftovers()` lists what a check finds.
+ * Teardown removes every container of the daemon, stops it, ends anything of it still running and
+ * deletes the namespace (its interfaces, firewall and the veth with it); `leftovers()` lists what a
+ * check finds on the host.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -24,16 +26,20 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The test-owned range; nothing on this machine routes it (checked before use). */
-const RANGE = '10.213.0.0/16';
-const BRIDGE_CIDR = '10.213.0.1/24';
-const POOL = 'base=10.213.16.0/20,size=24';
+/** The link between the host and the daemon's namespace; nothing on this machine routes it (checked). */
+const HOST_ADDR = '10.213.255.1';
+const NS_ADDR = '10.213.255.2';
+const LINK_PREFIX = 30;
+/** The namespace's own default bridge (seen only inside it). */
+const NS_BRIDGE = '10.213.254.1/24';
 
 export interface PrivateDockerd {
   dir: string;
   socket: string;
   /** DOCKER_HOST for corral and the docker CLI. */
   host: string;
+  /** The address containers reach this host at (`host-gateway`). */
+  hostAddress: string;
   /** The `docker` CLI on this daemon. */
   docker(args: string[]): Promise<{ stdout: string; stderr: string }>;
   /** Start (or start again) the daemon; resolves when it answers. */
@@ -42,21 +48,20 @@ export interface PrivateDockerd {
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Copy images from the shared dockerd (`docker save | docker load`). */
   loadImages(tags: string[]): Promise<void>;
-  /** Everything of this daemon still on the host: processes, mounts, interfaces, rules, files. */
+  /** Everything of this daemon still on the host: processes, mounts, namespace, interfaces, files. */
   leftovers(): Promise<string[]>;
   teardown(): Promise<void>;
 }
 
 /** Why a private dockerd cannot run here, or undefined when it can. */
 export async function privateDockerdUnavailable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0)
-    return 'a private dockerd needs root (its own mounts, bridge and FORWARD rule)';
-  for (const bin of ['dockerd', 'containerd', 'iptables', 'ip'])
+  if (process.getuid?.() !== 0) return 'a private dockerd needs root (its own network namespace and mounts)';
+  for (const bin of ['dockerd', 'containerd', 'iptables', 'ip', 'nsenter'])
     if (!(await run('sh', ['-c', `command -v ${bin}`]).catch(() => undefined)))
       return `${bin} is not installed`;
   const routes = (await run('ip', ['-4', 'route'])).stdout;
-  if (/^10\.213\./m.test(routes))
-    return `${RANGE} is already routed here: ${routes.match(/^10\.213\.\S+/m)![0]}`;
+  const taken = routes.match(/^10\.213\.255\.\S+/m);
+  if (taken) return `10.213.255.0/30 is already routed here: ${taken[0]}`;
   return undefined;
 }
 
@@ -64,10 +69,13 @@ export async function privateDockerd(): Promise<PrivateDockerd> {
   const dir = await mkdtemp(join(tmpdir(), 'corral-dockerd-'));
   const socket = join(dir, 'docker.sock');
   const host = `unix://${socket}`;
-  // IFNAMSIZ is 16: "crlt" and up to 10 digits.
-  const bridge = `crlt${process.pid}`.slice(0, 15);
-  const comment = `corral-test-dockerd-${process.pid}`;
-  const RULE = ['FORWARD', '-s', RANGE, '-d', RANGE, '-m', 'comment', '--comment', comment, '-j', 'ACCEPT'];
+  const netns = `corral-dockerd-${process.pid}`;
+  // IFNAMSIZ is 16: the host's end of the veth pair, and the namespace's end.
+  const hostEnd = `crlth${process.pid}`.slice(0, 15);
+  const nsEnd = `crltn${process.pid}`.slice(0, 15);
+  // Its default bridge, made in the namespace under a name of its own: dockerd sees only that
+  // namespace's links, and nothing it does by the name `docker0` can meet the host's.
+  const nsBridge = `crltb${process.pid}`.slice(0, 15);
   const config = join(dir, 'daemon.json');
   // Its own (empty) config: the shared /etc/docker/daemon.json is not this daemon's.
   await writeFile(config, '{}\n');
@@ -81,9 +89,13 @@ export async function privateDockerd(): Promise<PrivateDockerd> {
   const start = async (opts: { liveRestore?: boolean } = {}) => {
     started = true;
     const log = openSync(join(dir, 'dockerd.log'), 'a');
+    // nsenter execs dockerd (same pid) in the namespace. Only the network one: `ip netns exec` would
+    // also give it a fresh /sys without the cgroup mounts ("Devices cgroup isn't mounted").
     daemon = spawn(
-      'dockerd',
+      'nsenter',
       [
+        `--net=/run/netns/${netns}`,
+        'dockerd',
         '--config-file',
         config,
         '--data-root',
@@ -95,12 +107,9 @@ export async function privateDockerd(): Promise<PrivateDockerd> {
         '-H',
         host,
         '--bridge',
-        bridge,
-        '--iptables=false',
-        '--ip-forward=false',
-        '--ip-masq=false',
-        '--default-address-pool',
-        POOL,
+        nsBridge,
+        '--host-gateway-ip',
+        HOST_ADDR,
         ...(opts.liveRestore ? ['--live-restore'] : []),
       ],
       { stdio: ['ignore', log, log] },
@@ -135,18 +144,20 @@ export async function privateDockerd(): Promise<PrivateDockerd> {
     (await readFile('/proc/mounts', 'utf8'))
       .split('\n')
       .map((l) => l.split(' ')[1] ?? '')
-      .filter((m) => m.startsWith(dir));
+      .filter((m) => m.startsWith(dir) || m === `/run/netns/${netns}`);
+  const namespaces = async () =>
+    (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.split(' ')[0] === netns);
   const interfaces = async () =>
-    (await run('ip', ['-br', '-4', 'addr'])).stdout
+    (await run('ip', ['-br', 'link'])).stdout
       .split('\n')
-      .filter((l) => l.startsWith(`${bridge} `) || /\s10\.213\./.test(l));
-  const rules = async () =>
-    (await run('iptables', ['-S', 'FORWARD'])).stdout.split('\n').filter((l) => l.includes(comment));
+      .map((l) => l.split(/\s+/)[0]!.split('@')[0]!)
+      .filter((i) => i === hostEnd || i === nsEnd);
 
   const self: PrivateDockerd = {
     dir,
     socket,
     host,
+    hostAddress: HOST_ADDR,
     docker,
     start,
     stop,
@@ -161,39 +172,49 @@ export async function privateDockerd(): Promise<PrivateDockerd> {
       return [
         ...(await processes()).map((p) => `process ${p.slice(0, 120)}`),
         ...(await mounts()).map((m) => `mount ${m}`),
-        ...(await interfaces()).map((i) => `interface ${i.split(/\s+/)[0]}`),
-        ...(await rules()).map((r) => `iptables ${r}`),
-        ...((await readFile(join(dir, 'daemon.json')).catch(() => undefined)) ? [`folder ${dir}`] : []),
+        ...(await namespaces()).map((n) => `netns ${n}`),
+        ...(await interfaces()).map((i) => `interface ${i}`),
+        ...((await readFile(config).catch(() => undefined)) ? [`folder ${dir}`] : []),
       ];
     },
     async teardown() {
       // Everything on this daemon is the test's: containers first (their shims go with them), then
-      // networks (their bridges go with them), then the daemon and what it leaves behind.
+      // the daemon, anything of it still running, and the namespace with all its interfaces.
       if (started && !(await answers())) await start().catch(() => {});
       const ids = (await docker(['ps', '-aq']).catch(() => ({ stdout: '' }))).stdout
         .split('\n')
         .filter(Boolean);
       if (ids.length) await docker(['rm', '-f', ...ids]).catch(() => {});
-      await docker(['network', 'prune', '-f']).catch(() => {});
       await stop('SIGTERM');
       for (const line of await processes()) {
-        const pid = Number(line.split(/\s+/)[0]);
         try {
-          process.kill(pid, 'SIGKILL');
+          process.kill(Number(line.split(/\s+/)[0]), 'SIGKILL');
         } catch {}
       }
-      for (const m of (await mounts()).reverse()) await run('umount', ['-l', m]).catch(() => {});
-      for (const i of await interfaces())
-        await run('ip', ['link', 'del', i.split(/\s+/)[0]!]).catch(() => {});
-      while ((await rules()).length) await run('iptables', ['-D', ...RULE]);
+      for (const m of (await mounts()).filter((m) => m.startsWith(dir)).reverse())
+        await run('umount', ['-l', m]).catch(() => {});
+      if ((await namespaces()).length) await run('ip', ['netns', 'del', netns]);
+      // The host's end goes with the namespace's, a moment after it.
+      for (let i = 0; i < 20 && (await interfaces()).includes(hostEnd); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      await run('ip', ['link', 'del', hostEnd]).catch(() => {});
       await rm(dir, { recursive: true, force: true });
     },
   };
   try {
-    await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
-    await run('ip', ['addr', 'add', BRIDGE_CIDR, 'dev', bridge]);
-    await run('ip', ['link', 'set', bridge, 'up']);
-    await run('iptables', ['-I', ...RULE]);
+    await run('ip', ['netns', 'add', netns]);
+    await run('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd]);
+    await run('ip', ['link', 'set', nsEnd, 'netns', netns]);
+    await run('ip', ['addr', 'add', `${HOST_ADDR}/${LINK_PREFIX}`, 'dev', hostEnd]);
+    await run('ip', ['link', 'set', hostEnd, 'up']);
+    const inNs = (args: string[]) => run('ip', ['-n', netns, ...args]);
+    await inNs(['link', 'set', 'lo', 'up']);
+    await inNs(['addr', 'add', `${NS_ADDR}/${LINK_PREFIX}`, 'dev', nsEnd]);
+    // No default route: the namespace reaches the host's end of the link and nothing beyond it.
+    await inNs(['link', 'set', nsEnd, 'up']);
+    await inNs(['link', 'add', nsBridge, 'type', 'bridge']);
+    await inNs(['addr', 'add', NS_BRIDGE, 'dev', nsBridge]);
+    await inNs(['link', 'set', nsBridge, 'up']);
   } catch (e) {
     await self.teardown();
     throw e;

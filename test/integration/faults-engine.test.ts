@@ -141,6 +141,12 @@ describe('the engine service restarted mid-run, on Docker', () => {
   let upstream: Server | undefined;
   let port: number;
   const cli = (args: string[]) => corral(args, { cwd: dir, env });
+  let bridgesBefore: string[] = [];
+  const sharedBridges = async () =>
+    (await run('ip', ['-br', 'link', 'show', 'type', 'bridge'])).stdout
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]!)
+      .filter((n) => n === 'docker0' || n === 'podman0');
 
   beforeAll(async () => {
     if (!wanted) return;
@@ -152,6 +158,7 @@ describe('the engine service restarted mid-run, on Docker', () => {
     // The images come from the shared dockerd (built there once, as every suite does).
     const shared = await engineFor('docker');
     const images = [await agentImage(shared, 'claude'), await gatewayImage(shared)];
+    bridgesBefore = await sharedBridges();
     dockerd = await privateDockerd();
     await dockerd.start();
     await dockerd.loadImages(images);
@@ -176,8 +183,11 @@ describe('the engine service restarted mid-run, on Docker', () => {
     if (dir) await cli(['clean']).catch(() => {});
     await dockerd.teardown();
     if (dir) await rm(dir, { recursive: true, force: true });
-    // Nothing of the private daemon is left: processes, mounts, interfaces, firewall rules, files.
+    // Nothing of the private daemon is left: processes, mounts, namespace, interfaces, files.
     expect(await dockerd.leftovers()).toEqual([]);
+    // And the shared engines' default bridges were never touched (a dockerd on the host's own
+    // network stack deletes `docker0` when it restarts: see the helper).
+    expect(await sharedBridges()).toEqual(bridgesBefore);
   }, 120_000);
 
   /** Whether this Docker keeps `--rm` containers through a live-restore restart (moby#46308, fixed in 24.0.8). */
