@@ -72,26 +72,34 @@ function recordingNotifier(session: string, base: Notifier, log: (line: string) 
   };
 }
 
-/** Returns when the container has exited (or is gone); survives the engine blinking. */
+const LOST = 'sandbox lost in an engine restart';
+
+/**
+ * Returns when the container has exited (or is gone); survives the engine blinking. `lost`: the
+ * engine went away and came back without the sandbox (Docker stops its containers when it stops,
+ * and before 24.0.8 removed `--rm` ones at a live-restore restart too: moby#46308).
+ */
 async function containerEnd(
   engine: ContainerEngine,
   id: string,
   log: (line: string) => void,
   stopped: () => boolean,
-): Promise<number | undefined> {
+): Promise<{ code?: number; lost: boolean }> {
+  let blinked = false;
   while (!stopped()) {
     try {
       // A detached run lives long: Podman need not look at it every 20 ms.
-      return await engine.wait(id, { pollMs: 1000 });
+      return { code: await engine.wait(id, { pollMs: 1000 }), lost: false };
     } catch (e) {
       const details = await engine.inspect(id).catch(() => 'unknown' as const);
-      if (details === undefined) return undefined;
-      if (details !== 'unknown' && !details.running) return details.exitCode;
+      if (details === undefined) return { lost: blinked };
+      if (details !== 'unknown' && !details.running) return { code: details.exitCode, lost: false };
+      blinked = true;
       log(`waiting on the container failed (${(e as Error).message}); retrying`);
       await new Promise((r) => setTimeout(r, 2000));
     }
   }
-  return undefined;
+  return { lost: false };
 }
 
 /** Serve the session's bridge; resolves once its socket listens (throws, cleaned up, when it cannot). */
@@ -115,7 +123,7 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
       await stopServices(deps.engine, c.workspace, c.session).catch(() => {});
       // The pid stays: `corral clean` waits on it before it forgets the session.
       await updateBridgeState(c.session, { ended: Date.now() }).catch(() => {});
-      if (exitCode !== undefined || why === 'container exited')
+      if (exitCode !== undefined || why === 'container exited' || why === LOST)
         await notify(`${c.agent} finished`, `${c.workspace} (exit code ${exitCode ?? 'unknown'})`).catch(
           () => {},
         );
@@ -136,9 +144,16 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
       needed: async () => (await engine.inspect(containerId))?.running ?? false,
     });
     stopGateway = () => gateway.stop();
-    void containerEnd(engine, containerId, log, () => suspended || ending !== undefined).then((code) => {
-      if (!suspended) void end('container exited', code);
-    });
+    void containerEnd(engine, containerId, log, () => suspended || ending !== undefined).then(
+      ({ code, lost }) => {
+        if (suspended) return;
+        if (lost)
+          log(
+            'corral: the container engine came back without the sandbox: it stopped it when it went away (its workspace, gateway and login are kept; start a new run)',
+          );
+        void end(lost ? LOST : 'container exited', code);
+      },
+    );
   };
 
   try {

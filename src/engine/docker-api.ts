@@ -29,6 +29,7 @@ import {
   removeNetwork,
   removeVolume,
   volumeExists,
+  volumePath,
 } from './docker-resources.js';
 import { exists, ignoreMissing, isMissing } from './errors.js';
 import { hijack, type Transport } from './hijack.js';
@@ -270,6 +271,7 @@ export class DockerApiEngine implements ContainerEngine {
     this.request<T>(method, path, body);
   inspectImage = (ref: string) => inspectImage(this.bound, ref);
   volumeExists = (name: string) => volumeExists(this.bound, name);
+  volumePath = (name: string) => volumePath(this.bound, this.endpoint, name);
   createVolume = (name: string, labels: Record<string, string>) => createVolume(this.bound, name, labels);
   removeVolume = (name: string) => removeVolume(this.bound, name);
   listVolumes = (labelFilter: string[]) => listVolumes(this.docker(), labelFilter);

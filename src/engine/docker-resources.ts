@@ -12,6 +12,22 @@ export function volumeExists(request: Request, name: string): Promise<boolean> {
   return exists(() => request('GET', `/volumes/${encodeURIComponent(name)}`));
 }
 
+/** The volume's Mountpoint, when the engine listens on a local socket (see ContainerEngine). */
+export async function volumePath(
+  request: Request,
+  endpoint: string,
+  name: string,
+): Promise<string | undefined> {
+  if (!endpoint.startsWith('unix://')) return undefined;
+  try {
+    const v = await request<{ Mountpoint?: string }>('GET', `/volumes/${encodeURIComponent(name)}`);
+    return v.Mountpoint?.startsWith('/') ? v.Mountpoint : undefined;
+  } catch (e) {
+    if (statusOf(e) === 404) return undefined;
+    throw e;
+  }
+}
+
 export async function createVolume(request: Request, name: string, labels: Record<string, string>) {
   await request('POST', '/volumes/create', { Name: name, Labels: labels });
 }

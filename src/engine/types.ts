@@ -247,6 +247,12 @@ export interface ContainerEngine {
   getArchive(id: string, path: string): Promise<Buffer | undefined>;
 
   volumeExists(name: string): Promise<boolean>;
+  /**
+   * Where an engine on this machine, over a local socket, keeps a volume's files (its Mountpoint),
+   * or undefined (another machine, a TCP endpoint, no such volume). Readable or not by this user:
+   * callers fall back to the engine. Only engines that can know have it.
+   */
+  volumePath?(name: string): Promise<string | undefined>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
   listVolumes(labelFilter: string[]): Promise<{ name: string; labels: Record<string, string> }[]>;

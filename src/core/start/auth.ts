@@ -53,6 +53,13 @@ export async function planRunLogin(
   // A key or token from the environment is this run's credential: no OAuth login to look for.
   const keyed = spec.credentials.length > 0;
   const look = async (container?: string) => {
+    // From the volume's folder when this machine has it: the exit no longer waits on the engine's archive.
+    const onHost = await (await import('../../auth/volume-host.js')).readVolumeFileOnHost(
+      engine,
+      volume,
+      oauth.file,
+    );
+    if (onHost) return onHost.text;
     const { readHomeFile, readVolumeFile } = await import('../../auth/volume.js');
     return container
       ? readHomeFile(engine, container, oauth.file)
