@@ -13,7 +13,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { ContainerEngine } from '../engine/index.js';
 
-const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY } = constants;
+const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
 /** Login files are a few KiB; a bigger one is not a login (and not read into memory). */
 const LIMIT = 256 * 1024;
 
@@ -23,7 +23,9 @@ export async function readVolumeFileOnHost(
   volume: string,
   rel: string,
 ): Promise<{ text: string | undefined } | undefined> {
-  if (process.platform !== 'linux' || !engine.volumePath) return undefined;
+  // A remote engine's socket is local too (forwarded), but its Mountpoint names a folder on that
+  // machine: the same path here may hold this machine's own login.
+  if (process.platform !== 'linux' || engine.remote || !engine.volumePath) return undefined;
   const parts = rel.split('/').filter(Boolean);
   if (!parts.length || parts.some((p) => p === '.' || p === '..')) return undefined;
   const root = await engine.volumePath(volume).catch(() => undefined);
@@ -40,7 +42,9 @@ export async function readVolumeFileOnHost(
       await dir.close();
       dir = next;
     }
-    const file = await open(`/proc/self/fd/${dir.fd}/${parts.at(-1)}`, O_RDONLY | O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO the agent put there opens at once (and is refused below) instead of
+    // hanging the run's exit.
+    const file = await open(`/proc/self/fd/${dir.fd}/${parts.at(-1)}`, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     try {
       const st = await file.stat();
       if (!st.isFile() || st.size > LIMIT) return undefined;

@@ -3,6 +3,7 @@
  * "cannot tell" (the caller asks the engine) for anything the agent could have planted to make
  * corral read outside the volume: a link as the file, a link as a folder, a non-file, a huge file.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,5 +62,18 @@ describe.skipIf(!onLinux)('readVolumeFileOnHost', () => {
     await writeFile(join(root, 'big.json'), Buffer.alloc(300 * 1024, 'a'));
     expect(await read('big.json')).toBeUndefined();
     expect(await read('../outside/secret.json')).toBeUndefined();
+  });
+
+  it('refuses a FIFO the agent made as the file without hanging on it', async () => {
+    await mkdir(join(root, '.claude'));
+    execFileSync('mkfifo', [join(root, REL)]);
+    expect(await read()).toBeUndefined();
+  });
+
+  it("never reads this machine's folder for a remote engine (its Mountpoint is a path there)", async () => {
+    await mkdir(join(root, '.claude'));
+    await writeFile(join(root, REL), '{"login":"this-machine"}');
+    const remote = { remote: 'ssh://u@there', volumePath: async () => root } as unknown as ContainerEngine;
+    expect(await readVolumeFileOnHost(remote, 'vol', REL)).toBeUndefined();
   });
 });
