@@ -1,3 +1,5 @@
+import type { ContainerSpec } from './types.js';
+
 /**
  * Podman 4.3's network backend (netavark 1.4) leaves its bridge's MAC address to the kernel, which
  * gives a bridge the lowest MAC of its ports: when the container holding that port goes (any
@@ -9,9 +11,9 @@
  * model server on the host). netavark fixed it in 1.9 by pinning the bridge's MAC
  * (containers/netavark#833); Docker pins docker0's.
  *
- * Corral does not touch the host's bridge. Instead its Podman containers on a bridge network check
- * a quiet neighbour entry again after ~1 s, and ask by broadcast, not the old address: a changed
- * MAC costs ~3 s. Traffic that flows keeps its entry confirmed (TCP's acknowledgements), so this
+ * Corral does not touch the host's bridge. Instead its Podman containers on a bridge network (the
+ * gateway above all: every request a sandbox makes goes through it) check a quiet neighbour entry
+ * again after ~1 s, and ask by broadcast, not the old address: a changed MAC costs ~3 s. Traffic that flows keeps its entry confirmed (TCP's acknowledgements), so this
  * costs at most one ARP exchange when a connection opens after a quiet second.
  */
 
@@ -31,19 +33,21 @@ export const NEIGHBOUR_SYSCTLS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Whether a Podman container gets its own bridge interface (`eth0`): a named network, or the
- * default one when Podman runs as root (rootless Podman's default is slirp4netns or pasta, with
- * no bridge and no eth0, where writing these settings would fail the start). gVisor's own network
- * stack has no such settings.
+ * The settings for a Podman container when it can take them: rootful Podman (a rootless one's
+ * containers live in the user's namespace, where the kernel shows no neighbour settings; its default
+ * network has no bridge either), a bridge interface of its own (`eth0`: the default network or a
+ * named one), and no user namespace of its own (same reason; and Podman connects such a container's
+ * network only after the runtime has written its settings). gVisor's network stack has none. So:
+ * the gateway, services, port relays; not sandboxes with a uid mapping (their way out is the
+ * gateway, or `--network open`).
  */
-export function bridgeNetworked(
-  network: string | undefined,
+export function neighbourSysctls(
+  spec: Pick<ContainerSpec, 'network' | 'isolation' | 'idMappings' | 'keepId'>,
   rootless: boolean,
-  isolation: string | undefined,
-): boolean {
-  if (isolation === 'gvisor') return false;
-  if (network === undefined) return !rootless;
-  return !['none', 'host', 'private', 'slirp4netns', 'pasta', 'container', 'ns'].some(
-    (m) => network === m || network.startsWith(`${m}:`),
-  );
+): Record<string, string> {
+  if (rootless || spec.isolation === 'gvisor' || spec.idMappings || spec.keepId) return {};
+  const { network } = spec;
+  const own = ['none', 'host', 'private', 'slirp4netns', 'pasta', 'container', 'ns'];
+  const bridged = network === undefined || !own.some((m) => network === m || network.startsWith(`${m}:`));
+  return bridged ? { ...NEIGHBOUR_SYSCTLS } : {};
 }

@@ -9,7 +9,7 @@ import { CorralError } from '../errors.js';
 import { DockerApiEngine } from './docker-api.js';
 import { exists } from './errors.js';
 import { apiRequest, query } from './http.js';
-import { bridgeNetworked, NEIGHBOUR_SYSCTLS } from './neighbour.js';
+import { neighbourSysctls } from './neighbour.js';
 import { runtimeService } from './podman-runtime.js';
 import { podmanRuntimePath } from './runtimes.js';
 import { noUserNamespaceProfile } from './seccomp.js';
@@ -117,8 +117,7 @@ export class PodmanEngine extends DockerApiEngine {
 
   /** The spec's own settings win over the bridge's neighbour settings (neighbour.ts). */
   private sysctls(spec: ContainerSpec): { sysctl?: Record<string, string> } {
-    const bridged = bridgeNetworked(spec.network, this.rootless, spec.isolation);
-    const all = { ...(bridged ? NEIGHBOUR_SYSCTLS : {}), ...spec.sysctls };
+    const all = { ...neighbourSysctls(spec, this.rootless), ...spec.sysctls };
     return Object.keys(all).length ? { sysctl: all } : {};
   }
 

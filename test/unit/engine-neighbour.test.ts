@@ -8,21 +8,32 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bridgeNetworked, NEIGHBOUR_SYSCTLS } from '../../src/engine/neighbour.js';
+import { NEIGHBOUR_SYSCTLS, neighbourSysctls } from '../../src/engine/neighbour.js';
 import { PodmanEngine } from '../../src/engine/podman.js';
 import type { ContainerSpec } from '../../src/engine/types.js';
 
-describe('bridgeNetworked', () => {
-  it('is a named network, or the default one on rootful Podman, never gVisor', () => {
-    expect(bridgeNetworked(undefined, false, undefined)).toBe(true);
-    expect(bridgeNetworked('corral-abc-net', false, undefined)).toBe(true);
-    expect(bridgeNetworked('corral-abc-net', true, undefined)).toBe(true);
-    // Rootless Podman's default network is slirp4netns or pasta: no bridge, no eth0.
-    expect(bridgeNetworked(undefined, true, undefined)).toBe(false);
+describe('neighbourSysctls', () => {
+  const on = (spec: Parameters<typeof neighbourSysctls>[0], rootless = false) =>
+    Object.keys(neighbourSysctls(spec, rootless)).length > 0;
+  const ids = {
+    uid: [{ containerId: 0, hostId: 1, size: 1000 }],
+    gid: [{ containerId: 0, hostId: 1, size: 1000 }],
+  };
+
+  it('is the default network or a named one, on rootful Podman only', () => {
+    expect(on({})).toBe(true);
+    expect(on({ network: 'corral-abc-net' })).toBe(true);
+    expect(on({ isolation: 'runc' })).toBe(true);
+    expect(on({}, true)).toBe(false);
+    expect(on({ network: 'corral-abc-net' }, true)).toBe(false);
     for (const n of ['none', 'host', 'private', 'slirp4netns', 'pasta', 'container:abc', 'ns:/run/netns/x'])
-      expect(bridgeNetworked(n, false, undefined), n).toBe(false);
-    expect(bridgeNetworked(undefined, false, 'gvisor')).toBe(false);
-    expect(bridgeNetworked(undefined, false, 'runc')).toBe(true);
+      expect(on({ network: n }), n).toBe(false);
+  });
+
+  it('is never gVisor, nor a container with a user namespace of its own', () => {
+    expect(on({ isolation: 'gvisor' })).toBe(false);
+    expect(on({ idMappings: ids })).toBe(false);
+    expect(on({ keepId: { uid: 1000, gid: 1000 } })).toBe(false);
   });
 });
 
@@ -88,8 +99,13 @@ describe("PodmanEngine's create body", () => {
     });
   });
 
-  it('adds nothing without a bridge: no network, rootless default', async () => {
+  it('adds nothing without a bridge (no network, rootless default) or with a uid mapping', async () => {
     expect((await create(false, { network: 'none' })).sysctl).toBeUndefined();
+    const ids = {
+      uid: [{ containerId: 0, hostId: 1, size: 1 }],
+      gid: [{ containerId: 0, hostId: 1, size: 1 }],
+    };
+    expect((await create(false, { idMappings: ids })).sysctl).toBeUndefined();
     expect((await create(true, {})).sysctl).toBeUndefined();
     expect((await create(false, { network: 'none', sysctls: { a: '1' } })).sysctl).toEqual({ a: '1' });
   });
