@@ -96,6 +96,7 @@ export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
           },
     );
   }
+  if (engine.kind === 'podman' && !info.rootless && !engine.remote) out.push(bridgeMacCheck());
   out.push({
     name: 'engine socket',
     status: 'ok',
@@ -248,4 +249,25 @@ export function exitCodeFor(results: CheckResult[]): number {
   if (results.some((r) => r.status === 'fail')) return 2;
   if (results.some((r) => r.status === 'warn')) return 1;
   return 0;
+}
+
+/**
+ * Podman 4.3's bridge changes its MAC as containers come and go (engine/neighbour.ts, issue 14).
+ * corral's gateway re-checks by itself; a uid-mapped `--network open` sandbox cannot, and loses the
+ * host (and all beyond it) for up to ~70 s unless the host announces the new MAC (arp_notify).
+ */
+function bridgeMacCheck(): CheckResult {
+  let on = false;
+  try {
+    on = readFileSync('/proc/sys/net/ipv4/conf/all/arp_notify', 'utf8').trim() !== '0';
+  } catch {}
+  return on
+    ? { name: 'bridge MAC', status: 'ok', detail: 'a changed bridge MAC is announced at once (arp_notify)' }
+    : {
+        name: 'bridge MAC',
+        status: 'info',
+        detail:
+          "Podman's bridge (netavark before 1.9) changes its MAC as containers come and go; a --network open sandbox then loses the host for up to ~70 s (the gateway re-checks by itself)",
+        fix: 'sysctl -w net.ipv4.conf.all.arp_notify=1, kept in /etc/sysctl.d (./scripts/setup does).',
+      };
 }

@@ -9,6 +9,7 @@ import { CorralError } from '../errors.js';
 import { DockerApiEngine } from './docker-api.js';
 import { exists } from './errors.js';
 import { apiRequest, query } from './http.js';
+import { neighbourSysctls } from './neighbour.js';
 import { runtimeService } from './podman-runtime.js';
 import { podmanRuntimePath } from './runtimes.js';
 import { noUserNamespaceProfile } from './seccomp.js';
@@ -85,7 +86,7 @@ export class PodmanEngine extends DockerApiEngine {
             }
           : {}),
       hostadd: spec.extraHosts,
-      ...(spec.sysctls ? { sysctl: spec.sysctls } : {}),
+      ...this.sysctls(spec),
       ...(spec.isolation === 'gvisor'
         ? { seccomp_profile_path: await this.profilePath(await noUserNamespaceProfile('gvisor')) }
         : spec.blockUserNamespaces
@@ -112,6 +113,12 @@ export class PodmanEngine extends DockerApiEngine {
         cause: e,
       });
     }
+  }
+
+  /** The spec's own settings win over the bridge's neighbour settings (neighbour.ts). */
+  private sysctls(spec: ContainerSpec): { sysctl?: Record<string, string> } {
+    const all = { ...neighbourSysctls(spec, this.rootless), ...spec.sysctls };
+    return Object.keys(all).length ? { sysctl: all } : {};
   }
 
   /**

@@ -16,6 +16,9 @@ for (const kind of TEST_ENGINES) {
       });
       expect(r.stdout).toMatch(/^ok {4}engine: /m);
       expect(r.stdout).toMatch(/^ok {4}claude image: /m);
+      // Rootful Podman's bridge MAC (issue 14): said either way, never a warning that fails a setup.
+      if (kind === 'podman' && process.getuid?.() === 0)
+        expect(r.stdout).toMatch(/^(ok {4}| {2}- {3})bridge MAC: /m);
       expect(r.code).toBe(0);
       await writeFile(join(dir, 'c.yaml'), 'agents:\n  claude:\n    version: 0.0.1\n');
       r = await corral(['doctor', 'claude'], {
