@@ -15,5 +15,7 @@ export function trace(phase: string): void {
 export function traceApi(method: string, path: string, status: number, startedAt: number): void {
   if (!on) return;
   const ms = performance.now() - startedAt;
-  process.stderr.write(`[api]   ${method} ${path.split('?')[0]} ${status} ${ms.toFixed(0)}ms\n`);
+  process.stderr.write(
+    `[api]   ${method} ${path.split('?')[0]} ${status} ${ms.toFixed(0)}ms (from ${startedAt.toFixed(0)}ms)\n`,
+  );
 }

@@ -2,28 +2,33 @@
  * Named remote engines (`corral remote add NAME ssh://…`, `--remote NAME`) and the workspace
  * copy's way back (`corral pull`). The list is a small JSON file in corral's data folder.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import { type ContainerEngine, parseSshUrl } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { resolveWorkspace } from '../workspace/identity.js';
 
-export const RemoteNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lowercase letters, digits, - and _ (up to 32)');
-
-export const RemoteSchema = z.strictObject({
-  name: RemoteNameSchema,
-  url: z.string().regex(/^ssh:\/\//, 'an ssh://user@host[:port] address'),
-  engine: z.enum(['podman', 'docker']).optional(),
-});
-export type Remote = z.infer<typeof RemoteSchema>;
+/**
+ * Made on first use: every run loads this module (for --remote), and loading zod is 40-70 ms of
+ * a start that has its config's verdict cached (config/verdicts.ts) and needs zod nowhere else.
+ */
+async function remoteSchema() {
+  const { z } = await import('zod');
+  return z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lowercase letters, digits, - and _ (up to 32)'),
+    url: z.string().regex(/^ssh:\/\//, 'an ssh://user@host[:port] address'),
+    engine: z.enum(['podman', 'docker']).optional(),
+  });
+}
+export type Remote = z.infer<Awaited<ReturnType<typeof remoteSchema>>>;
 
 const file = () => dataFile('remotes.json');
 
 export async function listRemotes(): Promise<Remote[]> {
   const data = await readJson<{ remotes: Remote[] }>(file());
-  return (data.remotes ?? []).filter((r) => RemoteSchema.safeParse(r).success);
+  if (!data.remotes?.length) return [];
+  const schema = await remoteSchema();
+  return data.remotes.filter((r) => schema.safeParse(r).success);
 }
 
 function badInput(e: z.ZodError, what: string): CorralError {
@@ -36,7 +41,7 @@ export async function addRemote(input: {
   url: string;
   engine?: string | undefined;
 }): Promise<Remote> {
-  const parsed = RemoteSchema.safeParse(input);
+  const parsed = (await remoteSchema()).safeParse(input);
   if (!parsed.success) throw badInput(parsed.error, 'remote');
   parseSshUrl(parsed.data.url); // its own clear message for a bad host, user or port
   const all = await listRemotes();

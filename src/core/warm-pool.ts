@@ -7,6 +7,7 @@
  * when the daemon stops. A CLI run with a daemon running takes through the daemon's API.
  */
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerEngine } from '../engine/index.js';
 import type { SandboxSpec } from '../sandbox/spec.js';
 import { toContainerSpec } from '../sandbox/spec.js';
@@ -46,9 +47,18 @@ interface Entry {
   release: () => void;
 }
 
+/**
+ * A refill waits this long after the take (or miss) that asked for it: made at once, its create
+ * and Podman's runtime set-up (~100 ms of engine CPU) run alongside the start of the run that
+ * just took, on the same engine and cores, and slow exactly the start the pool is there to speed.
+ */
+const REFILL_AFTER_MS = 1000;
+
 export class WarmPool implements WarmSource {
   private readonly entries = new Map<string, Entry>();
   private stopped = false;
+  /** Wakes refills waiting out REFILL_AFTER_MS when the pool stops or a workspace is dropped. */
+  private wake = new AbortController();
 
   constructor(
     private readonly ctx: CoreContext,
@@ -94,6 +104,7 @@ export class WarmPool implements WarmSource {
       return;
     }
     e.filling = (async () => {
+      await sleep(REFILL_AFTER_MS, undefined, { signal: this.wake.signal }).catch(() => undefined);
       const engine = await this.ctx.engine();
       const size = await this.size();
       await sweepLaunchDirs(engine).catch(() => undefined);
@@ -118,6 +129,12 @@ export class WarmPool implements WarmSource {
       });
   }
 
+  /** Waiting refills go on now (and find the pool stopped or their entry dropped). */
+  private interrupt(): void {
+    this.wake.abort();
+    this.wake = new AbortController();
+  }
+
   private async discard(list: WarmTaken[]): Promise<void> {
     const engine = await this.ctx.engine();
     await Promise.all(
@@ -135,6 +152,7 @@ export class WarmPool implements WarmSource {
       this.entries.delete(id);
       e.dropped = true;
       e.release();
+      this.interrupt();
       await e.filling;
       await this.discard(e.ready.splice(0));
     }
@@ -143,6 +161,7 @@ export class WarmPool implements WarmSource {
   /** The daemon stops: nothing of the pool stays behind. */
   async drain(): Promise<void> {
     this.stopped = true;
+    this.interrupt();
     for (const e of this.entries.values()) {
       e.release();
       await e.filling;

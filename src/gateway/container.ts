@@ -30,6 +30,7 @@ import {
   mergeSettings,
   prepareDirs,
   readGatewaySettings,
+  unchangedRevision,
   updateGatewaySettings,
 } from './folders.js';
 import * as lease from './lease.js';
@@ -185,12 +186,27 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
     );
     return dirs;
   };
-  // Asked alongside the inspect (one engine round trip less before the hand-over, 10-30 ms on
-  // Podman): this run's lease is taken already, so it sees what asking after would.
-  const looked = inUse();
-  looked.catch(() => {});
+  // A run like the last one in the workspace finds its settings served already: nothing to hand
+  // over, and no engine list of who else uses the gateway (on Podman that list waits for the
+  // sandbox being created alongside: 20-50 ms). A remote engine's copy is pushed on every run.
+  const unchanged = engine.hostFolders ? undefined : await unchangedRevision(dirs, opts.settings);
+  // Else asked alongside the inspect (one engine round trip less before the hand-over, 10-30 ms
+  // on Podman): this run's lease is taken already, so it sees what asking after would.
+  const looked = unchanged === undefined ? inUse() : undefined;
+  looked?.catch(() => {});
   const current = await engine.inspect(name);
-  if (current && serves(current)) return handOver(current.id, looked);
+  if (current && serves(current)) {
+    if (unchanged === undefined) return handOver(current.id, looked);
+    trace('gw: unchanged');
+    // Written by a run a moment ago, it may not be loaded yet.
+    await waitFor(
+      engine,
+      current.id,
+      () => tookRevision(engine, dirs, unchanged),
+      "did not take this run's settings",
+    );
+    return dirs;
+  }
   // Starting (or replacing) it is done by one run at a time: runs starting together in a fresh
   // workspace would otherwise remove each other's new gateway, or overwrite each other's settings.
   return withFileLock(dirs.root, { lockfilePath: join(dirs.root, 'start.lock') }, async () => {

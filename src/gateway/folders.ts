@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { withFileLock } from '../config/file-lock.js';
 import { dataFile, writeFileAtomic, writeJson } from '../config/json-store.js';
 import type { EngineKind } from '../engine/index.js';
@@ -105,17 +106,48 @@ export async function updateGatewaySettings(
       const next = await change(current);
       if (!next) return;
       revision = (current?.revision ?? 0) + 1;
-      // The host's addresses as they are now (an interface may have come up since the last write).
-      // A remote engine's gateway keeps the remote machine's, listed there at run time.
-      const hostRefused = next.hostMachine
-        ? (next.policy.hostRefused ?? [])
-        : withHostAddresses(next.policy.hostRefused);
-      const policy = { ...next.policy, hostRefused };
       // It may hold real keys: 0600, readable by the user (and the gateway, which runs as the user) only.
-      await writeJson(path, { ...next, policy, revision });
+      await writeJson(path, { ...asWritten(next), revision });
     },
   );
   return revision;
+}
+
+/** Settings as the file holds them, without the revision. */
+function asWritten(next: GatewaySettings): GatewaySettings {
+  // The host's addresses as they are now (an interface may have come up since the last write).
+  // A remote engine's gateway keeps the remote machine's, listed there at run time.
+  const hostRefused = next.hostMachine
+    ? (next.policy.hostRefused ?? [])
+    : withHostAddresses(next.policy.hostRefused);
+  const { revision: _, ...rest } = next;
+  return { ...rest, policy: { ...next.policy, hostRefused } };
+}
+
+/**
+ * The revision of the settings file when it holds `next` already, as updateGatewaySettings would
+ * write it (a run like the last one in the workspace); undefined when anything differs. Merged
+ * with itself, such a file is unchanged too, so a run need not ask who else uses the gateway.
+ * The host's addresses may be more than now (containers' interfaces come and go): refusing an
+ * address the host had a moment ago is what a shared gateway's merge does too. Read without the
+ * lock: writes replace the file whole.
+ */
+export async function unchangedRevision(
+  dirs: GatewayDirs,
+  next: GatewaySettings,
+): Promise<number | undefined> {
+  const text = await readFile(join(dirs.conf, P.settingsFile), 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  const { revision, ...current } = JSON.parse(text) as GatewaySettings;
+  // Compared as JSON would carry them: keys left undefined are not written.
+  const planned = JSON.parse(JSON.stringify(asWritten(next))) as GatewaySettings;
+  const refused = new Set(current.policy.hostRefused ?? []);
+  if (!(planned.policy.hostRefused ?? []).every((a) => refused.has(a))) return undefined;
+  const same = isDeepStrictEqual(
+    { ...current, policy: { ...current.policy, hostRefused: [] } },
+    { ...planned, policy: { ...planned.policy, hostRefused: [] } },
+  );
+  return revision && same ? revision : undefined;
 }
 
 /**

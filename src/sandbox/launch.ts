@@ -89,16 +89,30 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
   // Taken warm, the reap goes on in the background (it never touches a live maker's containers).
   const warm = await takeWarmContainer(engine, spec);
   if (warm) return warm;
-  await refuseExisting(engine, spec, await engine.inspect(spec.name));
-  await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
   const volume = homeVolumeName(spec.workspace, spec.agent, spec.profile);
-  const createdVolume = await ensureVolume(
-    engine,
-    volume,
-    homeVolumeLabels(spec.workspace, spec.agent, spec.profile),
-  );
-  const masks = spec.masks.map((d) => maskVolumeName(spec.workspace, d));
-  await alignVolumeOwners(engine, spec.workspace, [volume, ...masks], spec.image, spec.isolation, spec.user);
+  // The volumes are looked at alongside the look at the name (one engine round trip less before
+  // the create); a refused name leaves at most the volume a later run would make anyway.
+  const volumes = (async () => {
+    await ensureMaskVolumes(engine, spec.workspace, spec.masks, spec.image, spec.user);
+    const created = await ensureVolume(
+      engine,
+      volume,
+      homeVolumeLabels(spec.workspace, spec.agent, spec.profile),
+    );
+    const masks = spec.masks.map((d) => maskVolumeName(spec.workspace, d));
+    await alignVolumeOwners(
+      engine,
+      spec.workspace,
+      [volume, ...masks],
+      spec.image,
+      spec.isolation,
+      spec.user,
+    );
+    return created;
+  })();
+  volumes.catch(() => {});
+  await refuseExisting(engine, spec, await engine.inspect(spec.name));
+  const createdVolume = await volumes;
   let id: string;
   try {
     id = await engine.createContainer(owned(toContainerSpec(spec)));

@@ -80,4 +80,21 @@ describe('remembered config verdicts (built CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.error).toContain('.corral.yaml');
   });
+
+  it('remembers several: runs alternating between two configs each answer from their own verdict', async () => {
+    await rm(join(ws, '.corral.yaml'), { force: true });
+    await writeFile(join(dir, 'config.yaml'), 'limits:\n  pids: 2500\n');
+    expect((await show()).config.limits.pids).toBe(2500);
+    expect((await show({ CORRAL_PIDS_LIMIT: '77' })).config.limits.pids).toBe(77);
+    const stored = JSON.parse(await readFile(verdict(), 'utf8'));
+    expect(stored.config.limits.pids).toBe(77);
+    // The first config's verdict is an earlier one now; a value only it holds comes back.
+    const first = stored.earlier.find(
+      (v: { config: { limits: { pids: number } } }) => v.config.limits.pids === 2500,
+    );
+    first.config.limits.pids = 1234;
+    await writeFile(verdict(), JSON.stringify(stored));
+    expect((await show()).config.limits.pids).toBe(1234);
+    expect((await show({ CORRAL_PIDS_LIMIT: '77' })).config.limits.pids).toBe(77);
+  });
 });

@@ -11,6 +11,7 @@ import {
   gatewayDirs,
   mergeSettings,
   readGatewaySettings,
+  unchangedRevision,
   updateGatewaySettings,
 } from '../../src/gateway/folders.js';
 import type { GatewaySettings } from '../../src/gateway/settings.js';
@@ -68,5 +69,31 @@ describe('gateway settings updates', () => {
     const dirs = gatewayDirs('docker', 'ws2');
     await updateGatewaySettings(dirs, () => undefined);
     expect(await readGatewaySettings('docker', 'ws2')).toBeUndefined();
+  });
+
+  it('tell a run whose settings the gateway serves already (no hand-over) from one that changes them', async () => {
+    const dirs = gatewayDirs('podman', 'ws3');
+    expect(await unchangedRevision(dirs, settings(1))).toBeUndefined();
+    await updateGatewaySettings(dirs, () => settings(1));
+    await updateGatewaySettings(dirs, () => settings(1));
+    expect(await unchangedRevision(dirs, settings(1))).toBe(2);
+    // Another key, rule or host port: a change.
+    expect(await unchangedRevision(dirs, settings(2))).toBeUndefined();
+    const s = settings(1);
+    expect(
+      await unchangedRevision(dirs, { ...s, policy: { ...s.policy, allowHostPorts: [8080] } }),
+    ).toBeUndefined();
+    // The file refuses host addresses the host no longer has (interfaces come and go): still the
+    // same; an address of the host the file does not refuse: a change.
+    const current = await readGatewaySettings('podman', 'ws3');
+    await updateGatewaySettings(dirs, () => ({
+      ...s,
+      policy: { ...s.policy, hostRefused: [...(current?.policy.hostRefused ?? []), '192.0.2.99'] },
+    }));
+    expect(await unchangedRevision(dirs, settings(1))).toBe(3);
+    await updateGatewaySettings(dirs, () => ({ ...s, policy: { ...s.policy, hostRefused: [] } }));
+    expect(
+      await unchangedRevision(dirs, { ...s, policy: { ...s.policy, hostRefused: ['192.0.2.98'] } }),
+    ).toBeUndefined();
   });
 });

@@ -201,6 +201,7 @@ export async function launch(
     lines.push(...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after);
     return { kind: 'dry-run', exitCode: 0, lines };
   }
+  trace('planned');
   // A warm sandbox from the daemon's pool, when one fits: the run adopts its session.
   const warm = await takeWarm(ctx, engine, spec);
   if (warm) adoptWarm(spec, warm);
