@@ -174,6 +174,8 @@ export interface ContainerEngine {
     push(dir: string): Promise<void>;
     /** A file a container wrote in the copy (from byte `from` on); undefined if missing. */
     read(path: string, from?: number): Promise<string | undefined>;
+    /** Remove a file (or socket) from the copy, if it is there. */
+    remove(path: string): Promise<void>;
     /** Is there a unix socket at this path in the copy (a container listens there)? */
     socketReady(path: string): Promise<boolean>;
     /** Make a unix socket that corral listens on here reachable at this path in the copy. */

@@ -25,6 +25,7 @@ import {
   authRoot,
   caDir,
   type GatewayDirs,
+  type GatewayEngine,
   gatewayDirs,
   gatewayServes,
   mergeSettings,
@@ -160,7 +161,7 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
  */
 export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
   const ws = opts.settings.workspace;
-  const dirs = gatewayDirs(opts.engine, ws);
+  const dirs = gatewayDirs(engine, ws);
   await prepareDirs(dirs, opts.settings.intercept);
   const name = gatewayName(ws);
   const serves = (c: ContainerDetails) => c.running && c.labels[LABEL_GATEWAY_IMAGE] === opts.image;
@@ -211,6 +212,9 @@ async function startNew(
   await updateGatewaySettings(dirs, () => opts.settings);
   await mkdir(authRoot(), { recursive: true, mode: 0o700 });
   if (stale) await engine.remove(stale, { force: true }).catch(() => {});
+  // A remote copy's readiness is "a socket is there" (no connect from here): a socket an earlier
+  // gateway left (removed by force, or by the engine after it died) would pass for this one's.
+  await engine.hostFolders?.remove(socket);
   let id: string;
   try {
     id = await engine.createContainer(gatewayContainerSpec(opts, dirs));
@@ -229,7 +233,7 @@ async function startNew(
  * A run holds a lease on its workspace's gateway from before it starts the gateway until its
  * sandbox is up (or gone), so a run ending at that moment does not stop the gateway under it.
  */
-export async function takeLease(engine: EngineKind, workspaceId: string, session: string): Promise<void> {
+export async function takeLease(engine: GatewayEngine, workspaceId: string, session: string): Promise<void> {
   await lease.takeLease(gatewayDirs(engine, workspaceId).root, session);
 }
 
@@ -247,12 +251,12 @@ export async function releaseGateway(
   stopped?: string,
   opts: { linger?: boolean } = {},
 ): Promise<void> {
-  const root = gatewayDirs(engine.kind, workspaceId).root;
+  const root = gatewayDirs(engine, workspaceId).root;
   if (session) await lease.dropLease(root, session);
   const gw = await engine.inspect(gatewayName(workspaceId));
   if (!gw) return;
   if (await lease.gatewayInUse(engine, root, workspaceId, stopped ? { stopped } : {})) return;
-  const linger = (await readGatewaySettings(engine.kind, workspaceId))?.lingerSeconds ?? 0;
+  const linger = (await readGatewaySettings(engine, workspaceId))?.lingerSeconds ?? 0;
   if (opts.linger && gw.running && linger > 0) return;
   await removeGateway(engine, workspaceId, gw.id);
 }
@@ -272,7 +276,7 @@ export async function stopGateway(engine: ContainerEngine, workspaceId: string):
  */
 async function removeGateway(engine: ContainerEngine, workspaceId: string, id: string): Promise<void> {
   await engine.remove(id, { force: true }).catch(() => {});
-  const dirs = gatewayDirs(engine.kind, workspaceId);
+  const dirs = gatewayDirs(engine, workspaceId);
   const socket = join(dirs.sock, P.socketFile);
   await withFileLock(
     dirs.root,

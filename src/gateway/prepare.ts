@@ -150,7 +150,7 @@ export async function prepareGateway(
 ): Promise<{ socketDir: string; image: string; root: string }> {
   const settings = await planGatewaySettings(engine, opts);
   trace('gw: settings');
-  await takeLease(engine.kind, opts.workspaceId, opts.session);
+  await takeLease(engine, opts.workspaceId, opts.session);
   await ensureCa();
   trace('gw: lease, ca');
   const image = await ensureGatewayImage(engine, opts.build, opts.progress);

@@ -34,7 +34,7 @@ async function waitForSockets(dir: string, sockets: string[]): Promise<boolean> 
 
 /** Returns false when the gateway did not open a service's socket in time. */
 export async function syncRoutes(engine: ContainerEngine, ws: Workspace): Promise<boolean> {
-  const dirs = gatewayDirs(engine.kind, ws.id);
+  const dirs = gatewayDirs(engine, ws.id);
   const net = servicesNetwork(ws.id);
   const gateway: GatewayServiceRoute[] = [];
   const sandbox: SandboxServiceRoute[] = [];

@@ -35,7 +35,7 @@ export async function sandboxNetwork(
   // A malformed rule stops the run here, before any container exists.
   (await import('../../gateway/policy.js')).checkEgressRules(config.egress, opts);
   const { gatewayDirs, prepareSandboxMounts } = await import('../../gateway/folders.js');
-  const dirs = gatewayDirs(engine.kind, workspace.id);
+  const dirs = gatewayDirs(engine, workspace.id);
   if (!opts.dryRun) await prepareSandboxMounts(dirs);
   return { mode, socketDir: dirs.sock, trustCa: true };
 }
@@ -121,7 +121,7 @@ export async function gatewayDryRun(
   );
   const image = await plannedGatewayImage();
   const user = gatewayUser(engine);
-  const dirs = gatewayDirs(engine.kind, workspace.id);
+  const dirs = gatewayDirs(engine, workspace.id);
   if (spec.ports.length) {
     spec.portRelay = { image, user, inboundDir: join(dirs.root, 'in', spec.name) };
   }

@@ -176,6 +176,9 @@ export class RemoteEngine implements ContainerEngine {
       const r = await this.ssh.run(`tail -c +${from + 1} ${shellQuote(this.remoteFile(path))}`);
       return r.code === 0 ? r.stdout.toString() : undefined;
     },
+    remove: async (path: string) => {
+      await this.ssh.check(`rm -f ${shellQuote(this.remoteFile(path))}`, 'Removing a file');
+    },
     socketReady: async (path: string) =>
       (await this.ssh.run(`test -S ${shellQuote(this.remoteFile(path))}`)).code === 0,
     /** An SSH reverse forward of a unix socket: the remote side is a socket in the copy, never a port. */
