@@ -116,7 +116,17 @@ export interface GatewayOptions {
   settings: GatewaySettings;
   /** The run's session: its own lease does not count as another user of the gateway. */
   session?: string;
+  /**
+   * On an engine network (Podman's `podman`) rather than the engine's default: a rootless Podman's
+   * default (slirp4netns) cannot join the workspace's services network later.
+   */
+  network?: string;
 }
+
+/** The network a gateway is created on: see GatewayOptions.network. */
+export const gatewayNetwork = (engine: ContainerEngine): string | undefined =>
+  // Remote only for now: a local rootless Podman keeps the network its users have tested.
+  engine.kind === 'podman' && engine.rootless && engine.remote ? 'podman' : undefined;
 
 /** The gateway container, as created (and as `--dry-run` prints it). */
 export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): ContainerSpec {
@@ -150,6 +160,7 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
     pidsLimit: 256,
     memoryBytes: 512 * 1024 * 1024,
     ...(opts.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
     // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
     autoRemove: false,
   };

@@ -72,6 +72,9 @@ export async function workspaceGatewayDirs(
   return out;
 }
 
+/** Where a gateway sandbox serves its published ports as sockets (a relay, or SSH, connects there). */
+export const inboundDir = (root: string, sandboxName: string): string => join(root, 'in', sandboxName);
+
 export const caDir = (): string => dataFile('ca');
 /** The login store (src/auth/store.ts), shared by every workspace's gateway. */
 export const authRoot = (): string => dataFile('auth');

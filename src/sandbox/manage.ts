@@ -9,6 +9,7 @@ import { LABELS, type Workspace } from '../workspace/identity.js';
 import type { HostUser } from '../workspace/userns.js';
 import { connect, drained, type Stdio } from './attach.js';
 import { reclaimOwnership } from './ownership.js';
+import { inboundSocket, parseInboundPorts } from './spec.js';
 import { isIdleWarm } from './warm.js';
 
 export interface SandboxInfo {
@@ -102,13 +103,17 @@ export async function stopSandbox(
   opts: { force?: boolean; reclaimTo?: HostUser },
 ): Promise<void> {
   // A sandbox that needs its files handed back says so on its label (Docker or gVisor as root).
-  const reclaimTo = opts.reclaimTo ?? parseOwner((await engine.inspect(s.id))?.labels[LABELS.reclaimTo]);
+  const before = await engine.inspect(s.id);
+  const reclaimTo = opts.reclaimTo ?? parseOwner(before?.labels[LABELS.reclaimTo]);
   if (opts.force) await engine.kill(s.id);
   else await engine.stop(s.id, 10);
   // Its port relay (behind the gateway), if it has one.
   const relay = await engine.inspect(`${s.name}-ports`);
   if (relay?.labels[LABELS.role] === 'ports')
     await engine.remove(relay.id, { force: true }).catch(() => undefined);
+  // On a remote engine, its SSH port forwards instead.
+  if (engine.hostFolders && s.workspace !== '?')
+    await unforwardPorts(engine, s, before?.labels[LABELS.inboundPorts]).catch(() => undefined);
   const details = await engine.inspect(s.id);
   // Docker may already be removing an auto-remove container ("removal in progress").
   if (details && details.labels[LABELS.autoRemove] !== 'false')
@@ -208,4 +213,17 @@ export async function streamLogs(
     stream.once('end', resolve);
     stream.once('close', resolve);
   });
+}
+
+/**
+ * Undo a remote sandbox's port forwards (a detached run's: an attached run undoes its own). A
+ * forward is named by what it joins, so it is rebuilt from the ports on the sandbox's label.
+ */
+async function unforwardPorts(engine: ContainerEngine, s: SandboxInfo, label: string | undefined) {
+  const ports = parseInboundPorts(label);
+  if (!ports.length || !engine.hostFolders) return;
+  const { gatewayDirs, inboundDir } = await import('../gateway/folders.js');
+  const dir = inboundDir(gatewayDirs(engine, s.workspace).root, s.name);
+  for (const p of ports)
+    await engine.hostFolders.unforwardPort(p.hostIp, p.hostPort, inboundSocket(dir, p.containerPort));
 }

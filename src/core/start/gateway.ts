@@ -61,7 +61,8 @@ export async function startGateway(
     progress: ctx.events.progress(),
   });
   if (spec.ports.length) {
-    const inboundDir = join(gateway.root, 'in', spec.name);
+    const { inboundDir: inboundOf } = await import('../../gateway/folders.js');
+    const inboundDir = inboundOf(gateway.root, spec.name);
     await mkdir(inboundDir, { recursive: true });
     // The sandbox user (another uid on Docker-as-root) creates its sockets here.
     await chmod(inboundDir, 0o777);
@@ -111,7 +112,9 @@ export async function gatewayDryRun(
 ): Promise<{ before: string[]; after: string[] }> {
   const { gatewayUser, planGatewaySettings } = await import('../../gateway/prepare.js');
   const { gatewayContainerSpec } = await import('../../gateway/container.js');
-  const { caDir, FORWARDER_JS, gatewayDirs, RELAY_BIN } = await import('../../gateway/folders.js');
+  const { caDir, FORWARDER_JS, gatewayDirs, inboundDir, RELAY_BIN } = await import(
+    '../../gateway/folders.js'
+  );
   const { gatewayDryRunCleanup, gatewayDryRunCommands } = await import('../../gateway/dry-run.js');
   const { plannedGatewayImage } = await import('../../images/gateway.js');
   const { relayContainerSpec } = await import('../../sandbox/spec.js');
@@ -123,7 +126,7 @@ export async function gatewayDryRun(
   const user = gatewayUser(engine);
   const dirs = gatewayDirs(engine, workspace.id);
   if (spec.ports.length) {
-    spec.portRelay = { image, user, inboundDir: join(dirs.root, 'in', spec.name) };
+    spec.portRelay = { image, user, inboundDir: inboundDir(dirs.root, spec.name) };
   }
   const relay = relayContainerSpec(spec);
   const plan = {
