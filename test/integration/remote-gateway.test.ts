@@ -254,11 +254,13 @@ describe.skipIf(Boolean(skip))('the gateway of a remote engine', () => {
       const lines = r.stdout.trim().split('\n');
       expect(lines.slice(0, 2)).toEqual(['echo-ok /via-proxy', 'echo-ok /direct']);
       expect(lines[2]).toMatch(/^127\.\d+\.\d+\.\d+\s+echo$/);
-      // Nothing of the service is left there: container, data volume, network.
-      const mine = `--filter label=io.corral.workspace=${workspaceIdOf(ws)}`;
+      // Nothing of the service is left there: container, data volume, network. (By name: Podman 4
+      // reads two label filters as either/or.)
+      const id = workspaceIdOf(ws);
+      const count = (list: string) => `{ ${list} | grep -c -- 'corral-${id}-svc-' || true; }`;
       expect(
         onRemote(
-          `${kind} ps -aq ${mine} --filter label=io.corral.role=service | wc -l; ${kind} volume ls -q ${mine} --filter label=io.corral.role=service-data | wc -l; ${kind} network ls -q ${mine} | wc -l`,
+          `${count(`${kind} ps -a --format '{{.Names}}'`)}; ${count(`${kind} volume ls -q`)}; ${kind} network ls -q --filter label=io.corral.workspace=${id} | wc -l`,
         ),
       ).toBe('0\n0\n0\n');
     });
