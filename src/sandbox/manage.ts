@@ -57,7 +57,14 @@ export async function listSandboxes(
   if (opts.workspace) labels.push(`${LABELS.workspace}=${opts.workspace}`);
   if (opts.agent) labels.push(`${LABELS.agent}=${opts.agent}`);
   // Warm sandboxes not yet taken (the daemon's pool) are no one's sandbox.
-  const all = (await engine.list({ labels, all: !opts.running })).filter((c) => !isIdleWarm(c)).map(toInfo);
+  const found = (await engine.list({ labels, all: !opts.running })).filter((c) => !isIdleWarm(c));
+  const all = found.map(toInfo);
+  // On a remote engine they are SSH forwards here, named on the sandbox's label.
+  if (opts.ports && engine.hostFolders) {
+    all.forEach((s, i) => {
+      s.ports = [...s.ports, ...parseInboundPorts(found[i]?.labels[LABELS.inboundPorts])];
+    });
+  }
   // Behind the gateway, a sandbox's published ports belong to its relay container.
   const relays = opts.ports
     ? await engine.list({ labels: [`${LABELS.managed}=true`, `${LABELS.role}=ports`] })

@@ -222,6 +222,9 @@ describe.skipIf(Boolean(skip))('the gateway of a remote engine', () => {
         ).toBe('');
         expect(await answers(REMOTE_ADDR, port)).toBe(false);
         expect(await answers(HOST_ADDR, port)).toBe(false);
+        // `corral list` shows the port, as it shows a local relay's.
+        const listed = await on(kind, ws, ['list', '--json']);
+        expect(listed.stdout).toMatch(new RegExp(`"hostPort":\\s*${port}\\b`));
         // The forward listens before the sandbox's server does: until then the connection drops.
         body = await fetch(`http://127.0.0.1:${port}/`)
           .then((r) => r.text())
