@@ -111,7 +111,7 @@ export async function gatewayDryRun(
   spec: SandboxSpec,
 ): Promise<{ before: string[]; after: string[] }> {
   const { gatewayUser, planGatewaySettings } = await import('../../gateway/prepare.js');
-  const { gatewayContainerSpec } = await import('../../gateway/container.js');
+  const { gatewayContainerSpec, gatewayNetwork } = await import('../../gateway/container.js');
   const { caDir, FORWARDER_JS, gatewayDirs, inboundDir, RELAY_BIN } = await import(
     '../../gateway/folders.js'
   );
@@ -124,6 +124,7 @@ export async function gatewayDryRun(
   );
   const image = await plannedGatewayImage();
   const user = gatewayUser(engine);
+  const network = gatewayNetwork(engine);
   const dirs = gatewayDirs(engine, workspace.id);
   if (spec.ports.length) {
     spec.portRelay = { image, user, inboundDir: inboundDir(dirs.root, spec.name) };
@@ -131,7 +132,10 @@ export async function gatewayDryRun(
   const relay = relayContainerSpec(spec);
   const plan = {
     engine: engine.kind,
-    container: gatewayContainerSpec({ image, engine: engine.kind, user, settings }, dirs),
+    container: gatewayContainerSpec(
+      { image, engine: engine.kind, user, settings, ...(network ? { network } : {}) },
+      dirs,
+    ),
     dirs,
     settings,
     forwarderJs: FORWARDER_JS,
