@@ -28,7 +28,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'PROVIDER_UNREACHABLE'
   | 'DISK_FULL'
-  /** A feature the chosen engine does not offer (e.g. published ports on a remote engine). */
+  /** A feature the chosen engine does not offer (e.g. published ports on a remote engine outside the gateway network). */
   | 'UNSUPPORTED';
 
 export class CorralError extends Error {

@@ -137,8 +137,8 @@ export class BridgeHost implements SessionHost {
     ]);
     if ((await realpath(r.workspace).catch(() => '')) !== r.workspace)
       throw new CorralError('WORKSPACE_INVALID', `${r.workspace} is not a workspace's real path.`);
-    const kind = (await this.engine(r.engine)).kind;
-    const expected = join(gatewayDirs(kind, workspaceIdOf(r.workspace)).sock, `bridge-${r.session}.sock`);
+    const engine = await this.engine(r.engine);
+    const expected = join(gatewayDirs(engine, workspaceIdOf(r.workspace)).sock, `bridge-${r.session}.sock`);
     if (r.socketPath !== expected)
       throw new CorralError(
         'BAD_INPUT',

@@ -59,7 +59,7 @@ export async function resetEgressRules(ctx: CoreContext, input: WorkdirInput): P
 /** The policy the workspace's gateway last ran with (undefined: no gateway has run here). */
 export async function egressPolicy(ctx: CoreContext, input: WorkdirInput): Promise<EgressPolicy | undefined> {
   const ws = await workspaceOf(ctx, input);
-  return (await readGatewaySettings((await ctx.engine()).kind, ws.id))?.policy;
+  return (await readGatewaySettings(await ctx.engine(), ws.id))?.policy;
 }
 
 /**
@@ -74,7 +74,7 @@ export async function egressLog(
 ): Promise<boolean> {
   const ws = await workspaceOf(ctx, input);
   const engine = await ctx.engine();
-  const path = join(gatewayDirs(engine.kind, ws.id).log, P.auditFile);
+  const path = join(gatewayDirs(engine, ws.id).log, P.auditFile);
   const show = (line: string) => {
     let e: AuditEntry;
     try {
@@ -169,5 +169,5 @@ export async function runtimeEgressRules(
 
 /** Where a workspace's gateway writes its audit log (for followers that tail it themselves). */
 export async function auditLogFile(ctx: CoreContext, workspaceId: string): Promise<string> {
-  return join(gatewayDirs((await ctx.engine()).kind, workspaceId).log, P.auditFile);
+  return join(gatewayDirs(await ctx.engine(), workspaceId).log, P.auditFile);
 }

@@ -11,7 +11,7 @@ import type { CoreContext } from './context.js';
 
 /** Hold the gateway of `workspaceId` (re-made if the gateway restarts); returns the release. */
 export async function holdGateway(ctx: CoreContext, workspaceId: string): Promise<() => void> {
-  const socket = join(gatewayDirs((await ctx.engine()).kind, workspaceId).sock, P.socketFile);
+  const socket = join(gatewayDirs(await ctx.engine(), workspaceId).sock, P.socketFile);
   let held = true;
   let current: Socket | undefined;
   const hold = () => {

@@ -76,7 +76,7 @@ export async function cleanWorkspace(ctx: CoreContext, input: CleanWorkspaceInpu
   await updateMasks(ws, () => []);
   const { removeWorkspaceLaunchDirs } = await import('../sandbox/warm.js');
   await removeWorkspaceLaunchDirs(ws.id);
-  const gateway = gatewayDirs(engine.kind, ws.id).root;
+  const gateway = gatewayDirs(engine, ws.id).root;
   if (existsSync(gateway)) {
     await rm(gateway, { recursive: true, force: true });
     removed.push(`${gateway} (gateway socket, settings and traffic log)`);

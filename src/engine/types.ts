@@ -174,10 +174,21 @@ export interface ContainerEngine {
     push(dir: string): Promise<void>;
     /** A file a container wrote in the copy (from byte `from` on); undefined if missing. */
     read(path: string, from?: number): Promise<string | undefined>;
+    /** Rewrite, in place, the copy of a file containers bind-mount by itself (not a folder's file). */
+    rewriteMounted(path: string, content: Buffer): Promise<void>;
+    /** Remove a file (or socket) from the copy, if it is there. */
+    remove(path: string): Promise<void>;
     /** Is there a unix socket at this path in the copy (a container listens there)? */
     socketReady(path: string): Promise<boolean>;
     /** Make a unix socket that corral listens on here reachable at this path in the copy. */
     serveSocket(path: string): Promise<() => Promise<void>>;
+    /**
+     * Listen on this machine's `hostIp:hostPort` and connect each client to the unix socket a
+     * container serves at this path in the copy (a sandbox's published port); returns the undo.
+     */
+    forwardPort(hostIp: string, hostPort: number, path: string): Promise<() => Promise<void>>;
+    /** Undo a forwardPort made by an earlier corral (a detached run's, at `corral stop`). */
+    unforwardPort(hostIp: string, hostPort: number, path: string): Promise<void>;
   };
   /**
    * The addresses of the machine the engine runs on, when that is not this one (a remote engine):

@@ -25,6 +25,7 @@ import {
   authRoot,
   caDir,
   type GatewayDirs,
+  type GatewayEngine,
   gatewayDirs,
   gatewayServes,
   mergeSettings,
@@ -116,7 +117,17 @@ export interface GatewayOptions {
   settings: GatewaySettings;
   /** The run's session: its own lease does not count as another user of the gateway. */
   session?: string;
+  /**
+   * On an engine network (Podman's `podman`) rather than the engine's default: a rootless Podman's
+   * default (slirp4netns) cannot join the workspace's services network later.
+   */
+  network?: string;
 }
+
+/** The network a gateway is created on: see GatewayOptions.network. */
+export const gatewayNetwork = (engine: ContainerEngine): string | undefined =>
+  // Remote only for now: a local rootless Podman keeps the network its users have tested.
+  engine.kind === 'podman' && engine.rootless && engine.remote ? 'podman' : undefined;
 
 /** The gateway container, as created (and as `--dry-run` prints it). */
 export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): ContainerSpec {
@@ -150,6 +161,7 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
     pidsLimit: 256,
     memoryBytes: 512 * 1024 * 1024,
     ...(opts.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
     // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
     autoRemove: false,
   };
@@ -161,7 +173,7 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
  */
 export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
   const ws = opts.settings.workspace;
-  const dirs = gatewayDirs(opts.engine, ws);
+  const dirs = gatewayDirs(engine, ws);
   await prepareDirs(dirs, opts.settings.intercept);
   const name = gatewayName(ws);
   const serves = (c: ContainerDetails) => c.running && c.labels[LABEL_GATEWAY_IMAGE] === opts.image;
@@ -227,6 +239,9 @@ async function startNew(
   await updateGatewaySettings(dirs, () => opts.settings);
   await mkdir(authRoot(), { recursive: true, mode: 0o700 });
   if (stale) await engine.remove(stale, { force: true }).catch(() => {});
+  // A remote copy's readiness is "a socket is there" (no connect from here): a socket an earlier
+  // gateway left (removed by force, or by the engine after it died) would pass for this one's.
+  await engine.hostFolders?.remove(socket);
   let id: string;
   try {
     id = await engine.createContainer(gatewayContainerSpec(opts, dirs));
@@ -245,7 +260,7 @@ async function startNew(
  * A run holds a lease on its workspace's gateway from before it starts the gateway until its
  * sandbox is up (or gone), so a run ending at that moment does not stop the gateway under it.
  */
-export async function takeLease(engine: EngineKind, workspaceId: string, session: string): Promise<void> {
+export async function takeLease(engine: GatewayEngine, workspaceId: string, session: string): Promise<void> {
   await lease.takeLease(gatewayDirs(engine, workspaceId).root, session);
 }
 
@@ -263,12 +278,12 @@ export async function releaseGateway(
   stopped?: string,
   opts: { linger?: boolean } = {},
 ): Promise<void> {
-  const root = gatewayDirs(engine.kind, workspaceId).root;
+  const root = gatewayDirs(engine, workspaceId).root;
   if (session) await lease.dropLease(root, session);
   const gw = await engine.inspect(gatewayName(workspaceId));
   if (!gw) return;
   if (await lease.gatewayInUse(engine, root, workspaceId, stopped ? { stopped } : {})) return;
-  const linger = (await readGatewaySettings(engine.kind, workspaceId))?.lingerSeconds ?? 0;
+  const linger = (await readGatewaySettings(engine, workspaceId))?.lingerSeconds ?? 0;
   if (opts.linger && gw.running && linger > 0) return;
   await removeGateway(engine, workspaceId, gw.id);
 }
@@ -288,7 +303,7 @@ export async function stopGateway(engine: ContainerEngine, workspaceId: string):
  */
 async function removeGateway(engine: ContainerEngine, workspaceId: string, id: string): Promise<void> {
   await engine.remove(id, { force: true }).catch(() => {});
-  const dirs = gatewayDirs(engine.kind, workspaceId);
+  const dirs = gatewayDirs(engine, workspaceId);
   const socket = join(dirs.sock, P.socketFile);
   await withFileLock(
     dirs.root,

@@ -2,8 +2,9 @@
  * Where a workspace's gateway keeps its files on the host (settings, the socket folder the
  * sandboxes share, the audit log) and how its settings file is read, merged and written.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -36,21 +37,55 @@ export interface GatewayDirs {
   log: string;
 }
 
-/** Per engine too: a workspace used with both engines has a gateway on each. */
-export function gatewayDirs(engine: EngineKind, workspaceId: string): GatewayDirs {
-  const root = dataFile(join('gateways', `${engine}-${workspaceId}`));
+/** The engine a gateway runs on: its kind, and the machine when it is another one. */
+export type GatewayEngine = EngineKind | { readonly kind: EngineKind; readonly remote?: string | undefined };
+
+/**
+ * Per engine too: a workspace used with both engines has a gateway on each. And per machine: a
+ * remote engine's gateway (`--remote`) is another gateway than the local one of the same kind, so
+ * its folder is named after the machine too (a short hash of its URL: socket paths in it must stay
+ * short). A local engine's folder keeps its name from before remote engines.
+ */
+export function gatewayDirs(engine: GatewayEngine, workspaceId: string): GatewayDirs {
+  const kind = typeof engine === 'string' ? engine : engine.kind;
+  const remote = typeof engine === 'string' ? undefined : engine.remote;
+  const machine = remote ? `-${createHash('sha256').update(remote).digest('hex').slice(0, 8)}` : '';
+  const root = dataFile(join('gateways', `${kind}${machine}-${workspaceId}`));
   return { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
 }
+
+/**
+ * Every gateway folder of a workspace (each engine, each machine), for what applies to all of them
+ * (`corral egress allow`): the settings in each say which machine it is on (hostMachine).
+ */
+export async function workspaceGatewayDirs(
+  workspaceId: string,
+): Promise<{ kind: 'podman' | 'docker'; dirs: GatewayDirs }[]> {
+  const names = await readdir(dataFile('gateways')).catch(() => [] as string[]);
+  const out: { kind: 'podman' | 'docker'; dirs: GatewayDirs }[] = [];
+  for (const name of names.sort()) {
+    const m = /^(podman|docker)(-[0-9a-f]{8})?-([0-9a-f]+)$/.exec(name);
+    if (!m || m[3] !== workspaceId) continue;
+    const root = dataFile(join('gateways', name));
+    const dirs = { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
+    out.push({ kind: m[1] as 'podman' | 'docker', dirs });
+  }
+  return out;
+}
+
+/** Where a gateway sandbox serves its published ports as sockets (a relay, or SSH, connects there). */
+export const inboundDir = (root: string, sandboxName: string): string => join(root, 'in', sandboxName);
 
 export const caDir = (): string => dataFile('ca');
 /** The login store (src/auth/store.ts), shared by every workspace's gateway. */
 export const authRoot = (): string => dataFile('auth');
 
 export async function readGatewaySettings(
-  engine: EngineKind,
+  engine: GatewayEngine | GatewayDirs,
   workspaceId: string,
 ): Promise<GatewaySettings | undefined> {
-  const path = join(gatewayDirs(engine, workspaceId).conf, P.settingsFile);
+  const dirs = typeof engine === 'object' && 'conf' in engine ? engine : gatewayDirs(engine, workspaceId);
+  const path = join(dirs.conf, P.settingsFile);
   if (!existsSync(path)) return undefined;
   return JSON.parse(await readFile(path, 'utf8')) as GatewaySettings;
 }

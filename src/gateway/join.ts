@@ -19,7 +19,7 @@ export async function addGatewayCredentials(
 ): Promise<boolean> {
   const gw = await engine.inspect(gatewayName(workspaceId));
   if (!gw?.running) return false;
-  const dirs = gatewayDirs(engine.kind, workspaceId);
+  const dirs = gatewayDirs(engine, workspaceId);
   const revision = await updateGatewaySettings(dirs, (current) =>
     current ? { ...current, credentials: [...current.credentials, ...credentials] } : undefined,
   );

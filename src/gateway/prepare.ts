@@ -16,7 +16,7 @@ import { ensureGatewayImage } from '../images/gateway.js';
 import { detectHostCa } from '../images/host-ca.js';
 import type { Progress } from '../images/progress.js';
 import { trace } from '../trace.js';
-import { ensureGateway, takeLease } from './container.js';
+import { ensureGateway, gatewayNetwork, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { caDir } from './folders.js';
 import { withHostAddresses } from './host-addresses.js';
@@ -150,7 +150,7 @@ export async function prepareGateway(
 ): Promise<{ socketDir: string; image: string; root: string }> {
   const settings = await planGatewaySettings(engine, opts);
   trace('gw: settings');
-  await takeLease(engine.kind, opts.workspaceId, opts.session);
+  await takeLease(engine, opts.workspaceId, opts.session);
   await ensureCa();
   trace('gw: lease, ca');
   const image = await ensureGatewayImage(engine, opts.build, opts.progress);
@@ -161,6 +161,7 @@ export async function prepareGateway(
     user: gatewayUser(engine),
     settings,
     session: opts.session,
+    ...(gatewayNetwork(engine) ? { network: gatewayNetwork(engine) } : {}),
   });
   return { socketDir: dirs.sock, image, root: dirs.root };
 }

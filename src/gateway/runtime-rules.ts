@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
 import type { ContainerEngine, EngineKind } from '../engine/index.js';
 import { socketAccepts } from '../socket.js';
-import { gatewayDirs, gatewayServes, readGatewaySettings, updateGatewaySettings } from './folders.js';
+import {
+  gatewayServes,
+  readGatewaySettings,
+  updateGatewaySettings,
+  workspaceGatewayDirs,
+} from './folders.js';
 import { parsePolicy, parseRule, type Rule } from './policy.js';
 import { GATEWAY_CONTAINER_PATHS as P } from './settings.js';
 
@@ -47,10 +52,10 @@ export async function addRuntimeRule(
   if (!rules[action].includes(text)) rules[action].push(text);
   await writeJson(rulesPath(workspaceId), rules);
   const applied: EngineKind[] = [];
-  for (const engine of ['podman', 'docker'] as const) {
-    const settings = await readGatewaySettings(engine, workspaceId);
+  // Every gateway the workspace has: each engine here, and each remote machine's.
+  for (const { kind: engine, dirs } of await workspaceGatewayDirs(workspaceId)) {
+    const settings = await readGatewaySettings(dirs, workspaceId);
     if (!settings) continue;
-    const dirs = gatewayDirs(engine, workspaceId);
     const revision = await updateGatewaySettings(dirs, (settings) =>
       settings
         ? {

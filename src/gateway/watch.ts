@@ -33,7 +33,7 @@ export async function restartGateway(
   engine: ContainerEngine,
   workspaceId: string,
 ): Promise<'restarted' | 'running' | 'gone'> {
-  const dirs = gatewayDirs(engine.kind, workspaceId);
+  const dirs = gatewayDirs(engine, workspaceId);
   return withFileLock(dirs.root, { lockfilePath: join(dirs.root, 'start.lock') }, async () => {
     const gw = await engine.inspect(gatewayName(workspaceId));
     if (!gw) return 'gone';

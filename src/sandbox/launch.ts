@@ -12,7 +12,7 @@ import { FORWARDER_READY } from './gateway-side.js';
 import { ensureMaskVolumes, ensureVolume, maskVolumeName } from './masks.js';
 import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
-import { relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
+import { inboundSocket, relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 import { alignVolumeOwners } from './volume-owners.js';
 import { claimWarm, placeholderEnv, removeLaunchDir } from './warm.js';
@@ -131,6 +131,25 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
 
 /** Start the port relay of a sandbox behind the gateway (if it publishes ports); returns its remover. */
 async function startRelay(engine: ContainerEngine, spec: SandboxSpec): Promise<() => Promise<void>> {
+  // A remote engine: each port is an SSH forward from here to the sandbox's socket in the copy of
+  // its inbound folder there, so nothing listens on a port on that machine (no relay container).
+  const forward = engine.hostFolders?.forwardPort;
+  if (forward && spec.portRelay) {
+    const undo: (() => Promise<void>)[] = [];
+    const removeAll = async () => {
+      for (const u of undo) await u().catch(() => undefined);
+    };
+    try {
+      for (const p of spec.ports)
+        undo.push(
+          await forward(p.hostIp, p.hostPort, inboundSocket(spec.portRelay.inboundDir, p.containerPort)),
+        );
+    } catch (e) {
+      await removeAll();
+      throw e;
+    }
+    return removeAll;
+  }
   const relay = relayContainerSpec(spec);
   if (!relay) return async () => {};
   const stale = await engine.inspect(relay.name);

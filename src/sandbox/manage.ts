@@ -9,6 +9,7 @@ import { LABELS, type Workspace } from '../workspace/identity.js';
 import type { HostUser } from '../workspace/userns.js';
 import { connect, drained, type Stdio } from './attach.js';
 import { reclaimOwnership } from './ownership.js';
+import { inboundSocket, parseInboundPorts } from './spec.js';
 import { isIdleWarm } from './warm.js';
 
 export interface SandboxInfo {
@@ -56,7 +57,14 @@ export async function listSandboxes(
   if (opts.workspace) labels.push(`${LABELS.workspace}=${opts.workspace}`);
   if (opts.agent) labels.push(`${LABELS.agent}=${opts.agent}`);
   // Warm sandboxes not yet taken (the daemon's pool) are no one's sandbox.
-  const all = (await engine.list({ labels, all: !opts.running })).filter((c) => !isIdleWarm(c)).map(toInfo);
+  const found = (await engine.list({ labels, all: !opts.running })).filter((c) => !isIdleWarm(c));
+  const all = found.map(toInfo);
+  // On a remote engine they are SSH forwards here, named on the sandbox's label.
+  if (opts.ports && engine.hostFolders) {
+    all.forEach((s, i) => {
+      s.ports = [...s.ports, ...parseInboundPorts(found[i]?.labels[LABELS.inboundPorts])];
+    });
+  }
   // Behind the gateway, a sandbox's published ports belong to its relay container.
   const relays = opts.ports
     ? await engine.list({ labels: [`${LABELS.managed}=true`, `${LABELS.role}=ports`] })
@@ -102,13 +110,17 @@ export async function stopSandbox(
   opts: { force?: boolean; reclaimTo?: HostUser },
 ): Promise<void> {
   // A sandbox that needs its files handed back says so on its label (Docker or gVisor as root).
-  const reclaimTo = opts.reclaimTo ?? parseOwner((await engine.inspect(s.id))?.labels[LABELS.reclaimTo]);
+  const before = await engine.inspect(s.id);
+  const reclaimTo = opts.reclaimTo ?? parseOwner(before?.labels[LABELS.reclaimTo]);
   if (opts.force) await engine.kill(s.id);
   else await engine.stop(s.id, 10);
   // Its port relay (behind the gateway), if it has one.
   const relay = await engine.inspect(`${s.name}-ports`);
   if (relay?.labels[LABELS.role] === 'ports')
     await engine.remove(relay.id, { force: true }).catch(() => undefined);
+  // On a remote engine, its SSH port forwards instead.
+  if (engine.hostFolders && s.workspace !== '?')
+    await unforwardPorts(engine, s, before?.labels[LABELS.inboundPorts]).catch(() => undefined);
   const details = await engine.inspect(s.id);
   // Docker may already be removing an auto-remove container ("removal in progress").
   if (details && details.labels[LABELS.autoRemove] !== 'false')
@@ -208,4 +220,17 @@ export async function streamLogs(
     stream.once('end', resolve);
     stream.once('close', resolve);
   });
+}
+
+/**
+ * Undo a remote sandbox's port forwards (a detached run's: an attached run undoes its own). A
+ * forward is named by what it joins, so it is rebuilt from the ports on the sandbox's label.
+ */
+async function unforwardPorts(engine: ContainerEngine, s: SandboxInfo, label: string | undefined) {
+  const ports = parseInboundPorts(label);
+  if (!ports.length || !engine.hostFolders) return;
+  const { gatewayDirs, inboundDir } = await import('../gateway/folders.js');
+  const dir = inboundDir(gatewayDirs(engine, s.workspace).root, s.name);
+  for (const p of ports)
+    await engine.hostFolders.unforwardPort(p.hostIp, p.hostPort, inboundSocket(dir, p.containerPort));
 }

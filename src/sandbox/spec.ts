@@ -76,6 +76,22 @@ export interface SandboxSpec {
   warm?: WarmTaken;
 }
 
+export const formatInboundPorts = (ports: PortBinding[]): string =>
+  ports.map((p) => `${p.hostIp}:${p.hostPort}:${p.containerPort}`).join(',');
+
+export function parseInboundPorts(label: string | undefined): PortBinding[] {
+  const out: PortBinding[] = [];
+  for (const item of (label ?? '').split(',')) {
+    const m = /^([0-9a-f.:]+):(\d+):(\d+)$/i.exec(item);
+    if (m) out.push({ hostIp: m[1]!, hostPort: Number(m[2]), containerPort: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The socket a gateway sandbox serves its port on, in its inbound folder (the relay's other end). */
+export const inboundSocket = (inboundDir: string, containerPort: number): string =>
+  `${inboundDir}/${containerPort}.sock`;
+
 /** The relay container publishing a gateway sandbox's ports (see src/gateway/relay.ts). */
 export function relayContainerSpec(s: SandboxSpec): ContainerSpec | undefined {
   if (!s.portRelay || !s.ports.length) return undefined;
@@ -162,6 +178,7 @@ export function toContainerSpec(s: SandboxSpec): ContainerSpec {
       [LABELS.isolation]: s.isolation,
       [LABELS.network]: s.network.mode,
       ...(s.user.reclaimTo ? { [LABELS.reclaimTo]: `${s.user.reclaimTo.uid}:${s.user.reclaimTo.gid}` } : {}),
+      ...(s.portRelay && s.ports.length ? { [LABELS.inboundPorts]: formatInboundPorts(s.ports) } : {}),
     },
     user: s.user.user,
     workdir: WORKSPACE_DIR,

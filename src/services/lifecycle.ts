@@ -85,14 +85,6 @@ export async function startService(
   origin: ServiceInfo['origin'] = 'agent',
 ): Promise<ServiceInfo> {
   validate(req);
-  if (engine.remote) {
-    // Its routes and name files would be written here, not in the copies the remote gateway reads.
-    throw new CorralError(
-      'UNSUPPORTED',
-      `Services (${req.name}) are not supported on the remote engine ${engine.remote} yet.`,
-      'Run this workspace on a local engine (without --remote) to use services.',
-    );
-  }
   const gw = await engine.inspect(gatewayName(ws.id));
   if (!gw?.running) {
     throw new CorralError(

@@ -23,10 +23,13 @@ import { listServices } from './query.js';
 
 const SOCKET_WAIT_MS = 5000;
 
-async function waitForSockets(dir: string, sockets: string[]): Promise<boolean> {
+/** Every socket there: in the folder here, or in its copy where a remote engine's gateway runs. */
+async function waitForSockets(engine: ContainerEngine, dir: string, sockets: string[]): Promise<boolean> {
+  const remote = engine.hostFolders;
+  const there = async (s: string) => (remote ? remote.socketReady(join(dir, s)) : existsSync(join(dir, s)));
   const deadline = Date.now() + SOCKET_WAIT_MS;
   while (Date.now() < deadline) {
-    if (sockets.every((s) => existsSync(join(dir, s)))) return true;
+    if ((await Promise.all(sockets.map(there))).every(Boolean)) return true;
     await new Promise((r) => setTimeout(r, 25));
   }
   return false;
@@ -34,7 +37,7 @@ async function waitForSockets(dir: string, sockets: string[]): Promise<boolean> 
 
 /** Returns false when the gateway did not open a service's socket in time. */
 export async function syncRoutes(engine: ContainerEngine, ws: Workspace): Promise<boolean> {
-  const dirs = gatewayDirs(engine.kind, ws.id);
+  const dirs = gatewayDirs(engine, ws.id);
   const net = servicesNetwork(ws.id);
   const gateway: GatewayServiceRoute[] = [];
   const sandbox: SandboxServiceRoute[] = [];
@@ -50,7 +53,11 @@ export async function syncRoutes(engine: ContainerEngine, ws: Workspace): Promis
   }
   // The gateway opens its sockets first, so a name never resolves before its path works.
   await writeJson(join(dirs.conf, SERVICE_ROUTES_FILE), { routes: gateway });
+  // A remote engine's gateway and sandboxes read copies of these files on that machine.
+  const remote = engine.hostFolders;
+  await remote?.push(dirs.conf);
   const ready = await waitForSockets(
+    engine,
     dirs.sock,
     gateway.map((r) => r.socket),
   );
@@ -58,6 +65,12 @@ export async function syncRoutes(engine: ContainerEngine, ws: Workspace): Promis
   const file = join(dirs.sock, SERVICE_ROUTES_FILE);
   await writeFile(`${file}.tmp`, `${JSON.stringify({ services: sandbox }, null, 2)}\n`, { mode: 0o644 });
   await rename(`${file}.tmp`, file);
-  await writeHostsInPlace(join(dirs.sock, HOSTS_FILE), hostsText(sandbox));
+  const hosts = hostsText(sandbox);
+  await writeHostsInPlace(join(dirs.sock, HOSTS_FILE), hosts);
+  if (remote) {
+    await remote.push(dirs.sock);
+    // Sandboxes mount the hosts file by itself: on that machine, its own copy.
+    await remote.rewriteMounted(join(dirs.sock, HOSTS_FILE), Buffer.from(hosts));
+  }
   return ready;
 }

@@ -25,7 +25,7 @@ async function liveSessions(engine: ContainerEngine, ws: Workspace): Promise<Set
     all: false,
   });
   const live = new Set(running.map((c) => c.labels[LABELS.session] ?? ''));
-  const dir = join(gatewayDirs(engine.kind, ws.id).root, 'leases');
+  const dir = join(gatewayDirs(engine, ws.id).root, 'leases');
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const mtime = (await stat(join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0;
     if (Date.now() - mtime < LEASE_FRESH_MS) live.add(name);

@@ -24,6 +24,11 @@ export const LABELS = {
   network: 'io.corral.network',
   /** "uid:gid" the workspace's sandbox-made files go back to when a detached sandbox stops. */
   reclaimTo: 'io.corral.reclaim-to',
+  /**
+   * A gateway sandbox's published ports, `hostIp:hostPort:containerPort,…`: on a remote engine no
+   * relay container holds them, and `corral stop` undoes their SSH forwards from this label.
+   */
+  inboundPorts: 'io.corral.inbound-ports',
 } as const;
 
 export const DEFAULT_PROFILE = 'default';

@@ -44,16 +44,20 @@ describe('the remote machine as the host', () => {
     }
   });
 
-  it('refuses published ports and services on a remote engine, and lets them be locally', () => {
+  it('lets a remote engine publish ports behind the gateway only, and services anywhere', () => {
     const remote = { remote: REMOTE } as ContainerEngine;
     const local = {} as ContainerEngine;
-    expect(() => checkRemoteSupport(remote, { services: {} }, { ports: ['8080'] })).toThrow(
-      /Published ports \(--port 8080\) are not supported/,
+    const gateway = { network: 'gateway' as const };
+    expect(() => checkRemoteSupport(remote, gateway, { ports: ['8080'] })).not.toThrow();
+    expect(() => checkRemoteSupport(remote, { ...gateway, ports: ['3000'] }, {})).not.toThrow();
+    expect(() => checkRemoteSupport(remote, gateway, { ports: ['8080'], network: 'open' })).toThrow(
+      /Published ports \(8080\) on the remote engine .* need the gateway network \(this run has --network open\)/,
     );
-    const services = { db: { image: 'postgres:16' } } as never;
-    expect(() => checkRemoteSupport(remote, { services }, {})).toThrow(/Services \(services: db/);
-    expect(() => checkRemoteSupport(remote, { services: {} }, {})).not.toThrow();
-    expect(() => checkRemoteSupport(local, { services }, { ports: ['8080'] })).not.toThrow();
+    expect(() => checkRemoteSupport(remote, { network: 'none', ports: ['3000'] }, {})).toThrow(
+      /Published ports \(3000\)/,
+    );
+    expect(() => checkRemoteSupport(remote, { network: 'open' }, {})).not.toThrow();
+    expect(() => checkRemoteSupport(local, { network: 'open' }, { ports: ['8080'] })).not.toThrow();
   });
 });
 

@@ -35,7 +35,7 @@ export async function sandboxNetwork(
   // A malformed rule stops the run here, before any container exists.
   (await import('../../gateway/policy.js')).checkEgressRules(config.egress, opts);
   const { gatewayDirs, prepareSandboxMounts } = await import('../../gateway/folders.js');
-  const dirs = gatewayDirs(engine.kind, workspace.id);
+  const dirs = gatewayDirs(engine, workspace.id);
   if (!opts.dryRun) await prepareSandboxMounts(dirs);
   return { mode, socketDir: dirs.sock, trustCa: true };
 }
@@ -61,7 +61,8 @@ export async function startGateway(
     progress: ctx.events.progress(),
   });
   if (spec.ports.length) {
-    const inboundDir = join(gateway.root, 'in', spec.name);
+    const { inboundDir: inboundOf } = await import('../../gateway/folders.js');
+    const inboundDir = inboundOf(gateway.root, spec.name);
     await mkdir(inboundDir, { recursive: true });
     // The sandbox user (another uid on Docker-as-root) creates its sockets here.
     await chmod(inboundDir, 0o777);
@@ -110,8 +111,10 @@ export async function gatewayDryRun(
   spec: SandboxSpec,
 ): Promise<{ before: string[]; after: string[] }> {
   const { gatewayUser, planGatewaySettings } = await import('../../gateway/prepare.js');
-  const { gatewayContainerSpec } = await import('../../gateway/container.js');
-  const { caDir, FORWARDER_JS, gatewayDirs, RELAY_BIN } = await import('../../gateway/folders.js');
+  const { gatewayContainerSpec, gatewayNetwork } = await import('../../gateway/container.js');
+  const { caDir, FORWARDER_JS, gatewayDirs, inboundDir, RELAY_BIN } = await import(
+    '../../gateway/folders.js'
+  );
   const { gatewayDryRunCleanup, gatewayDryRunCommands } = await import('../../gateway/dry-run.js');
   const { plannedGatewayImage } = await import('../../images/gateway.js');
   const { relayContainerSpec } = await import('../../sandbox/spec.js');
@@ -121,14 +124,18 @@ export async function gatewayDryRun(
   );
   const image = await plannedGatewayImage();
   const user = gatewayUser(engine);
-  const dirs = gatewayDirs(engine.kind, workspace.id);
+  const network = gatewayNetwork(engine);
+  const dirs = gatewayDirs(engine, workspace.id);
   if (spec.ports.length) {
-    spec.portRelay = { image, user, inboundDir: join(dirs.root, 'in', spec.name) };
+    spec.portRelay = { image, user, inboundDir: inboundDir(dirs.root, spec.name) };
   }
   const relay = relayContainerSpec(spec);
   const plan = {
     engine: engine.kind,
-    container: gatewayContainerSpec({ image, engine: engine.kind, user, settings }, dirs),
+    container: gatewayContainerSpec(
+      { image, engine: engine.kind, user, settings, ...(network ? { network } : {}) },
+      dirs,
+    ),
     dirs,
     settings,
     forwarderJs: FORWARDER_JS,

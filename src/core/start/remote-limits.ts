@@ -1,8 +1,8 @@
 /**
- * What a remote engine (`--remote`, `--engine ssh://…`) does not do yet, refused before anything
- * is created rather than half-done: a published port would open on the remote machine, not on this
- * one, and services talk to the gateway through sockets and name files that live copies there do
- * not carry yet.
+ * What a remote engine (`--remote`, `--engine ssh://…`) does not do, refused before anything is
+ * created rather than half-done. Published ports work behind the gateway only: there the sandbox's
+ * ports are unix sockets in a folder, forwarded here over the SSH connection. A sandbox on the
+ * engine's own network (`--network open`) would publish on the remote machine's interfaces.
  */
 import type { Config } from '../../config/index.js';
 import type { ContainerEngine } from '../../engine/index.js';
@@ -10,23 +10,17 @@ import { CorralError } from '../../errors.js';
 
 export function checkRemoteSupport(
   engine: ContainerEngine,
-  config: Pick<Config, 'services'>,
-  opts: { ports?: string[] | undefined },
+  config: Pick<Config, 'ports' | 'network'>,
+  opts: { ports?: string[] | undefined; network?: Config['network'] | undefined },
 ): void {
   if (!engine.remote) return;
-  if (opts.ports?.length) {
+  const ports = [...(config.ports ?? []).map(String), ...(opts.ports ?? [])];
+  const network = opts.network ?? config.network;
+  if (ports.length && network !== 'gateway') {
     throw new CorralError(
       'UNSUPPORTED',
-      `Published ports (--port ${opts.ports.join(', ')}) are not supported on the remote engine ${engine.remote}: they would open on that machine, not this one.`,
-      `Forward one yourself over SSH instead (ssh -L PORT:…), or run without --remote.`,
-    );
-  }
-  const services = Object.keys(config.services ?? {});
-  if (services.length) {
-    throw new CorralError(
-      'UNSUPPORTED',
-      `Services (services: ${services.join(', ')} in the config) are not supported on the remote engine ${engine.remote} yet.`,
-      'Run this workspace on a local engine (without --remote), or leave services: out of its config for remote runs.',
+      `Published ports (${ports.join(', ')}) on the remote engine ${engine.remote} need the gateway network (this run has --network ${network}): they would open on that machine, not this one.`,
+      'Run with the default network (gateway): the ports are then forwarded here over SSH.',
     );
   }
 }

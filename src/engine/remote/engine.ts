@@ -28,7 +28,7 @@ import type {
 } from '../types.js';
 import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
 import { copyImage } from './copy-image.js';
-import { putFile, ShellTree } from './files.js';
+import { putFile, ShellTree, writeInPlace } from './files.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
 
@@ -114,7 +114,10 @@ export class RemoteEngine implements ContainerEngine {
     if (st.isDirectory()) {
       await this.push(m.source);
       if (!m.readOnly && !this.rootless) await this.grant(remote, uid);
-    } else await putFile(this.ssh, remote, await readFile(m.source), st.mode & 0o777);
+    } else {
+      // In place: sandboxes started earlier mount the same copy (the hosts file services rewrite).
+      await writeInPlace(this.ssh, remote, await readFile(m.source), st.mode & 0o777);
+    }
     return { ...m, source: remote };
   }
 
@@ -176,6 +179,10 @@ export class RemoteEngine implements ContainerEngine {
       const r = await this.ssh.run(`tail -c +${from + 1} ${shellQuote(this.remoteFile(path))}`);
       return r.code === 0 ? r.stdout.toString() : undefined;
     },
+    rewriteMounted: (path: string, content: Buffer) => writeInPlace(this.ssh, this.remotePath(path), content),
+    remove: async (path: string) => {
+      await this.ssh.check(`rm -f ${shellQuote(this.remoteFile(path))}`, 'Removing a file');
+    },
     socketReady: async (path: string) =>
       (await this.ssh.run(`test -S ${shellQuote(this.remoteFile(path))}`)).code === 0,
     /** An SSH reverse forward of a unix socket: the remote side is a socket in the copy, never a port. */
@@ -184,6 +191,14 @@ export class RemoteEngine implements ContainerEngine {
       await this.ssh.forwardRemote(remote, path);
       return () => this.ssh.cancelRemote(remote, path);
     },
+    /** An SSH local forward to a unix socket there: nothing listens on a port on that machine. */
+    forwardPort: async (hostIp: string, hostPort: number, path: string) => {
+      const spec = `${hostIp}:${hostPort}:${this.remoteFile(path)}`;
+      await this.ssh.forwardPort(spec);
+      return () => this.ssh.cancelPort(spec);
+    },
+    unforwardPort: (hostIp: string, hostPort: number, path: string) =>
+      this.ssh.cancelPort(`${hostIp}:${hostPort}:${this.remoteFile(path)}`),
   };
 
   private addresses?: Promise<string[]>;

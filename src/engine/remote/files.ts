@@ -70,6 +70,26 @@ export class ShellTree implements FileTree {
   }
 }
 
+/**
+ * Write one file on the remote machine in place: a container bind-mounts that very inode (a
+ * sandbox's /etc/hosts), and a rename would leave it the old one. Written over first and cut to
+ * length after, so a reader never sees it empty.
+ */
+export async function writeInPlace(
+  ssh: SshSession,
+  path: string,
+  content: Buffer,
+  mode = 0o644,
+): Promise<void> {
+  const p = shellQuote(path);
+  await ssh.check(
+    `mkdir -p "$(dirname ${p})" && touch ${p} && chmod u+w ${p} && dd of=${p} conv=notrunc status=none && ` +
+      `truncate -s ${content.length} ${p} && chmod ${mode.toString(8)} ${p}`,
+    'Writing a file',
+    content,
+  );
+}
+
 /** Copy one file's contents to a path on the remote machine. */
 export async function putFile(ssh: SshSession, path: string, content: Buffer, mode = 0o644): Promise<void> {
   const p = shellQuote(path);

@@ -129,6 +129,23 @@ export class SshSession {
     await this.run(`chmod 0666 ${shellQuote(remote)}`);
   }
 
+  /** `-L addr:port:remote-socket`: a port here, through the master, to a unix socket there. */
+  async forwardPort(spec: string): Promise<void> {
+    const r = await this.ssh(['-O', 'forward', '-L', spec], []);
+    if (r.code !== 0) {
+      const [addr, port] = spec.split(':');
+      throw new CorralError(
+        'ENGINE_ERROR',
+        `Could not publish ${addr}:${port} here for the sandbox on ${this.url}: ${lastLine(r.stderr) || 'ssh refused'}`,
+        'Pick another host port (--port HOST:SANDBOX), or stop what listens on it.',
+      );
+    }
+  }
+
+  async cancelPort(spec: string): Promise<void> {
+    await this.ssh(['-O', 'cancel', '-L', spec], []);
+  }
+
   async cancelRemote(remote: string, local: string): Promise<void> {
     await this.ssh(['-O', 'cancel', '-R', `${remote}:${local}`], []);
     await this.run(`rm -f ${shellQuote(remote)}`);

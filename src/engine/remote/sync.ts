@@ -149,18 +149,31 @@ export class LocalTree implements FileTree {
 
   async manifest(): Promise<Manifest | undefined> {
     const out: Manifest = new Map();
+    // A file or folder gone between the listing and the reading was being replaced (a temporary
+    // file renamed into place: corral writes the gateway folder while a sandbox's copy is pushed):
+    // it is left out, not taken for the whole tree missing.
+    const gone = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
     const walk = async (rel: string): Promise<void> => {
-      const entries = await readdir(join(this.root, rel), { withFileTypes: true });
+      const entries = await readdir(join(this.root, rel), { withFileTypes: true }).catch((e) => {
+        if (rel && gone(e)) return [];
+        throw e;
+      });
       for (const e of entries) {
         const r = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(r);
-        else if (e.isFile()) out.set(r, await hashFile(join(this.root, r)));
+        else if (e.isFile()) {
+          const hash = await hashFile(join(this.root, r)).catch((x) => {
+            if (gone(x)) return undefined;
+            throw x;
+          });
+          if (hash) out.set(r, hash);
+        }
       }
     };
     try {
       await walk('');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (gone(e)) return undefined;
       throw e;
     }
     return out;
