@@ -73,6 +73,12 @@ export interface ContainerSpec {
   isolation?: Isolation;
   /** A read-only root filesystem (rendered by the Kubernetes engine; the local engines ignore it). */
   readOnlyRootfs?: boolean;
+  /**
+   * Other containers use the unix sockets this one makes in its writable bind-mounted folders (the
+   * gateway's). Engines whose containers share those folders need nothing; Kubernetes without node
+   * folders serves them over the pod network (kubernetes/link.ts).
+   */
+  serveSockets?: boolean;
 }
 
 export interface PortBinding {

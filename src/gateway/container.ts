@@ -151,6 +151,8 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
     ...(opts.engine === 'docker' ? { extraHosts: [`${hostAlias('docker')}:host-gateway`] } : {}),
     // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
     autoRemove: false,
+    // The proxy's socket (and the bridge's, relayed in) are used by the workspace's sandboxes.
+    serveSockets: true,
   };
 }
 
