@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,10 +61,8 @@ describe.skipIf(KUBE_SKIP)('kubernetes without node folders', () => {
 
   afterAll(async () => {
     for (const s of servers) s.close();
-    if (ws) {
-      await run(['clean']);
-      await engine?.removeVolume(`corral-${workspaceIdOf(ws)}-workspace`);
-    }
+    if (ws) await run(['clean']);
+    // Its claims (the home, the workspace's copy) go with it.
     await provisioner?.stop();
   });
 
@@ -145,6 +143,7 @@ describe.skipIf(KUBE_SKIP)('kubernetes without node folders', () => {
     // Stopped: the sandbox's file comes back (upload), the gateway goes, its log came back with it.
     expect((await run(['stop', 'claude'])).code).toBe(0);
     expect((await run(['pull'])).code).toBe(0);
+    expect(await readFile(join(ws, 'made-in-pod.txt'), 'utf8')).toBe('from-copy\n');
     const after = await decisions();
     expect(
       after.find((e) => e.port === other && e.decision !== 'allow'),
