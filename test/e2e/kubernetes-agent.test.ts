@@ -49,6 +49,15 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
     ['no node folders', noNodeFoldersYaml],
   ])('writes result.txt into the workspace through the scripted model (%s)', async (mode, yaml) => {
     const provisioner = mode === 'no node folders' ? await startTestProvisioner() : undefined;
+    try {
+      await writesResult(yaml, mode);
+    } finally {
+      // Its claims (the home, the workspace's copy) go with it.
+      await provisioner?.stop();
+    }
+  });
+
+  async function writesResult(yaml: string, mode: string): Promise<void> {
     const ws = await realpath(await tempWorkspace('corral-kube-e2e-'));
     const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
     await writeFile(join(cfgDir, 'config.yaml'), yaml);
@@ -84,9 +93,7 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
     expect(entries.length).toBeGreaterThan(0);
     expect(entries.filter((e) => e.port !== server.port || e.decision !== 'allow')).toEqual([]);
     await corral(['clean'], { cwd: ws, env });
-    // Its claims (the home, the workspace's copy) go with it.
-    await provisioner?.stop();
-  });
+  }
 
   it('upload: Claude Code works on a copy in the cluster; its file comes back; a conflict moves nothing', async () => {
     const ws = await realpath(await tempWorkspace('corral-kube-up-'));

@@ -25,7 +25,7 @@ import { bindsOf, fileSources, fillPod } from './copies.js';
 import { copiedFolders, copyBack, linkTarget } from './host-folders.js';
 import { clusterImage, type ImportTarget } from './images.js';
 import { PodLife } from './lifecycle.js';
-import { ensureLinkPolicies, LINK_OWNER_LABEL, removeLinkPolicies } from './link.js';
+import { addLink, ensureLinkPolicies, LINK_OWNER_LABEL, removeLinkPolicies } from './link.js';
 import { MANAGED_BY, objectName } from './names.js';
 import { type PodContext, podFor } from './pod.js';
 import { PodStreams } from './pod-streams.js';
@@ -176,28 +176,30 @@ export class KubernetesEngine implements ContainerEngine {
         await this.createVolume(m.source, {});
     }
     const canary = canaryOf(this.c.server);
-    const copies = this.settings.nodeFolders
-      ? undefined
-      : { files: await fileSources(spec.mounts), link: await linkTarget(this.c, this.ns, spec) };
+    const copies = this.settings.nodeFolders ? undefined : { files: await fileSources(spec.mounts) };
     const pod = podFor(spec, {
       ...(await this.podContext(spec.image)),
       volume: (v) => this.res.volumePlace(v),
       freshVolumes: this.freshVolumes,
       ...(canary ? { canary } : {}),
-      ...(copies ? { copies: { files: copies.files, ...(copies.link ? { link: copies.link } : {}) } } : {}),
+      ...(copies ? { copies } : {}),
     });
     const binds = bindsOf(pod);
     const serving = Boolean(pod.metadata?.labels?.[LINK_OWNER_LABEL]);
-    this.life.hold(
-      name,
-      pod,
-      Object.keys(binds).length
-        ? async () => {
-            if (serving) await ensureLinkPolicies(this.c, this.ns, name);
-            await fillPod(this.c, this.ns, name, binds);
-          }
-        : undefined,
-    );
+    if (!Object.keys(binds).length) {
+      this.life.hold(name, pod);
+      return name;
+    }
+    this.life.hold(name, pod, {
+      before: async (p) => {
+        const link = serving ? undefined : await linkTarget(this.c, this.ns, spec);
+        if (link) addLink(p, link);
+      },
+      after: async () => {
+        if (serving) await ensureLinkPolicies(this.c, this.ns, name);
+        await fillPod(this.c, this.ns, name, binds);
+      },
+    });
     return name;
   }
 

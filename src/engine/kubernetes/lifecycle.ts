@@ -15,6 +15,8 @@ export class PodLife {
   private readonly started = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   /** What must happen once a pod exists, before it can run (filling its copies: copies.ts). */
   private readonly afterCreate = new Map<string, () => Promise<void>>();
+  /** What is settled only when the pod is created (its link to the gateway: link.ts). */
+  private readonly beforeCreate = new Map<string, (pod: V1Pod) => Promise<void>>();
 
   constructor(
     private readonly c: Clients,
@@ -33,9 +35,14 @@ export class PodLife {
   }
 
   /** Keep the rendered pod until `start`; watchers wait for that start. */
-  hold(name: string, pod: V1Pod, afterCreate?: () => Promise<void>): void {
+  hold(
+    name: string,
+    pod: V1Pod,
+    hooks: { before?: (pod: V1Pod) => Promise<void>; after?: () => Promise<void> } = {},
+  ): void {
     this.pending.set(name, pod);
-    if (afterCreate) this.afterCreate.set(name, afterCreate);
+    if (hooks.after) this.afterCreate.set(name, hooks.after);
+    if (hooks.before) this.beforeCreate.set(name, hooks.before);
     let resolve = () => {};
     const promise = new Promise<void>((r) => {
       resolve = r;
@@ -52,6 +59,9 @@ export class PodLife {
         'Remove it and run again.',
       );
     }
+    const before = this.beforeCreate.get(id);
+    this.beforeCreate.delete(id);
+    await before?.(pod);
     try {
       await this.c.core.createNamespacedPod({ namespace: this.ns, body: pod });
     } catch (e) {

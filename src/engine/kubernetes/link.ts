@@ -94,6 +94,16 @@ export function linkClient(t: LinkTarget, securityContext: V1Container['security
   };
 }
 
+/**
+ * Give a rendered (not yet created) pod its link to the serving pod: asked at start, not at create,
+ * because a run creates its sandbox while the gateway is still starting.
+ */
+export function addLink(pod: V1Pod, t: LinkTarget): void {
+  const main = pod.spec!.containers[0]!;
+  pod.metadata!.labels = { ...pod.metadata!.labels, ...linkedLabels(t) };
+  pod.spec!.initContainers = [...(pod.spec!.initContainers ?? []), linkClient(t, main.securityContext)];
+}
+
 export function linkedLabels(t: LinkTarget): Record<string, string> {
   return { [linkedLabel(t.owner)]: '1' };
 }
