@@ -22,10 +22,10 @@ import type {
 import { canaryOf } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
 import { bindsOf, fileSources, fillPod } from './copies.js';
-import { copiedFolders, copyBack, linkTarget } from './host-folders.js';
+import { copiedFolders, deleteServing, linkTarget } from './host-folders.js';
 import { clusterImage, type ImportTarget } from './images.js';
 import { PodLife } from './lifecycle.js';
-import { addLink, ensureLinkPolicies, LINK_OWNER_LABEL, removeLinkPolicies } from './link.js';
+import { addLink, ensureLinkPolicies, LINK_OWNER_LABEL } from './link.js';
 import { MANAGED_BY, objectName } from './names.js';
 import { type PodContext, podFor } from './pod.js';
 import { PodStreams } from './pod-streams.js';
@@ -204,14 +204,9 @@ export class KubernetesEngine implements ContainerEngine {
   }
 
   /** Removing a pod that serves its folders: bring back what it wrote, and drop its policies. */
-  private async deletePod(id: string, grace: number): Promise<void> {
-    const pod = this.settings.nodeFolders
-      ? undefined
-      : await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
-    const serving = Boolean(pod?.metadata?.labels?.[LINK_OWNER_LABEL]);
-    if (pod && serving) await copyBack(this.c, this.ns, pod).catch(() => undefined);
-    await this.life.delete(id, grace);
-    if (serving) await removeLinkPolicies(this.c, this.ns, id);
+  private deletePod(id: string, grace: number): Promise<void> {
+    const del = () => this.life.delete(id, grace);
+    return this.settings.nodeFolders ? del() : deleteServing(this.c, this.ns, id, del);
   }
 
   startContainer = (id: string) => this.life.start(id);

@@ -13,9 +13,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { shellQuote } from '../command-line.js';
 import type { ContainerEngine, ContainerSpec } from '../types.js';
 import { startExec } from './channels.js';
-import type { Clients } from './client.js';
+import { type Clients, ignore404 } from './client.js';
 import { bindsOf, packBinds } from './copies.js';
-import { LINK_CONTAINER, LINK_OWNER_LABEL, type LinkTarget } from './link.js';
+import { LINK_CONTAINER, LINK_OWNER_LABEL, type LinkTarget, removeLinkPolicies } from './link.js';
 import { CONTAINER } from './names.js';
 
 export interface Owner {
@@ -149,6 +149,20 @@ export function copiedFolders(c: Clients, ns: string): NonNullable<ContainerEngi
       throw new Error('on Kubernetes the engine relays sockets (relaySocket)');
     },
   };
+}
+
+/** Delete a pod (`del`); if it serves its folders, bring back what it wrote first and drop its policies. */
+export async function deleteServing(
+  c: Clients,
+  ns: string,
+  id: string,
+  del: () => Promise<void>,
+): Promise<void> {
+  const pod = await ignore404(() => c.core.readNamespacedPod({ name: id, namespace: ns }));
+  const serving = Boolean(pod?.metadata?.labels?.[LINK_OWNER_LABEL]);
+  if (pod && serving) await copyBack(c, ns, pod).catch(() => undefined);
+  await del();
+  if (serving) await removeLinkPolicies(c, ns, id);
 }
 
 /**
