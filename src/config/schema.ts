@@ -112,9 +112,11 @@ export type BridgeSettings = z.infer<typeof BridgeSchema>;
 
 /**
  * The Kubernetes engine (`engine: kubernetes`): the kubeconfig's current context (or `context`),
- * pods in `namespace`. Volumes are PersistentVolumeClaims of `storage_class`, or node folders when
- * it is unset (a single-node cluster on this machine). `workspace: hostPath` mounts the workspace
- * from the node; `upload` syncs a copy in a cluster volume (`corral pull`); `git` clones the
+ * pods in `namespace`. `node_folders` (default: true unless `storage_class` is set): pods may use
+ * folders of the node (the cluster is this machine); false, no pod has one, volumes are claims (of
+ * `storage_class`, else the cluster's default class) and corral's files are copied in through the
+ * API. `workspace: hostPath` mounts the workspace from the node (default with node folders);
+ * `upload` syncs a copy in a cluster volume (`corral pull`; the default without); `git` clones the
  * workspace's origin into one, through the gateway.
  */
 export const KubernetesSchema = z.strictObject({
@@ -129,7 +131,13 @@ export const KubernetesSchema = z.strictObject({
   storage_class: z.string().min(1).optional(),
   /** Where corral pushes its images for the cluster to pull (unset: imported into a cluster on this machine). */
   registry: z.string().min(1).optional(),
-  workspace: z.enum(['hostPath', 'upload', 'git']).default('hostPath'),
+  node_folders: z.boolean().optional(),
+  /** An existing kubernetes.io/dockerconfigjson Secret in the namespace: every pod pulls its image with it. */
+  pull_secret: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Secret name (lowercase letters, digits, -, .)')
+    .optional(),
+  workspace: z.enum(['hostPath', 'upload', 'git']).optional(),
 });
 export type KubernetesConfig = z.infer<typeof KubernetesSchema>;
 

@@ -43,7 +43,11 @@ export async function addEgressRules(
     return connectEngine(url, undefined, { remoteKind: kind });
   };
   for (const text of input.rules) {
-    const { rule, applied } = await addRuntimeRule(ws.id, input.action, text, reach);
+    const kube = async () => {
+      const engine = await ctx.engine();
+      return engine.kind === 'kubernetes' ? engine : undefined;
+    };
+    const { rule, applied } = await addRuntimeRule(ws.id, input.action, text, reach, kube);
     out.push({ rule: formatRule(rule), applied });
   }
   return out;

@@ -79,6 +79,7 @@ export async function kubernetesChecks(e: ContainerEngine, probeImage?: string):
       detail: 'none set: volumes are folders on the (single) node',
     });
   }
+  if (engine.settings.pullSecret) out.push(await pullSecretCheck(engine, engine.settings.pullSecret));
   out.push(
     probeImage
       ? await policyEnforced(engine, probeImage)
@@ -158,4 +159,29 @@ async function policyEnforced(engine: KubernetesEngine, image: string): Promise<
     server.close();
     await engine.remove(id);
   }
+}
+
+/** kubernetes.pull_secret names a registry login in the namespace (a missing one fails every pull). */
+async function pullSecretCheck(engine: KubernetesEngine, name: string): Promise<CheckResult> {
+  const secret = await engine.c.core
+    .readNamespacedSecret({ name, namespace: engine.ns })
+    .catch(() => undefined);
+  const fix = `kubectl -n ${engine.ns} create secret docker-registry ${name} --docker-server=REGISTRY --docker-username=… --docker-password=…`;
+  if (!secret) {
+    return {
+      name: 'pull secret',
+      status: 'fail',
+      detail: `${name} does not exist in namespace ${engine.ns} (or may not be read)`,
+      fix,
+    };
+  }
+  if (secret.type !== 'kubernetes.io/dockerconfigjson') {
+    return {
+      name: 'pull secret',
+      status: 'fail',
+      detail: `${name} is a ${secret.type ?? 'untyped'} Secret, not kubernetes.io/dockerconfigjson`,
+      fix,
+    };
+  }
+  return { name: 'pull secret', status: 'ok', detail: `${name} (every pod pulls with it)` };
 }

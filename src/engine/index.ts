@@ -1,3 +1,4 @@
+import { CorralError } from '../errors.js';
 import {
   type Candidate,
   candidates,
@@ -20,6 +21,8 @@ export interface KubeSettingsInput {
   storage_class?: string | undefined;
   registry?: string | undefined;
   workspace?: 'hostPath' | 'upload' | 'git' | undefined;
+  node_folders?: boolean | undefined;
+  pull_secret?: string | undefined;
 }
 
 export type { KubeSettings } from './kubernetes/client.js';
@@ -50,13 +53,23 @@ export async function connectEngine(
   if ((requested ?? d.env.CORRAL_ENGINE) === 'kubernetes') {
     const { connectKubernetes } = await import('./kubernetes/index.js');
     const k = opts.kubernetes ?? {};
+    const nodeFolders = k.node_folders ?? !k.storage_class;
+    if (!nodeFolders && k.workspace === 'hostPath') {
+      throw new CorralError(
+        'CONFIG_INVALID',
+        'kubernetes.workspace: hostPath mounts a folder of the node, and kubernetes.node_folders is false.',
+        'Use kubernetes.workspace: upload (or git), or node_folders: true on a cluster on this machine.',
+      );
+    }
     return connectKubernetes(
       {
         namespace: k.namespace ?? 'corral',
-        workspace: k.workspace ?? 'hostPath',
+        workspace: k.workspace ?? (nodeFolders ? 'hostPath' : 'upload'),
+        nodeFolders,
         ...(k.context ? { context: k.context } : {}),
         ...(k.storage_class ? { storageClass: k.storage_class } : {}),
         ...(k.registry ? { registry: k.registry } : {}),
+        ...(k.pull_secret ? { pullSecret: k.pull_secret } : {}),
       },
       // Images are built by the local engine, found as usual (CORRAL_BUILD_ENGINE picks one).
       () => connectEngine(d.env.CORRAL_BUILD_ENGINE, { ...d, env: { ...d.env, CORRAL_ENGINE: undefined } }),

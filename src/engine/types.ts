@@ -73,6 +73,12 @@ export interface ContainerSpec {
   isolation?: Isolation;
   /** A read-only root filesystem (rendered by the Kubernetes engine; the local engines ignore it). */
   readOnlyRootfs?: boolean;
+  /**
+   * Other containers use the unix sockets this one makes in its writable bind-mounted folders (the
+   * gateway's). Engines whose containers share those folders need nothing; Kubernetes without node
+   * folders serves them over the pod network (kubernetes/link.ts).
+   */
+  serveSockets?: boolean;
 }
 
 export interface PortBinding {
@@ -185,10 +191,11 @@ export interface ContainerEngine {
     /**
      * Listen on this machine's `hostIp:hostPort` and connect each client to the unix socket a
      * container serves at this path in the copy (a sandbox's published port); returns the undo.
+     * Without it (Kubernetes), a relay container publishes the ports as on a local engine.
      */
-    forwardPort(hostIp: string, hostPort: number, path: string): Promise<() => Promise<void>>;
+    forwardPort?(hostIp: string, hostPort: number, path: string): Promise<() => Promise<void>>;
     /** Undo a forwardPort made by an earlier corral (a detached run's, at `corral stop`). */
-    unforwardPort(hostIp: string, hostPort: number, path: string): Promise<void>;
+    unforwardPort?(hostIp: string, hostPort: number, path: string): Promise<void>;
   };
   /**
    * The addresses of the machine the engine runs on, when that is not this one (a remote engine):

@@ -164,6 +164,8 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
     ...(opts.network ? { network: opts.network } : {}),
     // Kept when it exits, so a failure's logs can be shown; the next start replaces it.
     autoRemove: false,
+    // The proxy's socket (and the bridge's, relayed in) are used by the workspace's sandboxes.
+    serveSockets: true,
   };
 }
 

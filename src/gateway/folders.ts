@@ -60,15 +60,15 @@ export function gatewayDirs(engine: GatewayEngine, workspaceId: string): Gateway
  */
 export async function workspaceGatewayDirs(
   workspaceId: string,
-): Promise<{ kind: 'podman' | 'docker'; dirs: GatewayDirs }[]> {
+): Promise<{ kind: EngineKind; dirs: GatewayDirs }[]> {
   const names = await readdir(dataFile('gateways')).catch(() => [] as string[]);
-  const out: { kind: 'podman' | 'docker'; dirs: GatewayDirs }[] = [];
+  const out: { kind: EngineKind; dirs: GatewayDirs }[] = [];
   for (const name of names.sort()) {
-    const m = /^(podman|docker)(-[0-9a-f]{8})?-([0-9a-f]+)$/.exec(name);
+    const m = /^(podman|docker|kubernetes)(-[0-9a-f]{8})?-([0-9a-f]+)$/.exec(name);
     if (!m || m[3] !== workspaceId) continue;
     const root = dataFile(join('gateways', name));
     const dirs = { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
-    out.push({ kind: m[1] as 'podman' | 'docker', dirs });
+    out.push({ kind: m[1] as EngineKind, dirs });
   }
   return out;
 }

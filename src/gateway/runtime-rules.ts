@@ -46,6 +46,8 @@ export async function addRuntimeRule(
   action: Rule['action'],
   text: string,
   reach?: ReachRemote,
+  /** The Kubernetes engine, when that is the configured one (its gateway may hold copies: no node folders). */
+  kube?: () => Promise<ContainerEngine | undefined>,
 ): Promise<{ rule: Rule; applied: EngineKind[] }> {
   const rule = parseRule(text, action, 'flag'); // validates before anything is stored
   const rules = await readRuntimeRules(workspaceId);
@@ -65,9 +67,12 @@ export async function addRuntimeRule(
         : undefined,
     );
     if (!revision) continue;
-    const remote = settings.hostMachine
-      ? await remoteFolders(reach, settings.hostMachine, engine)
-      : undefined;
+    const remote =
+      engine === 'kubernetes'
+        ? (await kube?.().catch(() => undefined))?.hostFolders
+        : settings.hostMachine
+          ? await remoteFolders(reach, settings.hostMachine, engine)
+          : undefined;
     if (settings.hostMachine && !remote) continue; // unreachable now: the rule waits for the next run
     if (remote) await remote.push(dirs.conf);
     const socket = join(dirs.sock, P.socketFile);

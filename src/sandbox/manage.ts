@@ -228,9 +228,9 @@ export async function streamLogs(
  */
 async function unforwardPorts(engine: ContainerEngine, s: SandboxInfo, label: string | undefined) {
   const ports = parseInboundPorts(label);
-  if (!ports.length || !engine.hostFolders) return;
+  const unforward = engine.hostFolders?.unforwardPort;
+  if (!ports.length || !unforward) return;
   const { gatewayDirs, inboundDir } = await import('../gateway/folders.js');
   const dir = inboundDir(gatewayDirs(engine, s.workspace).root, s.name);
-  for (const p of ports)
-    await engine.hostFolders.unforwardPort(p.hostIp, p.hostPort, inboundSocket(dir, p.containerPort));
+  for (const p of ports) await unforward(p.hostIp, p.hostPort, inboundSocket(dir, p.containerPort));
 }

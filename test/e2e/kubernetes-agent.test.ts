@@ -16,7 +16,14 @@ import { type ModelServer, parseScript, startModelServer } from '../../src/model
 import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
 import { agentImage } from '../helpers/engines.js';
-import { KUBE_NAMESPACE, KUBE_SKIP, kubeConfigYaml, kubeEngine } from '../helpers/kube.js';
+import {
+  KUBE_NAMESPACE,
+  KUBE_SKIP,
+  kubeConfigYaml,
+  kubeEngine,
+  noNodeFoldersYaml,
+  startTestProvisioner,
+} from '../helpers/kube.js';
 
 describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
   let server: ModelServer;
@@ -35,10 +42,25 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
     await server?.close();
   });
 
-  it('writes result.txt into the workspace through the scripted model', async () => {
+  // Without node folders (a cluster that is not this machine): the workspace is uploaded, the
+  // gateway's files are copies in its pod, the sandbox reaches it over the pod network.
+  it.each([
+    ['node folders', kubeConfigYaml],
+    ['no node folders', noNodeFoldersYaml],
+  ])('writes result.txt into the workspace through the scripted model (%s)', async (mode, yaml) => {
+    const provisioner = mode === 'no node folders' ? await startTestProvisioner() : undefined;
+    try {
+      await writesResult(yaml, mode);
+    } finally {
+      // Its claims (the home, the workspace's copy) go with it.
+      await provisioner?.stop();
+    }
+  });
+
+  async function writesResult(yaml: string, mode: string): Promise<void> {
     const ws = await realpath(await tempWorkspace('corral-kube-e2e-'));
     const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
-    await writeFile(join(cfgDir, 'config.yaml'), kubeConfigYaml);
+    await writeFile(join(cfgDir, 'config.yaml'), yaml);
     const env = { CORRAL_CONFIG: join(cfgDir, 'config.yaml'), KUBECONFIG: process.env.KUBECONFIG };
     const started = Date.now();
     const r = await corral(
@@ -55,7 +77,7 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
       ],
       { cwd: ws, env },
     );
-    console.log(`claude on kubernetes: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`claude on kubernetes (${mode}): ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (r.code !== 0) console.error(r.stdout, r.stderr);
     expect(r.code).toBe(0);
     expect(await readFile(join(ws, 'result.txt'), 'utf8')).toBe(`${marker} from 1000\n`);
@@ -71,7 +93,7 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
     expect(entries.length).toBeGreaterThan(0);
     expect(entries.filter((e) => e.port !== server.port || e.decision !== 'allow')).toEqual([]);
     await corral(['clean'], { cwd: ws, env });
-  });
+  }
 
   it('upload: Claude Code works on a copy in the cluster; its file comes back; a conflict moves nothing', async () => {
     const ws = await realpath(await tempWorkspace('corral-kube-up-'));

@@ -39,12 +39,14 @@ export async function startExec(
   cmd: string[],
   opts: ExecOptions,
   io: { stdout: Writable; stderr: Writable | null; stdin: Readable | null; tty: boolean },
+  /** Another container of the pod than the sandbox's own (an init step, the link). */
+  container = CONTAINER,
 ) {
   let status: V1Status | undefined;
   const ws = await new c.lib.Exec(c.kc).exec(
     ns,
     id,
-    CONTAINER,
+    container,
     withEnv(cmd, opts),
     io.stdout,
     io.stderr,

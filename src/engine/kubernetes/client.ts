@@ -8,6 +8,13 @@ export interface KubeSettings {
   storageClass?: string;
   registry?: string;
   workspace: 'hostPath' | 'upload' | 'git';
+  /**
+   * Pods may use folders of the node (hostPath): the cluster is this machine. False: none do
+   * (copies.ts), and volumes are claims (of `storageClass`, or the cluster's default class).
+   */
+  nodeFolders: boolean;
+  /** A `kubernetes.io/dockerconfigjson` Secret in the namespace every pod pulls with (a private registry). */
+  pullSecret?: string;
 }
 
 export interface Clients {

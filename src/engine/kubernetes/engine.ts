@@ -21,14 +21,17 @@ import type {
 } from '../types.js';
 import { canaryOf } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
+import { bindsOf, fileSources, fillPod } from './copies.js';
+import { copiedFolders, deleteServing, linkTarget } from './host-folders.js';
 import { clusterImage, type ImportTarget } from './images.js';
 import { PodLife } from './lifecycle.js';
+import { addLink, ensureLinkPolicies, LINK_OWNER_LABEL } from './link.js';
 import { MANAGED_BY, objectName } from './names.js';
 import { type PodContext, podFor } from './pod.js';
 import { PodStreams } from './pod-streams.js';
 import { labelsOf, toDetails, toSummary } from './pods.js';
 import { podWith, relaySocket } from './relay.js';
-import { matches, Resources } from './resources.js';
+import { matches, Resources, setNetworkLabel } from './resources.js';
 import { WorkspaceCopies } from './workspace.js';
 
 export class KubernetesEngine implements ContainerEngine {
@@ -42,6 +45,8 @@ export class KubernetesEngine implements ContainerEngine {
   private readonly freshVolumes = new Set<string>();
   private readonly copies?: WorkspaceCopies;
   private hostIp?: Promise<string | undefined>;
+  /** Without node folders: the gateway's folders are copies in its pod (host-folders.ts). */
+  readonly hostFolders?: ContainerEngine['hostFolders'];
 
   constructor(
     readonly c: Clients,
@@ -52,8 +57,9 @@ export class KubernetesEngine implements ContainerEngine {
   ) {
     this.endpoint = `${c.server} (namespace ${settings.namespace})`;
     this.ns = settings.namespace;
-    this.res = new Resources(c, this.ns, settings.storageClass);
-    this.life = new PodLife(c, this.ns);
+    this.res = new Resources(c, this.ns, settings.storageClass, !settings.nodeFolders);
+    if (!settings.nodeFolders) this.hostFolders = copiedFolders(c, this.ns);
+    this.life = new PodLife(c, this.ns, settings.pullSecret);
     this.streams = new PodStreams(c, this.ns, (id) => this.life.running(id));
     if (settings.workspace !== 'hostPath') {
       const deps = {
@@ -154,6 +160,7 @@ export class KubernetesEngine implements ContainerEngine {
       namespace: this.ns,
       pullPolicy: this.settings.registry ? 'IfNotPresent' : 'Never',
       image: name,
+      ...(this.settings.pullSecret ? { pullSecret: this.settings.pullSecret } : {}),
       ...(hostIp ? { hostIp } : {}),
     };
   }
@@ -169,14 +176,37 @@ export class KubernetesEngine implements ContainerEngine {
         await this.createVolume(m.source, {});
     }
     const canary = canaryOf(this.c.server);
+    const copies = this.settings.nodeFolders ? undefined : { files: await fileSources(spec.mounts) };
     const pod = podFor(spec, {
       ...(await this.podContext(spec.image)),
       volume: (v) => this.res.volumePlace(v),
       freshVolumes: this.freshVolumes,
       ...(canary ? { canary } : {}),
+      ...(copies ? { copies } : {}),
     });
-    this.life.hold(name, pod);
+    const binds = bindsOf(pod);
+    const serving = Boolean(pod.metadata?.labels?.[LINK_OWNER_LABEL]);
+    if (!Object.keys(binds).length) {
+      this.life.hold(name, pod);
+      return name;
+    }
+    this.life.hold(name, pod, {
+      before: async (p) => {
+        const link = serving ? undefined : await linkTarget(this.c, this.ns, spec);
+        if (link) addLink(p, link);
+      },
+      after: async () => {
+        if (serving) await ensureLinkPolicies(this.c, this.ns, name);
+        await fillPod(this.c, this.ns, name, binds);
+      },
+    });
     return name;
+  }
+
+  /** Removing a pod that serves its folders: bring back what it wrote, and drop its policies. */
+  private deletePod(id: string, grace: number): Promise<void> {
+    const del = () => this.life.delete(id, grace);
+    return this.settings.nodeFolders ? del() : deleteServing(this.c, this.ns, id, del);
   }
 
   startContainer = (id: string) => this.life.start(id);
@@ -199,13 +229,13 @@ export class KubernetesEngine implements ContainerEngine {
 
   /** Kubernetes has no stopped pod: stopping deletes it, after `timeoutSeconds` of grace. */
   async stop(ref: string, timeoutSeconds = 10): Promise<void> {
-    await this.life.delete(await this.pod(ref), timeoutSeconds);
+    await this.deletePod(await this.pod(ref), timeoutSeconds);
   }
   async kill(ref: string): Promise<void> {
-    await this.life.delete(await this.pod(ref), 0);
+    await this.deletePod(await this.pod(ref), 0);
   }
   async remove(ref: string, _opts?: { force?: boolean }): Promise<void> {
-    await this.life.delete(await this.pod(ref), 0);
+    await this.deletePod(await this.pod(ref), 0);
   }
 
   async inspect(ref: string): Promise<ContainerDetails | undefined> {
@@ -264,26 +294,9 @@ export class KubernetesEngine implements ContainerEngine {
   listNetworks = (f: string[]) => this.res.listNetworks(f);
   /** Joining a network is carrying its label (a pending pod gets it before it is created). */
   async connectNetwork(network: string, container: string): Promise<void> {
-    await this.setNetworkLabel(network, container, '1');
+    await setNetworkLabel(this.c, this.ns, this.life, network, container, '1');
   }
   async disconnectNetwork(network: string, container: string): Promise<void> {
-    await this.setNetworkLabel(network, container, null).catch(() => undefined);
-  }
-  private async setNetworkLabel(network: string, container: string, value: string | null) {
-    const { networkLabel } = await import('./names.js');
-    const id = objectName(container);
-    const pending = this.life.pendingPod(id);
-    if (pending) {
-      const labels = pending.metadata!.labels!;
-      if (value) labels[networkLabel(network)] = value;
-      else delete labels[networkLabel(network)];
-      return;
-    }
-    await ignore404(() =>
-      this.c.core.patchNamespacedPod(
-        { name: id, namespace: this.ns, body: { metadata: { labels: { [networkLabel(network)]: value } } } },
-        this.c.lib.setHeaderOptions('Content-Type', this.c.lib.PatchStrategy.MergePatch),
-      ),
-    );
+    await setNetworkLabel(this.c, this.ns, this.life, network, container, null).catch(() => undefined);
   }
 }

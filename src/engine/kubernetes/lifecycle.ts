@@ -13,10 +13,16 @@ const POLL_MS = 150;
 export class PodLife {
   private readonly pending = new Map<string, V1Pod>();
   private readonly started = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  /** What must happen once a pod exists, before it can run (filling its copies: copies.ts). */
+  private readonly afterCreate = new Map<string, () => Promise<void>>();
+  /** What is settled only when the pod is created (its link to the gateway: link.ts). */
+  private readonly beforeCreate = new Map<string, (pod: V1Pod) => Promise<void>>();
 
   constructor(
     private readonly c: Clients,
     private readonly ns: string,
+    /** kubernetes.pull_secret, for the message when a pull fails. */
+    private readonly pullSecret?: string,
   ) {}
 
   /** Known to this process (made here, perhaps not started yet). */
@@ -29,8 +35,14 @@ export class PodLife {
   }
 
   /** Keep the rendered pod until `start`; watchers wait for that start. */
-  hold(name: string, pod: V1Pod): void {
+  hold(
+    name: string,
+    pod: V1Pod,
+    hooks: { before?: (pod: V1Pod) => Promise<void>; after?: () => Promise<void> } = {},
+  ): void {
     this.pending.set(name, pod);
+    if (hooks.after) this.afterCreate.set(name, hooks.after);
+    if (hooks.before) this.beforeCreate.set(name, hooks.before);
     let resolve = () => {};
     const promise = new Promise<void>((r) => {
       resolve = r;
@@ -47,6 +59,9 @@ export class PodLife {
         'Remove it and run again.',
       );
     }
+    const before = this.beforeCreate.get(id);
+    this.beforeCreate.delete(id);
+    await before?.(pod);
     try {
       await this.c.core.createNamespacedPod({ namespace: this.ns, body: pod });
     } catch (e) {
@@ -57,6 +72,9 @@ export class PodLife {
     }
     this.pending.delete(id);
     this.started.get(id)?.resolve();
+    const after = this.afterCreate.get(id);
+    this.afterCreate.delete(id);
+    await after?.();
     // As with a local engine, started means running (or already done): `exec` may follow at once.
     await this.running(id);
   }
@@ -89,9 +107,27 @@ export class PodLife {
       const answer = decide(pod);
       if (answer !== undefined) return answer;
       const stuck = stuckReason(pod);
+      if (stuck && /ErrImagePull|ImagePullBackOff/.test(stuck)) throw this.pullFailed(pod, stuck);
       if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  }
+
+  /** The cluster could not pull the pod's image: which image, from where, with which secret. */
+  private pullFailed(pod: V1Pod, reason: string): CorralError {
+    const image = pod.spec?.containers[0]?.image ?? '?';
+    const registry =
+      image.includes('/') && /[.:]|^localhost/.test(image.split('/')[0]!) ? image.split('/')[0] : 'docker.io';
+    const secret = this.pullSecret
+      ? `pull secret ${this.pullSecret}`
+      : 'no pull secret (kubernetes.pull_secret)';
+    return new CorralError(
+      'ENGINE_ERROR',
+      `The cluster cannot pull ${image} from ${registry} with ${secret}: ${reason.slice(0, 400)}`,
+      this.pullSecret
+        ? `Check that Secret ${this.pullSecret} in namespace ${this.ns} is a kubernetes.io/dockerconfigjson login for ${registry} (kubectl create secret docker-registry).`
+        : `If ${registry} needs a login, create a docker-registry Secret in namespace ${this.ns} and name it in kubernetes.pull_secret.`,
+    );
   }
 
   async delete(id: string, grace: number): Promise<void> {

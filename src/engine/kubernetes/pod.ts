@@ -6,6 +6,8 @@
  */
 import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ContainerSpec } from '../types.js';
+import { BINDS_ANNOTATION, copyMount, fillContainer } from './copies.js';
+import { LINK_OWNER_LABEL, type LinkTarget, linkClient, linkedLabels, linkServer } from './link.js';
 import {
   CONTAINER,
   kubeLabels,
@@ -23,6 +25,8 @@ export interface PodContext {
   pullPolicy: 'Never' | 'IfNotPresent';
   /** The image reference as the cluster knows it. */
   image: string;
+  /** The Secret the kubelet pulls `image` with (kubernetes.pull_secret). */
+  pullSecret?: string;
   /** The address `host.containers.internal` names (the node, on a cluster on the user's machine). */
   hostIp?: string;
   /** Where a named volume lives: a PersistentVolumeClaim, or a folder on the (single) node. */
@@ -34,6 +38,11 @@ export interface PodContext {
    * after a pod gets its address, so a sandbox without a network waits until this is blocked.
    */
   canary?: { host: string; port: number };
+  /**
+   * No node folders: bind mounts are copies (copies.ts). `files`: the sources that are files;
+   * `link`: the pod serving the sockets of folders this pod has copies of (link.ts).
+   */
+  copies?: { files: Set<string>; link?: LinkTarget };
 }
 
 export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
@@ -41,8 +50,16 @@ export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   const seeds: V1Container[] = [];
+  const binds: Record<string, string> = {};
   spec.mounts.forEach((m, i) => {
     const name = `v${i}`;
+    if (m.type === 'bind' && ctx.copies) {
+      const copy = copyMount(m, name, ctx.copies.files.has(m.source));
+      volumes.push(copy.volume);
+      mounts.push(copy.mount);
+      binds[name] = m.source;
+      return;
+    }
     if (m.type === 'bind') {
       volumes.push({ name, hostPath: { path: m.source } });
     } else {
@@ -91,19 +108,33 @@ export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
       : {}),
     volumeMounts: mounts,
   };
-  return {
+  const sec = security(spec, uid, gid);
+  const fill = Object.keys(binds).length ? fillContainer(binds, ctx.image, ctx.pullPolicy, sec) : undefined;
+  const link = ctx.copies?.link;
+  const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       name: objectName(spec.name),
       namespace: ctx.namespace,
-      labels: { ...kubeLabels(spec.labels), ...MANAGED_BY, ...networkLabels },
-      annotations: { [LABELS_ANNOTATION]: JSON.stringify(spec.labels), [NAME_ANNOTATION]: spec.name },
+      labels: {
+        ...kubeLabels(spec.labels),
+        ...MANAGED_BY,
+        ...networkLabels,
+        ...(link ? linkedLabels(link) : {}),
+        ...(spec.serveSockets && fill ? { [LINK_OWNER_LABEL]: objectName(spec.name) } : {}),
+      },
+      annotations: {
+        [LABELS_ANNOTATION]: JSON.stringify(spec.labels),
+        [NAME_ANNOTATION]: spec.name,
+        ...(fill ? { [BINDS_ANNOTATION]: JSON.stringify(binds) } : {}),
+      },
     },
     spec: {
       restartPolicy: 'Never',
       // No Kubernetes credentials inside a sandbox, and no service environment variables.
       automountServiceAccountToken: false,
+      ...(ctx.pullSecret ? { imagePullSecrets: [{ name: ctx.pullSecret }] } : {}),
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 5,
       securityContext: {
@@ -113,11 +144,25 @@ export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
           : {}),
       },
       ...(hostAliases.length ? { hostAliases } : {}),
-      ...(seeds.length || gate ? { initContainers: [...(gate ? [gate] : []), ...seeds] } : {}),
+      ...(seeds.length || gate || fill
+        ? {
+            initContainers: [
+              ...(fill ? [fill.container] : []),
+              ...(gate ? [gate] : []),
+              ...seeds,
+              ...(link ? [linkClient(link, sec)] : []),
+            ],
+          }
+        : {}),
       containers: [container],
-      volumes,
+      volumes: [...volumes, ...(fill ? [fill.volume] : [])],
     },
   };
+  if (spec.serveSockets && fill) {
+    const served = mounts.filter((m) => !m.readOnly && !m.subPath && binds[m.name]).map((m) => m.mountPath);
+    pod.spec!.containers.push(linkServer(pod, container, served));
+  }
+  return pod;
 }
 
 function security(spec: ContainerSpec, uid: number | undefined, gid: number | undefined) {

@@ -16,6 +16,9 @@ export function podState(pod: V1Pod): { state: string; running: boolean; exitCod
   return { state: 'created', running: false, exitCode: 0, status: waiting };
 }
 
+/** How long a pod may wait for its claims to be bound before that is a failure. */
+const CLAIM_WAIT_MS = 120_000;
+
 /** A reason the pod will never run (an image the node lacks, a bad spec), if it has one. */
 export function stuckReason(pod: V1Pod): string | undefined {
   const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
@@ -38,7 +41,12 @@ export function stuckReason(pod: V1Pod): string | undefined {
   const unschedulable = pod.status?.conditions?.find(
     (c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
   );
-  return unschedulable ? `Unschedulable: ${unschedulable.message ?? ''}` : undefined;
+  if (!unschedulable) return undefined;
+  // A claim being provisioned (a storage class binds it once the pod asks, or a moment later): a
+  // wait, not a failure, unless it lasts.
+  const age = Date.now() - new Date(pod.metadata?.creationTimestamp ?? Date.now()).getTime();
+  if (/PersistentVolumeClaim/.test(unschedulable.message ?? '') && age < CLAIM_WAIT_MS) return undefined;
+  return `Unschedulable: ${unschedulable.message ?? ''}`;
 }
 
 export function labelsOf(pod: V1Pod): Record<string, string> {

@@ -11,6 +11,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { CorralError } from '../../errors.js';
 import { startExec } from './channels.js';
 import type { Clients } from './client.js';
+import { bindsOf } from './copies.js';
 import { CONTAINER } from './names.js';
 
 /** The pod's side, for `node -e` (argv[1]: the socket path in the pod). */
@@ -124,7 +125,11 @@ export async function podWith(
   });
   for (const p of pods.items) {
     if (p.status?.phase !== 'Running' || p.metadata?.deletionTimestamp) continue;
-    const volume = p.spec?.volumes?.find((v) => v.hostPath?.path === dirname(path));
+    const binds = bindsOf(p);
+    // A node folder, or a copy of the host folder (no node folders: copies.ts).
+    const volume = p.spec?.volumes?.find(
+      (v) => v.hostPath?.path === dirname(path) || binds[v.name] === dirname(path),
+    );
     const mount = p.spec?.containers
       .find((x) => x.name === CONTAINER)
       ?.volumeMounts?.find((m) => m.name === volume?.name && !m.readOnly);

@@ -9,6 +9,7 @@ import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { V1NetworkPolicy } from '@kubernetes/client-node';
 import { type Clients, ignore404, statusOf } from './client.js';
+import type { PodLife } from './lifecycle.js';
 
 /**
  * The uid that owns a node-folder volume: corral's images run their agent as 1000
@@ -28,16 +29,16 @@ export class Resources {
     private readonly c: Clients,
     private readonly namespace: string,
     private readonly storageClass: string | undefined,
+    /** Volumes are claims (no node folders); else folders on the (single) node. */
+    private readonly claims: boolean = storageClass !== undefined,
   ) {}
 
   volumePlace(name: string): { claim: string } | { hostPath: string } {
-    return this.storageClass
-      ? { claim: objectName(name) }
-      : { hostPath: join(VOLUME_ROOT, objectName(name)) };
+    return this.claims ? { claim: objectName(name) } : { hostPath: join(VOLUME_ROOT, objectName(name)) };
   }
 
   async volumeExists(name: string): Promise<boolean> {
-    if (this.storageClass) {
+    if (this.claims) {
       return Boolean(
         await ignore404(() =>
           this.c.core.readNamespacedPersistentVolumeClaim({
@@ -54,7 +55,7 @@ export class Resources {
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    if (this.storageClass) {
+    if (this.claims) {
       await this.c.core
         .createNamespacedPersistentVolumeClaim({
           namespace: this.namespace,
@@ -65,7 +66,8 @@ export class Resources {
               annotations: { 'corral.io/labels': JSON.stringify(labels) },
             },
             spec: {
-              storageClassName: this.storageClass,
+              // None named: the cluster's default class.
+              ...(this.storageClass ? { storageClassName: this.storageClass } : {}),
               accessModes: ['ReadWriteOnce'],
               resources: { requests: { storage: '5Gi' } },
             },
@@ -84,7 +86,7 @@ export class Resources {
   }
 
   async removeVolume(name: string): Promise<void> {
-    if (this.storageClass) {
+    if (this.claims) {
       await ignore404(() =>
         this.c.core.deleteNamespacedPersistentVolumeClaim({
           name: objectName(name),
@@ -98,7 +100,7 @@ export class Resources {
 
   async listVolumes(filters: string[]): Promise<{ name: string; labels: Record<string, string> }[]> {
     let all: { name: string; labels: Record<string, string> }[];
-    if (this.storageClass) {
+    if (this.claims) {
       const list = await this.c.core.listNamespacedPersistentVolumeClaim({
         namespace: this.namespace,
         labelSelector: 'app.kubernetes.io/managed-by=corral',
@@ -197,4 +199,29 @@ export function matches(labels: Record<string, string>, filters: string[]): bool
     const i = f.indexOf('=');
     return i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1);
   });
+}
+
+/** Joining a network is carrying its label (a pending pod gets it before it is created). */
+export async function setNetworkLabel(
+  c: Clients,
+  ns: string,
+  life: Pick<PodLife, 'pendingPod'>,
+  network: string,
+  container: string,
+  value: string | null,
+): Promise<void> {
+  const id = objectName(container);
+  const pending = life.pendingPod(id);
+  if (pending) {
+    const labels = pending.metadata!.labels!;
+    if (value) labels[networkLabel(network)] = value;
+    else delete labels[networkLabel(network)];
+    return;
+  }
+  await ignore404(() =>
+    c.core.patchNamespacedPod(
+      { name: id, namespace: ns, body: { metadata: { labels: { [networkLabel(network)]: value } } } },
+      c.lib.setHeaderOptions('Content-Type', c.lib.PatchStrategy.MergePatch),
+    ),
+  );
 }
