@@ -159,7 +159,14 @@ for (const kind of TEST_ENGINES) {
       try {
         // Well before the approval timeout: the key answered, not the clock.
         await term.until('corral: allowed once', 10_000);
-        expect(await readFile(join(ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
+        // The answer is echoed when the key is read; the command runs right after (a loaded
+        // machine has been seen to take longer than the read below).
+        let made: string | undefined;
+        for (let i = 0; i < 100 && made === undefined; i++) {
+          made = await readFile(join(ws, 'host-made.txt'), 'utf8').catch(() => undefined);
+          if (made === undefined) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(made).toBe('made-on-the-host\n');
         expect((await corral(['allowed', 'list', '--json'], { cwd: ws, env })).stdout.trim()).toBe('[]');
       } finally {
         await finish(ws, term);
