@@ -5,8 +5,9 @@
  */
 import type { ContainerEngine } from '../engine/index.js';
 import type { InjectedCredential } from '../workspace/placeholders.js';
-import { gatewayName, tookRevision, waitFor } from './container.js';
+import { gatewayName } from './container.js';
 import { gatewayDirs, updateGatewaySettings } from './folders.js';
+import { tookRevision, waitFor } from './readiness.js';
 
 /**
  * Add `credentials` to what the running gateway injects and wait until it serves them. False when

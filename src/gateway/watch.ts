@@ -9,8 +9,9 @@
 import { join } from 'node:path';
 import { withFileLock } from '../config/file-lock.js';
 import type { ContainerEngine } from '../engine/index.js';
-import { gatewayName, waitGatewayReady } from './container.js';
+import { gatewayName } from './container.js';
 import { gatewayDirs } from './folders.js';
+import { waitGatewayReady } from './readiness.js';
 
 export interface GatewayWatch {
   stop(): void;

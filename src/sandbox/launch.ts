@@ -12,7 +12,8 @@ import { FORWARDER_READY } from './gateway-side.js';
 import { ensureMaskVolumes, ensureVolume, maskVolumeName } from './masks.js';
 import { owned, reapLeftovers } from './orphans.js';
 import { grantWorkspace, reclaimOwnership } from './ownership.js';
-import { inboundSocket, relayContainerSpec, type SandboxSpec, toContainerSpec } from './spec.js';
+import { startPortRelay } from './port-relay.js';
+import { type SandboxSpec, toContainerSpec } from './spec.js';
 import { pruneSessions, type Recorder, startTranscript } from './transcript.js';
 import { alignVolumeOwners } from './volume-owners.js';
 import { claimWarm, placeholderEnv, removeLaunchDir } from './warm.js';
@@ -129,44 +130,6 @@ async function prepare(engine: ContainerEngine, spec: SandboxSpec): Promise<Prep
   };
 }
 
-/** Start the port relay of a sandbox behind the gateway (if it publishes ports); returns its remover. */
-async function startRelay(engine: ContainerEngine, spec: SandboxSpec): Promise<() => Promise<void>> {
-  // A remote engine: each port is an SSH forward from here to the sandbox's socket in the copy of
-  // its inbound folder there, so nothing listens on a port on that machine (no relay container).
-  const forward = engine.hostFolders?.forwardPort;
-  if (forward && spec.portRelay) {
-    const undo: (() => Promise<void>)[] = [];
-    const removeAll = async () => {
-      for (const u of undo) await u().catch(() => undefined);
-    };
-    try {
-      for (const p of spec.ports)
-        undo.push(
-          await forward(p.hostIp, p.hostPort, inboundSocket(spec.portRelay.inboundDir, p.containerPort)),
-        );
-    } catch (e) {
-      await removeAll();
-      throw e;
-    }
-    return removeAll;
-  }
-  const relay = relayContainerSpec(spec);
-  if (!relay) return async () => {};
-  const stale = await engine.inspect(relay.name);
-  if (stale) await engine.remove(stale.id, { force: true });
-  const id = await engine.createContainer(owned(relay));
-  const remove = async () => {
-    await engine.remove(id, { force: true }).catch(() => undefined);
-  };
-  try {
-    await engine.startContainer(id);
-  } catch (e) {
-    await remove();
-    throw e;
-  }
-  return remove;
-}
-
 export async function startDetached(
   engine: ContainerEngine,
   spec: SandboxSpec,
@@ -182,7 +145,7 @@ export async function startDetached(
     await beforeStart;
     await engine.startContainer(p.id);
     started?.(p.id);
-    await startRelay(engine, spec);
+    await startPortRelay(engine, spec);
     if (spec.network.mode === 'gateway' && spec.isolation === 'gvisor') await forwarderReady(engine, p.id);
   } catch (e) {
     await p.discard();
@@ -261,7 +224,7 @@ export async function runAttached(
     if (signal) return { exitCode: signalExit(signal), signal };
     await engine.startContainer(p.id);
     trace('start');
-    removeRelay = await startRelay(engine, spec);
+    removeRelay = await startPortRelay(engine, spec);
     // Waiting after start is safe: attached sessions never use engine auto-remove, so an early
     // exit is still there to be waited on.
     const waiting = engine.wait(p.id);

@@ -9,7 +9,8 @@ import { LABELS, type Workspace } from '../workspace/identity.js';
 import type { HostUser } from '../workspace/userns.js';
 import { connect, drained, type Stdio } from './attach.js';
 import { reclaimOwnership } from './ownership.js';
-import { inboundSocket, parseInboundPorts } from './spec.js';
+import { unforwardPorts } from './port-relay.js';
+import { parseInboundPorts } from './spec.js';
 import { isIdleWarm } from './warm.js';
 
 export interface SandboxInfo {
@@ -120,7 +121,9 @@ export async function stopSandbox(
     await engine.remove(relay.id, { force: true }).catch(() => undefined);
   // On a remote engine, its SSH port forwards instead.
   if (engine.hostFolders && s.workspace !== '?')
-    await unforwardPorts(engine, s, before?.labels[LABELS.inboundPorts]).catch(() => undefined);
+    await unforwardPorts(engine, s.workspace, s.name, before?.labels[LABELS.inboundPorts]).catch(
+      () => undefined,
+    );
   const details = await engine.inspect(s.id);
   // Docker may already be removing an auto-remove container ("removal in progress").
   if (details && details.labels[LABELS.autoRemove] !== 'false')
@@ -220,17 +223,4 @@ export async function streamLogs(
     stream.once('end', resolve);
     stream.once('close', resolve);
   });
-}
-
-/**
- * Undo a remote sandbox's port forwards (a detached run's: an attached run undoes its own). A
- * forward is named by what it joins, so it is rebuilt from the ports on the sandbox's label.
- */
-async function unforwardPorts(engine: ContainerEngine, s: SandboxInfo, label: string | undefined) {
-  const ports = parseInboundPorts(label);
-  const unforward = engine.hostFolders?.unforwardPort;
-  if (!ports.length || !unforward) return;
-  const { gatewayDirs, inboundDir } = await import('../gateway/folders.js');
-  const dir = inboundDir(gatewayDirs(engine, s.workspace).root, s.name);
-  for (const p of ports) await unforward(p.hostIp, p.hostPort, inboundSocket(dir, p.containerPort));
 }

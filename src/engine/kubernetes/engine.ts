@@ -23,11 +23,12 @@ import { canaryOf } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
 import { bindsOf, fileSources, fillPod } from './copies.js';
 import { copiedFolders, deleteServing, linkTarget } from './host-folders.js';
-import { clusterImage, type ImportTarget } from './images.js';
+import type { ImportTarget } from './images.js';
 import { PodLife } from './lifecycle.js';
 import { addLink, ensureLinkPolicies, LINK_OWNER_LABEL } from './link.js';
 import { MANAGED_BY, objectName } from './names.js';
-import { type PodContext, podFor } from './pod.js';
+import { podFor } from './pod.js';
+import { PodContexts } from './pod-context.js';
 import { PodStreams } from './pod-streams.js';
 import { labelsOf, toDetails, toSummary } from './pods.js';
 import { podWith, relaySocket } from './relay.js';
@@ -44,7 +45,7 @@ export class KubernetesEngine implements ContainerEngine {
   private readonly streams: PodStreams;
   private readonly freshVolumes = new Set<string>();
   private readonly copies?: WorkspaceCopies;
-  private hostIp?: Promise<string | undefined>;
+  private readonly contexts: PodContexts;
   /** Without node folders: the gateway's folders are copies in its pod (host-folders.ts). */
   readonly hostFolders?: ContainerEngine['hostFolders'];
 
@@ -53,10 +54,11 @@ export class KubernetesEngine implements ContainerEngine {
     readonly settings: KubeSettings,
     /** The local engine that builds (and saves) corral's images. */
     readonly builder: ContainerEngine,
-    private readonly importTarget: ImportTarget,
+    importTarget: ImportTarget,
   ) {
     this.endpoint = `${c.server} (namespace ${settings.namespace})`;
     this.ns = settings.namespace;
+    this.contexts = new PodContexts(c, settings, builder, importTarget);
     this.res = new Resources(c, this.ns, settings.storageClass, !settings.nodeFolders);
     if (!settings.nodeFolders) this.hostFolders = copiedFolders(c, this.ns);
     this.life = new PodLife(c, this.ns, settings.pullSecret);
@@ -68,7 +70,7 @@ export class KubernetesEngine implements ContainerEngine {
         res: this.res,
         life: this.life,
         ensureNamespace: () => this.ensureNamespace(),
-        context: (image: string) => this.podContext(image),
+        context: (image: string) => this.contexts.of(image),
       };
       this.copies = new WorkspaceCopies(deps, settings.workspace);
     }
@@ -142,29 +144,6 @@ export class KubernetesEngine implements ContainerEngine {
   pullImage = (ref: string, out?: (l: string) => void) => this.builder.pullImage(ref, out);
   inspectImage = (ref: string) => this.builder.inspectImage(ref);
 
-  private nodeIp(): Promise<string | undefined> {
-    this.hostIp ??= this.c.core.listNode().then(
-      (l) => l.items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
-      () => undefined,
-    );
-    return this.hostIp;
-  }
-
-  /** How pods of this engine run `image`: as the cluster names it, where `host.containers.internal` is. */
-  private async podContext(image: string): Promise<Omit<PodContext, 'volume'>> {
-    const [name, hostIp] = await Promise.all([
-      clusterImage(this.builder, image, this.settings.registry, this.importTarget),
-      this.nodeIp(),
-    ]);
-    return {
-      namespace: this.ns,
-      pullPolicy: this.settings.registry ? 'IfNotPresent' : 'Never',
-      image: name,
-      ...(this.settings.pullSecret ? { pullSecret: this.settings.pullSecret } : {}),
-      ...(hostIp ? { hostIp } : {}),
-    };
-  }
-
   async createContainer(given: ContainerSpec): Promise<string> {
     const name = objectName(given.name);
     await this.ensureNamespace();
@@ -178,7 +157,7 @@ export class KubernetesEngine implements ContainerEngine {
     const canary = canaryOf(this.c.server);
     const copies = this.settings.nodeFolders ? undefined : { files: await fileSources(spec.mounts) };
     const pod = podFor(spec, {
-      ...(await this.podContext(spec.image)),
+      ...(await this.contexts.of(spec.image)),
       volume: (v) => this.res.volumePlace(v),
       freshVolumes: this.freshVolumes,
       ...(canary ? { canary } : {}),
