@@ -50,9 +50,15 @@ export function gatewayDirs(engine: GatewayEngine, workspaceId: string): Gateway
   const kind = typeof engine === 'string' ? engine : engine.kind;
   const remote = typeof engine === 'string' ? undefined : engine.remote;
   const machine = remote ? `-${createHash('sha256').update(remote).digest('hex').slice(0, 8)}` : '';
-  const root = dataFile(join('gateways', `${kind}${machine}-${workspaceId}`));
-  return { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
+  return dirsAt(dataFile(join('gateways', `${kind}${machine}-${workspaceId}`)));
 }
+
+const dirsAt = (root: string): GatewayDirs => ({
+  root,
+  conf: join(root, 'conf'),
+  sock: join(root, 'sock'),
+  log: join(root, 'log'),
+});
 
 /**
  * Every gateway folder of a workspace (each engine, each machine), for what applies to all of them
@@ -66,9 +72,7 @@ export async function workspaceGatewayDirs(
   for (const name of names.sort()) {
     const m = /^(podman|docker|kubernetes)(-[0-9a-f]{8})?-([0-9a-f]+)$/.exec(name);
     if (!m || m[3] !== workspaceId) continue;
-    const root = dataFile(join('gateways', name));
-    const dirs = { root, conf: join(root, 'conf'), sock: join(root, 'sock'), log: join(root, 'log') };
-    out.push({ kind: m[1] as EngineKind, dirs });
+    out.push({ kind: m[1] as EngineKind, dirs: dirsAt(dataFile(join('gateways', name))) });
   }
   return out;
 }
