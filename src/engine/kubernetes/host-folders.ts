@@ -140,15 +140,17 @@ export function copiedFolders(c: Clients, ns: string): NonNullable<ContainerEngi
       );
       return r.code === 0 ? r.out.toString() : undefined;
     },
-    /** In place (`cat >` keeps the inode): containers mount this file by itself. */
+    /** In place (the inode stays): containers mount this file by itself. */
     rewriteMounted: async (path: string, content: Buffer) => {
       const o = await ownerOf(c, ns, dirname(path));
       if (!o) return;
+      // Over the old bytes, then cut to length (as remote/files.ts writeInPlace): never empty to a reader.
+      const p = shellQuote(join(o.inLink, basename(path)));
       await inLink(
         c,
         ns,
         o.pod,
-        `cat > ${shellQuote(join(o.inLink, basename(path)))}`,
+        `dd of=${p} conv=notrunc status=none && truncate -s ${content.length} ${p}`,
         Readable.from([content]),
       );
     },
