@@ -7,6 +7,7 @@
  *   default      `corral shell claude --no-join -- true`, no daemon, the gateway lingering   ≤ +100 ms
  *   warm         the same with a daemon running: the run takes its warm-pool sandbox         ≤ +30 ms
  *   cold+gw      no daemon, the workspace's gateway removed first: the run starts it          ≤ +300 ms
+ *   hand-over    no daemon, the gateway lingering with other settings (a new --allow-host)    (shown)
  * on a full scripted Claude Code task (baseline: the engine CLI running corral's own container for
  * the task, `--network open`, as `corral run … --dry-run` prints it)
  *   default      `corral run claude -p … --model-url …`, no daemon, gateway lingering          ≤ 1.10×
@@ -17,7 +18,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     engines: { type: 'string', default: 'podman,docker' },
     agent: { type: 'string', default: 'claude' },
     suite: { type: 'string', default: 'targets' },
+    trace: { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -49,6 +51,8 @@ const modelUrl = await new Promise((ok, fail) => {
 });
 
 const rows = [];
+// --trace FILE: every corral run's CORRAL_TRACE lines, in order, to see where a path's time went.
+const traces = [];
 const timed = (fn) => {
   const t0 = performance.now();
   fn();
@@ -56,16 +60,31 @@ const timed = (fn) => {
 };
 try {
   for (const engine of values.engines.split(',')) {
+    // Each path in a workspace of its own: "the gateway lingering" means from that path's previous
+    // run, as for a user running the same command again; shared, every run followed another's
+    // settings (and the daemon's pool sandbox) and paid a hand-over. `handover` measures that case.
     const ws = tmp('corral-bench-t-');
+    const wsWarm = tmp('corral-bench-w-');
+    const wsCold = tmp('corral-bench-c-');
+    const wsHand = tmp('corral-bench-h-');
+    const wsTask = tmp('corral-bench-task-');
+    const wsWarmTask = tmp('corral-bench-wtask-');
     const wsApi = tmp('corral-bench-api-');
+    const spaces = [ws, wsWarm, wsCold, wsHand, wsTask, wsWarmTask, wsApi];
     const daemonDir = mkdtempSync(join(tmpdir(), 'corral-bench-d-'));
     const noDaemon = mkdtempSync(join(tmpdir(), 'corral-bench-nod-'));
-    const base = { ...process.env, CORRAL_ENGINE: engine, ANTHROPIC_API_KEY: 'corral-scripted' };
+    const base = {
+      ...process.env,
+      CORRAL_ENGINE: engine,
+      ANTHROPIC_API_KEY: 'corral-scripted',
+      ...(values.trace ? { CORRAL_TRACE: '1' } : {}),
+    };
     const envCold = { ...base, CORRAL_DAEMON_DIR: noDaemon };
     const envWarm = { ...base, CORRAL_DAEMON_DIR: daemonDir };
     const run = (cmd, args, opts) => {
       const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+      if (opts?.env?.CORRAL_TRACE) traces.push(`# ${args.join(' ')}\n${r.stderr}`);
     };
     const corral = (args, env, cwd = ws) => run(process.execPath, [bin, ...args], { env, cwd });
     execFileSync(process.execPath, [bin, 'image', 'build', values.agent], { env: envCold, stdio: 'ignore' });
@@ -79,7 +98,7 @@ try {
     };
     const taskArgs = ['run', 'claude', '--yolo', '--model-url', modelUrl, '-p', PROMPT];
     const dry = execFileSync(process.execPath, [bin, ...taskArgs, '--network', 'open', '--dry-run'], {
-      cwd: ws,
+      cwd: wsTask,
       env: envCold,
       stdio: ['ignore', 'pipe', 'ignore'],
     })
@@ -90,24 +109,27 @@ try {
     // The dry run's preparation (volume, Docker's ACL) before each raw run, untimed.
     const prepare = () => {
       for (const l of dry.slice(0, at).filter((x) => x && !x.startsWith('#')))
-        spawnSync('sh', ['-c', l], { stdio: 'ignore', cwd: ws });
+        spawnSync('sh', ['-c', l], { stdio: 'ignore', cwd: wsTask });
     };
     const rawTask = () => {
       prepare();
-      const ms = timed(() => run('sh', ['-c', `${rawTaskLine} </dev/null`], { cwd: ws, env: envCold }));
-      hello(ws);
+      const ms = timed(() => run('sh', ['-c', `${rawTaskLine} </dev/null`], { cwd: wsTask, env: envCold }));
+      hello(wsTask);
       return ms;
     };
     const rawTrue = () => timed(() => run(engine, ['run', '--rm', image, 'true'], {}));
-    const shellTrue = (env) => timed(() => corral(['shell', 'claude', '--no-join', '--', 'true'], env));
-    const gateway = `corral-${wsId(ws)}-gateway`;
+    const shellTrue = (env, cwd = ws, extra = []) =>
+      timed(() => corral(['shell', 'claude', '--no-join', ...extra, '--', 'true'], env, cwd));
     const coldGw = () => {
-      spawnSync(engine, ['rm', '-f', gateway], { stdio: 'ignore' });
-      return shellTrue(envCold);
+      spawnSync(engine, ['rm', '-f', `corral-${wsId(wsCold)}-gateway`], { stdio: 'ignore' });
+      return shellTrue(envCold, wsCold);
     };
-    const task = (env) => {
-      const ms = timed(() => corral(taskArgs, env));
-      hello(ws);
+    // A run whose egress settings differ from the lingering gateway's: it hands them over.
+    let flip = 0;
+    const handover = () => shellTrue(envCold, wsHand, ['--allow-host', String(40000 + (flip++ % 2))]);
+    const task = (env, cwd) => {
+      const ms = timed(() => corral(taskArgs, env, cwd));
+      hello(cwd);
       return ms;
     };
     const started = JSON.parse(
@@ -147,6 +169,7 @@ try {
       defTrue: [],
       warmTrue: [],
       coldGw: [],
+      handTrue: [],
       rawTask: [],
       defTask: [],
       warmTask: [],
@@ -158,28 +181,29 @@ try {
       // Warm-up, not counted: images, volumes, gateways, the pools' first fill.
       rawTrue();
       shellTrue(envCold);
-      shellTrue(envWarm);
+      shellTrue(envWarm, wsWarm);
+      handover();
       rawTask();
-      task(envCold);
-      task(envWarm);
+      task(envCold, wsTask);
+      task(envWarm, wsWarmTask);
       await viaApi();
       await settle();
       for (let i = 0; i < runs; i++) {
         x.rawTrue.push(rawTrue());
         x.defTrue.push(shellTrue(envCold));
-        x.warmTrue.push(shellTrue(envWarm));
+        x.warmTrue.push(shellTrue(envWarm, wsWarm));
         x.coldGw.push(coldGw());
-        shellTrue(envCold); // the gateway back up for the task paths, untimed
+        x.handTrue.push(handover());
         x.rawTask.push(rawTask());
-        x.defTask.push(task(envCold));
-        x.warmTask.push(task(envWarm));
+        x.defTask.push(task(envCold, wsTask));
+        x.warmTask.push(task(envWarm, wsWarmTask));
         x.apiTask.push(await viaApi());
         await settle();
       }
     } finally {
       spawnSync(process.execPath, [bin, 'daemon', 'stop'], { env: envWarm, stdio: 'ignore' });
-      spawnSync(process.execPath, [bin, 'clean'], { env: envCold, cwd: ws, stdio: 'ignore' });
-      spawnSync(process.execPath, [bin, 'clean'], { env: envCold, cwd: wsApi, stdio: 'ignore' });
+      for (const cwd of spaces)
+        spawnSync(process.execPath, [bin, 'clean'], { env: envCold, cwd, stdio: 'ignore' });
     }
     const row = (work, path, xs, baseline, target) => {
       const m = median(xs);
@@ -199,6 +223,7 @@ try {
     row('true', 'default (gw lingering)', x.defTrue, x.rawTrue, '≤ +100 ms');
     row('true', 'warm pool (daemon)', x.warmTrue, x.rawTrue, '≤ +30 ms');
     row('true', 'cold, gateway starts', x.coldGw, x.rawTrue, '≤ +300 ms');
+    row('true', 'default, new egress rule (hand-over)', x.handTrue, x.rawTrue, '');
     row('claude task', 'raw', x.rawTask, x.rawTask, '');
     row('claude task', 'default (gw lingering)', x.defTask, x.rawTask, '≤ 1.10×');
     row('claude task', 'warm pool, CLI → daemon', x.warmTask, x.rawTask, '≤ 1.05×');
@@ -206,6 +231,7 @@ try {
   }
 } finally {
   model.kill();
+  if (values.trace) writeFileSync(values.trace, traces.join('\n'));
 }
 console.log(`startup targets: ${runs} interleaved runs per path; medians; baseline measured in the same run`);
 console.table(rows);

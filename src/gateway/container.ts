@@ -211,11 +211,15 @@ export async function releaseGateway(
 ): Promise<void> {
   const root = gatewayDirs(engine, workspaceId).root;
   if (session) await lease.dropLease(root, session);
-  const gw = await engine.inspect(gatewayName(workspaceId));
+  const [gw, settings] = await Promise.all([
+    engine.inspect(gatewayName(workspaceId)),
+    opts.linger ? readGatewaySettings(engine, workspaceId).catch(() => undefined) : undefined,
+  ]);
   if (!gw) return;
+  // A running gateway that lingers stays whoever else uses it: no need to ask (an engine list,
+  // 5–30 ms on Podman, after every run's exit).
+  if (opts.linger && gw.running && (settings?.lingerSeconds ?? 0) > 0) return;
   if (await lease.gatewayInUse(engine, root, workspaceId, stopped ? { stopped } : {})) return;
-  const linger = (await readGatewaySettings(engine, workspaceId))?.lingerSeconds ?? 0;
-  if (opts.linger && gw.running && linger > 0) return;
   await removeGateway(engine, workspaceId, gw.id);
 }
 

@@ -4,6 +4,7 @@
  * interception), per request with method and path. A third check runs on the addresses a name
  * resolved to, so a harmless-looking name cannot lead to the metadata service or the host.
  */
+import { isIP } from 'node:net';
 import { authority, classifyAddress, embeddedV4, isIpLiteral, normalizeHost } from './addresses.js';
 import { checkPath } from './paths.js';
 import { type EgressPolicy, formatRule, hostMatches, isRequestScoped, type Rule } from './policy.js';
@@ -71,10 +72,15 @@ function isHostAddress(policy: EgressPolicy, host: string): boolean {
   return policy.hostAddresses.includes(host);
 }
 
-/** One of the host's own addresses (any interface, any engine bridge), IPv4-mapped forms included. */
+/**
+ * One of the host's own addresses (any interface, any engine bridge), IPv4-mapped forms included.
+ * Every IPv6 link-local address counts, whatever the rules: the host's are not listed (one per
+ * container's veth, host-addresses.ts), and none is a service a sandbox needs through the gateway.
+ */
 function isHostRefused(policy: EgressPolicy, address: string): boolean {
   const list = policy.hostRefused ?? [];
   if (!list.length || !isIpLiteral(address)) return false;
+  if (isIP(address) === 6 && classifyAddress(address) === 'link-local') return true;
   const v4 = embeddedV4(address);
   return list.includes(address) || (v4 !== undefined && list.includes(v4));
 }

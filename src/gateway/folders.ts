@@ -190,6 +190,26 @@ export async function unchangedRevision(
 }
 
 /**
+ * The placeholders the workspace's gateway swaps now, by real value, from its settings file (0600,
+ * written by corral on this machine): a run with the same key reuses its placeholder, so its
+ * settings match and `unchangedRevision` applies. Empty when there is no readable file.
+ */
+export async function servedPlaceholders(dirs: GatewayDirs): Promise<Map<string, string>> {
+  const served = new Map<string, string>();
+  const text = await readFile(join(dirs.conf, P.settingsFile), 'utf8').catch(() => undefined);
+  try {
+    const { credentials } = JSON.parse(text ?? '{}') as { credentials?: unknown };
+    for (const c of Array.isArray(credentials) ? credentials : []) {
+      const { value, placeholder } = (c ?? {}) as { value?: unknown; placeholder?: unknown };
+      if (typeof value === 'string' && typeof placeholder === 'string') served.set(value, placeholder);
+    }
+  } catch {
+    // A torn or foreign file: new placeholders, as before.
+  }
+  return served;
+}
+
+/**
  * Whether the workspace's gateway serves settings revision `revision` or a later one (each later
  * one was written under the lock from the one before, so it holds what that one added).
  */

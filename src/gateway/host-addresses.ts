@@ -7,17 +7,27 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { normalizeHost } from './addresses.js';
+import { classifyAddress, normalizeHost } from './addresses.js';
 
 const strip = (a: string) => normalizeHost(a.replace(/%.*$/, ''));
 
-/** Every address on every interface here: loopback, LAN, engine bridges, a public one if present. */
+/**
+ * Every address on every interface here: loopback, LAN, engine bridges, a public one if present.
+ * Not the IPv6 link-local ones: every container started on a bridge adds one (its veth's), so the
+ * list changed with each container elsewhere and a run like the last one still handed its settings
+ * over; the gateway refuses all of fe80::/10 as the host instead (decide.ts).
+ */
 export function interfaceAddresses(): string[] {
   const out = new Set<string>();
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) out.add(strip(a.address));
   }
-  return [...out];
+  return withoutLinkLocal([...out]);
+}
+
+/** The list without IPv6 link-local addresses (see interfaceAddresses). */
+export function withoutLinkLocal(addresses: readonly string[]): string[] {
+  return addresses.filter((a) => !(isIP(a) === 6 && classifyAddress(a) === 'link-local'));
 }
 
 /** The kernel's routing tables, read for their gateways (hex, little-endian for IPv4). */

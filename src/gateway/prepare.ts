@@ -19,7 +19,7 @@ import { trace } from '../trace.js';
 import { ensureGateway, gatewayNetwork, takeLease } from './container.js';
 import type { CredentialInput } from './credentials.js';
 import { caDir } from './folders.js';
-import { withHostAddresses } from './host-addresses.js';
+import { withHostAddresses, withoutLinkLocal } from './host-addresses.js';
 import { buildPolicy, type EgressPolicy, type Preset, parseRule, type Rule } from './policy.js';
 import { readRuntimeRules, runtimeRuleList } from './runtime-rules.js';
 import type { BrokeredLogin, GatewaySettings } from './settings.js';
@@ -116,7 +116,10 @@ export async function planGatewaySettings(
     ...policyFor(opts.agent, opts.config, opts.flags, runtime),
     // The machine the gateway runs on: this one, or the remote engine's (never both: on a remote
     // engine this machine is just another address on the network, refused unless a rule names it).
-    hostRefused: engine.remote && engine.hostAddresses ? await engine.hostAddresses() : withHostAddresses(),
+    hostRefused:
+      engine.remote && engine.hostAddresses
+        ? withoutLinkLocal(await engine.hostAddresses())
+        : withHostAddresses(),
   };
   const upstreamCa = await upstreamCas(opts.config);
   return {

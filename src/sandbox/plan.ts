@@ -14,7 +14,11 @@ import type { Config } from '../config/schema.js';
 import type { EngineKind, Isolation } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { containerName, DEFAULT_PROFILE, validateProfile, type Workspace } from '../workspace/identity.js';
-import { type InjectedCredential, withPlaceholders } from '../workspace/placeholders.js';
+import {
+  type InjectedCredential,
+  type ServedPlaceholders,
+  withPlaceholders,
+} from '../workspace/placeholders.js';
 import { refuseSecretsWithoutGateway, withSecrets } from '../workspace/secrets.js';
 import { type HostUser, hostUser, type UserPlan } from '../workspace/userns.js';
 import { cloneSource } from './clone.js';
@@ -52,6 +56,8 @@ export interface RunRequest {
   endpoint?: { env: Record<string, string>; files: Record<string, string>; args: string[] };
   /** Credentials the gateway injects for the endpoint (a provider's key); the env holds their placeholders. */
   endpointCredentials?: InjectedCredential[];
+  /** The placeholders the workspace's lingering gateway swaps now, by real value: reused. */
+  servedPlaceholders?: ServedPlaceholders;
   host: NodeJS.ProcessEnv;
   /** Extra mounts from flags (config `mounts` are added here). */
   mounts?: string[];
@@ -157,6 +163,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
     secretEnv: config.secret_env,
     github: config.github,
     flags: req.secretEnv ?? [],
+    served: req.servedPlaceholders,
   };
   if (network.mode !== 'gateway')
     refuseSecretsWithoutGateway({ ...secrets, env: built, credentials: [] }, network.mode);
@@ -168,6 +175,7 @@ export async function planSandbox(req: RunRequest, config: Config): Promise<Sand
             req.agent,
             built,
             (req.endpointCredentials ?? []).map((c) => c.placeholder),
+            req.servedPlaceholders,
           ),
         })
       : { env: built, credentials: [] };

@@ -23,15 +23,39 @@ export interface InjectedCredential {
  * shape of its key accepts it, but nothing secret in it.
  */
 export function placeholderFor(real: string, keepPrefix = true): string {
+  const prefix = keptPrefix(real, keepPrefix);
+  const tag = `corral${randomBytes(12).toString('hex')}`;
+  return `${prefix}${tag.padEnd(bodyLength(real, prefix), 'x')}`;
+}
+
+function keptPrefix(real: string, keepPrefix: boolean): string {
   // Anthropic's kind marker (api03, oat01) tells a CLI an API key from an OAuth token; it is fixed
   // text, not key material. Elsewhere only the first word or two are kept — and nothing of a value
   // whose shape corral does not know (`--secret-env`): there the first words may be the secret.
-  const prefix = !keepPrefix
-    ? ''
-    : (/^sk-ant-[a-z]+\d\d-/.exec(real)?.[0] ?? /^[A-Za-z]+(?:[-_][A-Za-z0-9]+)?[-_]/.exec(real)?.[0] ?? '');
-  const tag = `corral${randomBytes(12).toString('hex')}`;
-  const body = tag.padEnd(Math.max(tag.length, real.length - prefix.length), 'x');
-  return `${prefix}${body}`;
+  if (!keepPrefix) return '';
+  return /^sk-ant-[a-z]+\d\d-/.exec(real)?.[0] ?? /^[A-Za-z]+(?:[-_][A-Za-z0-9]+)?[-_]/.exec(real)?.[0] ?? '';
+}
+
+const bodyLength = (real: string, prefix: string) => Math.max(30, real.length - prefix.length);
+
+/** What the lingering gateway swaps back, by real value (`servedPlaceholders` in gateway/folders.ts). */
+export type ServedPlaceholders = ReadonlyMap<string, string>;
+
+/**
+ * The placeholder the workspace's gateway already swaps `real` for, when it has the shape this
+ * call would make; else a new one. A run like the last one (same key) then plans the settings the
+ * gateway serves, and hands nothing over: ~60–100 ms off a keyed run's start (bench/startup-targets).
+ * The placeholder lives as long as the gateway serves that key, and any sandbox of the workspace
+ * given that key holds it anyway; a key no longer served gets a new one.
+ */
+export function placeholderReusing(real: string, keepPrefix: boolean, served?: ServedPlaceholders): string {
+  const reuse = served?.get(real);
+  const prefix = keptPrefix(real, keepPrefix);
+  const shape = /^corral[0-9a-f]{24}x*$/;
+  if (reuse?.startsWith(prefix) && reuse.length === prefix.length + bodyLength(real, prefix)) {
+    if (shape.test(reuse.slice(prefix.length))) return reuse;
+  }
+  return placeholderFor(real, keepPrefix);
 }
 
 /** The token inside an env value: the value itself, or one string field of its JSON. */
@@ -54,6 +78,7 @@ export function withPlaceholders(
   env: Record<string, string>,
   /** Values that are placeholders already (a provider's key, injected for its own host). */
   keep: readonly string[] = [],
+  served?: ServedPlaceholders,
 ): { env: Record<string, string>; credentials: InjectedCredential[] } {
   const out = { ...env };
   const credentials: InjectedCredential[] = [];
@@ -64,7 +89,7 @@ export function withPlaceholders(
     if (!raw || !value || keep.includes(raw)) continue;
     let placeholder = made.get(i.env);
     if (!placeholder) {
-      placeholder = placeholderFor(value);
+      placeholder = placeholderReusing(value, true, served);
       made.set(i.env, placeholder);
       out[i.env] = i.field
         ? JSON.stringify({ ...(JSON.parse(raw) as object), [i.field]: placeholder })

@@ -7,7 +7,7 @@
  */
 import type { GithubConfig, SecretEnvConfig } from '../config/secrets-schema.js';
 import { CorralError } from '../errors.js';
-import { type InjectedCredential, placeholderFor } from './placeholders.js';
+import { type InjectedCredential, placeholderReusing, type ServedPlaceholders } from './placeholders.js';
 
 /** Where a GitHub token is used: the API, git over HTTPS, release uploads. */
 export const GITHUB_HOSTS = ['api.github.com', 'github.com', 'uploads.github.com'];
@@ -25,6 +25,8 @@ export interface SecretsInput {
   github?: GithubConfig | undefined;
   /** `--secret-env KEY` or `KEY@host[,host…]`. */
   flags: string[];
+  /** The placeholders the workspace's gateway serves now (reused for the same value). */
+  served?: ServedPlaceholders | undefined;
 }
 
 const FLAG = /^([A-Za-z_][A-Za-z0-9_]*)(?:@([^@\s]+))?$/;
@@ -105,7 +107,7 @@ export function withSecrets(input: SecretsInput): {
     const p =
       placeholderOf.get(real) ??
       credentials.find((c) => c.value === real)?.placeholder ??
-      placeholderFor(real, keepPrefix);
+      placeholderReusing(real, keepPrefix, input.served);
     placeholderOf.set(real, p);
     env[name] = p;
     return p;

@@ -4,7 +4,7 @@
  * however quiet, and goes at once on `corral stop`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -95,6 +95,52 @@ for (const kind of TEST_ENGINES) {
         expect((await corral(['stop', 'claude', '-f'], { cwd: ws, env })).code).toBe(0);
       }
       expect(await gateway()).toBeUndefined();
+    });
+
+    it('gives a run with the same key the same placeholder and hands nothing over; a new key, a new one', async () => {
+      // Token-shaped values made here; the sandbox must only ever see placeholders.
+      const keyA = ['sk', 'ant', 'api03', 'a'.repeat(60)].join('-');
+      const keyB = ['sk', 'ant', 'api03', 'b'.repeat(60)].join('-');
+      const revision = async () => {
+        const files = (await readdir(join(ws, '.data'), { recursive: true })).filter((f) =>
+          String(f).endsWith('conf/gateway.json'),
+        );
+        expect(files).toHaveLength(1);
+        return (
+          JSON.parse(await readFile(join(ws, '.data', String(files[0])), 'utf8')) as { revision: number }
+        ).revision;
+      };
+      const seen = async (key: string) => {
+        const r = await corral(
+          [
+            'shell',
+            'claude',
+            '--no-join',
+            '-e',
+            'ANTHROPIC_API_KEY',
+            '--',
+            'sh',
+            '-c',
+            'printf %s "$ANTHROPIC_API_KEY"',
+          ],
+          {
+            cwd: ws,
+            env: { ...env, ANTHROPIC_API_KEY: key },
+          },
+        );
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/^sk-ant-api03-corral[0-9a-f]{24}x+$/);
+        return { placeholder: r.stdout, revision: await revision() };
+      };
+      // The first run starts the gateway; on Podman that brings up the podman0 bridge, a new host
+      // address the next run hands over once. From then on a run like the last changes nothing.
+      await seen(keyA);
+      const first = await seen(keyA);
+      const again = await seen(keyA);
+      expect(again).toEqual(first);
+      const other = await seen(keyB);
+      expect(other.placeholder).not.toBe(first.placeholder);
+      expect(other.revision).toBeGreaterThan(first.revision);
     });
   });
 }

@@ -1,7 +1,7 @@
 /** Ports, the host's addresses and path tricks, as decide() judges them (issue 15, findings 4 and 6). */
 import { describe, expect, it } from 'vitest';
 import { checkResolved, decide } from '../../src/gateway/decide.js';
-import { routeGateways } from '../../src/gateway/host-addresses.js';
+import { interfaceAddresses, routeGateways, withoutLinkLocal } from '../../src/gateway/host-addresses.js';
 import { checkPath } from '../../src/gateway/paths.js';
 import { buildPolicy, checkEgressRules, formatRule, parseRule } from '../../src/gateway/policy.js';
 
@@ -65,6 +65,11 @@ describe("the host's addresses", () => {
         else expect(d.allowed, `${ip}`).toBe(false);
       }
     expect(decide(star, { host: '::ffff:192.0.2.2', port: 443 }).allowed).toBe(false);
+    // Link-local IPv6 is never listed (one per container's veth) but is the host all the same,
+    // even where a rule names the address.
+    const named = { ...buildPolicy({ rules: [parseRule('[fe80::1]:*', 'allow')] }), hostRefused: host };
+    expect(decide(named, { host: 'fe80::1', port: 8080 }).reason).toMatch(/address of the host/);
+    expect(checkResolved(star, { host: 'lan.test', port: 8080 }, ['fe80::abcd'])?.allowed).toBe(false);
     expect(decide(star, { host: '192.0.2.2', port: 443 }).reason).toMatch(/address of the host/);
   });
   it('are refused behind a name, even one a rule names exactly', () => {
@@ -81,6 +86,13 @@ describe("the host's addresses", () => {
     const v6 =
       '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000001 00000000 00000003 eth0\n';
     expect(routeGateways(v4, v6)).toEqual(['172.17.0.1', 'fd00::1']);
+  });
+  it('leave out link-local IPv6 from the host list, which changes with every container', () => {
+    expect(withoutLinkLocal(['10.88.0.1', 'fe80::1', 'FE80::2'.toLowerCase(), 'fd00::2'])).toEqual([
+      '10.88.0.1',
+      'fd00::2',
+    ]);
+    expect(interfaceAddresses().some((a) => a.startsWith('fe80:'))).toBe(false);
   });
 });
 

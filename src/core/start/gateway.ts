@@ -40,6 +40,22 @@ export async function sandboxNetwork(
   return { mode, socketDir: dirs.sock, trustCa: true };
 }
 
+/**
+ * The keys' placeholders the workspace's lingering gateway swaps now, reused by this run so a run
+ * like the last one changes nothing there (gateway/folders.ts). Local engines only: a remote or
+ * Kubernetes gateway's settings are not read back before a run.
+ */
+export async function lingeringPlaceholders(
+  engine: ContainerEngine,
+  workspace: Workspace,
+  network: SandboxSpec['network'],
+  opts: StartSandboxInput,
+): Promise<Map<string, string> | undefined> {
+  if (network.mode !== 'gateway' || opts.dryRun || engine.hostFolders) return undefined;
+  const { gatewayDirs, servedPlaceholders } = await import('../../gateway/folders.js');
+  return servedPlaceholders(gatewayDirs(engine, workspace.id));
+}
+
 /** Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying. */
 export async function startGateway(
   ctx: CoreContext,

@@ -24,7 +24,13 @@ import type { StartSandboxInput, StartSandboxResult } from '../types.js';
 import { takeWarm } from '../warm-pool.js';
 import { planRunLogin } from './auth.js';
 import { planRunBridge, startRunBridge } from './bridge.js';
-import { gatewayDryRun, releaseRunGateway, sandboxNetwork, startGateway } from './gateway.js';
+import {
+  gatewayDryRun,
+  lingeringPlaceholders,
+  releaseRunGateway,
+  sandboxNetwork,
+  startGateway,
+} from './gateway.js';
 import { joinRunning } from './join.js';
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
@@ -149,6 +155,7 @@ export async function launch(
   const image = opts.acp ? await withAcpAdapter(engine, planned, agent, config, opts, ctx) : planned;
   trace('image');
   const network = await sandboxNetwork(ctx, engine, workspace, config, opts);
+  const served = await lingeringPlaceholders(engine, workspace, network, opts);
   // Endpoint config files go into the agent's home; a separate profile keeps them away from a real login.
   const profile = profileFor(opts);
   const storedToken = await storedTokenFor(agent, profile, ctx.env);
@@ -176,6 +183,7 @@ export async function launch(
       stdinIsTTY: Boolean(stdio?.stdin.isTTY) && !opts.prompt,
       ...(endpoint ? { endpoint } : {}),
       endpointCredentials: [...(provider?.credential ? [provider.credential] : []), ...mcp.credentials],
+      ...(served ? { servedPlaceholders: served } : {}),
       host: ctx.env,
       mounts: opts.mounts ?? [],
       ports: opts.ports ?? [],
