@@ -4,17 +4,21 @@
  * Node's WebCrypto, so the first request to a new host does not stall on RSA key generation.
  * The CA key never leaves `dir` (mode 0600, directory 0700); sandboxes only ever get ca.crt.
  */
-import 'reflect-metadata'; // @peculiar/x509 2.x needs a Reflect metadata polyfill, loaded first
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import * as x509 from '@peculiar/x509';
 import { CorralError } from '../errors.js';
 import { isIpLiteral, normalizeHost } from './addresses.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type X509 = typeof import('@peculiar/x509');
+let x509Module: Promise<X509> | undefined;
+/** The certificate library, evaluated on first use (x509.ts says why). */
+export function loadX509(): Promise<X509> {
+  x509Module ??= import('./x509.js').then((m) => m.x509);
+  return x509Module;
+}
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;
@@ -82,6 +86,7 @@ async function createCa(dir: string, opts: CaOptions): Promise<void> {
   const name = `CN=${opts.commonName ?? `corral egress CA (${hostname()})`}, O=corral`;
   const notAfter = new Date(now);
   notAfter.setFullYear(notAfter.getFullYear() + CA_YEARS);
+  const x509 = await loadX509();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name,
@@ -132,9 +137,8 @@ export async function loadOrCreateCa(dir: string, opts: CaOptions = {}): Promise
     );
   }
   const [certPem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
-  const caCert = new x509.X509Certificate(certPem);
-  const spki = createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });
-  if (!Buffer.from(caCert.publicKey.rawData).equals(spki)) {
+  // Node's own X.509 parser: the check needs no certificate library.
+  if (!new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem))) {
     throw new CorralError(
       'CONFIG_INVALID',
       `The egress CA key in ${keyPath} does not belong to the certificate in ${certPath}`,
@@ -142,7 +146,7 @@ export async function loadOrCreateCa(dir: string, opts: CaOptions = {}): Promise
     );
   }
   const caKey = await webcrypto.subtle.importKey('pkcs8', fromPem(keyPem), ALG, false, ['sign']);
-  return new Issuer(certPem, certPath, keyPath, caCert, caKey as CryptoKey, opts.now);
+  return new Issuer(certPem, certPath, keyPath, caKey as CryptoKey, opts.now);
 }
 
 class Issuer implements CertificateAuthority {
@@ -155,7 +159,6 @@ class Issuer implements CertificateAuthority {
     readonly certPem: string,
     readonly certPath: string,
     readonly keyPath: string,
-    private readonly caCert: x509.X509Certificate,
     private readonly caKey: CryptoKey,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -172,12 +175,14 @@ class Issuer implements CertificateAuthority {
   async issueLeaf(rawHost: string): Promise<LeafPem> {
     const host = normalizeHost(rawHost);
     const { keys, keyPem } = await this.keys();
+    const x509 = await loadX509();
+    const caCert = new x509.X509Certificate(this.certPem);
     const now = this.now();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
       // CN is limited to 64 characters; SAN is what clients check anyway.
       subject: host.length <= 64 ? `CN=${host}` : 'CN=corral intercepted host',
-      issuer: this.caCert.subject,
+      issuer: caCert.subject,
       notBefore: new Date(now.getTime() - DAY),
       notAfter: new Date(now.getTime() + LEAF_DAYS * DAY),
       signingAlgorithm: ALG,
@@ -188,7 +193,7 @@ class Issuer implements CertificateAuthority {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension([{ type: isIpLiteral(host) ? 'ip' : 'dns', value: host }]),
-        await x509.AuthorityKeyIdentifierExtension.create(this.caCert.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
       ],
     });
     return { certPem: cert.toString('pem'), keyPem };
