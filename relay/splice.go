@@ -10,9 +10,11 @@ import (
 )
 
 // A host-side socket that is missing or refusing is usually the gateway (re)starting: a new corral
-// version replacing it, or a run starting it. Clients wait that long rather than get a 502.
+// version replacing it, or a run starting it. Clients wait that long rather than get a 502. Tried
+// often: a new gateway boots while its first sandbox starts, and a request should not wait much
+// past that boot.
 var (
-	retryEvery = 100 * time.Millisecond
+	retryEvery = 20 * time.Millisecond
 	retryFor   = 5 * time.Second
 )
 

@@ -51,6 +51,13 @@ export interface GatewayOptions {
    * default (slirp4netns) cannot join the workspace's services network later.
    */
   network?: string;
+  /**
+   * A new gateway: return once its container has started, with `listening` for the rest. The
+   * sandbox's relay waits up to 5 s for a gateway socket that is not there yet (relay/splice.go),
+   * so the sandbox and the gateway can start side by side (a gateway's boot is 100–250 ms here).
+   * A new gateway's first settings are this run's: nothing it serves before them.
+   */
+  early?: boolean;
 }
 
 /** The network a gateway is created on: see GatewayOptions.network. */
@@ -102,7 +109,10 @@ export function gatewayContainerSpec(opts: GatewayOptions, dirs: GatewayDirs): C
  * Start the workspace's gateway unless it is running on this image (then hand it this run's
  * settings, merged with what it already serves); returns its folders.
  */
-export async function ensureGateway(engine: ContainerEngine, opts: GatewayOptions): Promise<GatewayDirs> {
+export async function ensureGateway(
+  engine: ContainerEngine,
+  opts: GatewayOptions,
+): Promise<GatewayDirs & { listening?: Promise<void> }> {
   const ws = opts.settings.workspace;
   const dirs = gatewayDirs(engine, ws);
   await prepareDirs(dirs, opts.settings.intercept);
@@ -155,8 +165,8 @@ export async function ensureGateway(engine: ContainerEngine, opts: GatewayOption
   return withFileLock(dirs.root, { lockfilePath: join(dirs.root, 'start.lock') }, async () => {
     const now = await engine.inspect(name);
     if (now && serves(now)) return await handOver(now.id);
-    await startNew(engine, opts, dirs, now?.id);
-    return dirs;
+    const { listening } = await startNew(engine, opts, dirs, now?.id);
+    return listening ? { ...dirs, listening } : dirs;
   });
 }
 
@@ -165,7 +175,7 @@ async function startNew(
   opts: GatewayOptions,
   dirs: GatewayDirs,
   stale: string | undefined,
-): Promise<void> {
+): Promise<{ listening?: Promise<void> }> {
   const socket = join(dirs.sock, P.socketFile);
   await updateGatewaySettings(dirs, () => opts.settings);
   await mkdir(authRoot(), { recursive: true, mode: 0o700 });
@@ -181,10 +191,18 @@ async function startNew(
     const raced = await engine.inspect(gatewayName(opts.settings.workspace));
     if (!raced) throw e;
     await waitReady(engine, raced.id, socket);
-    return;
+    return {};
   }
   await engine.startContainer(id);
-  await waitReady(engine, id, socket);
+  const listening = waitReady(engine, id, socket);
+  // A remote engine's sandboxes reach its socket over another hop: they wait for it as before.
+  if (!opts.early || engine.hostFolders) {
+    await listening;
+    return {};
+  }
+  listening.catch(() => {}); // awaited by the caller, after the sandbox starts
+  // In an object: an async function returning the promise itself would wait for it.
+  return { listening };
 }
 
 /**

@@ -29,7 +29,9 @@ import { runConnect } from './tunnel-client.js';
 
 // A host-side socket that is missing or refusing is usually the gateway (re)starting: a new corral
 // version replacing it, or a run starting it. Clients wait that long rather than get a 502.
-const RETRY_EVERY_MS = 100;
+// Short: a new gateway boots while its first sandbox starts (gateway/container.ts `early`), and a
+// request waiting on it should not wait much past its boot.
+const RETRY_EVERY_MS = 20;
 const RETRY_FOR_MS = 5000;
 const RETRYABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
 

@@ -149,8 +149,10 @@ export async function prepareGateway(
     session: string;
     build: BuildSettings;
     progress: Progress;
+    /** A new gateway may still be booting when this returns (GatewayOptions.early). */
+    early?: boolean;
   },
-): Promise<{ socketDir: string; image: string; root: string }> {
+): Promise<{ socketDir: string; image: string; root: string; listening?: Promise<void> }> {
   const settings = await planGatewaySettings(engine, opts);
   trace('gw: settings');
   await takeLease(engine, opts.workspaceId, opts.session);
@@ -165,6 +167,12 @@ export async function prepareGateway(
     settings,
     session: opts.session,
     ...(gatewayNetwork(engine) ? { network: gatewayNetwork(engine) } : {}),
+    ...(opts.early ? { early: true } : {}),
   });
-  return { socketDir: dirs.sock, image, root: dirs.root };
+  return {
+    socketDir: dirs.sock,
+    image,
+    root: dirs.root,
+    ...(dirs.listening ? { listening: dirs.listening } : {}),
+  };
 }

@@ -45,6 +45,22 @@ export async function restartGateway(
   });
 }
 
+/** Say the gateway stopped, start it again and say it is back; throws when it cannot start. */
+export async function reviveGateway(
+  engine: ContainerEngine,
+  workspaceId: string,
+  exitCode: number,
+  note: (line: string) => void,
+): Promise<'restarted' | 'running' | 'gone'> {
+  note(
+    `corral: the egress gateway stopped (exit code ${exitCode}); this workspace's sandboxes reach nothing until it is back. Restarting it.`,
+  );
+  const t0 = Date.now();
+  const outcome = await restartGateway(engine, workspaceId);
+  if (outcome !== 'gone') note(`corral: the egress gateway is back (${Date.now() - t0} ms).`);
+  return outcome;
+}
+
 export function watchGateway(
   engine: ContainerEngine,
   workspaceId: string,
@@ -56,13 +72,8 @@ export function watchGateway(
     const gw = await engine.inspect(gatewayName(workspaceId)).catch(() => undefined);
     if (stopped || !gw || gw.running) return;
     if (opts.needed && !(await opts.needed().catch(() => false))) return;
-    opts.note(
-      `corral: the egress gateway stopped (exit code ${gw.exitCode}); this workspace's sandboxes reach nothing until it is back. Restarting it.`,
-    );
-    const t0 = Date.now();
     try {
-      const outcome = await restartGateway(engine, workspaceId);
-      if (outcome !== 'gone') opts.note(`corral: the egress gateway is back (${Date.now() - t0} ms).`);
+      await reviveGateway(engine, workspaceId, gw.exitCode, opts.note);
     } catch (e) {
       opts.note(
         `corral: the egress gateway could not be restarted: ${(e as Error).message.split('\n')[0]} (\`corral doctor\` checks the engine; the sandbox stays cut off).`,

@@ -1,7 +1,7 @@
 /**
- * An attached sandbox is created while the workspace's gateway comes up. When the gateway then
- * fails, the run must end with the gateway's error, leave no sandbox behind, and not hang on the
- * attach it opened to a sandbox that never started.
+ * An attached sandbox is created, and started, while the workspace's new gateway comes up. When
+ * the gateway then fails, the run must end with the gateway's error, stop the sandbox and leave
+ * none behind, and not hang on the attach it opened.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises';
@@ -43,11 +43,18 @@ for (const kind of TEST_ENGINES) {
     });
 
     it('ends with its error and removes the sandbox it had made', async () => {
-      const r = await corral(['shell', 'claude', '--no-join', '--', 'echo', 'never-runs'], {
-        cwd: ws,
-        env,
-        timeoutMs: 60_000,
-      });
+      // A new gateway boots while the sandbox starts (its relay waits for the socket): a gateway
+      // that then fails stops the sandbox, long before this command would print.
+      const t0 = Date.now();
+      const r = await corral(
+        ['shell', 'claude', '--no-join', '--', 'sh', '-c', 'sleep 30; echo never-runs'],
+        {
+          cwd: ws,
+          env,
+          timeoutMs: 60_000,
+        },
+      );
+      expect(Date.now() - t0).toBeLessThan(25_000);
       // Ended by itself (a hang is killed at the time-out, with a signal and no code).
       expect(r.signal).toBeNull();
       expect(r.code).not.toBe(0);

@@ -56,7 +56,11 @@ export async function lingeringPlaceholders(
   return servedPlaceholders(gatewayDirs(engine, workspace.id));
 }
 
-/** Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying. */
+/**
+ * Start (or update) the workspace's gateway with this run's policy and keys; set up port relaying.
+ * With `early`, a new gateway may still be booting: its `listening` is returned, to be awaited
+ * once the sandbox has started (gateway/container.ts says why that is safe).
+ */
 export async function startGateway(
   ctx: CoreContext,
   engine: ContainerEngine,
@@ -66,7 +70,8 @@ export async function startGateway(
   opts: StartSandboxInput,
   spec: SandboxSpec,
   brokered: BrokeredLogin[] = [],
-): Promise<void> {
+  early = false,
+): Promise<{ listening?: Promise<void> | undefined }> {
   const { gatewayUser, prepareGateway } = await import('../../gateway/prepare.js');
   trace('gw: loaded');
   const gateway = await prepareGateway(engine, {
@@ -75,6 +80,7 @@ export async function startGateway(
     session: spec.session,
     build: buildSettings(config),
     progress: ctx.events.progress(),
+    early,
   });
   if (spec.ports.length) {
     const { inboundDir: inboundOf } = await import('../../gateway/folders.js');
@@ -84,6 +90,8 @@ export async function startGateway(
     await chmod(inboundDir, 0o777);
     spec.portRelay = { image: gateway.image, user: gatewayUser(engine), inboundDir };
   }
+  // In an object: an async function returning the promise itself would wait for it.
+  return { listening: gateway.listening };
 }
 
 function gatewayRunInput(
@@ -167,6 +175,32 @@ export async function gatewayDryRun(
   if (!(await engine.imageExists(image)))
     before.unshift(`# the gateway image ${image} is built on the first run behind the gateway`);
   return { before, after: gatewayDryRunCleanup(plan) };
+}
+
+/**
+ * A new gateway's boot, awaited once its sandbox has started. One that died meanwhile (killed, or
+ * failed) is started again as the run's watcher would, and saying so; one that cannot start fails
+ * the run with the error of its first start (its last log lines).
+ */
+export async function gatewayBooted(
+  ctx: CoreContext,
+  engine: ContainerEngine,
+  workspace: Workspace,
+  listening: Promise<void> | undefined,
+): Promise<void> {
+  const failed = await listening?.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!failed) return;
+  const { gatewayName } = await import('../../gateway/container.js');
+  const gw = await engine.inspect(gatewayName(workspace.id)).catch(() => undefined);
+  if (!gw || gw.running) throw failed;
+  const { reviveGateway } = await import('../../gateway/watch.js');
+  const outcome = await reviveGateway(engine, workspace.id, gw.exitCode, (l) => ctx.note(l)).catch(() => {
+    throw failed;
+  });
+  if (outcome === 'gone') throw failed;
 }
 
 /** Drop the run's lease on the gateway; the gateway stops if nothing else uses it. */

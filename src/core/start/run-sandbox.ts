@@ -1,7 +1,6 @@
 /**
  * One start, once the agent is known (launch.ts resolves it and any worktree): config and project,
- * the credential scan, the image, the plan, then the gateway, services and host bridge alongside
- * the sandbox (attached, detached, headless or only printed with dryRun).
+ * the credential scan, the image and the plan, printed with dryRun; run-planned.ts starts it.
  */
 import { randomUUID } from 'node:crypto';
 import { sessionArgs } from '../../agents/index.js';
@@ -13,33 +12,21 @@ import { dryRunFor } from '../../sandbox/dry-run.js';
 import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
-import { adoptWarm } from '../../sandbox/warm.js';
 import { trace } from '../../trace.js';
 import { resolveWorkspace, sessionId } from '../../workspace/identity.js';
 import { hostUser, planUser } from '../../workspace/userns.js';
 import { withAcpAdapter } from '../acp/agent.js';
-import { sessionHostFor } from '../bridge-host.js';
 import type { CoreContext } from '../context.js';
 import type { StartSandboxInput, StartSandboxResult } from '../types.js';
-import { takeWarm } from '../warm-pool.js';
-import { planRunLogin } from './auth.js';
-import { planRunBridge, startRunBridge } from './bridge.js';
-import {
-  gatewayDryRun,
-  lingeringPlaceholders,
-  releaseRunGateway,
-  sandboxNetwork,
-  startGateway,
-} from './gateway.js';
+import { gatewayDryRun, lingeringPlaceholders, sandboxNetwork } from './gateway.js';
 import { joinRunning } from './join.js';
 import type { StartHooks } from './launch.js';
 import { planMcpServers } from './mcp.js';
 import { checkEndpointOptions, endpointAndPrompt, profileFor, providerEndpoint } from './provider.js';
 import { checkRemoteSupport } from './remote-limits.js';
+import { runPlanned } from './run-planned.js';
 import { checkCredentials } from './scan.js';
-import { startRunServices, stopRunServices } from './services.js';
-import { runAttachedWithSidecars, runDetached } from './start.js';
-import { gatewayWatcher, storedTokenFor, withSkills } from './support.js';
+import { storedTokenFor, withSkills } from './support.js';
 
 /** A detached or dry run needs no stdio; the rest read and write the caller's. */
 const NO_STDIO = (): never => {
@@ -209,88 +196,18 @@ export async function launch(
     lines.push(...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after);
     return { kind: 'dry-run', exitCode: 0, lines };
   }
-  trace('planned');
-  // A warm sandbox from the daemon's pool, when one fits: the run adopts its session.
-  const warm = await takeWarm(ctx, engine, spec);
-  if (warm) adoptWarm(spec, warm);
-  const login = await planRunLogin(ctx, engine, agent, spec, config);
-  // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
-  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line), mcp.servers);
-  // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
-  // gateway if no other sandbox of the workspace still uses it.
-  let released: Promise<void> | undefined;
-  const release = () => {
-    released ??= (async () => {
-      await stopRunServices(engine, workspace, spec);
-      await releaseRunGateway(engine, workspace, spec);
-    })();
-    return released;
-  };
-  // The gateway, the run's services and its host bridge: an attached sandbox is created (and, on
-  // Podman, its runtime set up) while they come up, and starts once they are.
-  const gatewayAndServices = async () => {
-    if (spec.network.mode === 'gateway') {
-      await startGateway(ctx, engine, agent, workspace, config, opts, spec, login?.brokered);
-      trace('gateway');
-    }
-    return startRunServices(engine, workspace, config, spec, (line) => ctx.note(line));
-  };
-  const bridgeFor = async (services: Awaited<ReturnType<typeof gatewayAndServices>>) => {
-    const bridge = await startRunBridge(agent, workspace, spec, bridgePlan, {
-      engine,
-      ...(stdio ? { io: stdio } : {}),
-      approvalTimeoutS: config.approval_timeout,
-      note: (line) => ctx.note(line),
-      services,
-      ...(spec.detached ? { host: await sessionHostFor(ctx), env: ctx.env } : {}),
-      ...(hooks.prompter ? { prompter: hooks.prompter } : {}),
-    });
-    trace('bridge');
-    return bridge;
-  };
-  const sidecars = async () => bridgeFor(await gatewayAndServices());
-  // An attached run keeps its workspace's gateway up while it runs (a detached run's bridge
-  // process does the same): a gateway that dies is reported and restarted.
-  const watcher = gatewayWatcher(ctx, engine, workspace.id, spec);
-  const watchGateway = watcher.start;
-  try {
-    // A published port's relay is planned by the gateway's start, and the sandbox mounts its folder.
-    if (spec.detached || spec.ports.length) {
-      if (!spec.detached) io();
-      const bridge = await sidecars();
-      await watchGateway();
-      if (spec.detached) {
-        const id = await runDetached(ctx, engine, spec, bridge, hooks.started);
-        return { kind: 'detached', exitCode: 0, name: spec.name, id, agent: agent.name };
-      }
-      return exited(
-        await runAttachedWithSidecars(
-          engine,
-          spec,
-          config,
-          opts,
-          io(),
-          login,
-          Promise.resolve(bridge),
-          release,
-        ),
-      );
-    }
-    const attachTo = io();
-    // The sandbox starts once the gateway serves this run's settings; the host bridge comes up
-    // alongside its start (the forwarder waits for the bridge's socket, up to 5 s, when the agent
-    // connects before it is there), so its start (~50-250 ms of loading here) is off the path.
-    const ready = gatewayAndServices();
-    const bridging = ready.then(bridgeFor);
-    // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
-    ready.catch(() => {});
-    bridging.catch(() => {});
-    bridging.then(watchGateway).catch(() => {});
-    return exited(
-      await runAttachedWithSidecars(engine, spec, config, opts, attachTo, login, bridging, release, ready),
-    );
-  } finally {
-    watcher.stop();
-    await release();
-  }
+  return runPlanned({
+    ctx,
+    engine,
+    agent,
+    workspace,
+    config,
+    opts,
+    spec,
+    mcpServers: mcp.servers,
+    stdio,
+    io,
+    hooks,
+    exited,
+  });
 }
