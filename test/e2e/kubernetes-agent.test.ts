@@ -5,7 +5,9 @@
  * session ends, and the gateway's audit shows nothing but the model server was reached. With
  * `kubernetes.workspace: upload` the pod works on a copy in a cluster volume: the file comes back
  * at the end of the run, and a file changed on both sides is refused with nothing moved. The host
- * bridge: an allowed host command the agent asks for runs here, an unapproved one is refused.
+ * bridge, with and without node folders: an allowed host command the agent asks for runs here, an
+ * unapproved one is refused; a detached run's request waits in `corral approvals` and runs here
+ * once allowed (its bridge process relays the socket into the gateway pod).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, stat, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelServer, parseScript, startModelServer } from '../../src/model/index.js';
 import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
+import { startTestDaemon } from '../helpers/daemon.js';
 import { agentImage } from '../helpers/engines.js';
 import {
   KUBE_NAMESPACE,
@@ -240,14 +243,15 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
     },
   );
 
-  // A detached run's bridge lives in a process of its own (no daemon runs here), which connects to
-  // the cluster as the run did and keeps the relay into the gateway pod until the sandbox ends.
+  // A detached run's bridge lives in a process of its own, or in the daemon when one runs: either
+  // connects to the cluster as the run did and keeps the relay into the gateway pod until the end.
   it.each([
-    ['node folders', kubeConfigYaml],
-    ['no node folders', noNodeFoldersYaml],
+    ['node folders', kubeConfigYaml, false],
+    ['no node folders', noNodeFoldersYaml, false],
+    ['no node folders, served by the daemon', noNodeFoldersYaml, true],
   ])(
     'host bridge of a detached run (%s): asks in `corral approvals`, runs on the host once allowed',
-    async (mode, yaml) => {
+    async (mode, yaml, withDaemon) => {
       const command = 'echo approved-on-the-host > host-approved.txt';
       const script = await parseScript(
         `turns:\n  - tool: mcp__corral__run_command\n    input: ${JSON.stringify({ command })}\n  - text: Asked the host.\n`,
@@ -259,15 +263,18 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
         allow: () => true,
         recordBodies: true,
       });
-      const provisioner = mode === 'no node folders' ? await startTestProvisioner() : undefined;
+      const provisioner = mode.startsWith('no node folders') ? await startTestProvisioner() : undefined;
       const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
-      await writeFile(join(cfgDir, 'config.yaml'), yaml);
+      // No warm sandboxes from the daemon: this test's pods are the run's.
+      await writeFile(join(cfgDir, 'config.yaml'), `${yaml}daemon:\n  warm_pool: 0\n`);
       const ws = await realpath(await tempWorkspace('corral-kube-dbridge-'));
-      const env = {
+      const base = {
         CORRAL_CONFIG: join(cfgDir, 'config.yaml'),
         KUBECONFIG: process.env.KUBECONFIG,
         CORRAL_APPROVAL_TIMEOUT: '120',
       };
+      const daemon = withDaemon ? await startTestDaemon(base) : undefined;
+      const env = daemon?.env ?? base;
       const run = (args: string[]) => corral(args, { cwd: ws, env });
       try {
         const started = Date.now();
@@ -310,8 +317,12 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
         for (let i = 0; i < 150 && !bridgeModel.requests.some((q) => q.step === 1); i++)
           await new Promise((r) => setTimeout(r, 200));
         expect(bridgeModel.requests.some((q) => q.step === 1 && q.body?.includes('exit_code'))).toBe(true);
+        // Served in the daemon, not a process of its own: the session's lines are in its log.
+        if (daemon)
+          expect(await readFile(join(daemon.dir, 'daemon.log'), 'utf8')).toMatch(/bridge .*relayed from/);
       } finally {
         await run(['stop', 'claude']);
+        await daemon?.stop();
         await bridgeModel.close();
         await run(['clean']);
         await provisioner?.stop();

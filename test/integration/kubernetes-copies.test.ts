@@ -5,7 +5,9 @@
  * copies through the API. Attacked from the sandbox: the gateway, reached over the pod network,
  * allows the allowed port and refuses another, `corral egress log` shows both (from the running
  * gateway, and after it is gone), `corral egress allow` reaches the running gateway, and the key
- * given to the run is in the gateway pod but nowhere in the sandbox pod.
+ * given to the run is in the gateway pod but nowhere in the sandbox pod. A gateway whose process
+ * dies (killed from the node) cuts its sandbox off, and once run again (a new pod, a new address)
+ * the sandbox reaches out again, and a socket relayed into the old pod is relayed into the new one.
  */
 
 import { execFileSync } from 'node:child_process';
