@@ -7,17 +7,20 @@
  * gateway, and after it is gone), `corral egress allow` reaches the running gateway, and the key
  * given to the run is in the gateway pod but nowhere in the sandbox pod. A gateway whose process
  * dies (killed from the node) cuts its sandbox off, and once run again (a new pod, a new address)
- * the sandbox reaches out again, and a socket relayed into the old pod is relayed into the new one.
+ * the sandbox reaches out again, and a socket relayed into the old pod is relayed into the new one;
+ * under a detached run, its bridge process brings the gateway back by itself and the host bridge
+ * answers in the sandbox again.
  */
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bridgeStateDir, readBridgeState } from '../../src/bridge/session-state.js';
 import { connectEngine } from '../../src/engine/index.js';
 import { type KubernetesEngine, LOCAL_CONTAINERD } from '../../src/engine/kubernetes/index.js';
 import { gatewayDirs } from '../../src/gateway/folders.js';
@@ -244,6 +247,90 @@ describe.skipIf(KUBE_SKIP)('kubernetes without node folders', () => {
       bridge.close();
       await run(['stop', 'claude']);
       await rm(hostDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a detached run's bridge process brings its dead gateway back: out and to the host bridge again, closed meanwhile", async () => {
+    const [allowed] = ports;
+    const get = `curl -sS --max-time 5 http://host.containers.internal:${allowed}/ || echo curl-failed`;
+    // Any HTTP answer (401 without the token) is the host bridge reached; 000 is nothing reached.
+    const bridgeAnswers = `for s in ${SANDBOX_GATEWAY_DIR}/bridge-*.sock; do curl -s -o /dev/null -w 'bridge-http-%{http_code}' --max-time 5 --unix-socket "$s" http://x/mcp; done; true`;
+    const k = await kubeEngine();
+    const gateway = `corral-${workspaceIdOf(ws)}-gateway`;
+    const gatewayPod = () => k.c.core.readNamespacedPod({ name: gateway, namespace: KUBE_NAMESPACE });
+    const name = `corral-kcopy-watch-${process.pid}`;
+    const inSandbox = async (cmd: string) => (await run(['exec', name, '--', 'sh', '-c', cmd])).stdout;
+    const until = async (check: () => Promise<boolean>, ms = 40_000) => {
+      const t0 = Date.now();
+      while (Date.now() - t0 < ms) if (await check()) return Date.now() - t0;
+      return undefined;
+    };
+    // The agent's own command (Claude Code idling as an MCP server), so the run has its bridge process.
+    const d = await run([
+      'run',
+      'claude',
+      '-d',
+      '--name',
+      name,
+      '--allow-host',
+      String(allowed),
+      '--',
+      '--strict-mcp-config',
+      'mcp',
+      'serve',
+    ]);
+    expect(d.code, d.stderr).toBe(0);
+    try {
+      expect(await until(async () => (await inSandbox(get)).includes('allowed-answered'))).toBeDefined();
+      expect(
+        await until(async () => /bridge-http-[1-5]\d\d/.test(await inSandbox(bridgeAnswers))),
+      ).toBeDefined();
+      const before = await gatewayPod();
+      const main = before.status?.containerStatuses?.find((c) => c.name === 'sandbox')?.containerID ?? '';
+      execFileSync('ctr', [
+        '--address',
+        LOCAL_CONTAINERD,
+        '-n',
+        'k8s.io',
+        'tasks',
+        'kill',
+        '-s',
+        'SIGKILL',
+        main.replace(/^containerd:\/\//, ''),
+      ]);
+      const t0 = Date.now();
+      // Right after the kill: nothing gets out, unless the gateway is back already (a new pod).
+      const during = await inSandbox(get);
+      const uidThen = (await gatewayPod().catch(() => undefined))?.metadata?.uid;
+      if (during.includes('allowed-answered')) expect(uidThen).not.toBe(before.metadata?.uid);
+      console.log(`right after the kill the sandbox got: ${during.trim().slice(-120)}`);
+      // The run's bridge process notices (gateway/watch.ts) and runs it again: a new pod.
+      const back = await until(async () => {
+        const p = await gatewayPod().catch(() => undefined);
+        return Boolean(p && p.metadata?.uid !== before.metadata?.uid && (await k.inspect(gateway))?.running);
+      });
+      expect(back, 'the gateway was not run again').toBeDefined();
+      expect(await until(async () => (await inSandbox(get)).includes('allowed-answered'))).toBeDefined();
+      expect(
+        await until(async () => /bridge-http-[1-5]\d\d/.test(await inSandbox(bridgeAnswers))),
+      ).toBeDefined();
+      console.log(
+        `gateway back under a detached run, sandbox out and bridge reached again: ${Date.now() - t0} ms after the kill`,
+      );
+      // This run's bridge log (found by its workspace), not another run's.
+      const states = await Promise.all(
+        (await readdir(bridgeStateDir()))
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => readBridgeState(f.slice(0, -'.json'.length))),
+      );
+      const logs = await Promise.all(
+        states.filter((st) => st?.workspace === ws && st.log).map((st) => readFile(st!.log!, 'utf8')),
+      );
+      const said = logs.join('\n');
+      expect(said).toMatch(/corral: the egress gateway stopped \(exit code \d+\).*Restarting it/);
+      expect(said).toMatch(/corral: the egress gateway is back/);
+    } finally {
+      await run(['stop', name, '-f']);
     }
   });
 });
