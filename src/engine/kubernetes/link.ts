@@ -203,6 +203,22 @@ export async function inLink(
 }
 
 /**
+ * A pod just started with a link: if its serving pod was run again meanwhile (the link was given
+ * the address of the one before), point the links at the new one; pods not yet running when it
+ * did were left out by retargetLinks.
+ */
+export async function followOwner(c: Clients, ns: string, pod: V1Pod): Promise<void> {
+  const prefix = linkedLabel('');
+  const owner = Object.keys(pod.metadata?.labels ?? {})
+    .find((k) => k.startsWith(prefix))
+    ?.slice(prefix.length);
+  const given = pod.spec?.initContainers?.find((x) => x.name === LINK_CONTAINER)?.command?.[3];
+  if (!owner || !given) return;
+  const now = await ignore404(() => c.core.readNamespacedPod({ name: owner, namespace: ns }));
+  if (now?.status?.podIP && now.status.podIP !== given) await retargetLinks(c, ns, owner);
+}
+
+/**
  * Point every running pod linked to `owner` at its current address: a serving pod run again (a
  * gateway restarted) is a new pod with a new IP, and its sandboxes outlive it. Until this is done
  * their link reaches nothing (the old address is no pod's, or a pod the policies keep it from), so

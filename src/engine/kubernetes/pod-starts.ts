@@ -10,7 +10,7 @@ import { type Clients, ignore404 } from './client.js';
 import { bindsOf, fillPod } from './copies.js';
 import { linkTarget } from './host-folders.js';
 import type { PodLife } from './lifecycle.js';
-import { addLink, ensureLinkPolicies, LINK_OWNER_LABEL, retargetLinks } from './link.js';
+import { addLink, ensureLinkPolicies, followOwner, LINK_OWNER_LABEL, retargetLinks } from './link.js';
 import { podState, rerunnable } from './pods.js';
 
 export class PodStarts {
@@ -45,9 +45,12 @@ export class PodStarts {
   /** Start a held pod, or run again one that ended; a pod that runs (or starts) already is left be. */
   async start(id: string): Promise<void> {
     if (!this.life.pendingPod(id) && !(await this.again(id))) return;
-    const serving = Boolean(this.life.pendingPod(id)?.metadata?.labels?.[LINK_OWNER_LABEL]);
+    // The same object the start gives its link to (before it is created).
+    const pod = this.life.pendingPod(id);
     await this.life.start(id);
-    if (serving) await retargetLinks(this.c, this.ns, id);
+    if (!pod) return;
+    if (pod.metadata?.labels?.[LINK_OWNER_LABEL]) await retargetLinks(this.c, this.ns, id);
+    else await followOwner(this.c, this.ns, pod);
   }
 
   /** Hold again, as a new pod of the same name and spec, a pod whose container ended. */
