@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EngineReconnect } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { bridgeDaemonEnv, bridgeSettings } from './host-env.js';
 import { bridgeLogPath } from './session-state.js';
@@ -23,6 +24,14 @@ export interface DaemonConfig {
   container: string;
   /** The engine's endpoint, so the process talks to the same engine as the run. */
   engine: string;
+  /** How to connect to it where the endpoint cannot say (Kubernetes: settings, context, kubeconfig). */
+  reconnect?: EngineReconnect;
+  /**
+   * The engine carries the socket into its pods itself (Kubernetes: relaySocket): the bridge
+   * listens beside the gateway's folders, where no container sees it, and the engine serves it at
+   * `socketPath` for as long as the session lasts.
+   */
+  relayed?: boolean;
   approvalTimeoutMs: number;
   /** The starting terminal, for a bell and a line when no desktop notification works. */
   notifyTty?: string;

@@ -8,7 +8,7 @@
  * the sandbox (no hook config, no token handed to a shell script), works for every agent, and
  * fires even when the agent crashes or is killed; the agent cannot switch it off.
  */
-import { connectEngine } from '../engine/index.js';
+import { reconnectEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import type { FromDaemon, ToDaemon } from './daemon-spawn.js';
 import { type HostedSession, hostBridgeSession } from './session-host.js';
@@ -50,7 +50,7 @@ export async function serveDetachedBridge(): Promise<number> {
   if (!start) return 1;
   const c = start.config;
   // Connected while the run creates the sandbox, not after.
-  const engine = connectEngine(c.engine);
+  const engine = reconnectEngine(c.engine, c.reconnect);
   engine.catch(() => {});
   let session: HostedSession | undefined;
   for (const s of ['SIGTERM', 'SIGINT'] as const)

@@ -18,6 +18,7 @@ import { queuedApprover } from './ask.js';
 import type { DaemonConfig } from './daemon-spawn.js';
 import { defaultNotifier, type Notifier } from './notify.js';
 import { summarizeApproval } from './prompt.js';
+import { privateSocket, relayBridge } from './relayed.js';
 import { type Bridge, startBridge } from './server.js';
 import { bridgeLogPath, pruneBridgeStates, updateBridgeState, writeBridgeState } from './session-state.js';
 
@@ -106,6 +107,8 @@ async function containerEnd(
 export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Promise<HostedSession> {
   const { log } = deps;
   let bridge: Bridge | undefined;
+  const listenAt = c.relayed ? privateSocket(c.socketPath) : c.socketPath;
+  let unrelay: (() => Promise<void>) | undefined;
   const notify = recordingNotifier(c.session, defaultNotifier(terminalLine(c.notifyTty, log)), log);
   let suspended = false;
   let stopGateway: (() => void) | undefined;
@@ -118,6 +121,7 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
     (ending ??= (async () => {
       log(`ending: ${why}`);
       stopGateway?.();
+      await unrelay?.().catch(() => {});
       await bridge?.close().catch(() => {});
       // Services the agent started in this session go with it.
       await stopServices(deps.engine, c.workspace, c.session).catch(() => {});
@@ -172,6 +176,8 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
               host: deps.host,
               tokenSha256: c.tokenSha256,
               engine: c.engine,
+              ...(c.reconnect ? { reconnect: c.reconnect } : {}),
+              ...(c.relayed ? { relayed: true } : {}),
               approvalTimeoutMs: c.approvalTimeoutMs,
               ...(c.notifyTty ? { notifyTty: c.notifyTty } : {}),
             }
@@ -184,7 +190,7 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
       workspace: c.workspace,
       session: c.session,
       tokenSha256: c.tokenSha256,
-      socketPath: c.socketPath,
+      socketPath: listenAt,
       approvalTimeoutMs: c.approvalTimeoutMs,
       ...(deps.hostCommands ? { hostCommands: deps.hostCommands } : {}),
       ...(deps.hostEnv ? { hostEnv: deps.hostEnv } : {}),
@@ -199,7 +205,11 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
           ).catch(() => {}),
       }),
     });
-    log(`bridge for session ${c.session} on ${c.socketPath}`);
+    // Held for the session's life (a gateway pod run again gets it too), undone when it ends.
+    if (c.relayed) unrelay = await relayBridge(await deps.engine, c.socketPath, listenAt);
+    log(
+      `bridge for session ${c.session} on ${c.socketPath}${c.relayed ? ` (relayed from ${listenAt})` : ''}`,
+    );
   } catch (e) {
     // A session served again whose socket cannot be had yet stays as it is (its sandbox runs).
     if (!deps.resumed) await end('failed to start');
@@ -216,6 +226,7 @@ export async function hostBridgeSession(c: DaemonConfig, deps: SessionDeps): Pro
       suspended = true;
       stopGateway?.();
       log('suspended: the host stops; the next daemon serves this session again');
+      await unrelay?.().catch(() => {});
       await bridge?.close().catch(() => {});
     },
   };

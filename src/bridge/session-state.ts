@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataFile, readJson, writeJson } from '../config/json-store.js';
+import type { EngineReconnect } from '../engine/index.js';
 
 export interface BridgeState {
   session: string;
@@ -27,6 +28,9 @@ export interface BridgeState {
   host?: 'daemon';
   tokenSha256?: string;
   engine?: string;
+  /** Kubernetes: how to connect again, and that the engine relays the socket (DaemonConfig). */
+  reconnect?: EngineReconnect;
+  relayed?: boolean;
   containerId?: string;
   approvalTimeoutMs?: number;
   notifyTty?: string;

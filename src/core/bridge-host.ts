@@ -21,7 +21,7 @@ import type { HostedSession } from '../bridge/session-host.js';
 import type { BridgeState } from '../bridge/session-state.js';
 import { dataFile } from '../config/json-store.js';
 import type { BridgeSettings } from '../config/schema.js';
-import { type ContainerEngine, connectEngine } from '../engine/index.js';
+import { type ContainerEngine, type EngineReconnect, reconnectEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import type { CoreContext } from './context.js';
 import { daemonCall } from './daemon-client.js';
@@ -62,14 +62,15 @@ export class BridgeHost implements SessionHost {
     return this.sessions.size;
   }
 
-  private async engine(endpoint: string): Promise<ContainerEngine> {
+  private async engine(endpoint: string, reconnect?: EngineReconnect): Promise<ContainerEngine> {
     const own = await this.ctx.engine().catch(() => undefined);
-    if (own?.endpoint === endpoint) return own;
-    let e = this.engines.get(endpoint);
+    if (own?.endpoint === endpoint && JSON.stringify(own.reconnect) === JSON.stringify(reconnect)) return own;
+    const key = JSON.stringify([endpoint, reconnect]);
+    let e = this.engines.get(key);
     if (!e) {
-      e = connectEngine(endpoint);
-      this.engines.set(endpoint, e);
-      e.catch(() => this.engines.delete(endpoint));
+      e = reconnectEngine(endpoint, reconnect);
+      this.engines.set(key, e);
+      e.catch(() => this.engines.delete(key));
     }
     return e;
   }
@@ -94,10 +95,12 @@ export class BridgeHost implements SessionHost {
       agent: r.agent,
       container: r.container,
       engine: r.engine,
+      ...(r.reconnect ? { reconnect: r.reconnect } : {}),
+      ...(r.relayed ? { relayed: true } : {}),
       approvalTimeoutMs: r.approvalTimeoutMs,
       ...(r.notifyTty ? { notifyTty: r.notifyTty } : {}),
     };
-    const engine = this.engine(r.engine);
+    const engine = this.engine(r.engine, r.reconnect);
     engine.catch(() => {});
     const s = await hostBridgeSession(config, {
       engine,
@@ -137,7 +140,7 @@ export class BridgeHost implements SessionHost {
     ]);
     if ((await realpath(r.workspace).catch(() => '')) !== r.workspace)
       throw new CorralError('WORKSPACE_INVALID', `${r.workspace} is not a workspace's real path.`);
-    const engine = await this.engine(r.engine);
+    const engine = await this.engine(r.engine, r.reconnect);
     const expected = join(gatewayDirs(engine, workspaceIdOf(r.workspace)).sock, `bridge-${r.session}.sock`);
     if (r.socketPath !== expected)
       throw new CorralError(
@@ -174,7 +177,7 @@ export class BridgeHost implements SessionHost {
       if (st.pid !== process.pid && bridgeAlive(st)) continue;
       const log = this.sessionLog(st.session, bridgeLogPath(st.session));
       try {
-        const engine = await this.engine(st.engine);
+        const engine = await this.engine(st.engine, st.reconnect);
         const details = await engine.inspect(st.containerId ?? st.container);
         const config: DaemonConfig = {
           workspace: st.workspace,
@@ -184,6 +187,8 @@ export class BridgeHost implements SessionHost {
           agent: st.agent,
           container: st.container,
           engine: st.engine,
+          ...(st.reconnect ? { reconnect: st.reconnect } : {}),
+          ...(st.relayed ? { relayed: true } : {}),
           approvalTimeoutMs: st.approvalTimeoutMs ?? 60_000,
           ...(st.notifyTty ? { notifyTty: st.notifyTty } : {}),
         };

@@ -10,23 +10,18 @@ import {
 } from './detect.js';
 import { DockerApiEngine } from './docker-api.js';
 import { PodmanEngine } from './podman.js';
-import type { ContainerEngine, EngineKind, LocalEngineKind } from './types.js';
+import type {
+  ContainerEngine,
+  EngineKind,
+  EngineReconnect,
+  KubeSettingsInput,
+  LocalEngineKind,
+} from './types.js';
 
 export { DEFAULT_ISOLATION, ISOLATION_RANK, ISOLATIONS, type Isolation } from './isolation.js';
-export { runtimeArgs, runtimeDef } from './runtimes.js';
-/** The config's `kubernetes:` section, as far as connecting needs it. */
-export interface KubeSettingsInput {
-  context?: string | undefined;
-  namespace?: string | undefined;
-  storage_class?: string | undefined;
-  registry?: string | undefined;
-  workspace?: 'hostPath' | 'upload' | 'git' | undefined;
-  node_folders?: boolean | undefined;
-  pull_secret?: string | undefined;
-}
-
 export type { KubeSettings } from './kubernetes/client.js';
 export { formatSshUrl, isSshUrl, parseSshUrl, type SshTarget } from './remote/url.js';
+export { runtimeArgs, runtimeDef } from './runtimes.js';
 export type * from './types.js';
 
 /** The host as a container sees it (Podman adds this name itself; Docker needs `host-gateway`). */
@@ -64,6 +59,7 @@ export async function connectEngine(
     return connectKubernetes(
       {
         namespace: k.namespace ?? 'corral',
+        ...(k.kubeconfig ? { kubeconfig: k.kubeconfig } : {}),
         workspace: k.workspace ?? (nodeFolders ? 'hostPath' : 'upload'),
         nodeFolders,
         ...(k.context ? { context: k.context } : {}),
@@ -93,4 +89,14 @@ export async function connectEngine(
     if (c.start && (await startPodmanService(c.start))) return make('podman', c);
   }
   throw noEngineError(list);
+}
+
+/**
+ * Connect, in another corral process (a detached run's bridge, the daemon), to the engine a run
+ * used: its endpoint names a local or remote engine; a Kubernetes engine needs its `reconnect`.
+ */
+export function reconnectEngine(endpoint: string, how?: EngineReconnect): Promise<ContainerEngine> {
+  return how?.kubernetes
+    ? connectEngine('kubernetes', undefined, { kubernetes: how.kubernetes })
+    : connectEngine(endpoint);
 }

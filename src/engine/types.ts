@@ -157,12 +157,35 @@ export interface AttachOptions {
   tty: boolean;
 }
 
+/** The config's `kubernetes:` section, as far as connecting needs it. */
+export interface KubeSettingsInput {
+  context?: string | undefined;
+  namespace?: string | undefined;
+  storage_class?: string | undefined;
+  registry?: string | undefined;
+  workspace?: 'hostPath' | 'upload' | 'git' | undefined;
+  node_folders?: boolean | undefined;
+  pull_secret?: string | undefined;
+  /** The kubeconfig file(s), as KUBECONFIG lists them (default: what KUBECONFIG or ~/.kube/config says). */
+  kubeconfig?: string | undefined;
+}
+
+/** What another corral process needs to connect to the same engine, where its endpoint cannot say. */
+export interface EngineReconnect {
+  kubernetes?: KubeSettingsInput;
+}
+
 export interface ContainerEngine {
   readonly kind: EngineKind;
   /** Where the engine API was found, for messages and `corral doctor`. */
   readonly endpoint: string;
   /** The engine runs as the invoking user (rootless Podman or Docker): uid mapping differs. */
   readonly rootless: boolean;
+  /**
+   * How a detached run's bridge process (or the daemon) connects to this same engine, when the
+   * endpoint is not enough (Kubernetes: its settings, context and kubeconfig). No secrets: paths and names.
+   */
+  readonly reconnect?: EngineReconnect;
   /**
    * An engine on another machine (`ssh://user@host`): it cannot see this machine's files, so
    * bind mounts are copies there, and the workspace comes back through `workspaceSync`.

@@ -36,11 +36,13 @@ export async function restartGateway(
 ): Promise<'restarted' | 'running' | 'gone'> {
   const dirs = gatewayDirs(engine, workspaceId);
   return withFileLock(dirs.root, { lockfilePath: join(dirs.root, 'start.lock') }, async () => {
-    const gw = await engine.inspect(gatewayName(workspaceId));
+    const name = gatewayName(workspaceId);
+    const gw = await engine.inspect(name);
     if (!gw) return 'gone';
     if (gw.running) return 'running';
     await engine.startContainer(gw.id);
-    await waitGatewayReady(engine, gw.id, dirs);
+    // By name: on Kubernetes a pod runs once, so the one started again is a new pod (a new id).
+    await waitGatewayReady(engine, name, dirs);
     return 'restarted';
   });
 }

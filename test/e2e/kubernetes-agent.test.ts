@@ -5,7 +5,9 @@
  * session ends, and the gateway's audit shows nothing but the model server was reached. With
  * `kubernetes.workspace: upload` the pod works on a copy in a cluster volume: the file comes back
  * at the end of the run, and a file changed on both sides is refused with nothing moved. The host
- * bridge: an allowed host command the agent asks for runs here, an unapproved one is refused.
+ * bridge, with and without node folders: an allowed host command the agent asks for runs here, an
+ * unapproved one is refused; a detached run's request waits in `corral approvals` and runs here
+ * once allowed (its bridge process relays the socket into the gateway pod).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, stat, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelServer, parseScript, startModelServer } from '../../src/model/index.js';
 import { workspaceIdOf } from '../../src/workspace/identity.js';
 import { corral, tempWorkspace } from '../helpers/cli.js';
+import { startTestDaemon } from '../helpers/daemon.js';
 import { agentImage } from '../helpers/engines.js';
 import {
   KUBE_NAMESPACE,
@@ -180,62 +183,164 @@ describe.skipIf(KUBE_SKIP)('Claude Code in a Kubernetes pod', () => {
     }
   });
 
-  it('host bridge: an allowed command runs on the host, one nobody allowed is refused', async () => {
-    const command = 'echo made-on-the-host > host-made.txt';
-    const script = await parseScript(
-      `turns:\n  - tool: mcp__corral__run_command\n    input: ${JSON.stringify({ command })}\n  - text: Asked the host.\n`,
-      'kube bridge script',
-    );
-    const bridgeModel = await startModelServer({ host: '0.0.0.0', script, allow: () => true });
-    const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
-    await writeFile(join(cfgDir, 'config.yaml'), kubeConfigYaml);
-    const env = {
-      CORRAL_CONFIG: join(cfgDir, 'config.yaml'),
-      KUBECONFIG: process.env.KUBECONFIG,
-      CORRAL_APPROVAL_TIMEOUT: '2',
-    };
-    const workspaces: string[] = [];
-    const ask = async (allow: boolean, during?: (ws: string) => Promise<void>) => {
-      const ws = await realpath(await tempWorkspace('corral-kube-bridge-'));
-      workspaces.push(ws);
-      if (allow) expect((await corral(['allowed', 'add', command], { cwd: ws, env })).code).toBe(0);
-      const running = corral(
-        ['run', 'claude', '--model-url', bridgeModel.url, '--prompt', 'Ask the host.', '--yolo'],
-        { cwd: ws, env },
+  // The bridge listens where no pod sees it; the gateway pod serves it over an exec stream, and
+  // without node folders the sandbox reaches that socket through its link to the gateway pod.
+  it.each([
+    ['node folders', kubeConfigYaml],
+    ['no node folders', noNodeFoldersYaml],
+  ])(
+    'host bridge (%s): an allowed command runs on the host, one nobody allowed is refused',
+    async (mode, yaml) => {
+      const command = 'echo made-on-the-host > host-made.txt';
+      const script = await parseScript(
+        `turns:\n  - tool: mcp__corral__run_command\n    input: ${JSON.stringify({ command })}\n  - text: Asked the host.\n`,
+        'kube bridge script',
       );
-      await during?.(ws);
-      return { ws, r: await running };
-    };
-    // The bridge listens where no pod sees it; the gateway pod serves it over an exec stream.
-    let relayed = false;
-    const watchRelay = async (ws: string) => {
-      const k = await kubeEngine();
-      const gateway = `corral-${workspaceIdOf(ws)}-gateway`;
-      for (let i = 0; i < 200 && !relayed; i++) {
-        const ps = await k
-          .exec(gateway, ['sh', '-c', 'cat /proc/[0-9]*/cmdline | tr "\\0" " "'])
-          .catch(() => undefined);
-        relayed = Boolean(ps?.stdout.includes('node -e') && ps.stdout.includes('bridge-'));
-        if (!relayed) await new Promise((r) => setTimeout(r, 200));
-      }
-    };
-    try {
-      const started = Date.now();
-      const allowed = await ask(true, watchRelay);
-      console.log(`bridge on kubernetes: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      expect(relayed).toBe(true);
-      expect(allowed.r.code, allowed.r.stdout + allowed.r.stderr).toBe(0);
-      expect(allowed.r.stderr).not.toContain('refused a host command');
-      expect(await readFile(join(allowed.ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
-      expect(bridgeModel.requests.find((q) => q.step === 1)).toBeDefined();
+      const bridgeModel = await startModelServer({ host: '0.0.0.0', script, allow: () => true });
+      const provisioner = mode === 'no node folders' ? await startTestProvisioner() : undefined;
+      const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
+      await writeFile(join(cfgDir, 'config.yaml'), yaml);
+      const env = {
+        CORRAL_CONFIG: join(cfgDir, 'config.yaml'),
+        KUBECONFIG: process.env.KUBECONFIG,
+        CORRAL_APPROVAL_TIMEOUT: '2',
+      };
+      const workspaces: string[] = [];
+      const ask = async (allow: boolean, during?: (ws: string) => Promise<void>) => {
+        const ws = await realpath(await tempWorkspace('corral-kube-bridge-'));
+        workspaces.push(ws);
+        if (allow) expect((await corral(['allowed', 'add', command], { cwd: ws, env })).code).toBe(0);
+        const running = corral(
+          ['run', 'claude', '--model-url', bridgeModel.url, '--prompt', 'Ask the host.', '--yolo'],
+          { cwd: ws, env },
+        );
+        await during?.(ws);
+        return { ws, r: await running };
+      };
+      let relayed = false;
+      const watchRelay = async (ws: string) => {
+        relayed = await relayIn(ws, () => relayed);
+      };
+      try {
+        const started = Date.now();
+        const allowed = await ask(true, watchRelay);
+        console.log(`bridge on kubernetes (${mode}): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        expect(relayed).toBe(true);
+        expect(allowed.r.code, allowed.r.stdout + allowed.r.stderr).toBe(0);
+        expect(allowed.r.stderr).not.toContain('refused a host command');
+        expect(await readFile(join(allowed.ws, 'host-made.txt'), 'utf8')).toBe('made-on-the-host\n');
+        expect(bridgeModel.requests.find((q) => q.step === 1)).toBeDefined();
 
-      const refused = await ask(false);
-      expect(refused.r.code).toBe(0);
-      expect(refused.r.stderr).toContain('refused a host command');
-      expect(existsSync(join(refused.ws, 'host-made.txt'))).toBe(false);
-    } finally {
-      await bridgeModel.close();
-      for (const ws of workspaces) await corral(['clean'], { cwd: ws, env });
-    }
-  });
+        const refused = await ask(false);
+        expect(refused.r.code).toBe(0);
+        expect(refused.r.stderr).toContain('refused a host command');
+        expect(existsSync(join(refused.ws, 'host-made.txt'))).toBe(false);
+      } finally {
+        await bridgeModel.close();
+        for (const ws of workspaces) await corral(['clean'], { cwd: ws, env });
+        await provisioner?.stop();
+      }
+    },
+  );
+
+  // A detached run's bridge lives in a process of its own, or in the daemon when one runs: either
+  // connects to the cluster as the run did and keeps the relay into the gateway pod until the end.
+  it.each([
+    ['node folders', kubeConfigYaml, false],
+    ['no node folders', noNodeFoldersYaml, false],
+    ['no node folders, served by the daemon', noNodeFoldersYaml, true],
+  ])(
+    'host bridge of a detached run (%s): asks in `corral approvals`, runs on the host once allowed',
+    async (mode, yaml, withDaemon) => {
+      const command = 'echo approved-on-the-host > host-approved.txt';
+      const script = await parseScript(
+        `turns:\n  - tool: mcp__corral__run_command\n    input: ${JSON.stringify({ command })}\n  - text: Asked the host.\n`,
+        'kube detached bridge script',
+      );
+      const bridgeModel = await startModelServer({
+        host: '0.0.0.0',
+        script,
+        allow: () => true,
+        recordBodies: true,
+      });
+      const provisioner = mode.startsWith('no node folders') ? await startTestProvisioner() : undefined;
+      const cfgDir = await mkdtemp(join(tmpdir(), 'corral-kcfg-'));
+      // No warm sandboxes from the daemon: this test's pods are the run's.
+      await writeFile(join(cfgDir, 'config.yaml'), `${yaml}daemon:\n  warm_pool: 0\n`);
+      const ws = await realpath(await tempWorkspace('corral-kube-dbridge-'));
+      const base = {
+        CORRAL_CONFIG: join(cfgDir, 'config.yaml'),
+        KUBECONFIG: process.env.KUBECONFIG,
+        CORRAL_APPROVAL_TIMEOUT: '120',
+      };
+      const daemon = withDaemon ? await startTestDaemon(base) : undefined;
+      const env = daemon?.env ?? base;
+      const run = (args: string[]) => corral(args, { cwd: ws, env });
+      try {
+        const started = Date.now();
+        const d = await run([
+          'run',
+          'claude',
+          '-d',
+          '--model-url',
+          bridgeModel.url,
+          '--prompt',
+          'Ask the host.',
+          '--yolo',
+        ]);
+        expect(d.code, d.stdout + d.stderr).toBe(0);
+        expect(d.stderr).not.toContain('host bridge');
+        expect(await relayIn(ws, () => false)).toBe(true);
+        let id: string | undefined;
+        for (let i = 0; !id && i < 600; i++) {
+          const list = await run(['approvals', '--json', '-w', ws]);
+          const pending = JSON.parse(list.stdout || '[]') as Array<{
+            id: string;
+            details: { command?: string };
+          }>;
+          if (pending[0]) {
+            expect(pending[0].details.command).toBe(command);
+            id = pending[0].id;
+          } else await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(id, 'an approval request appeared').toBeDefined();
+        console.log(
+          `detached bridge on kubernetes (${mode}): asked ${((Date.now() - started) / 1000).toFixed(1)} s after the run started`,
+        );
+        expect(existsSync(join(ws, 'host-approved.txt'))).toBe(false);
+        const allow = await run(['approvals', 'allow', id!]);
+        expect(allow.code, allow.stderr).toBe(0);
+        for (let i = 0; i < 150 && !existsSync(join(ws, 'host-approved.txt')); i++)
+          await new Promise((r) => setTimeout(r, 200));
+        // Ran here, in the local workspace; its result went back to the model through the pod.
+        expect(await readFile(join(ws, 'host-approved.txt'), 'utf8')).toBe('approved-on-the-host\n');
+        for (let i = 0; i < 150 && !bridgeModel.requests.some((q) => q.step === 1); i++)
+          await new Promise((r) => setTimeout(r, 200));
+        expect(bridgeModel.requests.some((q) => q.step === 1 && q.body?.includes('exit_code'))).toBe(true);
+        // Served in the daemon, not a process of its own: the session's lines are in its log.
+        if (daemon)
+          expect(await readFile(join(daemon.dir, 'daemon.log'), 'utf8')).toMatch(/bridge .*relayed from/);
+      } finally {
+        await run(['stop', 'claude']);
+        await daemon?.stop();
+        await bridgeModel.close();
+        await run(['clean']);
+        await provisioner?.stop();
+      }
+    },
+  );
 });
+
+/** Whether the workspace's gateway pod runs the host bridge's relay (polled for up to 40 s, or until `done`). */
+async function relayIn(ws: string, done: () => boolean): Promise<boolean> {
+  const k = await kubeEngine();
+  const gateway = `corral-${workspaceIdOf(ws)}-gateway`;
+  for (let i = 0; i < 200 && !done(); i++) {
+    const ps = await k
+      .exec(gateway, ['sh', '-c', 'cat /proc/[0-9]*/cmdline | tr "\\0" " "'])
+      .catch(() => undefined);
+    if (ps?.stdout.includes('node -e') && ps.stdout.includes('bridge-')) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return done();
+}

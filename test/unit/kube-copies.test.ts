@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BINDS_ANNOTATION } from '../../src/engine/kubernetes/copies.js';
 import { LINK_OWNER_LABEL } from '../../src/engine/kubernetes/link.js';
 import { podFor } from '../../src/engine/kubernetes/pod.js';
+import { rerunnable } from '../../src/engine/kubernetes/pods.js';
 import type { ContainerSpec } from '../../src/engine/types.js';
 
 const base: ContainerSpec = {
@@ -91,5 +92,29 @@ describe('a pod without node folders', () => {
     expect(side.command!.slice(3)).toEqual(['10.0.0.9', '7483', '/run/corral/gw=/run/corral/sock']);
     expect(sandbox.metadata!.labels!['link.corral.io/corral-0123456789ab-gateway']).toBe('1');
     expect(sandbox.spec!.containers.map((c) => c.name)).toEqual(['sandbox']);
+    // Where corral writes the gateway's next address: the link's alone, never the sandbox's.
+    expect(side.volumeMounts!.find((m) => m.name === 'corral-link')?.mountPath).toBe('/corral-link');
+    expect(sandbox.spec!.volumes!.find((v) => v.name === 'corral-link')?.emptyDir?.medium).toBe('Memory');
+    for (const c of [...sandbox.spec!.containers, ...sandbox.spec!.initContainers!].filter((c) => c !== side))
+      expect(c.volumeMounts?.map((m) => m.name) ?? [], c.name).not.toContain('corral-link');
+  });
+
+  it('a pod that ended runs again as a new pod of the same name and spec, on no node in particular', () => {
+    const ended = {
+      ...pod,
+      metadata: { ...pod.metadata, uid: 'u-1', resourceVersion: '42', creationTimestamp: new Date() },
+      spec: { ...pod.spec!, nodeName: 'node-1' },
+      status: { phase: 'Running', podIP: '10.0.0.9' },
+    };
+    const again = rerunnable(ended);
+    expect(again.metadata).toEqual({
+      name: pod.metadata!.name,
+      namespace: pod.metadata!.namespace,
+      labels: pod.metadata!.labels,
+      annotations: pod.metadata!.annotations,
+    });
+    expect(again.status).toBeUndefined();
+    expect(again.spec!.nodeName).toBeUndefined();
+    expect(again.spec!.containers).toEqual(pod.spec!.containers);
   });
 });

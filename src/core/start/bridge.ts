@@ -7,7 +7,7 @@
  * small host process of its own; either ends it with the sandbox.
  */
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { McpServer } from '../../agents/mcp-formats.js';
 import type { AgentSpec } from '../../agents/types.js';
 import { staleMcpCleanup, wireMcp } from '../../bridge/agent-config.js';
@@ -162,13 +162,19 @@ async function attachedBridge(
   spec: SandboxSpec,
   o: Started,
 ): Promise<RunBridge> {
-  const [{ displayCommand, startBridge }, { ApprovalQueue }, { queuedApprover }, { TerminalPrompter }] =
-    await Promise.all([
-      import('../../bridge/index.js'),
-      import('../../bridge/approval-queue.js'),
-      import('../../bridge/ask.js'),
-      import('../../bridge/terminal-prompt.js'),
-    ]);
+  const [
+    { displayCommand, startBridge },
+    { ApprovalQueue },
+    { queuedApprover },
+    { TerminalPrompter },
+    { privateSocket, relayBridge },
+  ] = await Promise.all([
+    import('../../bridge/index.js'),
+    import('../../bridge/approval-queue.js'),
+    import('../../bridge/ask.js'),
+    import('../../bridge/terminal-prompt.js'),
+    import('../../bridge/relayed.js'),
+  ]);
   const { summarizeApproval } = await import('../../bridge/prompt.js');
   // The terminal is there to ask in only when the user types into the agent's TTY.
   const io = o.io;
@@ -209,7 +215,7 @@ async function attachedBridge(
     ...(o.services ? { services: o.services } : {}),
   });
   const unserve = o.engine.relaySocket
-    ? await o.engine.relaySocket(o.socketPath, listenAt).catch(async (e) => {
+    ? await relayBridge(o.engine, o.socketPath, listenAt).catch(async (e) => {
         await bridge.close();
         throw e;
       })
@@ -243,9 +249,4 @@ async function attachedBridge(
  */
 export async function serveRemote(o: Started): Promise<() => Promise<void>> {
   return (await o.engine.hostFolders?.serveSocket(o.socketPath)) ?? (async () => {});
-}
-
-/** Beside the gateway's folders, not in them: the gateway root is mounted into no container. */
-function privateSocket(shared: string): string {
-  return join(dirname(dirname(shared)), basename(shared));
 }

@@ -36,10 +36,17 @@ function sessionOptions(agent: AgentSpec, workspace: Workspace, spec: SandboxSpe
     agent: agent.name,
     container: spec.name,
     engine: o.engine.endpoint,
+    ...(o.engine.reconnect ? { reconnect: o.engine.reconnect } : {}),
+    // Kubernetes: the session's host serves it in the gateway pod over the API, for its whole life.
+    ...(o.engine.relaySocket ? { relayed: true } : {}),
     approvalTimeoutMs: o.timeoutMs,
     ...(tty ? { notifyTty: tty } : {}),
   };
 }
+
+/** A remote engine's forward of the socket, held by this run; none where the session relays it. */
+const unlessRelayed = async (o: Started): Promise<() => Promise<void>> =>
+  o.engine.relaySocket ? async () => {} : serveRemote(o);
 
 /** A detached run's bridge served by the daemon: listening once this resolves. */
 export async function hostedBridge(
@@ -67,7 +74,7 @@ export async function hostedBridge(
     hostCommands,
     hostEnv,
   });
-  const unserve = await serveRemote(o);
+  const unserve = await unlessRelayed(o);
   return {
     started: (id) => host.watch(session, id),
     stop: async () => {
@@ -85,7 +92,7 @@ export async function detachedBridge(
 ): Promise<RunBridge> {
   const { spawnBridgeDaemon } = await import('../../bridge/daemon-spawn.js');
   const daemon = await spawnBridgeDaemon(sessionOptions(agent, workspace, spec, o));
-  const unserve = await serveRemote(o);
+  const unserve = await unlessRelayed(o);
   return {
     ready: daemon.ready,
     started: (id) => daemon.watch(id),

@@ -19,6 +19,25 @@ const OpenBody = z.object({
   agent: z.string().min(1).max(64),
   container: z.string().min(1).max(255),
   engine: z.string().min(1).max(1024),
+  reconnect: z
+    .object({
+      kubernetes: z
+        .object({
+          context: z.string().max(253).optional(),
+          namespace: z.string().max(63).optional(),
+          storage_class: z.string().max(253).optional(),
+          registry: z.string().max(1024).optional(),
+          workspace: z.enum(['hostPath', 'upload', 'git']).optional(),
+          node_folders: z.boolean().optional(),
+          pull_secret: z.string().max(253).optional(),
+          kubeconfig: z.string().max(4096).optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict()
+    .optional(),
+  relayed: z.boolean().optional(),
   approvalTimeoutMs: z.number().int().positive().max(86_400_000),
   notifyTty: z
     .string()

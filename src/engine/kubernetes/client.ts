@@ -1,4 +1,5 @@
 /** The cluster connection: the user's kubeconfig (KUBECONFIG or ~/.kube/config) and a context. */
+import { delimiter } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { CorralError } from '../../errors.js';
 
@@ -15,6 +16,8 @@ export interface KubeSettings {
   nodeFolders: boolean;
   /** A `kubernetes.io/dockerconfigjson` Secret in the namespace every pod pulls with (a private registry). */
   pullSecret?: string;
+  /** The kubeconfig file(s), `:`-separated as in KUBECONFIG; default KUBECONFIG, then ~/.kube/config. */
+  kubeconfig?: string;
 }
 
 export interface Clients {
@@ -24,14 +27,28 @@ export interface Clients {
   net: k8s.NetworkingV1Api;
   /** Where the API server is, for messages. */
   server: string;
+  /** The context in use, and the kubeconfig it came from: another process connects the same way. */
+  context: string;
+  kubeconfig?: string;
 }
 
 export async function connectCluster(settings: KubeSettings): Promise<Clients> {
   // Loaded on first use: the client library costs ~150 ms to import, and local engines never need it.
   const lib = await import('@kubernetes/client-node');
   const kc = new lib.KubeConfig();
+  // Read as the client library reads KUBECONFIG, from the given list: a detached run's bridge
+  // process connects with what the run used, whatever its own environment says.
+  const kubeconfig = settings.kubeconfig ?? process.env.KUBECONFIG;
   try {
-    kc.loadFromDefault();
+    if (settings.kubeconfig) {
+      const [first, ...rest] = settings.kubeconfig.split(delimiter).filter(Boolean);
+      kc.loadFromFile(first!);
+      for (const f of rest) {
+        const more = new lib.KubeConfig();
+        more.loadFromFile(f);
+        kc.mergeConfig(more);
+      }
+    } else kc.loadFromDefault();
   } catch (e) {
     throw new CorralError('ENGINE_NOT_FOUND', `Cannot read the kubeconfig: ${(e as Error).message}`);
   }
@@ -64,6 +81,8 @@ export async function connectCluster(settings: KubeSettings): Promise<Clients> {
     core: kc.makeApiClient(lib.CoreV1Api),
     net: kc.makeApiClient(lib.NetworkingV1Api),
     server: cluster.server,
+    context: kc.getCurrentContext(),
+    ...(kubeconfig ? { kubeconfig } : {}),
   };
 }
 

@@ -16,22 +16,23 @@ import type {
   ContainerSpec,
   ContainerSummary,
   EngineInfo,
+  EngineReconnect,
   ExecOptions,
   ExecResult,
 } from '../types.js';
 import { canaryOf } from './channels.js';
 import { type Clients, ignore404, type KubeSettings, statusOf } from './client.js';
-import { bindsOf, fileSources, fillPod } from './copies.js';
-import { copiedFolders, deleteServing, linkTarget } from './host-folders.js';
+import { fileSources } from './copies.js';
+import { copiedFolders, deleteServing } from './host-folders.js';
 import type { ImportTarget } from './images.js';
 import { PodLife } from './lifecycle.js';
-import { addLink, ensureLinkPolicies, LINK_OWNER_LABEL } from './link.js';
 import { MANAGED_BY, objectName } from './names.js';
 import { podFor } from './pod.js';
 import { PodContexts } from './pod-context.js';
+import { PodStarts } from './pod-starts.js';
 import { PodStreams } from './pod-streams.js';
 import { labelsOf, toDetails, toSummary } from './pods.js';
-import { podWith, relaySocket } from './relay.js';
+import { keptRelay, podWith, relaySocket } from './relay.js';
 import { matches, Resources, setNetworkLabel } from './resources.js';
 import { WorkspaceCopies } from './workspace.js';
 
@@ -42,6 +43,7 @@ export class KubernetesEngine implements ContainerEngine {
   readonly ns: string;
   private readonly res: Resources;
   private readonly life: PodLife;
+  private readonly starts: PodStarts;
   private readonly streams: PodStreams;
   private readonly freshVolumes = new Set<string>();
   private readonly copies?: WorkspaceCopies;
@@ -62,6 +64,7 @@ export class KubernetesEngine implements ContainerEngine {
     this.res = new Resources(c, this.ns, settings.storageClass, !settings.nodeFolders);
     if (!settings.nodeFolders) this.hostFolders = copiedFolders(c, this.ns);
     this.life = new PodLife(c, this.ns, settings.pullSecret);
+    this.starts = new PodStarts(c, this.ns, this.life, (id, grace) => this.deletePod(id, grace));
     this.streams = new PodStreams(c, this.ns, (id) => this.life.running(id));
     if (settings.workspace !== 'hostPath') {
       const deps = {
@@ -74,6 +77,23 @@ export class KubernetesEngine implements ContainerEngine {
       };
       this.copies = new WorkspaceCopies(deps, settings.workspace);
     }
+  }
+
+  /** A detached run's bridge process connects to this cluster, context and namespace as this run did. */
+  get reconnect(): EngineReconnect {
+    const s = this.settings;
+    return {
+      kubernetes: {
+        context: this.c.context,
+        namespace: s.namespace,
+        workspace: s.workspace,
+        node_folders: s.nodeFolders,
+        ...(s.storageClass ? { storage_class: s.storageClass } : {}),
+        ...(s.registry ? { registry: s.registry } : {}),
+        ...(s.pullSecret ? { pull_secret: s.pullSecret } : {}),
+        ...(this.c.kubeconfig ? { kubeconfig: this.c.kubeconfig } : {}),
+      },
+    };
   }
 
   /** The sandbox works on a copy in the cluster (`upload`): `corral pull` and attached runs bring it back. */
@@ -97,16 +117,21 @@ export class KubernetesEngine implements ContainerEngine {
     return found?.metadata?.name ?? objectName(id);
   }
 
-  /** The host bridge's socket, served in the pod that has its folder (the gateway's) over exec. */
+  /**
+   * The host bridge's socket, served in the pod that has its folder (the gateway's) over exec, and
+   * served again in the next such pod when that one goes (a gateway run again), until the undo.
+   */
   async relaySocket(sharedPath: string, hostSocket: string): Promise<() => Promise<void>> {
-    const where = await podWith(this.c, this.ns, sharedPath);
-    if (!where) {
-      throw new CorralError(
-        'ENGINE_ERROR',
-        `No running pod of corral's in namespace ${this.ns} has ${dirname(sharedPath)}, to serve the host bridge in.`,
-      );
-    }
-    return relaySocket(this.c, this.ns, where.pod, where.inPod, hostSocket);
+    return keptRelay(async () => {
+      const where = await podWith(this.c, this.ns, sharedPath);
+      if (!where) {
+        throw new CorralError(
+          'ENGINE_ERROR',
+          `No running pod of corral's in namespace ${this.ns} has ${dirname(sharedPath)}, to serve the host bridge in.`,
+        );
+      }
+      return relaySocket(this.c, this.ns, where.pod, where.inPod, hostSocket);
+    });
   }
 
   async ping(): Promise<void> {
@@ -163,23 +188,13 @@ export class KubernetesEngine implements ContainerEngine {
       ...(canary ? { canary } : {}),
       ...(copies ? { copies } : {}),
     });
-    const binds = bindsOf(pod);
-    const serving = Boolean(pod.metadata?.labels?.[LINK_OWNER_LABEL]);
-    if (!Object.keys(binds).length) {
-      this.life.hold(name, pod);
-      return name;
-    }
-    this.life.hold(name, pod, {
-      before: async (p) => {
-        const link = serving ? undefined : await linkTarget(this.c, this.ns, spec);
-        if (link) addLink(p, link);
-      },
-      after: async () => {
-        if (serving) await ensureLinkPolicies(this.c, this.ns, name);
-        await fillPod(this.c, this.ns, name, binds);
-      },
-    });
+    this.starts.hold(name, pod, spec);
     return name;
+  }
+
+  /** Start a created pod, or run again one whose container ended (pod-starts.ts). */
+  async startContainer(ref: string): Promise<void> {
+    await this.starts.start(this.life.pendingPod(ref) ? ref : await this.pod(ref));
   }
 
   /** Removing a pod that serves its folders: bring back what it wrote, and drop its policies. */
@@ -187,8 +202,6 @@ export class KubernetesEngine implements ContainerEngine {
     const del = () => this.life.delete(id, grace);
     return this.settings.nodeFolders ? del() : deleteServing(this.c, this.ns, id, del);
   }
-
-  startContainer = (id: string) => this.life.start(id);
 
   async attach(ref: string, opts: AttachOptions) {
     return this.streams.attach(await this.pod(ref), opts);
@@ -202,8 +215,8 @@ export class KubernetesEngine implements ContainerEngine {
     this.streams.resize(await this.pod(ref), rows, cols);
   }
 
-  async wait(ref: string): Promise<number> {
-    return this.life.exitCode(await this.pod(ref));
+  async wait(ref: string, opts: { pollMs?: number } = {}): Promise<number> {
+    return this.life.exitCode(await this.pod(ref), opts.pollMs);
   }
 
   /** Kubernetes has no stopped pod: stopping deletes it, after `timeoutSeconds` of grace. */

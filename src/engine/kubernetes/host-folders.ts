@@ -8,14 +8,13 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, normalize } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { shellQuote } from '../command-line.js';
 import type { ContainerEngine, ContainerSpec } from '../types.js';
-import { startExec } from './channels.js';
 import { type Clients, ignore404 } from './client.js';
 import { bindsOf, packBinds } from './copies.js';
-import { LINK_CONTAINER, LINK_OWNER_LABEL, type LinkTarget, removeLinkPolicies } from './link.js';
+import { inLink, LINK_CONTAINER, LINK_OWNER_LABEL, type LinkTarget, removeLinkPolicies } from './link.js';
 import { CONTAINER } from './names.js';
 
 export interface Owner {
@@ -76,37 +75,6 @@ export async function linkTarget(
     target.folders.push({ volume: `v${i}`, local: m.target, remote: o.inMain });
   }
   return target;
-}
-
-/** A shell command in a pod's link container: exit code and stdout. */
-async function inLink(
-  c: Clients,
-  ns: string,
-  pod: string,
-  command: string,
-  stdin: Readable | null = null,
-): Promise<{ code: number; out: Buffer }> {
-  const out: Buffer[] = [];
-  const { exitCode } = await startExec(
-    c,
-    ns,
-    pod,
-    ['sh', '-c', command],
-    {},
-    {
-      stdout: new Writable({
-        write(chunk: Buffer, _e, done) {
-          out.push(chunk);
-          done();
-        },
-      }),
-      stderr: new PassThrough().resume(),
-      stdin,
-      tty: false,
-    },
-    LINK_CONTAINER,
-  );
-  return { code: await exitCode, out: Buffer.concat(out) };
 }
 
 export function copiedFolders(c: Clients, ns: string): NonNullable<ContainerEngine['hostFolders']> {

@@ -87,19 +87,32 @@ export class PodLife {
     });
   }
 
-  /** The exit code, once final: a pod being deleted is done only once it is gone or exited. */
-  exitCode(id: string): Promise<number> {
-    return this.watch(id, 137, (pod) => {
-      const s = podState(pod);
-      return s.state === 'exited' && !pod.metadata?.deletionTimestamp ? s.exitCode : undefined;
-    });
+  /**
+   * The exit code, once final: a pod being deleted is done only once it is gone or exited.
+   * `pollMs`: how often to ask (a detached run's bridge process waits hours: not every 150 ms).
+   */
+  exitCode(id: string, pollMs = POLL_MS): Promise<number> {
+    return this.watch(
+      id,
+      137,
+      (pod) => {
+        const s = podState(pod);
+        return s.state === 'exited' && !pod.metadata?.deletionTimestamp ? s.exitCode : undefined;
+      },
+      pollMs,
+    );
   }
 
   /**
    * Polls the pod (once its start was asked for) until `decide` answers; `gone` when there is no
    * pod; throws when the pod cannot start (image missing, unschedulable…).
    */
-  private async watch<T>(id: string, gone: T, decide: (pod: V1Pod) => T | undefined): Promise<T> {
+  private async watch<T>(
+    id: string,
+    gone: T,
+    decide: (pod: V1Pod) => T | undefined,
+    pollMs = POLL_MS,
+  ): Promise<T> {
     await this.started.get(id)?.promise;
     for (;;) {
       const pod = await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }));
@@ -109,7 +122,7 @@ export class PodLife {
       const stuck = stuckReason(pod);
       if (stuck && /ErrImagePull|ImagePullBackOff/.test(stuck)) throw this.pullFailed(pod, stuck);
       if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 
@@ -128,6 +141,15 @@ export class PodLife {
         ? `Check that Secret ${this.pullSecret} in namespace ${this.ns} is a kubernetes.io/dockerconfigjson login for ${registry} (kubectl create secret docker-registry).`
         : `If ${registry} needs a login, create a docker-registry Secret in namespace ${this.ns} and name it in kubernetes.pull_secret.`,
     );
+  }
+
+  /** Resolves once the pod is gone from the API (deleted), or throws after `timeoutMs`. */
+  async gone(id: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (await ignore404(() => this.c.core.readNamespacedPod({ name: id, namespace: this.ns }))) {
+      if (Date.now() > deadline) throw new CorralError('ENGINE_ERROR', `Pod ${id} is still being removed.`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
   }
 
   async delete(id: string, grace: number): Promise<void> {

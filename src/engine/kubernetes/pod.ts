@@ -7,7 +7,14 @@
 import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ContainerSpec } from '../types.js';
 import { BINDS_ANNOTATION, copyMount, fillContainer } from './copies.js';
-import { LINK_OWNER_LABEL, type LinkTarget, linkClient, linkedLabels, linkServer } from './link.js';
+import {
+  LINK_OWNER_LABEL,
+  type LinkTarget,
+  linkClient,
+  linkedLabels,
+  linkServer,
+  linkVolume,
+} from './link.js';
 import {
   CONTAINER,
   kubeLabels,
@@ -155,7 +162,7 @@ export function podFor(spec: ContainerSpec, ctx: PodContext): V1Pod {
           }
         : {}),
       containers: [container],
-      volumes: [...volumes, ...(fill ? [fill.volume] : [])],
+      volumes: [...volumes, ...(fill ? [fill.volume] : []), ...(link ? [linkVolume()] : [])],
     },
   };
   if (spec.serveSockets && fill) {

@@ -83,3 +83,20 @@ export function toDetails(pod: V1Pod): ContainerDetails {
     networks: pod.status?.podIP ? { pod: { ip: pod.status.podIP } } : {},
   };
 }
+
+/** A pod that ended, as a new pod of the same name and spec (Kubernetes runs a pod once). */
+export function rerunnable(old: V1Pod): V1Pod {
+  const { nodeName: _bound, ...spec } = old.spec!;
+  const m = old.metadata ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: m.name!,
+      ...(m.namespace ? { namespace: m.namespace } : {}),
+      ...(m.labels ? { labels: m.labels } : {}),
+      ...(m.annotations ? { annotations: m.annotations } : {}),
+    },
+    spec,
+  };
+}

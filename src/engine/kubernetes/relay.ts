@@ -32,14 +32,20 @@ function frame(type: number, id: number, body: Buffer = Buffer.alloc(0)): Buffer
   return Buffer.concat([h, body]);
 }
 
-/** Serve `hostSocket` at `inPod` in the pod; resolves once it listens there, to a stop function. */
+export interface Relay {
+  /** Resolves when the relay's exec has ended (the pod went, the stream broke, or `stop`). */
+  ended: Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** Serve `hostSocket` at `inPod` in the pod; resolves once it listens there. */
 export async function relaySocket(
   c: Clients,
   ns: string,
   pod: string,
   inPod: string,
   hostSocket: string,
-): Promise<() => Promise<void>> {
+): Promise<Relay> {
   const toPod = new PassThrough();
   const conns = new Map<number, Socket>();
   let ready: () => void = () => {};
@@ -102,11 +108,52 @@ export async function relaySocket(
   });
   ended.catch(() => {});
   await Promise.race([listening, ended]);
-  return async () => {
+  // Its connections end with it: the pod side's sockets are gone, so are the host side's.
+  void exitCode.then(() => {
     for (const s of conns.values()) s.destroy();
-    toPod.end();
-    await Promise.race([exitCode, new Promise((r) => setTimeout(r, 2000))]);
-    ws.close();
+  });
+  return {
+    ended: exitCode,
+    stop: async () => {
+      for (const s of conns.values()) s.destroy();
+      toPod.end();
+      await Promise.race([exitCode, new Promise((r) => setTimeout(r, 2000))]);
+      ws.close();
+    },
+  };
+}
+
+/**
+ * A relay kept up until its stop, however long the bridge behind it lives (a detached run's):
+ * when its exec ends without a stop (the gateway pod was run again after it died, the API server
+ * dropped the stream), it is made again, once a second, in whichever pod has the folder then.
+ * The first one must succeed: a run does not start without its bridge.
+ */
+export async function keptRelay(open: () => Promise<Relay>, retryMs = 1000): Promise<() => Promise<void>> {
+  let current = await open();
+  let stopped = false;
+  let wake: () => void = () => {};
+  const stopping = new Promise<void>((r) => {
+    wake = r;
+  });
+  const kept = (async () => {
+    while (!stopped) {
+      await Promise.race([current.ended, stopping]);
+      while (!stopped) {
+        const next = await open().catch(() => undefined);
+        if (next && stopped) await next.stop();
+        else if (next) {
+          current = next;
+          break;
+        } else await Promise.race([new Promise((r) => setTimeout(r, retryMs)), stopping]);
+      }
+    }
+  })();
+  return async () => {
+    stopped = true;
+    wake();
+    await kept;
+    await current.stop();
   };
 }
 
