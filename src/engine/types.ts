@@ -178,8 +178,10 @@ export interface ContainerEngine {
   readonly hostFolders?: {
     /** Send what corral changed in this folder to the engine's copy. */
     push(dir: string): Promise<void>;
-    /** A file a container wrote in the copy (from byte `from` on); undefined if missing. */
-    read(path: string, from?: number): Promise<string | undefined>;
+    /** A file a container wrote in the copy (from byte `from` on, at most `max` bytes); undefined if missing. */
+    read(path: string, from?: number, max?: number): Promise<string | undefined>;
+    /** The size in bytes of a file in the copy; undefined if missing (where a follower starts). */
+    size(path: string): Promise<number | undefined>;
     /** Rewrite, in place, the copy of a file containers bind-mount by itself (not a folder's file). */
     rewriteMounted(path: string, content: Buffer): Promise<void>;
     /** Remove a file (or socket) from the copy, if it is there. */

@@ -175,9 +175,18 @@ export class RemoteEngine implements ContainerEngine {
     push: async (dir: string) => {
       await this.push(dir);
     },
-    read: async (path: string, from = 0) => {
-      const r = await this.ssh.run(`tail -c +${from + 1} ${shellQuote(this.remoteFile(path))}`);
+    read: async (path: string, from = 0, max?: number) => {
+      const f = shellQuote(this.remoteFile(path));
+      // `test` first: a pipeline's status is head's, which would make a missing file read empty.
+      const cut = max === undefined ? '' : ` | head -c ${Math.max(0, Math.floor(max))}`;
+      const r = await this.ssh.run(`test -f ${f} && tail -c +${Math.floor(from) + 1} ${f}${cut}`);
       return r.code === 0 ? r.stdout.toString() : undefined;
+    },
+    size: async (path: string) => {
+      const f = shellQuote(this.remoteFile(path));
+      const r = await this.ssh.run(`test -f ${f} && wc -c < ${f}`);
+      const n = Number(r.stdout.toString().trim());
+      return r.code === 0 && Number.isFinite(n) ? n : undefined;
     },
     rewriteMounted: (path: string, content: Buffer) => writeInPlace(this.ssh, this.remotePath(path), content),
     remove: async (path: string) => {
