@@ -198,6 +198,12 @@ export interface ContainerEngine {
     forwardPort?(hostIp: string, hostPort: number, path: string): Promise<() => Promise<void>>;
     /** Undo a forwardPort made by an earlier corral (a detached run's, at `corral stop`). */
     unforwardPort?(hostIp: string, hostPort: number, path: string): Promise<void>;
+    /** The commands (argv) forwardPort and its undo run, for `--dry-run` to print. */
+    forwardPortCommands?(
+      hostIp: string,
+      hostPort: number,
+      path: string,
+    ): { forward: string[]; cancel: string[] };
   };
   /**
    * The addresses of the machine the engine runs on, when that is not this one (a remote engine):

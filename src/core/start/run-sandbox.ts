@@ -198,6 +198,11 @@ export async function launch(
     const lines = (await engine.imageExists(image))
       ? []
       : [`# build the image first: corral image build ${agent.name}`];
+    // Not runnable as they stand there: the engine's machine has copies of these folders, not them.
+    if (engine.remote)
+      lines.unshift(
+        `# ${engine.kind} on ${engine.remote}: corral uploads the folders these commands mount and runs the containers there, through its SSH connection (paths below are this machine's)`,
+      );
     lines.push(...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after);
     return { kind: 'dry-run', exitCode: 0, lines };
   }

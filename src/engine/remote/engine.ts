@@ -208,6 +208,13 @@ export class RemoteEngine implements ContainerEngine {
     },
     unforwardPort: (hostIp: string, hostPort: number, path: string) =>
       this.ssh.cancelPort(`${hostIp}:${hostPort}:${this.remoteFile(path)}`),
+    forwardPortCommands: (hostIp: string, hostPort: number, path: string) => {
+      const spec = `${hostIp}:${hostPort}:${this.remoteFile(path)}`;
+      return {
+        forward: this.ssh.argv(['-O', 'forward', '-L', spec]),
+        cancel: this.ssh.argv(['-O', 'cancel', '-L', spec]),
+      };
+    },
   };
 
   private addresses?: Promise<string[]>;

@@ -95,6 +95,11 @@ export class SshSession {
     if (r.code !== 0) throw this.connectError(r.stderr);
   }
 
+  /** The ssh command line for a control command (`-O …`) on the master, as corral runs it. */
+  argv(extra: string[]): string[] {
+    return ['ssh', ...this.args(extra)];
+  }
+
   /** Run a shell command line on the remote machine (through the master). */
   run(command: string, input?: Readable | Buffer): Promise<SshResult> {
     return this.ssh(['-o', 'ControlMaster=no'], [command], input);
