@@ -54,7 +54,11 @@ export function startWatching(d: DaemonContext): () => void {
           process.stderr.write(`${new Date().toISOString()} watch: audit log of ${path}: ${e.message}\n`),
         );
         if (byWorkspace) watchServices(d, path, byWorkspace.get(id) ?? [], services, first);
-        await keepWarm(d, warm, id);
+        await keepWarm(d, warm, id).catch((e: Error) =>
+          process.stderr.write(
+            `${new Date().toISOString()} watch: gateway of ${path} not held: ${e.message}\n`,
+          ),
+        );
       }
       for (const [id, w] of warm) {
         if (Date.now() - w.active < WARM_MS) continue;

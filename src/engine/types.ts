@@ -198,6 +198,11 @@ export interface ContainerEngine {
     forwardPort?(hostIp: string, hostPort: number, path: string): Promise<() => Promise<void>>;
     /** Undo a forwardPort made by an earlier corral (a detached run's, at `corral stop`). */
     unforwardPort?(hostIp: string, hostPort: number, path: string): Promise<void>;
+    /**
+     * A unix socket on this machine that reaches the one a container serves at this path in the
+     * copy (each connection made there anew), and its undo. Without it, the path itself is reachable.
+     */
+    reachSocket?(path: string): Promise<{ local: string; close(): Promise<void> }>;
     /** The commands (argv) forwardPort and its undo run, for `--dry-run` to print. */
     forwardPortCommands?(
       hostIp: string,

@@ -208,6 +208,16 @@ export class RemoteEngine implements ContainerEngine {
     },
     unforwardPort: (hostIp: string, hostPort: number, path: string) =>
       this.ssh.cancelPort(`${hostIp}:${hostPort}:${this.remoteFile(path)}`),
+    /**
+     * A unix socket in the private SSH folder here reaching a socket a container serves in the copy
+     * (the gateway's, which the daemon holds to keep it warm): a local forward through the master.
+     */
+    reachSocket: async (path: string) => {
+      const remote = this.remoteFile(path);
+      const local = join(this.ssh.dir, `s-${this.ssh.key()}-${short(remote).slice(0, 8)}.sock`);
+      await this.ssh.forwardLocal(local, remote);
+      return { local, close: () => this.ssh.cancelLocal(local, remote) };
+    },
     forwardPortCommands: (hostIp: string, hostPort: number, path: string) => {
       const spec = `${hostIp}:${hostPort}:${this.remoteFile(path)}`;
       return {

@@ -123,6 +123,12 @@ export class SshSession {
     if (r.code !== 0) throw this.forwardError(r.stderr, remote);
   }
 
+  /** Undo forwardLocal (the master stops listening on `local`, which is removed). */
+  async cancelLocal(local: string, remote: string): Promise<void> {
+    await this.ssh(['-O', 'cancel', '-L', `${local}:${remote}`], []);
+    rmSync(local, { force: true });
+  }
+
   /** A unix socket on the other machine that reaches `local` here (the host bridge). */
   async forwardRemote(remote: string, local: string): Promise<void> {
     // sshd refuses to bind over a stale socket unless its own config says otherwise.
