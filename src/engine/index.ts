@@ -26,6 +26,7 @@ export interface KubeSettingsInput {
 }
 
 export type { KubeSettings } from './kubernetes/client.js';
+export { remoteIsolationRefused } from './remote/limits.js';
 export { formatSshUrl, isSshUrl, parseSshUrl, type SshTarget } from './remote/url.js';
 export type * from './types.js';
 

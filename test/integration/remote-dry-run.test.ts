@@ -1,10 +1,12 @@
 /**
- * `--dry-run` on a remote engine (the test's second "machine", test/helpers/remote-host.ts) prints
- * what a real run does there: published ports as SSH forwards from this machine (the lines printed
- * work: run, the port answers here; cancelled, it does not), never a relay container, and nothing
- * is created on that machine.
+ * What a remote engine (the test's second "machine", test/helpers/remote-host.ts) plans and
+ * refuses before making anything. `--dry-run` prints what a real run does there: published ports
+ * as SSH forwards from this machine (the lines printed work: run, the port answers here;
+ * cancelled, it does not), never a relay container, and nothing is created on that machine.
+ * `--isolation gvisor` on remote Podman is refused up front (its runtime service would start on
+ * this machine), with nothing made on either machine; on remote Docker it runs there.
  */
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +114,41 @@ describe.skipIf(Boolean(skip))('--dry-run on a remote engine', () => {
         execSync(cancel[0]!, { stdio: 'pipe' });
       }
       expect(await answers(port)).toBe(false);
+    });
+
+    it(`on ${kind} there: --isolation gvisor is ${kind === 'podman' ? 'refused before anything is made, on either machine' : 'served by the runtime registered there'}`, async () => {
+      const ws = await realpath(await mkdtemp(join(tmpdir(), `corral-remote-gvisor-${kind}-`)));
+      made.push(ws);
+      const r = await corral(
+        ['--remote', `dry-${kind}`, 'shell', 'claude', '--isolation', 'gvisor', '--', 'uname', '-r'],
+        { cwd: ws, env: env() },
+      );
+      const mine = `--filter label=io.corral.workspace=${workspaceIdOf(ws)}`;
+      if (kind === 'podman') {
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/--isolation gvisor is not offered on the remote Podman engine ssh:\/\//);
+        expect(r.stderr).toMatch(/hint: Use --isolation runc there/);
+        expect(onRemote(`podman ps -aq ${mine} | wc -l; podman network ls -q ${mine} | wc -l`)).toBe(
+          '0\n0\n',
+        );
+        // Nor here (where the runtime service would have made it).
+        expect(
+          execFileSync('podman', ['ps', '-aq', ...mine.split(' ')])
+            .toString()
+            .trim(),
+        ).toBe('');
+        return;
+      }
+      const runtimes = execSync("docker info --format '{{json .Runtimes}}'").toString();
+      if (!runtimes.includes('corral-runsc')) {
+        console.warn(
+          '[skip] gVisor on remote Docker: corral-runsc is not registered in dockerd (scripts/setup does it)',
+        );
+        return;
+      }
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      expect(r.stdout.trim()).toBe('4.4.0');
+      await corral(['--remote', `dry-${kind}`, 'clean'], { cwd: ws, env: env() });
     });
   }
 });

@@ -11,6 +11,7 @@ import { CorralError } from '../../errors.js';
 import type { Stdio } from '../../sandbox/attach.js';
 import { dryRunFor } from '../../sandbox/dry-run.js';
 import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
+import { isolationFor } from '../../sandbox/isolation.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { adoptWarm } from '../../sandbox/warm.js';
@@ -96,7 +97,7 @@ export async function launch(
   // Bad endpoint options fail before the credential scan, which may ask questions.
   checkEndpointOptions(opts);
   // What a remote engine cannot do is refused before anything is created there.
-  checkRemoteSupport(engine, config, opts);
+  checkRemoteSupport(engine, config, opts, isolationFor(config, agent.name, opts.isolation));
   const [alias, netMode, remote] = [hostAlias(engine.kind), opts.network ?? config.network, engine.remote];
   // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
   const provider = opts.provider ? await providerEndpoint(agent, opts, netMode, alias, remote) : undefined;

@@ -29,6 +29,7 @@ import type {
 import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
 import { copyImage } from './copy-image.js';
 import { putFile, ShellTree, writeInPlace } from './files.js';
+import { remoteIsolationRefused } from './limits.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
 
@@ -258,6 +259,8 @@ export class RemoteEngine implements ContainerEngine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
+    const refused = remoteIsolationRefused(this, spec.isolation);
+    if (refused) throw refused;
     await this.ensureImage(spec.image);
     const mounts: Mount[] = [];
     const uid = Number(spec.user.split(':')[0]) || 0;
