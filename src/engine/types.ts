@@ -186,6 +186,11 @@ export interface ContainerEngine {
     rewriteMounted(path: string, content: Buffer): Promise<void>;
     /** Remove a file (or socket) from the copy, if it is there. */
     remove(path: string): Promise<void>;
+    /**
+     * Remove the engine's copies of these host paths (folders or files corral bind-mounted) and
+     * what it kept here about them: `corral clean` (the gateway's settings hold real keys).
+     */
+    removeCopies?(paths: string[]): Promise<void>;
     /** Is there a unix socket at this path in the copy (a container listens there)? */
     socketReady(path: string): Promise<boolean>;
     /** Make a unix socket that corral listens on here reachable at this path in the copy. */

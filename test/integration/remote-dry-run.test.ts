@@ -4,9 +4,12 @@
  * as SSH forwards from this machine (the lines printed work: run, the port answers here;
  * cancelled, it does not), never a relay container, and nothing is created on that machine.
  * `--isolation gvisor` on remote Podman is refused up front (its runtime service would start on
- * this machine), with nothing made on either machine; on remote Docker it runs there.
+ * this machine), with nothing made on either machine; on remote Docker it runs there. And `corral
+ * clean` takes away what a run left there: the copies of the gateway's folders, whose settings
+ * hold the real key the gateway injects.
  */
 import { execFileSync, execSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -148,6 +151,36 @@ describe.skipIf(Boolean(skip))('--dry-run on a remote engine', () => {
       }
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       expect(r.stdout.trim()).toBe('4.4.0');
+      await corral(['--remote', `dry-${kind}`, 'clean'], { cwd: ws, env: env() });
+    });
+
+    it(`on ${kind} there: \`corral clean\` removes the copies of the gateway's folders there, key and all`, async () => {
+      const ws = await realpath(await mkdtemp(join(tmpdir(), `corral-remote-clean-${kind}-`)));
+      made.push(ws);
+      // Fake, made at run time: the gateway there injects it, so its settings copy holds it.
+      const key = `sk-ant-api03-${randomBytes(24).toString('hex')}`;
+      const withKey = { ...env(), ANTHROPIC_API_KEY: key };
+      const r = await corral(
+        ['--remote', `dry-${kind}`, 'shell', 'claude', '-e', 'ANTHROPIC_API_KEY', '--', 'true'],
+        { cwd: ws, env: withKey },
+      );
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      // Files there that hold the key (paths only: the key is never printed).
+      const holding = () =>
+        onRemote(`grep -rlF -e ${key} ~/.cache/corral-remote 2>/dev/null || true`)
+          .split('\n')
+          .filter(Boolean);
+      expect(holding().length).toBeGreaterThan(0);
+      const cleaned = await corral(['--remote', `dry-${kind}`, 'clean'], { cwd: ws, env: env() });
+      expect(cleaned.code, cleaned.stderr.slice(-2000)).toBe(0);
+      expect(cleaned.stdout + cleaned.stderr).toMatch(/the copies of .*gateways.* on ssh:\/\//);
+      expect(holding()).toEqual([]);
+      // And a run after the clean uploads its folders afresh and works.
+      const again = await corral(['--remote', `dry-${kind}`, 'shell', 'claude', '--', 'true'], {
+        cwd: ws,
+        env: env(),
+      });
+      expect(again.code, again.stderr.slice(-2000)).toBe(0);
       await corral(['--remote', `dry-${kind}`, 'clean'], { cwd: ws, env: env() });
     });
   }

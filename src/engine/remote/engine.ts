@@ -7,7 +7,7 @@
  * for the workspace, brought back by `pull` (three-way, conflicts refused: sync.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -192,6 +192,13 @@ export class RemoteEngine implements ContainerEngine {
     rewriteMounted: (path: string, content: Buffer) => writeInPlace(this.ssh, this.remotePath(path), content),
     remove: async (path: string) => {
       await this.ssh.check(`rm -f ${shellQuote(this.remoteFile(path))}`, 'Removing a file');
+    },
+    removeCopies: async (paths: string[]) => {
+      if (!paths.length) return;
+      const there = paths.map((p) => shellQuote(this.remotePath(p))).join(' ');
+      await this.ssh.check(`rm -rf ${there}`, 'Removing copies');
+      // The sync bases: a later run uploads afresh rather than trusting copies that are gone.
+      await Promise.all(paths.map((p) => rm(this.baseFile(p), { force: true })));
     },
     socketReady: async (path: string) =>
       (await this.ssh.run(`test -S ${shellQuote(this.remoteFile(path))}`)).code === 0,
