@@ -142,13 +142,19 @@ export const KubernetesSchema = z.strictObject({
 export type KubernetesConfig = z.infer<typeof KubernetesSchema>;
 
 export const ConfigSchema = z.strictObject({
-  /** podman, docker, kubernetes, or an engine on another machine: ssh://user@host[:port]. */
+  /**
+   * podman, docker, kubernetes, an engine on another machine (ssh://user@host[:port]), or an
+   * engine's socket (unix:///…, tcp://host:port, /path), as --engine takes.
+   */
   engine: z
     .union([
       z.enum(['podman', 'docker', 'kubernetes']),
       z
         .string()
-        .regex(/^ssh:\/\/[^\s]+$/, 'expected "podman", "docker", "kubernetes" or ssh://user@host[:port]'),
+        .regex(
+          /^(ssh:\/\/|unix:\/\/\/|tcp:\/\/|\/)[^\s]+$/,
+          'expected "podman", "docker", "kubernetes", ssh://user@host[:port] or a socket (unix:///PATH, tcp://HOST:PORT)',
+        ),
     ])
     .optional(),
   kubernetes: KubernetesSchema.optional(),

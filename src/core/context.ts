@@ -76,9 +76,16 @@ export class CoreContext {
   async engine(): Promise<ContainerEngine> {
     this.connected ??= this.config().then(async (c) => {
       const remote = this.options.remote ? await findRemote(this.options.remote) : undefined;
+      const fromConfig = !remote && !this.options.engine && c.engine;
       return connectEngine(remote?.url ?? this.options.engine ?? c.engine, undefined, {
         kubernetes: c.kubernetes,
         remoteKind: remote?.engine,
+        // For the message when it does not answer: the setting to fix is named.
+        requestedBy: fromConfig
+          ? this.env.CORRAL_ENGINE === c.engine
+            ? 'CORRAL_ENGINE'
+            : `the engine setting in ${await this.configPath()}`
+          : undefined,
       });
     });
     return this.connected;

@@ -22,6 +22,7 @@ export {
   answerWord,
   listApprovals,
 } from './approvals.js';
+export { type AuditLogLook, auditLogSince, egressLog } from './audit-log.js';
 export {
   agentProfile,
   DEFAULT_PROFILE,
@@ -62,9 +63,7 @@ export * from './daemon-token.js';
 export {
   type AuditEntry,
   addEgressRules,
-  auditLogFile,
   type EgressPolicy,
-  egressLog,
   egressPolicy,
   formatEgressRule,
   resetEgressRules,

@@ -11,7 +11,11 @@ import type { CoreContext } from './context.js';
 
 /** Hold the gateway of `workspaceId` (re-made if the gateway restarts); returns the release. */
 export async function holdGateway(ctx: CoreContext, workspaceId: string): Promise<() => void> {
-  const socket = join(gatewayDirs(await ctx.engine(), workspaceId).sock, P.socketFile);
+  const engine = await ctx.engine();
+  let socket = join(gatewayDirs(engine, workspaceId).sock, P.socketFile);
+  // A remote engine's gateway listens in the copy on that machine: held through an SSH forward.
+  const reached = await engine.hostFolders?.reachSocket?.(socket);
+  if (reached) socket = reached.local;
   let held = true;
   let current: Socket | undefined;
   const hold = () => {
@@ -29,5 +33,6 @@ export async function holdGateway(ctx: CoreContext, workspaceId: string): Promis
   return () => {
     held = false;
     current?.destroy();
+    void reached?.close().catch(() => undefined);
   };
 }

@@ -1,6 +1,7 @@
 /** The shape and lifetime of a workspace: masked folders, and cleaning up what corral made for it. */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { untrustWorkspace } from '../config/trust.js';
 import { CorralError } from '../errors.js';
 import { gatewayDirs } from '../gateway/folders.js';
@@ -77,6 +78,11 @@ export async function cleanWorkspace(ctx: CoreContext, input: CleanWorkspaceInpu
   const { removeWorkspaceLaunchDirs } = await import('../sandbox/warm.js');
   await removeWorkspaceLaunchDirs(ws.id);
   const gateway = gatewayDirs(engine, ws.id).root;
+  // A remote engine's copies of the gateway's folders (its settings hold the real keys it injects).
+  if (engine.hostFolders?.removeCopies && existsSync(gateway)) {
+    await engine.hostFolders.removeCopies(await treeOf(gateway));
+    removed.push(`the copies of ${gateway} on ${engine.remote ?? engine.endpoint}`);
+  }
   if (existsSync(gateway)) {
     await rm(gateway, { recursive: true, force: true });
     removed.push(`${gateway} (gateway socket, settings and traffic log)`);
@@ -92,4 +98,22 @@ export async function cleanWorkspace(ctx: CoreContext, input: CleanWorkspaceInpu
     if (await forgetWorkspace(ws.path)) removed.push('credential-scan decisions (allowed and masked files)');
   }
   return removed;
+}
+
+/**
+ * A folder and everything in it (folders and files; symlinks not followed), each a path an engine
+ * may have copied on its own (a bind-mounted folder, a file mounted by itself). Bounded: corral
+ * makes a few dozen entries in a gateway folder; a sandbox's own files are in its copy's folders.
+ */
+async function treeOf(root: string, depth = 4, limit = 2000): Promise<string[]> {
+  const out = [root];
+  for (let i = 0; i < out.length && out.length < limit; i++) {
+    const dir = out[i]!;
+    if (dir.slice(root.length).split('/').length > depth) continue;
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.isDirectory() || e.isFile()) out.push(join(dir, e.name));
+    }
+  }
+  return out.slice(0, limit);
 }

@@ -1,8 +1,8 @@
 /**
- * A detached start through the daemon (the web UI's and API's), and the audit log's lines as
- * entries: apart from use-cases.ts, which is the daemon's door to the core and long enough.
+ * A detached start through the daemon (the web UI's and API's): apart from use-cases.ts, which is
+ * the daemon's door to the core and long enough.
  */
-import { type AuditEntry, type CoreContext, startSandbox } from '../core/index.js';
+import { type CoreContext, startSandbox } from '../core/index.js';
 import { CorralError } from '../errors.js';
 
 export interface StartInput {
@@ -60,15 +60,4 @@ export async function startDetached(
   const view = { id: r.id.slice(0, 12), name: r.name };
   if (!input.wait) return view;
   return { ...view, exitCode: await (exited ?? engine.wait(r.id)) };
-}
-
-export function parseAudit(text: string): AuditEntry[] {
-  const out: AuditEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as AuditEntry);
-    } catch {}
-  }
-  return out;
 }

@@ -13,7 +13,7 @@ import {
   type AuditEntry,
   addEgressRules,
   answerApproval,
-  auditLogFile,
+  auditLogSince,
   BridgeHost,
   type ChatDetail,
   type ChatMessageView,
@@ -60,7 +60,6 @@ import type { ContainerEngine } from '../engine/index.js';
 import { CorralError } from '../errors.js';
 import { type StartInput, startDetached } from './start.js';
 
-export { parseAudit } from './start.js';
 export type { StartInput };
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -187,8 +186,9 @@ export class UseCases {
     return { rule: r?.rule ?? text, applied: Boolean(r?.applied.length) };
   }
 
-  auditLogPath(workspaceId: string): Promise<string> {
-    return auditLogFile(this.ctx, workspaceId);
+  /** The workspace's new audit log entries since `from` (undefined: only where the log ends). */
+  auditSince(workspaceId: string, from: number | undefined) {
+    return auditLogSince(this.ctx, workspaceId, from);
   }
 
   async egressLog(workdir: string, opts: { denied: boolean; limit: number }): Promise<AuditEntry[]> {

@@ -4,10 +4,8 @@
  * services. Polled once a second: engine event streams differ between Podman and Docker, and the
  * queue, audit log and bridge state are files other corral processes write.
  */
-import { open, stat } from 'node:fs/promises';
 import { chatHeads, holdGateway, type SandboxListing, type ServiceInfo } from '../core/index.js';
 import type { DaemonContext } from './app.js';
-import { parseAudit } from './use-cases.js';
 
 const POLL_MS = 1000;
 /** How long a workspace's gateway is kept up after its last sandbox (the CLI's own linger: 2 min). */
@@ -51,9 +49,16 @@ export function startWatching(d: DaemonContext): () => void {
         ? await d.uc.servicesByWorkspace().catch(() => undefined)
         : undefined;
       for (const [id, path] of workspaces) {
-        await watchAudit(d, id, path, offsets, first);
+        // A remote gateway's log is read over SSH: a failed look waits for the next tick alone.
+        await watchAudit(d, id, path, offsets, first).catch((e: Error) =>
+          process.stderr.write(`${new Date().toISOString()} watch: audit log of ${path}: ${e.message}\n`),
+        );
         if (byWorkspace) watchServices(d, path, byWorkspace.get(id) ?? [], services, first);
-        await keepWarm(d, warm, id);
+        await keepWarm(d, warm, id).catch((e: Error) =>
+          process.stderr.write(
+            `${new Date().toISOString()} watch: gateway of ${path} not held: ${e.message}\n`,
+          ),
+        );
       }
       for (const [id, w] of warm) {
         if (Date.now() - w.active < WARM_MS) continue;
@@ -106,7 +111,10 @@ async function watchApprovals(d: DaemonContext, known: Map<string, string>, firs
   }
 }
 
-/** New lines of a workspace's audit log; denials become events (the first look only skips ahead). */
+/**
+ * New lines of a workspace's audit log, wherever its gateway writes it (on a remote engine, in the
+ * copy on that machine); denials become events. The first look only skips ahead.
+ */
 async function watchAudit(
   d: DaemonContext,
   workspaceId: string,
@@ -114,34 +122,24 @@ async function watchAudit(
   offsets: Map<string, number>,
   first: boolean,
 ): Promise<void> {
-  const file = await d.uc.auditLogPath(workspaceId);
-  const size = (await stat(file).catch(() => undefined))?.size ?? 0;
-  const from = offsets.get(file) ?? (first ? size : 0);
-  if (size < from) offsets.set(file, 0);
-  if (size <= from) return offsets.set(file, Math.min(from, size)) && undefined;
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(Math.min(size - from, 4 << 20));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
-    const text = buf.subarray(0, bytesRead).toString('utf8');
-    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-    offsets.set(file, from + Buffer.byteLength(complete));
-    for (const e of parseAudit(complete)) {
-      if (e.decision === 'allow') continue;
-      d.bus.publish('egress.denied', {
-        workspace,
-        time: e.time,
-        method: e.method,
-        host: e.host,
-        port: e.port,
-        path: e.path ?? null,
-        reason: e.reason ?? null,
-        decision: e.decision,
-        status: e.status,
-      });
-    }
-  } finally {
-    await fh.close();
+  const { entries, next } = await d.uc.auditSince(
+    workspaceId,
+    offsets.get(workspaceId) ?? (first ? undefined : 0),
+  );
+  offsets.set(workspaceId, next);
+  for (const e of entries) {
+    if (e.decision === 'allow') continue;
+    d.bus.publish('egress.denied', {
+      workspace,
+      time: e.time,
+      method: e.method,
+      host: e.host,
+      port: e.port,
+      path: e.path ?? null,
+      reason: e.reason ?? null,
+      decision: e.decision,
+      status: e.status,
+    });
   }
 }
 

@@ -96,23 +96,20 @@ function podmanCandidates(d: DetectEnv): Candidate[] {
   return out;
 }
 
-/** DOCKER_HOST, which may name a socket, a TCP port or (`ssh://…`) Docker on another machine. */
-function dockerHostCandidate(url: string, kind?: LocalEngineKind): Candidate {
+/**
+ * DOCKER_HOST or Podman's CONTAINER_HOST, which may name a socket, a TCP port or (`ssh://…`) an
+ * engine on another machine. Over SSH the variable says which engine it is; a socket answers for itself.
+ */
+function hostVarCandidate(
+  source: 'DOCKER_HOST' | 'CONTAINER_HOST',
+  url: string,
+  kind?: LocalEngineKind,
+): Candidate {
   if (/^ssh:\/\//i.test(url)) {
-    return {
-      source: 'DOCKER_HOST',
-      endpoint: url,
-      transport: {},
-      kind: 'docker',
-      ssh: { url, kind: 'docker' },
-    };
+    const sshKind = source === 'DOCKER_HOST' ? 'docker' : 'podman';
+    return { source, endpoint: url, transport: {}, kind: sshKind, ssh: { url, kind: sshKind } };
   }
-  return {
-    source: 'DOCKER_HOST',
-    endpoint: url,
-    transport: transportFromUrl(url),
-    ...(kind ? { kind } : {}),
-  };
+  return { source, endpoint: url, transport: transportFromUrl(url), ...(kind ? { kind } : {}) };
 }
 
 function dockerCandidate(): Candidate {
@@ -120,19 +117,30 @@ function dockerCandidate(): Candidate {
   return { source: 'docker', endpoint: `unix://${sock}`, transport: { socketPath: sock }, kind: 'docker' };
 }
 
-/** The ordered list of places to look, per the documented detection order. */
-export function candidates(d: DetectEnv, requested?: string): Candidate[] {
+/**
+ * The ordered list of places to look, per the documented detection order. `requestedBy` says where
+ * `requested` came from, for messages: `--engine` (the default), `CORRAL_ENGINE`, or the config file.
+ */
+export function candidates(d: DetectEnv, requested?: string, requestedBy?: string): Candidate[] {
   const choice = requested ?? d.env.CORRAL_ENGINE;
   if (choice) {
-    if (choice === 'podman') return podmanCandidates(d);
+    const source = requested ? (requestedBy ?? '--engine') : 'CORRAL_ENGINE';
+    // As each engine's own client does: its variable, when set, is the one place it looks.
+    if (choice === 'podman') {
+      return d.env.CONTAINER_HOST
+        ? [hostVarCandidate('CONTAINER_HOST', d.env.CONTAINER_HOST, 'podman')]
+        : podmanCandidates(d);
+    }
     if (choice === 'docker') {
-      return d.env.DOCKER_HOST ? [dockerHostCandidate(d.env.DOCKER_HOST, 'docker')] : [dockerCandidate()];
+      return d.env.DOCKER_HOST
+        ? [hostVarCandidate('DOCKER_HOST', d.env.DOCKER_HOST, 'docker')]
+        : [dockerCandidate()];
     }
     if (/^ssh:\/\//i.test(choice)) {
-      return [{ source: '--engine', endpoint: choice, transport: {}, ssh: { url: choice } }];
+      return [{ source, endpoint: choice, transport: {}, ssh: { url: choice } }];
     }
     if (/^(unix|tcp):\/\/|^\//.test(choice)) {
-      return [{ source: '--engine', endpoint: choice, transport: transportFromUrl(choice) }];
+      return [{ source, endpoint: choice, transport: transportFromUrl(choice) }];
     }
     throw new CorralError(
       'BAD_INPUT',
@@ -141,7 +149,8 @@ export function candidates(d: DetectEnv, requested?: string): Candidate[] {
     );
   }
   const list: Candidate[] = [];
-  if (d.env.DOCKER_HOST) list.push(dockerHostCandidate(d.env.DOCKER_HOST));
+  if (d.env.DOCKER_HOST) list.push(hostVarCandidate('DOCKER_HOST', d.env.DOCKER_HOST));
+  if (d.env.CONTAINER_HOST) list.push(hostVarCandidate('CONTAINER_HOST', d.env.CONTAINER_HOST, 'podman'));
   list.push(...podmanCandidates(d), dockerCandidate());
   return list;
 }
@@ -180,10 +189,39 @@ export async function startPodmanService(start: NonNullable<Candidate['start']>)
   return false;
 }
 
+/** Where corral looks by itself, as against endpoints the user named (a flag, a variable, the config). */
+const OWN = ['rootless podman', 'rootful podman', 'docker'];
+const VARIABLES = ['CORRAL_ENGINE', 'DOCKER_HOST', 'CONTAINER_HOST'];
+
 export function noEngineError(tried: Candidate[]): CorralError {
+  const message = `No container engine answered (tried: ${tried.map((c) => `${c.source} at ${c.endpoint}`).join(', ')}).`;
+  const named = tried.find((c) => !OWN.includes(c.source) && !c.ssh);
+  if (named) {
+    // An engine was configured: installing one is not the fix; the one named is down or misnamed.
+    const src = named.source;
+    const what = VARIABLES.includes(src)
+      ? `${src} is set to ${named.endpoint}, which names`
+      : src === '--engine'
+        ? `--engine ${named.endpoint} names`
+        : `${src} (${named.endpoint}) names`;
+    const start =
+      named.kind === 'podman' || src === 'CONTAINER_HOST'
+        ? `\`podman system service --time=0 ${named.endpoint}\``
+        : 'dockerd, or `podman system service` for a Podman socket';
+    const fix = VARIABLES.includes(src)
+      ? `correct ${src}, or unset it to let corral find a local engine`
+      : src === '--engine'
+        ? 'pass another --engine'
+        : 'change that setting';
+    return new CorralError(
+      'ENGINE_NOT_FOUND',
+      message,
+      `${what} an engine whose daemon is not answering: start it (${start}), or ${fix}.`,
+    );
+  }
   return new CorralError(
     'ENGINE_NOT_FOUND',
-    `No container engine answered (tried: ${tried.map((c) => `${c.source} at ${c.endpoint}`).join(', ')}).`,
+    message,
     'Install Podman (recommended: `sudo apt-get install -y podman runc aardvark-dns`) or Docker ' +
       '(`sudo apt-get install -y docker.io`), or run ./scripts/setup; point corral at a running engine with --engine or DOCKER_HOST.',
   );

@@ -20,6 +20,7 @@ import type {
 
 export { DEFAULT_ISOLATION, ISOLATION_RANK, ISOLATIONS, type Isolation } from './isolation.js';
 export type { KubeSettings } from './kubernetes/client.js';
+export { remoteIsolationRefused } from './remote/limits.js';
 export { formatSshUrl, isSshUrl, parseSshUrl, type SshTarget } from './remote/url.js';
 export { runtimeArgs, runtimeDef } from './runtimes.js';
 export type * from './types.js';
@@ -37,13 +38,18 @@ function make(kind: EngineKind, c: Candidate): ContainerEngine {
 }
 
 /**
- * Find a running engine: --engine/CORRAL_ENGINE, DOCKER_HOST, rootless Podman, rootful Podman,
+ * Find a running engine: --engine/CORRAL_ENGINE, DOCKER_HOST, CONTAINER_HOST, rootless Podman, rootful Podman,
  * Docker. If Podman is installed but its API service is not running, start it.
  */
 export async function connectEngine(
   requested?: string,
   d: DetectEnv = defaultDetectEnv(),
-  opts: { kubernetes?: KubeSettingsInput; remoteKind?: LocalEngineKind | undefined } = {},
+  opts: {
+    kubernetes?: KubeSettingsInput;
+    remoteKind?: LocalEngineKind | undefined;
+    /** Where `requested` came from, for messages (default `--engine`). */
+    requestedBy?: string | undefined;
+  } = {},
 ): Promise<ContainerEngine> {
   if ((requested ?? d.env.CORRAL_ENGINE) === 'kubernetes') {
     const { connectKubernetes } = await import('./kubernetes/index.js');
@@ -71,17 +77,18 @@ export async function connectEngine(
       () => connectEngine(d.env.CORRAL_BUILD_ENGINE, { ...d, env: { ...d.env, CORRAL_ENGINE: undefined } }),
     );
   }
-  const list = candidates(d, requested);
-  const remote = list.find((c) => c.ssh);
-  if (remote?.ssh) {
-    const { connectRemote } = await import('./remote/index.js');
-    // Images are built here by the local engine of the remote one's kind, then copied over.
-    const local = { ...d, env: { ...d.env, CORRAL_ENGINE: undefined, DOCKER_HOST: undefined } };
-    return connectRemote(remote.ssh.url, { kind: remote.ssh.kind ?? opts.remoteKind, env: d.env }, (kind) =>
-      connectEngine(d.env.CORRAL_BUILD_ENGINE ?? kind, local),
-    );
-  }
+  const list = candidates(d, requested, opts.requestedBy);
+  // In order: an SSH address is taken when reached (it cannot be probed like a socket).
   for (const c of list) {
+    if (c.ssh) {
+      const { connectRemote } = await import('./remote/index.js');
+      // Images are built here by the local engine of the remote one's kind, then copied over.
+      const env = { ...d.env, CORRAL_ENGINE: undefined, DOCKER_HOST: undefined, CONTAINER_HOST: undefined };
+      const ssh = c.ssh;
+      return connectRemote(ssh.url, { kind: ssh.kind ?? opts.remoteKind, env: d.env }, (kind) =>
+        connectEngine(d.env.CORRAL_BUILD_ENGINE ?? kind, { ...d, env }),
+      );
+    }
     const kind = await probe(c.transport);
     if (kind) return make(c.kind ?? kind, c);
   }

@@ -33,6 +33,11 @@ export interface GatewayDryRun {
   /** For each credential, the env name the shell must hold its real value in. */
   credentialEnv: (placeholder: string) => string | undefined;
   relay?: { container: ContainerSpec; inboundDir: string };
+  /**
+   * A remote engine's published ports, in place of the relay: SSH forwards from this machine's
+   * ports to the sandbox's sockets in the copy of its inbound folder there (argv lists).
+   */
+  forwards?: { inboundDir: string; commands: { forward: string[]; cancel: string[] }[] };
 }
 
 /**
@@ -104,7 +109,13 @@ export function gatewayDryRunCommands(d: GatewayDryRun): string[] {
     // Ready once it listens; the sandbox's forwarder connects to this socket.
     `i=0; until [ -S ${q(join(dirs.sock, P.socketFile))} ]; do i=$((i+1)); [ $i -lt 300 ] || { echo 'the gateway did not start' >&2; exit 1; }; sleep 0.05; done`,
   );
-  if (d.relay) {
+  if (d.forwards) {
+    lines.push(
+      "# the published ports: SSH forwards from this machine to the sandbox's sockets on the engine's machine (nothing listens on a port there)",
+      `mkdir -p ${q(d.forwards.inboundDir)} && chmod 777 ${q(d.forwards.inboundDir)}`,
+      ...d.forwards.commands.map((c) => c.forward.map(q).join(' ')),
+    );
+  } else if (d.relay) {
     lines.push(
       '# the port relay: publishes the sandbox ports, which has no network of its own',
       `mkdir -p ${q(d.relay.inboundDir)} && chmod 777 ${q(d.relay.inboundDir)}`,
@@ -117,7 +128,10 @@ export function gatewayDryRunCommands(d: GatewayDryRun): string[] {
 /** What corral does once the sandbox is gone, as comments: the gateway may serve other sandboxes. */
 export function gatewayDryRunCleanup(d: GatewayDryRun): string[] {
   return [
-    ...(d.relay ? [`${d.engine} rm -f ${shellQuote(d.relay.container.name)} >/dev/null 2>&1 || true`] : []),
+    ...(d.forwards?.commands.map((c) => `${c.cancel.map(shellQuote).join(' ')} || true`) ?? []),
+    ...(d.relay && !d.forwards
+      ? [`${d.engine} rm -f ${shellQuote(d.relay.container.name)} >/dev/null 2>&1 || true`]
+      : []),
     `# the gateway exits by itself ${d.settings.lingerSeconds ?? 0} s after its last sandbox; at once: ${d.engine} rm -f ${d.container.name}`,
   ];
 }

@@ -100,6 +100,66 @@ describe('engine detection order', () => {
     expect(err.hint).toMatch(/docker\.io/);
   });
 
+  it('names a configured endpoint that does not answer, instead of suggesting an install', () => {
+    const dockerHost = noEngineError(
+      candidates({ env: { DOCKER_HOST: 'unix:///srv/d.sock' }, uid: 0, which }),
+    );
+    expect(dockerHost.code).toBe('ENGINE_NOT_FOUND');
+    expect(dockerHost.hint).toContain('DOCKER_HOST is set to unix:///srv/d.sock');
+    expect(dockerHost.hint).toMatch(/daemon is not answering: start it/);
+    expect(dockerHost.hint).toMatch(/unset it/);
+    expect(dockerHost.hint).not.toMatch(/apt-get install/);
+
+    const containerHost = noEngineError(
+      candidates({ env: { CONTAINER_HOST: 'unix:///run/user/7/podman/podman.sock' }, uid: 7, which }),
+    );
+    expect(containerHost.hint).toContain('CONTAINER_HOST is set to unix:///run/user/7/podman/podman.sock');
+    expect(containerHost.hint).toContain(
+      'podman system service --time=0 unix:///run/user/7/podman/podman.sock',
+    );
+
+    const viaEnv = noEngineError(
+      candidates({ env: { CORRAL_ENGINE: 'tcp://127.0.0.1:2375' }, uid: 0, which }),
+    );
+    expect(viaEnv.message).toContain('CORRAL_ENGINE at tcp://127.0.0.1:2375');
+    expect(viaEnv.hint).toContain('CORRAL_ENGINE is set to tcp://127.0.0.1:2375');
+    const viaFlag = noEngineError(candidates({ env: {}, uid: 0, which }, '/tmp/e.sock'));
+    expect(viaFlag.hint).toMatch(/^--engine \/tmp\/e\.sock names an engine whose daemon is not answering/);
+    expect(viaFlag.hint).toContain('pass another --engine');
+
+    const viaConfig = noEngineError(
+      candidates({ env: {}, uid: 0, which }, 'tcp://127.0.0.1:1', 'the engine setting in /c.yaml'),
+    );
+    expect(viaConfig.message).toContain('the engine setting in /c.yaml at tcp://127.0.0.1:1');
+    expect(viaConfig.hint).toMatch(/not answering: start it .*change that setting\.$/);
+
+    // Nothing named: how to get an engine.
+    expect(noEngineError(candidates({ env: {}, uid: 0, which })).hint).toMatch(/apt-get install -y podman/);
+  });
+
+  it("honours Podman's CONTAINER_HOST after DOCKER_HOST, and alone with --engine podman", () => {
+    const env = { DOCKER_HOST: 'unix:///d.sock', CONTAINER_HOST: 'unix:///p.sock' };
+    expect(candidates({ env, uid: 0, which }).map((c) => c.source)).toEqual([
+      'DOCKER_HOST',
+      'CONTAINER_HOST',
+      'rootful podman',
+      'docker',
+    ]);
+    const [only, ...rest] = candidates({ env, uid: 0, which }, 'podman');
+    expect(rest).toEqual([]);
+    expect(only).toMatchObject({
+      source: 'CONTAINER_HOST',
+      kind: 'podman',
+      transport: { socketPath: '/p.sock' },
+    });
+    const [ssh] = candidates({
+      env: { CONTAINER_HOST: 'ssh://me@box/run/podman/podman.sock' },
+      uid: 0,
+      which,
+    });
+    expect(ssh).toMatchObject({ ssh: { url: 'ssh://me@box/run/podman/podman.sock', kind: 'podman' } });
+  });
+
   it('parses engine URLs', () => {
     expect(transportFromUrl('tcp://10.0.0.2:2375')).toEqual({ host: '10.0.0.2', port: 2375 });
     expect(transportFromUrl('/var/run/docker.sock')).toEqual({ socketPath: '/var/run/docker.sock' });

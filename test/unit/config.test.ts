@@ -71,6 +71,17 @@ describe('config', () => {
     expect((await loadError('engine: lxc\n')).message).toMatch(/engine: .*"podman"/);
   });
 
+  it('takes an engine socket in CORRAL_ENGINE and the file, as --engine does', async () => {
+    for (const engine of ['unix:///run/podman/podman.sock', 'tcp://127.0.0.1:2375', '/var/run/docker.sock']) {
+      const { config } = await loadConfig({
+        path: '/nonexistent/corral.yaml',
+        env: { CORRAL_ENGINE: engine },
+      });
+      expect(config.engine).toBe(engine);
+    }
+    expect((await loadError('engine: unix://relative.sock\n')).message).toMatch(/engine: .*socket/);
+  });
+
   it('reports invalid YAML with the file name', async () => {
     const err = await loadError('agents: [\n');
     expect(err.message).toMatch(/Invalid YAML in .*config\.yaml/);

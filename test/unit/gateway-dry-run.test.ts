@@ -61,11 +61,70 @@ describe('gateway dry run', () => {
     };
     const lines = gatewayDryRunCommands(plan);
     const text = [...lines, ...gatewayDryRunCleanup(plan)].join('\n');
+    expect(text).not.toMatch(/ssh|port relay|published ports/);
     expect(text).not.toContain(realKey);
     expect(text).toContain('# needs ANTHROPIC_API_KEY set in this shell');
     expect(text).toContain('podman run -d --name corral-abcdef012345-gateway');
     const write = lines.find((l) => l.includes('gateway.json'))!;
     execFileSync('sh', ['-c', write], { env: { ...process.env, ANTHROPIC_API_KEY: realKey } });
     expect(JSON.parse(await readFile(join(root, 'gateway.json'), 'utf8'))).toEqual(settings);
+  });
+
+  it("plans a remote engine's published ports as SSH forwards, not a relay container", () => {
+    const dirs = gatewayDirs({ kind: 'podman', remote: 'ssh://me@box' }, 'abcdef012345');
+    const inbound = `${dirs.root}/in/corral-abcdef012345-claude-sh-1`;
+    const container = (name: string) => ({
+      name,
+      image: 'localhost/corral/gateway:x',
+      cmd: ['node', '/opt/corral/gateway.mjs'],
+      env: {},
+      labels: {},
+      user: '0:0',
+      workdir: '/',
+      tty: false,
+      openStdin: false,
+      mounts: [],
+      capDrop: ['ALL'],
+      noNewPrivileges: true,
+      autoRemove: false,
+    });
+    const spec = '127.0.0.1:18080:/home/me/.cache/corral-remote/x/m/y/8080.sock';
+    const plan: GatewayDryRun = {
+      engine: 'podman',
+      container: container('corral-abcdef012345-gateway'),
+      dirs,
+      settings: {
+        workspace: 'abcdef012345',
+        policy: buildPolicy({ preset: 'agent', rules: [] }),
+        hostAliases: [],
+        hosts: {},
+        intercept: false,
+        idleMinutes: 30,
+        lingerSeconds: 120,
+        credentials: [],
+        upstreamCa: [],
+      },
+      forwarderJs: '/x/forwarder.js',
+      caCert: '/x/ca.crt',
+      caExists: true,
+      credentialEnv: () => undefined,
+      relay: { container: { ...container('corral-abcdef012345-claude-sh-1-ports') }, inboundDir: inbound },
+      forwards: {
+        inboundDir: inbound,
+        commands: [
+          {
+            forward: ['ssh', '-o', 'ControlPath=/run/c m', '-O', 'forward', '-L', spec, '--', 'me@box'],
+            cancel: ['ssh', '-o', 'ControlPath=/run/c m', '-O', 'cancel', '-L', spec, '--', 'me@box'],
+          },
+        ],
+      },
+    };
+    const lines = gatewayDryRunCommands(plan);
+    const after = gatewayDryRunCleanup(plan);
+    expect(lines).toContain(`ssh -o 'ControlPath=/run/c m' -O forward -L ${spec} -- me@box`);
+    expect(lines).toContain(`mkdir -p ${inbound} && chmod 777 ${inbound}`);
+    expect(after).toContain(`ssh -o 'ControlPath=/run/c m' -O cancel -L ${spec} -- me@box || true`);
+    // No relay container, in the plan or in the cleanup.
+    expect([...lines, ...after].join('\n')).not.toContain('-ports');
   });
 });

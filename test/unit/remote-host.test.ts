@@ -59,6 +59,28 @@ describe('the remote machine as the host', () => {
     expect(() => checkRemoteSupport(remote, { network: 'open' }, {})).not.toThrow();
     expect(() => checkRemoteSupport(local, { network: 'open' }, { ports: ['8080'] })).not.toThrow();
   });
+
+  it('refuses gVisor on a remote Podman (its runtime service would start on this machine), not on remote Docker', () => {
+    const podman = { remote: REMOTE, kind: 'podman' } as ContainerEngine;
+    const docker = { remote: REMOTE, kind: 'docker' } as ContainerEngine;
+    const local = { kind: 'podman' } as ContainerEngine;
+    const gateway = { network: 'gateway' as const };
+    const err = (() => {
+      try {
+        checkRemoteSupport(podman, gateway, {}, 'gvisor');
+      } catch (e) {
+        return e as CorralError;
+      }
+    })();
+    expect(err?.code).toBe('UNSUPPORTED');
+    expect(err?.message).toMatch(
+      /--isolation gvisor is not offered on the remote Podman engine ssh:\/\/.*only on this machine/,
+    );
+    expect(err?.hint).toMatch(/--isolation runc/);
+    expect(() => checkRemoteSupport(podman, gateway, {}, 'runc')).not.toThrow();
+    expect(() => checkRemoteSupport(docker, gateway, {}, 'gvisor')).not.toThrow();
+    expect(() => checkRemoteSupport(local, gateway, {}, 'gvisor')).not.toThrow();
+  });
 });
 
 describe("a workspace's gateway settings across machines", () => {

@@ -55,6 +55,27 @@ describe('three-way workspace sync', () => {
     expect(Object.fromEntries(p.base)).toEqual({ a: '2', b: '1', c: '1', added: '9' });
   });
 
+  it('runs two syncs of the same folder one after the other (each wrote the base through one temp name)', async () => {
+    const { mkdtemp, readFile, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { LocalTree, syncTrees } = await import('../../src/engine/remote/sync.js');
+    const root = await mkdtemp(join(tmpdir(), 'corral-sync-'));
+    const [src, dst] = [join(root, 'src'), join(root, 'dst')];
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(src);
+    await mkdir(dst);
+    await writeFile(join(src, 'settings.json'), '{"revision":1}');
+    const base = join(root, 'base', 'b.json');
+    const push = () => syncTrees(new LocalTree(src), new LocalTree(dst), base, 'push');
+    const [first, second] = await Promise.all([push(), push()]);
+    expect(first.full).toBe(true);
+    // The second found the first's base: nothing left to copy.
+    expect(second.changed).toEqual([]);
+    expect(await readFile(join(dst, 'settings.json'), 'utf8')).toBe('{"revision":1}');
+    expect(JSON.parse(await readFile(base, 'utf8'))).toHaveProperty('settings.json');
+  });
+
   it('calls a file changed on both sides to different contents a conflict (a deletion too)', () => {
     const base = m({ x: '1', y: '1', z: '1' });
     const p = plan(m({ x: '2', y: '2' }), m({ x: '3', y: '2', z: '5' }), base);

@@ -141,7 +141,7 @@ export async function gatewayDryRun(
   );
   const { gatewayDryRunCleanup, gatewayDryRunCommands } = await import('../../gateway/dry-run.js');
   const { plannedGatewayImage } = await import('../../images/gateway.js');
-  const { relayContainerSpec } = await import('../../sandbox/spec.js');
+  const { inboundSocket, relayContainerSpec } = await import('../../sandbox/spec.js');
   const settings = await planGatewaySettings(
     engine,
     gatewayRunInput(engine, agent, workspace, config, opts, spec),
@@ -154,6 +154,17 @@ export async function gatewayDryRun(
     spec.portRelay = { image, user, inboundDir: inboundDir(dirs.root, spec.name) };
   }
   const relay = relayContainerSpec(spec);
+  // A remote engine publishes them with SSH forwards instead (sandbox/port-relay.ts), as planned here.
+  const commands = engine.hostFolders?.forwardPortCommands;
+  const forwards =
+    relay && spec.portRelay && commands
+      ? {
+          inboundDir: spec.portRelay.inboundDir,
+          commands: spec.ports.map((p) =>
+            commands(p.hostIp, p.hostPort, inboundSocket(spec.portRelay!.inboundDir, p.containerPort)),
+          ),
+        }
+      : undefined;
   const plan = {
     engine: engine.kind,
     container: gatewayContainerSpec(
@@ -170,6 +181,7 @@ export async function gatewayDryRun(
     ...(relay && spec.portRelay
       ? { relay: { container: relay, inboundDir: spec.portRelay.inboundDir } }
       : {}),
+    ...(forwards ? { forwards } : {}),
   };
   const before = gatewayDryRunCommands(plan);
   if (!(await engine.imageExists(image)))

@@ -10,6 +10,7 @@ import { CorralError } from '../../errors.js';
 import type { Stdio } from '../../sandbox/attach.js';
 import { dryRunFor } from '../../sandbox/dry-run.js';
 import { type ProjectImage, plannedImage, resolveRunImage } from '../../sandbox/image.js';
+import { isolationFor } from '../../sandbox/isolation.js';
 import { readMasks } from '../../sandbox/masks.js';
 import { planSandbox } from '../../sandbox/plan.js';
 import { trace } from '../../trace.js';
@@ -89,7 +90,7 @@ export async function launch(
   // Bad endpoint options fail before the credential scan, which may ask questions.
   checkEndpointOptions(opts);
   // What a remote engine cannot do is refused before anything is created there.
-  checkRemoteSupport(engine, config, opts);
+  checkRemoteSupport(engine, config, opts, isolationFor(config, agent.name, opts.isolation));
   const [alias, netMode, remote] = [hostAlias(engine.kind), opts.network ?? config.network, engine.remote];
   // A named provider becomes this run's model URL; its key stays on the host behind the gateway.
   const provider = opts.provider ? await providerEndpoint(agent, opts, netMode, alias, remote) : undefined;
@@ -193,6 +194,11 @@ export async function launch(
     const lines = (await engine.imageExists(image))
       ? []
       : [`# build the image first: corral image build ${agent.name}`];
+    // Not runnable as they stand there: the engine's machine has copies of these folders, not them.
+    if (engine.remote)
+      lines.unshift(
+        `# ${engine.kind} on ${engine.remote}: corral uploads the folders these commands mount and runs the containers there, through its SSH connection (paths below are this machine's)`,
+      );
     lines.push(...gw.before, ...dryRunFor(engine.kind, spec), ...gw.after);
     return { kind: 'dry-run', exitCode: 0, lines };
   }

@@ -6,7 +6,7 @@
  * (the audit log, a refreshed login) comes back to this machine, so `corral egress log` and the
  * login store still have it after the gateway is gone.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, normalize } from 'node:path';
 import { Readable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -93,20 +93,25 @@ export function copiedFolders(c: Clients, ns: string): NonNullable<ContainerEngi
         packBinds({ p: dir }),
       );
     },
-    read: async (path: string, from = 0) => {
+    read: async (path: string, from = 0, max?: number) => {
       const o = await ownerOf(c, ns, dirname(path));
       if (!o) {
         // Gone: what it wrote came back when it was removed.
         const b = await readFile(path).catch(() => undefined);
-        return b?.subarray(from).toString();
+        return b?.subarray(from, max === undefined ? undefined : from + max).toString();
       }
-      const r = await inLink(
-        c,
-        ns,
-        o.pod,
-        `tail -c +${from + 1} ${shellQuote(join(o.inLink, basename(path)))}`,
-      );
+      const f = shellQuote(join(o.inLink, basename(path)));
+      const cut = max === undefined ? '' : ` | head -c ${Math.max(0, Math.floor(max))}`;
+      const r = await inLink(c, ns, o.pod, `test -f ${f} && tail -c +${Math.floor(from) + 1} ${f}${cut}`);
       return r.code === 0 ? r.out.toString() : undefined;
+    },
+    size: async (path: string) => {
+      const o = await ownerOf(c, ns, dirname(path));
+      if (!o) return (await stat(path).catch(() => undefined))?.size;
+      const f = shellQuote(join(o.inLink, basename(path)));
+      const r = await inLink(c, ns, o.pod, `test -f ${f} && wc -c < ${f}`);
+      const n = Number(r.out.toString().trim());
+      return r.code === 0 && Number.isFinite(n) ? n : undefined;
     },
     /** In place (the inode stays): containers mount this file by itself. */
     rewriteMounted: async (path: string, content: Buffer) => {

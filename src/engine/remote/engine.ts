@@ -7,7 +7,7 @@
  * for the workspace, brought back by `pull` (three-way, conflicts refused: sync.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,6 +29,7 @@ import type {
 import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
 import { copyImage } from './copy-image.js';
 import { putFile, ShellTree, writeInPlace } from './files.js';
+import { remoteIsolationRefused } from './limits.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
 
@@ -175,13 +176,29 @@ export class RemoteEngine implements ContainerEngine {
     push: async (dir: string) => {
       await this.push(dir);
     },
-    read: async (path: string, from = 0) => {
-      const r = await this.ssh.run(`tail -c +${from + 1} ${shellQuote(this.remoteFile(path))}`);
+    read: async (path: string, from = 0, max?: number) => {
+      const f = shellQuote(this.remoteFile(path));
+      // `test` first: a pipeline's status is head's, which would make a missing file read empty.
+      const cut = max === undefined ? '' : ` | head -c ${Math.max(0, Math.floor(max))}`;
+      const r = await this.ssh.run(`test -f ${f} && tail -c +${Math.floor(from) + 1} ${f}${cut}`);
       return r.code === 0 ? r.stdout.toString() : undefined;
+    },
+    size: async (path: string) => {
+      const f = shellQuote(this.remoteFile(path));
+      const r = await this.ssh.run(`test -f ${f} && wc -c < ${f}`);
+      const n = Number(r.stdout.toString().trim());
+      return r.code === 0 && Number.isFinite(n) ? n : undefined;
     },
     rewriteMounted: (path: string, content: Buffer) => writeInPlace(this.ssh, this.remotePath(path), content),
     remove: async (path: string) => {
       await this.ssh.check(`rm -f ${shellQuote(this.remoteFile(path))}`, 'Removing a file');
+    },
+    removeCopies: async (paths: string[]) => {
+      if (!paths.length) return;
+      const there = paths.map((p) => shellQuote(this.remotePath(p))).join(' ');
+      await this.ssh.check(`rm -rf ${there}`, 'Removing copies');
+      // The sync bases: a later run uploads afresh rather than trusting copies that are gone.
+      await Promise.all(paths.map((p) => rm(this.baseFile(p), { force: true })));
     },
     socketReady: async (path: string) =>
       (await this.ssh.run(`test -S ${shellQuote(this.remoteFile(path))}`)).code === 0,
@@ -199,6 +216,23 @@ export class RemoteEngine implements ContainerEngine {
     },
     unforwardPort: (hostIp: string, hostPort: number, path: string) =>
       this.ssh.cancelPort(`${hostIp}:${hostPort}:${this.remoteFile(path)}`),
+    /**
+     * A unix socket in the private SSH folder here reaching a socket a container serves in the copy
+     * (the gateway's, which the daemon holds to keep it warm): a local forward through the master.
+     */
+    reachSocket: async (path: string) => {
+      const remote = this.remoteFile(path);
+      const local = join(this.ssh.dir, `s-${this.ssh.key()}-${short(remote).slice(0, 8)}.sock`);
+      await this.ssh.forwardLocal(local, remote);
+      return { local, close: () => this.ssh.cancelLocal(local, remote) };
+    },
+    forwardPortCommands: (hostIp: string, hostPort: number, path: string) => {
+      const spec = `${hostIp}:${hostPort}:${this.remoteFile(path)}`;
+      return {
+        forward: this.ssh.argv(['-O', 'forward', '-L', spec]),
+        cancel: this.ssh.argv(['-O', 'cancel', '-L', spec]),
+      };
+    },
   };
 
   private addresses?: Promise<string[]>;
@@ -232,6 +266,8 @@ export class RemoteEngine implements ContainerEngine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
+    const refused = remoteIsolationRefused(this, spec.isolation);
+    if (refused) throw refused;
     await this.ensureImage(spec.image);
     const mounts: Mount[] = [];
     const uid = Number(spec.user.split(':')[0]) || 0;

@@ -95,6 +95,11 @@ export class SshSession {
     if (r.code !== 0) throw this.connectError(r.stderr);
   }
 
+  /** The ssh command line for a control command (`-O …`) on the master, as corral runs it. */
+  argv(extra: string[]): string[] {
+    return ['ssh', ...this.args(extra)];
+  }
+
   /** Run a shell command line on the remote machine (through the master). */
   run(command: string, input?: Readable | Buffer): Promise<SshResult> {
     return this.ssh(['-o', 'ControlMaster=no'], [command], input);
@@ -116,6 +121,12 @@ export class SshSession {
   async forwardLocal(local: string, remote: string): Promise<void> {
     const r = await this.ssh(['-O', 'forward', '-L', `${local}:${remote}`], []);
     if (r.code !== 0) throw this.forwardError(r.stderr, remote);
+  }
+
+  /** Undo forwardLocal (the master stops listening on `local`, which is removed). */
+  async cancelLocal(local: string, remote: string): Promise<void> {
+    await this.ssh(['-O', 'cancel', '-L', `${local}:${remote}`], []);
+    rmSync(local, { force: true });
   }
 
   /** A unix socket on the other machine that reaches `local` here (the host bridge). */

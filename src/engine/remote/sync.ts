@@ -78,11 +78,33 @@ export function plan(from: Manifest, to: Manifest, base: Manifest): Plan {
   return out;
 }
 
+/** The syncs under way in this process, by base file: one pair of trees syncs one at a time. */
+const underWay = new Map<string, Promise<unknown>>();
+
 /**
  * Bring `to` up to `from` where only `from` changed. With no base yet (the first upload), `to`
- * gets all of `from`.
+ * gets all of `from`. Two syncs of the same pair in this process (a run pushing the gateway's
+ * settings while its services' routes are pushed) wait for each other: side by side, both read the
+ * same base, both copied, and both wrote the base through the same temp file (one rename then
+ * failed, ENOENT, seen in remote-gateway.test.ts).
  */
-export async function syncTrees(
+export function syncTrees(
+  from: FileTree,
+  to: FileTree,
+  baseFile: string,
+  direction: 'push' | 'pull',
+): Promise<SyncReport> {
+  const before = underWay.get(baseFile) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(() => syncOnce(from, to, baseFile, direction));
+  const settled = mine.catch(() => undefined);
+  underWay.set(baseFile, settled);
+  void settled.then(() => {
+    if (underWay.get(baseFile) === settled) underWay.delete(baseFile);
+  });
+  return mine;
+}
+
+async function syncOnce(
   from: FileTree,
   to: FileTree,
   baseFile: string,
