@@ -195,8 +195,9 @@ async function startNew(
   }
   await engine.startContainer(id);
   const listening = waitReady(engine, id, socket);
-  // A remote engine's sandboxes reach its socket over another hop: they wait for it as before.
-  if (!opts.early || engine.hostFolders) {
+  // A remote engine's sandboxes reach its socket over another hop, and a cluster's gateway pod
+  // may take longer than the relay waits (5 s) to be scheduled and started: they wait as before.
+  if (!opts.early || engine.hostFolders || engine.kind === 'kubernetes') {
     await listening;
     return {};
   }
