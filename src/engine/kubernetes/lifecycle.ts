@@ -9,6 +9,13 @@ import { type Clients, ignore404 } from './client.js';
 import { podState, stuckReason } from './pods.js';
 
 const POLL_MS = 150;
+/**
+ * How long a pull failure is taken for a passing one when a pull secret is named. A Secret created
+ * a moment before the pod may not have reached the kubelet for its first pull, which then goes
+ * without it (a 401, seen once on the test cluster with the right Secret); the kubelet's retry
+ * ~10 s later has it. A wrong login still fails, at its second try.
+ */
+const PULL_SECRET_GRACE_MS = 20_000;
 
 export class PodLife {
   private readonly pending = new Map<string, V1Pod>();
@@ -120,8 +127,10 @@ export class PodLife {
       const answer = decide(pod);
       if (answer !== undefined) return answer;
       const stuck = stuckReason(pod);
-      if (stuck && /ErrImagePull|ImagePullBackOff/.test(stuck)) throw this.pullFailed(pod, stuck);
-      if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
+      if (stuck && /ErrImagePull|ImagePullBackOff/.test(stuck)) {
+        const age = Date.now() - new Date(pod.metadata?.creationTimestamp ?? 0).getTime();
+        if (!this.pullSecret || age > PULL_SECRET_GRACE_MS) throw this.pullFailed(pod, stuck);
+      } else if (stuck) throw new CorralError('ENGINE_ERROR', `Pod ${id} cannot start: ${stuck}`);
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
