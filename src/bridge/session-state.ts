@@ -95,6 +95,28 @@ export const bridgeAlive = (state: BridgeState): boolean => {
 };
 
 /**
+ * Wait (up to `waitMs`) until the live sessions of these containers (by name) have ended: their
+ * bridge closed, its socket removed and the ending written. `corral stop` returns once the run is
+ * down, not while its bridge is still closing (the soak test found its socket a moment later).
+ */
+export async function waitSessionsEnded(containers: readonly string[], waitMs = 5_000): Promise<void> {
+  const names = new Set(containers);
+  const live: BridgeState[] = [];
+  for (const name of await readdir(bridgeStateDir()).catch(() => [] as string[])) {
+    if (!name.endsWith('.json')) continue;
+    const state = await readBridgeState(name.slice(0, -'.json'.length));
+    if (state && names.has(state.container) && !state.ended && bridgeAlive(state)) live.push(state);
+  }
+  const end = Date.now() + waitMs;
+  for (let state of live) {
+    while (!state.ended && bridgeAlive(state) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = (await readBridgeState(state.session)) ?? { ...state, ended: Date.now() };
+    }
+  }
+}
+
+/**
  * Forget every session of a workspace (state and log), for `corral clean`. A bridge process still
  * running ends with its sandbox, which the clean has just removed: wait for it to exit (it writes
  * its ending and last notice into the state), so the file is not written again once it is gone;

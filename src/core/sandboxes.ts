@@ -75,6 +75,9 @@ export async function stopSandboxes(
     });
     onStopped(s);
   }
+  // Their detached runs' bridges end with them: returned once they have (socket gone, ending written).
+  const { waitSessionsEnded } = await import('../bridge/session-state.js');
+  await waitSessionsEnded(list.map((s) => s.name));
   // A stopped workspace keeps no warm sandboxes (the daemon's pool makes them again on its next run).
   const { dropWarm } = await import('./warm-pool.js');
   for (const ws of new Set(list.map((s) => s.workspace))) await dropWarm(ctx, engine, ws);

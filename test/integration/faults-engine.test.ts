@@ -146,7 +146,9 @@ describe('the engine service restarted mid-run, on Docker', () => {
     (await run('ip', ['-br', 'link', 'show', 'type', 'bridge'])).stdout
       .split('\n')
       .map((l) => l.split(/\s+/)[0]!)
-      .filter((n) => n === 'docker0' || n === 'podman0');
+      // docker0 only: Podman 4.3's netavark makes podman0 when a container joins its network and
+      // removes it when the last one leaves, so its presence says nothing about this test.
+      .filter((n) => n === 'docker0');
 
   beforeAll(async () => {
     if (!wanted) return;
