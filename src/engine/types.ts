@@ -2,7 +2,9 @@
  * The one seam between corral and a container engine. Everything above this folder speaks these
  * types; only src/engine/ knows about dockerode, the Docker Engine API or Podman's libpod API.
  */
+
 import type { Duplex, Readable } from 'node:stream';
+import type { HostFolders } from './host-folders.js';
 import type { Isolation } from './isolation.js';
 
 /** The engines on this machine; Kubernetes runs pods on a cluster (src/engine/kubernetes/). */
@@ -193,51 +195,8 @@ export interface ContainerEngine {
   readonly remote?: string;
   /** Who owns the folders the engine's containers see, when not this process's user (remote). */
   readonly filesOwner?: { uid: number; gid: number };
-  /**
-   * Host folders a container shares with corral live (the gateway's), when the engine's
-   * containers see copies of them rather than the folders (a remote engine). Paths are files
-   * directly inside a bind-mounted folder, named by their path on this machine.
-   */
-  readonly hostFolders?: {
-    /** Send what corral changed in this folder to the engine's copy. */
-    push(dir: string): Promise<void>;
-    /** A file a container wrote in the copy (from byte `from` on, at most `max` bytes); undefined if missing. */
-    read(path: string, from?: number, max?: number): Promise<string | undefined>;
-    /** The size in bytes of a file in the copy; undefined if missing (where a follower starts). */
-    size(path: string): Promise<number | undefined>;
-    /** Rewrite, in place, the copy of a file containers bind-mount by itself (not a folder's file). */
-    rewriteMounted(path: string, content: Buffer): Promise<void>;
-    /** Remove a file (or socket) from the copy, if it is there. */
-    remove(path: string): Promise<void>;
-    /**
-     * Remove the engine's copies of these host paths (folders or files corral bind-mounted) and
-     * what it kept here about them: `corral clean` (the gateway's settings hold real keys).
-     */
-    removeCopies?(paths: string[]): Promise<void>;
-    /** Is there a unix socket at this path in the copy (a container listens there)? */
-    socketReady(path: string): Promise<boolean>;
-    /** Make a unix socket that corral listens on here reachable at this path in the copy. */
-    serveSocket(path: string): Promise<() => Promise<void>>;
-    /**
-     * Listen on this machine's `hostIp:hostPort` and connect each client to the unix socket a
-     * container serves at this path in the copy (a sandbox's published port); returns the undo.
-     * Without it (Kubernetes), a relay container publishes the ports as on a local engine.
-     */
-    forwardPort?(hostIp: string, hostPort: number, path: string): Promise<() => Promise<void>>;
-    /** Undo a forwardPort made by an earlier corral (a detached run's, at `corral stop`). */
-    unforwardPort?(hostIp: string, hostPort: number, path: string): Promise<void>;
-    /**
-     * A unix socket on this machine that reaches the one a container serves at this path in the
-     * copy (each connection made there anew), and its undo. Without it, the path itself is reachable.
-     */
-    reachSocket?(path: string): Promise<{ local: string; close(): Promise<void> }>;
-    /** The commands (argv) forwardPort and its undo run, for `--dry-run` to print. */
-    forwardPortCommands?(
-      hostIp: string,
-      hostPort: number,
-      path: string,
-    ): { forward: string[]; cancel: string[] };
-  };
+  /** Folders whose containers see copies, not the folders (host-folders.ts). */
+  readonly hostFolders?: HostFolders;
   /**
    * The addresses of the machine the engine runs on, when that is not this one (a remote engine):
    * the gateway there refuses them as the host's, instead of this machine's.

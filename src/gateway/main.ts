@@ -9,7 +9,7 @@ import { createWriteStream, watch } from 'node:fs';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBrokered } from './brokered.js';
-import { loadOrCreateCa, loadX509 } from './ca.js';
+import { loadOrCreateCa } from './ca.js';
 import { gatewaySideHostAddresses } from './host-addresses.js';
 import type { EgressPolicy } from './policy.js';
 import { startGateway } from './proxy.js';
@@ -101,9 +101,6 @@ async function main(): Promise<void> {
   await chmod(socketPath, 0o666);
   await applied(settings);
   log(`listening on ${socketPath} for workspace ${settings.workspace}`);
-  // The certificate library, off the start but before the first intercepted host needs it (a
-  // sandbox's agent takes longer than this to send its first request).
-  if (ca) setImmediate(() => void loadX509().catch(() => {}));
 
   // Coalesce a burst of events (the host writes a temp file, then renames it) into one reload.
   let pending = false;

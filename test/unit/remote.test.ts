@@ -76,6 +76,23 @@ describe('three-way workspace sync', () => {
     expect(JSON.parse(await readFile(base, 'utf8'))).toHaveProperty('settings.json');
   });
 
+  it("keeps a small archive that tar finished before anyone read it (Node drops an unread child's stdout at exit)", async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { tarOut } = await import('../../src/engine/remote/sync.js');
+    const root = await mkdtemp(join(tmpdir(), 'corral-tar-'));
+    await writeFile(join(root, 'settings.json'), '{"revision":1}');
+    const stream = tarOut(['-C', root]);
+    // Long enough for tar to write its few KB and exit before the reader comes.
+    await new Promise((r) => setTimeout(r, 500));
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    const archive = Buffer.concat(chunks);
+    expect(archive.length).toBeGreaterThanOrEqual(1024);
+    expect(archive.toString('latin1')).toContain('settings.json');
+  });
+
   it('calls a file changed on both sides to different contents a conflict (a deletion too)', () => {
     const base = m({ x: '1', y: '1', z: '1' });
     const p = plan(m({ x: '2', y: '2' }), m({ x: '3', y: '2', z: '5' }), base);

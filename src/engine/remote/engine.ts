@@ -7,7 +7,7 @@
  * for the workspace, brought back by `pull` (three-way, conflicts refused: sync.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import envPaths from 'env-paths';
 import { CorralError } from '../../errors.js';
 import { shellQuote } from '../command-line.js';
 import { DockerApiEngine } from '../docker-api.js';
+import type { HostFolders } from '../host-folders.js';
 import { apiRequest } from '../http.js';
 import { PodmanEngine } from '../podman.js';
 import type {
@@ -29,6 +30,7 @@ import type {
 import { LIST_ADDRESSES, machineAddresses } from './addresses.js';
 import { copyImage } from './copy-image.js';
 import { putFile, ShellTree, writeInPlace } from './files.js';
+import { remoteHostFolders } from './host-folders.js';
 import { remoteIsolationRefused } from './limits.js';
 import type { SshSession } from './ssh.js';
 import { LocalTree, type SyncReport, syncTrees } from './sync.js';
@@ -96,7 +98,8 @@ export class RemoteEngine implements ContainerEngine {
     return `${this.where.stateDir}/m/${short(local)}`;
   }
 
-  private baseFile(local: string): string {
+  /** Where the last exchange with the copy of `local` is kept (sync.ts's base). */
+  baseFile(local: string): string {
     const data = process.env.CORRAL_DATA_DIR ?? envPaths('corral', { suffix: '' }).data;
     return join(data, 'remote-sync', `${this.ssh.key()}-${short(local)}.json`);
   }
@@ -168,72 +171,11 @@ export class RemoteEngine implements ContainerEngine {
   readonly workspaceSync = { pull: (local: string) => this.pull(local) };
 
   /** A file directly inside a bind-mounted folder, as the copy on the remote machine names it. */
-  private remoteFile(path: string): string {
+  remoteFile(path: string): string {
     return `${this.remotePath(dirname(path))}/${basename(path)}`;
   }
 
-  readonly hostFolders = {
-    push: async (dir: string) => {
-      await this.push(dir);
-    },
-    read: async (path: string, from = 0, max?: number) => {
-      const f = shellQuote(this.remoteFile(path));
-      // `test` first: a pipeline's status is head's, which would make a missing file read empty.
-      const cut = max === undefined ? '' : ` | head -c ${Math.max(0, Math.floor(max))}`;
-      const r = await this.ssh.run(`test -f ${f} && tail -c +${Math.floor(from) + 1} ${f}${cut}`);
-      return r.code === 0 ? r.stdout.toString() : undefined;
-    },
-    size: async (path: string) => {
-      const f = shellQuote(this.remoteFile(path));
-      const r = await this.ssh.run(`test -f ${f} && wc -c < ${f}`);
-      const n = Number(r.stdout.toString().trim());
-      return r.code === 0 && Number.isFinite(n) ? n : undefined;
-    },
-    rewriteMounted: (path: string, content: Buffer) => writeInPlace(this.ssh, this.remotePath(path), content),
-    remove: async (path: string) => {
-      await this.ssh.check(`rm -f ${shellQuote(this.remoteFile(path))}`, 'Removing a file');
-    },
-    removeCopies: async (paths: string[]) => {
-      if (!paths.length) return;
-      const there = paths.map((p) => shellQuote(this.remotePath(p))).join(' ');
-      await this.ssh.check(`rm -rf ${there}`, 'Removing copies');
-      // The sync bases: a later run uploads afresh rather than trusting copies that are gone.
-      await Promise.all(paths.map((p) => rm(this.baseFile(p), { force: true })));
-    },
-    socketReady: async (path: string) =>
-      (await this.ssh.run(`test -S ${shellQuote(this.remoteFile(path))}`)).code === 0,
-    /** An SSH reverse forward of a unix socket: the remote side is a socket in the copy, never a port. */
-    serveSocket: async (path: string) => {
-      const remote = this.remoteFile(path);
-      await this.ssh.forwardRemote(remote, path);
-      return () => this.ssh.cancelRemote(remote, path);
-    },
-    /** An SSH local forward to a unix socket there: nothing listens on a port on that machine. */
-    forwardPort: async (hostIp: string, hostPort: number, path: string) => {
-      const spec = `${hostIp}:${hostPort}:${this.remoteFile(path)}`;
-      await this.ssh.forwardPort(spec);
-      return () => this.ssh.cancelPort(spec);
-    },
-    unforwardPort: (hostIp: string, hostPort: number, path: string) =>
-      this.ssh.cancelPort(`${hostIp}:${hostPort}:${this.remoteFile(path)}`),
-    /**
-     * A unix socket in the private SSH folder here reaching a socket a container serves in the copy
-     * (the gateway's, which the daemon holds to keep it warm): a local forward through the master.
-     */
-    reachSocket: async (path: string) => {
-      const remote = this.remoteFile(path);
-      const local = join(this.ssh.dir, `s-${this.ssh.key()}-${short(remote).slice(0, 8)}.sock`);
-      await this.ssh.forwardLocal(local, remote);
-      return { local, close: () => this.ssh.cancelLocal(local, remote) };
-    },
-    forwardPortCommands: (hostIp: string, hostPort: number, path: string) => {
-      const spec = `${hostIp}:${hostPort}:${this.remoteFile(path)}`;
-      return {
-        forward: this.ssh.argv(['-O', 'forward', '-L', spec]),
-        cancel: this.ssh.argv(['-O', 'cancel', '-L', spec]),
-      };
-    },
-  };
+  readonly hostFolders: HostFolders = remoteHostFolders(this);
 
   private addresses?: Promise<string[]>;
 

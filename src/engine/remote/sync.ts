@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { CorralError } from '../../errors.js';
 
 export type Manifest = Map<string, string>;
@@ -232,7 +232,12 @@ export function tarOut(dirArgs: string[], paths?: string[]): Readable {
     stdio: [paths ? 'pipe' : 'ignore', 'pipe', 'ignore'],
   });
   if (paths) p.stdin?.end(paths.map((x) => `./${x}\0`).join(''));
-  return p.stdout as Readable;
+  // Read from now on: Node resumes (and so drops) a child's stdout that nobody reads when the
+  // child exits, and a small archive's tar can exit during the awaits before the reader pipes it
+  // (0 bytes, exit 0: half the syncs under load failed with "does not look like a tar archive").
+  const out = new PassThrough();
+  p.stdout?.pipe(out);
+  return out;
 }
 
 function runTar(args: string[], input: Readable): Promise<void> {
