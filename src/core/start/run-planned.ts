@@ -131,9 +131,10 @@ export async function runPlanned(run: PlannedRun): Promise<StartSandboxResult> {
       );
     }
     const attachTo = io();
-    // The sandbox starts once the gateway serves this run's settings; the host bridge comes up
-    // alongside its start (the forwarder waits for the bridge's socket, up to 5 s, when the agent
-    // connects before it is there), so its start (~50-250 ms of loading here) is off the path.
+    // The sandbox starts once the gateway serves this run's settings, or once a new gateway (whose
+    // first settings are this run's) has started: its boot goes on alongside. The host bridge
+    // comes up alongside the start too (the relay waits for a socket that is not there yet, up to
+    // 5 s, when the agent connects first), so its start (~50-250 ms of loading) is off the path.
     const ready = gatewayAndServices(true);
     const bridging = ready.then(bridgeFor);
     // Awaited below (and after any failure): no rejection goes unhandled meanwhile.
