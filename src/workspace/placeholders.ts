@@ -51,12 +51,16 @@ export type ServedPlaceholders = ReadonlyMap<string, string>;
 export function placeholderReusing(real: string, keepPrefix: boolean, served?: ServedPlaceholders): string {
   const reuse = served?.get(real);
   const prefix = keptPrefix(real, keepPrefix);
-  const shape = /^corral[0-9a-f]{24}x*$/;
-  if (reuse?.startsWith(prefix) && reuse.length === prefix.length + bodyLength(real, prefix)) {
-    if (shape.test(reuse.slice(prefix.length))) return reuse;
-  }
+  const ours =
+    reuse?.startsWith(prefix) &&
+    reuse.length === prefix.length + bodyLength(real, prefix) &&
+    PLACEHOLDER_BODY.test(reuse.slice(prefix.length));
+  if (reuse && ours) return reuse;
   return placeholderFor(real, keepPrefix);
 }
+
+/** What placeholderFor puts after the kept prefix. */
+const PLACEHOLDER_BODY = /^corral[0-9a-f]{24}x*$/;
 
 /** The token inside an env value: the value itself, or one string field of its JSON. */
 function tokenIn(value: string, field: string | undefined): string | undefined {

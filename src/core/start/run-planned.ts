@@ -42,14 +42,14 @@ export interface PlannedRun {
 }
 
 export async function runPlanned(run: PlannedRun): Promise<StartSandboxResult> {
-  const { ctx, engine, agent, workspace, config, opts, spec, stdio, io, hooks, exited } = run;
+  const { ctx, engine, agent, workspace, config, opts, spec, mcpServers, stdio, io, hooks, exited } = run;
   trace('planned');
   // A warm sandbox from the daemon's pool, when one fits: the run adopts its session.
   const warm = await takeWarm(ctx, engine, spec);
   if (warm) adoptWarm(spec, warm);
   const login = await planRunLogin(ctx, engine, agent, spec, config);
   // The bridge's wiring (agent config, token) goes into the spec before the sandbox is created.
-  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line), run.mcpServers);
+  const bridgePlan = planRunBridge(agent, spec, (line) => ctx.note(line), mcpServers);
   // Behind the gateway, the run's lease is dropped when it ends (or fails), which stops the
   // gateway if no other sandbox of the workspace still uses it.
   let released: Promise<void> | undefined;
